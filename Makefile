@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: Apache-2.0
+# kvmini: the one Makefile. `make` builds build/kvmini; `make check` runs every test;
+# `make demo` boots the default guest; `make guest` builds it. V=1 shows commands.
+
+CC       ?= cc
+BUILD    ?= build
+SANITIZE ?=
+PKGS_BUILD := build-essential clang pkg-config linux-libc-dev libfdt-dev liburing-dev check
+PKGS_GUEST := busybox-static cpio qemu-system-x86 acpica-tools gdb
+PKGS_ALL   := $(PKGS_BUILD) $(PKGS_GUEST)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -I. -MMD -MP -D_GNU_SOURCE -pthread
+LDFLAGS  += -pthread
+LDLIBS   += -luring
+ifneq ($(SANITIZE),)
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+LIB_SRCS  := $(filter-out vmm/main.c,$(wildcard vmm/*.c devices/*.c virtio/*.c firmware/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+KVMT_SRCS := $(wildcard tests/kvm/*.c)
+KVMT_OBJS := $(KVMT_SRCS:%.c=$(BUILD)/%.o)
+PAYLOADS  := $(patsubst tests/kvm/payloads/%.S,$(BUILD)/tests/kvm/payloads/%.bin,$(wildcard tests/kvm/payloads/*.S))
+
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+
+.PHONY: all deps guest demo check unit kvm-test nested-test test-acpi bench clean help
+all: $(BUILD)/kvmini
+
+help:
+	@echo "make            build $(BUILD)/kvmini"
+	@echo "make deps       install the Debian packages kvmini needs (apt-get)"
+	@echo "make guest      build the default guest (stock Debian kernel + initramfs)"
+	@echo "make demo       install, build, and boot the default guest"
+	@echo "make check      install, build, run unit, direct-KVM and nested tests"
+	@echo "make bench      boot-time and RSS benchmark against QEMU microvm"
+	@echo "options: CC=clang  SANITIZE=address,undefined  V=1  NESTED=0 (skip nested tests)"
+
+deps:
+	$(Q)missing=""; for p in $(PKGS_ALL); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "  DEPS   installing:$$missing"; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing >/dev/null || \
+	  { echo "kvmini: error: apt-get could not install:$$missing" >&2; exit 1; }; \
+	fi
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC     $<")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libkvmini.a: $(LIB_OBJS)
+	@$(if $(Q),echo "  AR     $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/kvmini: $(BUILD)/vmm/main.o $(BUILD)/libkvmini.a
+	@$(if $(Q),echo "  LD     $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- unit tests (Check): every `Suite *NAME_suite(void)` in tests/unit is collected ----
+$(BUILD)/tests/unit/suites.h: $(UNIT_SRCS)
+	@mkdir -p $(dir $@)
+	$(Q)grep -ho '^Suite \*[a-z0-9_]*_suite(void)' $(UNIT_SRCS) | sed 's/^Suite \*\(.*\)(void)/SUITE(\1)/' > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tests/unit/main.o: $(BUILD)/tests/unit/suites.h
+$(BUILD)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC     $<")
+	$(Q)$(CC) $(CFLAGS) $(CHECK_CFLAGS) -I$(BUILD)/tests/unit -c $< -o $@
+
+$(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libkvmini.a
+	@$(if $(Q),echo "  LD     $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+# ---- direct-KVM tests: tiny payloads on this machine's own /dev/kvm ----
+$(BUILD)/tests/kvm/payloads/%.bin: tests/kvm/payloads/%.S
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AS     $<")
+	$(Q)gcc -c -nostdlib -o $(@:.bin=.o) $< && objcopy -O binary -j .text $(@:.bin=.o) $@
+
+$(BUILD)/kvm-tests: $(KVMT_OBJS) $(BUILD)/libkvmini.a | $(PAYLOADS)
+	@$(if $(Q),echo "  LD     $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+$(BUILD)/tests/kvm/%.o: tests/kvm/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC     $<")
+	$(Q)$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+
+unit: $(BUILD)/unit-tests
+	$(Q)$(BUILD)/unit-tests
+
+test-acpi: $(BUILD)/kvmini
+	$(Q)tests/acpi-iasl.sh $(BUILD)
+
+kvm-test: $(BUILD)/kvm-tests $(PAYLOADS)
+	$(Q)KVMINI_PAYLOADS=$(BUILD)/tests/kvm/payloads $(BUILD)/kvm-tests
+
+guest: deps
+	$(Q)guest/build.sh $(BUILD)/guest
+
+nested-test: $(BUILD)/kvmini guest
+	$(Q)tests/nested/run-tests.sh $(BUILD)
+
+NESTED ?= 1
+check: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(BUILD)/kvm-tests $(PAYLOADS)
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory test-acpi
+	$(Q)$(MAKE) --no-print-directory kvm-test
+	$(Q)if [ "$(NESTED)" = 1 ]; then $(MAKE) --no-print-directory nested-test; fi
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all guest
+	$(Q)tests/nested/demo.sh $(BUILD)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all guest
+	$(Q)tests/bench/boot-bench.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(KVMT_OBJS:.o=.d) $(BUILD)/vmm/main.d

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The guest physical address map and I/O port assignments: one place for every fixed address. */
+#ifndef KVMINI_FIRMWARE_LAYOUT_H
+#define KVMINI_FIRMWARE_LAYOUT_H
+
+#include <stdint.h>
+
+/* ---- low memory, below 1 MiB ---- */
+#define LAYOUT_GDT          0x00000500ULL  /* boot GDT (4 entries) */
+#define LAYOUT_ZERO_PAGE    0x00007000ULL  /* struct boot_params */
+#define LAYOUT_PML4         0x00009000ULL  /* identity page tables: PML4, PDPT, 4 PDs */
+#define LAYOUT_PDPT         0x0000a000ULL
+#define LAYOUT_PD           0x0000b000ULL  /* 4 pages: 0xb000..0xefff map 0..4 GiB with 2 MiB pages */
+#define LAYOUT_CMDLINE      0x00020000ULL
+#define LAYOUT_CMDLINE_MAX  0x00010000ULL
+#define LAYOUT_MPTABLE      0x0009fc00ULL  /* MP floating pointer + table in the EBDA */
+#define LAYOUT_EBDA         0x0009fc00ULL  /* end of usable low RAM */
+#define LAYOUT_ACPI         0x000e0000ULL  /* ACPI tables: 0xe0000..0xfffff (reserved in e820) */
+#define LAYOUT_ACPI_SIZE    0x00020000ULL
+#define LAYOUT_HIMEM        0x00100000ULL  /* 1 MiB: start of high RAM */
+
+/* ---- the 32-bit hole: RAM above 3 GiB is moved above 4 GiB ---- */
+#define LAYOUT_MMIO_HOLE    0xc0000000ULL
+#define LAYOUT_MMIO_HOLE_END 0x100000000ULL
+#define LAYOUT_VIRTIO_MMIO  0xd0000000ULL  /* virtio-mmio windows, 4 KiB each */
+#define LAYOUT_VIRTIO_MMIO_SIZE 0x1000ULL
+#define LAYOUT_IOAPIC       0xfec00000ULL
+#define LAYOUT_LAPIC        0xfee00000ULL
+#define LAYOUT_TSS          0xfffbd000ULL  /* KVM_SET_TSS_ADDR: 3 pages */
+#define LAYOUT_IDENTITY_MAP 0xfffbc000ULL  /* KVM_SET_IDENTITY_MAP_ADDR: 1 page */
+
+/* ---- I/O ports ---- */
+#define PORT_COM1           0x3f8
+#define IRQ_COM1            4
+#define PORT_I8042_DATA     0x60
+#define PORT_I8042_CMD      0x64
+#define PORT_PVPANIC        0x505          /* QEMU's pvpanic convention (ACPI id QEMU0001) */
+#define PORT_ACPI_SLEEP_CTL 0x600          /* FADT SLEEP_CONTROL_REG */
+#define PORT_ACPI_SLEEP_STS 0x601          /* FADT SLEEP_STATUS_REG */
+#define PORT_TEST_EXIT      0xf4           /* isa-debug-exit convention: test payloads only */
+
+/* ACPI S5 sleep type written by the guest on poweroff: SLP_TYP=5 in bits 2..4, SLP_EN bit 5 */
+#define ACPI_S5_SLP_TYP     5
+
+#endif
