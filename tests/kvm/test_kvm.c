@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Direct-KVM tests: tiny real-mode and long-mode payloads on this machine's /dev/kvm. */
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "devices/pm.h"
+#include "firmware/layout.h"
+#include "vmm/exit.h"
+#include "vmm/kvm.h"
+#include "vmm/vcpu.h"
+#include "vmm/vm.h"
+#include "vmm/x86.h"
+
+#define TEST_PORT  0x510
+#define TEST_MMIO  LAYOUT_VIRTIO_MMIO
+#define MAX_LOG    4096
+
+struct access {
+	int bus;	/* 0 pio, 1 mmio */
+	uint64_t off;
+	uint32_t len;
+	bool write;
+	uint64_t val;
+};
+
+/* A device that records every access and answers reads with fixed values. */
+struct recorder {
+	pthread_mutex_t lock;
+	struct access log[MAX_LOG];
+	unsigned n;
+	unsigned ids_seen;           /* bitmask of vCPU ids written to port 0x513 */
+	pthread_t tid[32];
+	bool halting;                /* port 0x514 was written */
+};
+
+static struct kvm kvm;
+static struct vm vm;
+static struct recorder rec;
+static struct pm_dev pm;
+static struct tag { int bus; } pio_tag = { 0 }, mmio_tag = { 1 };
+
+static void rec_write(void *opaque, uint64_t off, const void *data, uint32_t len)
+{
+	struct recorder *r = &rec;
+	int bus = ((struct tag *)opaque)->bus;
+	uint64_t v = 0;
+
+	memcpy(&v, data, len);
+	pthread_mutex_lock(&r->lock);
+	if (r->n < MAX_LOG)
+		r->log[r->n++] = (struct access){ bus, off, len, true, v };
+	if (bus == 0 && off == 3 && v < 32) {	/* port 0x513: per-vCPU report */
+		r->ids_seen |= 1u << v;
+		r->tid[v] = pthread_self();
+	}
+	if (bus == 0 && off == 4)
+		r->halting = true;
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void rec_read(void *opaque, uint64_t off, void *data, uint32_t len)
+{
+	struct recorder *r = &rec;
+	int bus = ((struct tag *)opaque)->bus;
+	uint64_t v = bus ? 0xcafef00dULL : 0x99;
+
+	memcpy(data, &v, len);
+	pthread_mutex_lock(&r->lock);
+	if (r->n < MAX_LOG)
+		r->log[r->n++] = (struct access){ bus, off, len, false, v };
+	pthread_mutex_unlock(&r->lock);
+}
+
+static const struct bus_dev_ops rec_ops = { .name = "recorder", .read = rec_read, .write = rec_write };
+
+static void on_event(void *ctx, enum pm_event ev, uint32_t value)
+{
+	(void)ev;
+	vm.test_value = value;
+	vm__request_stop(ctx, VM_STOP_TEST, 0, "test exit 0x%x", value);
+}
+
+static void load_payload(const char *name, uint64_t gpa)
+{
+	char path[512];
+	const char *dir = getenv("KVMINI_PAYLOADS");
+	snprintf(path, sizeof(path), "%s/%s.bin", dir ? dir : "build/tests/kvm/payloads", name);
+	FILE *f = fopen(path, "rb");
+	ck_assert_msg(f, "payload %s: %s", path, strerror(errno));
+	uint8_t *dst = gm__ptr(&vm.mem, gpa, 4096);
+	ck_assert_ptr_nonnull(dst);
+	size_t n = fread(dst, 1, 4096, f);
+	fclose(f);
+	ck_assert_uint_gt(n, 0);
+}
+
+static void setup_vm(unsigned ncpus)
+{
+	char err[256];
+
+	memset(&rec, 0, sizeof(rec));
+	pthread_mutex_init(&rec.lock, NULL);
+	ck_assert_msg(kvm__open(&kvm, "/dev/kvm", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(vm__create(&vm, &kvm, 16 << 20, ncpus, err, sizeof(err)) == 0, "%s", err);
+	pm = (struct pm_dev){ .event = on_event, .ctx = &vm };
+	ck_assert_int_eq(bus__register(&vm.pio, TEST_PORT, 8, &rec_ops, &pio_tag), 0);
+	ck_assert_int_eq(bus__register(&vm.mmio, TEST_MMIO, 4096, &rec_ops, &mmio_tag), 0);
+	ck_assert_int_eq(bus__register(&vm.pio, PORT_TEST_EXIT, 4, &test_exit_ops, &pm), 0);
+}
+
+static void teardown_vm(void)
+{
+	vm__destroy(&vm);
+	kvm__close(&kvm);
+}
+
+static void enter_long_mode(struct vcpu *v, uint64_t rip, uint64_t rsi)
+{
+	struct kvm_sregs s;
+	struct kvm_regs r = { .rip = rip, .rsi = rsi, .rflags = 2, .rsp = 0x8000 };
+
+	ck_assert_int_eq(x86__write_boot_tables(&vm.mem), 0);
+	ck_assert_int_eq(ioctl(v->fd, KVM_GET_SREGS, &s), 0);
+	x86__longmode_sregs(&s);
+	ck_assert_int_eq(ioctl(v->fd, KVM_SET_SREGS, &s), 0);
+	ck_assert_int_eq(ioctl(v->fd, KVM_SET_REGS, &r), 0);
+	if (v->id) {	/* APs wait for INIT/SIPI under the in-kernel irqchip: start them */
+		struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+		ck_assert_int_eq(ioctl(v->fd, KVM_SET_MP_STATE, &mp), 0);
+	}
+}
+
+/* Runs the vCPUs until the VM stops or timeout_ms passes; returns whether it stopped. */
+static bool run_until_stop(int timeout_ms)
+{
+	char err[128];
+	ck_assert_int_eq(vm__start_vcpus(&vm, err, sizeof(err)), 0);
+	struct pollfd p = { .fd = vm.stop_efd, .events = POLLIN };
+	int r = poll(&p, 1, timeout_ms);
+	vm__stop_and_join(&vm);
+	return r == 1;
+}
+
+static const struct access *find(int bus, uint64_t off, bool write)
+{
+	for (unsigned i = 0; i < rec.n; i++)
+		if (rec.log[i].bus == bus && rec.log[i].off == off && rec.log[i].write == write)
+			return &rec.log[i];
+	return NULL;
+}
+
+START_TEST(real_mode_port_io)
+{
+	struct kvm_sregs s;
+	struct kvm_regs r = { .rip = 0x1000, .rflags = 2 };
+
+	setup_vm(1);
+	load_payload("rm_pio", 0x1000);
+	ck_assert_int_eq(ioctl(vm.vcpus[0].fd, KVM_GET_SREGS, &s), 0);
+	x86__realmode_sregs(&s);
+	ck_assert_int_eq(ioctl(vm.vcpus[0].fd, KVM_SET_SREGS, &s), 0);
+	ck_assert_int_eq(ioctl(vm.vcpus[0].fd, KVM_SET_REGS, &r), 0);
+	ck_assert(run_until_stop(20000));
+	ck_assert_int_eq(vm.stop_reason, VM_STOP_TEST);
+	ck_assert_uint_eq(vm.test_value, 0x600d);
+	/* exactly: write 0x42, read, write back 0x99, 16-bit write 0x1234 */
+	ck_assert_uint_eq(rec.n, 4);
+	ck_assert(rec.log[0].write && rec.log[0].off == 0 && rec.log[0].len == 1 && rec.log[0].val == 0x42);
+	ck_assert(!rec.log[1].write && rec.log[1].off == 0 && rec.log[1].len == 1);
+	ck_assert(rec.log[2].write && rec.log[2].off == 1 && rec.log[2].val == 0x99);
+	ck_assert(rec.log[3].write && rec.log[3].off == 1 && rec.log[3].len == 2 && rec.log[3].val == 0x1234);
+	ck_assert_uint_eq(vm.pio.unhandled, 1);
+	ck_assert_uint_eq(vm.pio.last_unhandled_addr, 0x99);
+	teardown_vm();
+}
+END_TEST
+
+START_TEST(long_mode_mmio_and_port_counts)
+{
+	setup_vm(1);
+	load_payload("lm_mmio", 0x100000);
+	enter_long_mode(&vm.vcpus[0], 0x100000, 0);
+	ck_assert(run_until_stop(30000));
+	ck_assert_msg(vm.stop_reason == VM_STOP_TEST, "stopped: %s", vm.stop_msg);
+	ck_assert_uint_eq(vm.test_value, 0x64);
+
+	const struct access *a = find(1, 0, true);
+	ck_assert(a && a->len == 1 && a->val == 0x11);
+	a = find(1, 2, true);
+	ck_assert(a && a->len == 2 && a->val == 0x2222);
+	a = find(1, 4, true);
+	ck_assert(a && a->len == 4 && a->val == 0x33333333);
+	a = find(1, 8, true);
+	ck_assert(a && a->len == 8 && a->val == 0x4444444444444444ULL);
+	a = find(1, 16, false);
+	ck_assert(a && a->len == 4);
+	a = find(0, 1, true);	/* port 0x511: the MMIO value came back */
+	ck_assert(a && a->val == 0xcafef00d);
+
+	unsigned count = 0;
+	uint64_t expect = 1000;
+	for (unsigned i = 0; i < rec.n; i++) {
+		if (rec.log[i].bus == 0 && rec.log[i].off == 2 && rec.log[i].write) {
+			ck_assert_uint_eq(rec.log[i].val, expect);
+			expect--;
+			count++;
+		}
+	}
+	ck_assert_uint_eq(count, 1000);
+	/* 4 MMIO writes + 1 read + 1 + 1000 + 1 port writes, each a userspace exit */
+	ck_assert_uint_ge(vm.vcpus[0].exits, 1007);
+	ck_assert_uint_eq(vm.pio.unhandled + vm.mmio.unhandled, 0);
+	teardown_vm();
+}
+END_TEST
+
+START_TEST(several_vcpus_each_own_thread)
+{
+	const unsigned n = 4;
+
+	setup_vm(n);
+	load_payload("lm_percpu", 0x100000);
+	for (unsigned i = 0; i < n; i++)
+		enter_long_mode(&vm.vcpus[i], 0x100000, i);
+	char err[128];
+	ck_assert_int_eq(vm__start_vcpus(&vm, err, sizeof(err)), 0);
+	for (int t = 0; t < 2000; t++) {
+		pthread_mutex_lock(&rec.lock);
+		unsigned seen = rec.ids_seen;
+		pthread_mutex_unlock(&rec.lock);
+		if (seen == (1u << n) - 1)
+			break;
+		usleep(10000);
+	}
+	vm__stop_and_join(&vm);
+	ck_assert_uint_eq(rec.ids_seen, (1u << n) - 1);
+	for (unsigned i = 0; i < n; i++) {
+		ck_assert(pthread_equal(rec.tid[i], vm.vcpus[i].thread));
+		for (unsigned j = i + 1; j < n; j++)
+			ck_assert(!pthread_equal(rec.tid[i], rec.tid[j]));
+	}
+	teardown_vm();
+}
+END_TEST
+
+START_TEST(halted_vcpu_can_be_stopped)
+{
+	setup_vm(1);
+	load_payload("lm_halt", 0x100000);
+	enter_long_mode(&vm.vcpus[0], 0x100000, 0);
+	/* with the in-kernel irqchip HLT never exits to us: only a kick ends it */
+	ck_assert(!run_until_stop(300) || rec.halting);
+	ck_assert(rec.halting);
+	ck_assert_int_eq(vm.stop_reason, VM_STOP_USER);
+	teardown_vm();
+}
+END_TEST
+
+START_TEST(triple_fault_is_a_crash)
+{
+	setup_vm(1);
+	load_payload("lm_triple", 0x100000);
+	enter_long_mode(&vm.vcpus[0], 0x100000, 0);
+	ck_assert(run_until_stop(20000));
+	ck_assert_msg(vm.stop_reason == VM_STOP_CRASH, "stopped: %s", vm.stop_msg);
+	ck_assert_int_eq(vm.exit_status, 1);
+	ck_assert_msg(strstr(vm.stop_msg, "KVM_EXIT_SHUTDOWN"), "msg: %s", vm.stop_msg);
+	teardown_vm();
+}
+END_TEST
+
+static Suite *kvm_suite(void)
+{
+	Suite *s = suite_create("direct-kvm");
+	TCase *tc = tcase_create("payloads");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, real_mode_port_io);
+	tcase_add_test(tc, long_mode_mmio_and_port_counts);
+	tcase_add_test(tc, several_vcpus_each_own_thread);
+	tcase_add_test(tc, halted_vcpu_can_be_stopped);
+	tcase_add_test(tc, triple_fault_is_a_crash);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	if (access("/dev/kvm", R_OK | W_OK) != 0) {
+		fprintf(stderr, "direct-kvm: /dev/kvm not usable (%s)\n", strerror(errno));
+		return 1;
+	}
+	SRunner *sr = srunner_create(kvm_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

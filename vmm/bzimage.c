@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* bzImage parsing and loading by the Linux x86 boot protocol (Documentation/arch/x86/boot.rst). */
+#include "vmm/bzimage.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "firmware/layout.h"
+
+#define SETUP_HDR_OFFSET 0x1f1
+#define HDRS_MAGIC       0x53726448u   /* "HdrS" */
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int bzimage__parse(const uint8_t *img, size_t len, struct bzimage *bz, char *err, size_t errlen)
+{
+	memset(bz, 0, sizeof(*bz));
+	if (len == 0)
+		return fail(err, errlen, "empty file, not a bzImage");
+	if (len < 0x250)
+		return fail(err, errlen, "too short for a bzImage (%zu bytes)", len);
+	if (img[0x1fe] != 0x55 || img[0x1ff] != 0xaa)
+		return fail(err, errlen, "not a bzImage (no 0xAA55 boot signature)");
+
+	/* The header ends where the jump at 0x200 lands: 0x202 + its 8-bit displacement. */
+	size_t hdr_end = 0x202 + img[0x201];
+	size_t hdr_len = hdr_end - SETUP_HDR_OFFSET;
+	if (hdr_len > sizeof(bz->hdr))
+		hdr_len = sizeof(bz->hdr);
+	memcpy(&bz->hdr, img + SETUP_HDR_OFFSET, hdr_len);
+	bz->hdr_len = hdr_len;
+
+	const struct setup_header *h = &bz->hdr;
+	if (h->header != HDRS_MAGIC)
+		return fail(err, errlen, "not a bzImage (no HdrS setup header)");
+	if (h->version < BZ_MIN_PROTOCOL)
+		return fail(err, errlen, "boot protocol %u.%02u is too old (need 2.12 or later)",
+			    h->version >> 8, h->version & 0xff);
+	if (!(h->loadflags & LOADED_HIGH))
+		return fail(err, errlen, "a zImage (loads low), not a bzImage");
+	if (!(h->xloadflags & XLF_KERNEL_64))
+		return fail(err, errlen, "kernel has no 64-bit entry point (XLF_KERNEL_64 clear)");
+	if (hdr_len < offsetof(struct setup_header, init_size) + sizeof(h->init_size))
+		return fail(err, errlen, "setup header too short (%zu bytes)", hdr_len);
+
+	unsigned sects = h->setup_sects ? h->setup_sects : 4;
+	bz->setup_size = (size_t)(sects + 1) * 512;
+	if (bz->setup_size >= len)
+		return fail(err, errlen, "truncated bzImage: setup (%zu bytes) fills the whole file",
+			    bz->setup_size);
+	bz->kernel = img + bz->setup_size;
+	bz->kernel_size = len - bz->setup_size;
+	if ((uint64_t)h->syssize * 16 > bz->kernel_size)
+		return fail(err, errlen, "truncated bzImage: kernel is %zu bytes, header says %llu",
+			    bz->kernel_size, (unsigned long long)h->syssize * 16);
+	if (h->init_size < bz->kernel_size)
+		return fail(err, errlen, "bad bzImage: init_size %u smaller than the kernel",
+			    h->init_size);
+	return 0;
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+	return a ? (v + a - 1) / a * a : v;
+}
+
+int bzimage__plan(const struct bzimage *bz, const struct guest_mem *gm, uint64_t initrd_size,
+		  struct boot_plan *plan, char *err, size_t errlen)
+{
+	const struct setup_header *h = &bz->hdr;
+	uint64_t low_end = gm__low_end(gm);
+	uint64_t kaddr = h->pref_address ? h->pref_address : LAYOUT_HIMEM;
+
+	memset(plan, 0, sizeof(*plan));
+	if (kaddr < LAYOUT_HIMEM)
+		kaddr = LAYOUT_HIMEM;
+	if (h->relocatable_kernel && kaddr + h->init_size > low_end)
+		kaddr = align_up(LAYOUT_HIMEM, h->kernel_alignment);
+	uint64_t kend = kaddr + h->init_size;
+	if (kend > low_end)
+		return fail(err, errlen,
+			    "guest memory too small for this kernel: it needs at least %llu MiB",
+			    (unsigned long long)((kend + initrd_size + (1 << 20) - 1) >> 20));
+	plan->kernel_gpa = kaddr;
+	plan->entry_gpa = kaddr + 0x200;
+
+	if (initrd_size) {
+		uint64_t top = low_end;
+		if ((uint64_t)h->initrd_addr_max + 1 < top)
+			top = (uint64_t)h->initrd_addr_max + 1;
+		if (initrd_size > top || ((top - initrd_size) & ~0xfffULL) < align_up(kend, 4096))
+			return fail(err, errlen,
+				    "initrd (%llu MiB) does not fit in guest RAM below %llu MiB "
+				    "beside the kernel: raise --memory",
+				    (unsigned long long)(initrd_size >> 20),
+				    (unsigned long long)(top >> 20));
+		plan->initrd_gpa = (top - initrd_size) & ~0xfffULL;
+		plan->initrd_size = initrd_size;
+	}
+	return 0;
+}
+
+int bzimage__load(const struct bzimage *bz, const struct guest_mem *gm,
+		  const struct boot_plan *plan, char *err, size_t errlen)
+{
+	if (gm__write(gm, plan->kernel_gpa, bz->kernel, bz->kernel_size))
+		return fail(err, errlen, "kernel does not fit at 0x%llx",
+			    (unsigned long long)plan->kernel_gpa);
+	return 0;
+}

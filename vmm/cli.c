@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The `kvmini run` command line: getopt_long into struct run_config, with strict value checks. */
+#include "vmm/cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/memory.h"
+
+int cli__parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	uint64_t mult;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;	/* empty, negative, leading space or garbage */
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -1;
+	switch (toupper((unsigned char)*end)) {
+	case '\0': mult = 1ULL << 20; break;	/* bare number: MiB, as QEMU's -m */
+	case 'K': mult = 1ULL << 10; end++; break;
+	case 'M': mult = 1ULL << 20; end++; break;
+	case 'G': mult = 1ULL << 30; end++; break;
+	case 'T': mult = 1ULL << 40; end++; break;
+	default: return -1;
+	}
+	if (*end == 'i' && end[1] == 'B')
+		end += 2;
+	else if (*end == 'B')
+		end++;
+	if (*end != '\0' || (v && mult > UINT64_MAX / v))
+		return -1;
+	v *= mult;
+	if (v & 0xfff)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+void cli__usage(FILE *f)
+{
+	fprintf(f,
+"usage: kvmini run [options]      boot a Linux guest (no options: the default guest)\n"
+"       kvmini --help | --version\n"
+"\n"
+"options of run:\n"
+"  -k, --kernel PATH      bzImage to boot (default: the guest `make guest` built,\n"
+"                         guest/bzImage next to the kvmini binary)\n"
+"  -i, --initrd PATH      initramfs (default with the default kernel: its initramfs)\n"
+"      --cmdline STR      kernel command line, replacing the default:\n"
+"                         \"" DEFAULT_CMDLINE "\"\n"
+"      --append STR       added to the end of the command line\n"
+"  -c, --cpus N           vCPUs, one thread each: 1..%d and at most KVM's maximum (default 1)\n"
+"  -m, --memory SIZE      guest RAM: 512M, 2G, 65536K; a bare number is MiB (default 512M);\n"
+"                         RAM beyond 3 GiB is placed above 4 GiB, around the MMIO hole\n"
+"      --console MODE     stdio (default: guest serial on stdin/stdout, Ctrl-A x quits),\n"
+"                         none, or file=PATH (output to PATH, no input)\n"
+"      --kvm-device PATH  KVM device (default /dev/kvm)\n"
+"  -q, --quiet            print only errors, not what kvmini is doing\n"
+"  -h, --help             this text\n"
+"\n"
+"exit status: 0 the guest powered off or rebooted (or Ctrl-A x); 1 the guest crashed or\n"
+"panicked, or a host error; 2 bad usage or input. Messages from kvmini go to stderr.\n",
+		MAX_CPUS);
+}
+
+int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, size_t errlen)
+{
+	enum { OPT_CMDLINE = 256, OPT_APPEND, OPT_CONSOLE, OPT_KVM };
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "append", required_argument, NULL, OPT_APPEND },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "kvm-device", required_argument, NULL, OPT_KVM },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	*cfg = (struct run_config){
+		.cpus = 1, .memory = DEFAULT_MEMORY, .console = CONSOLE_STDIO, .kvm_path = "/dev/kvm",
+	};
+	optind = 0;	/* reset getopt: tests call this more than once */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:k:i:c:m:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+		case 'i':
+			if (!*optarg) {
+				snprintf(err, errlen, "--%s needs a path, got an empty string",
+					 c == 'k' ? "kernel" : "initrd");
+				return -1;
+			}
+			*(c == 'k' ? &cfg->kernel : &cfg->initrd) = optarg;
+			break;
+		case OPT_CMDLINE:
+			cfg->cmdline = optarg;
+			break;
+		case OPT_APPEND:
+			cfg->append = optarg;
+			break;
+		case 'c':
+			if (parse_uint(optarg, MAX_CPUS, &cfg->cpus) || cfg->cpus == 0) {
+				snprintf(err, errlen, "--cpus '%s': need a whole number from 1 to %d",
+					 optarg, MAX_CPUS);
+				return -1;
+			}
+			break;
+		case 'm':
+			if (cli__parse_size(optarg, &cfg->memory)) {
+				snprintf(err, errlen, "--memory '%s': not a size (examples: 512M, 2G)",
+					 optarg);
+				return -1;
+			}
+			if (cfg->memory < GM_MIN_RAM || cfg->memory > GM_MAX_RAM) {
+				snprintf(err, errlen, "--memory '%s': must be between %llu MiB and %llu GiB",
+					 optarg, GM_MIN_RAM >> 20, GM_MAX_RAM >> 30);
+				return -1;
+			}
+			break;
+		case OPT_CONSOLE:
+			if (!strcmp(optarg, "stdio")) {
+				cfg->console = CONSOLE_STDIO;
+			} else if (!strcmp(optarg, "none")) {
+				cfg->console = CONSOLE_NONE;
+			} else if (!strncmp(optarg, "file=", 5) && optarg[5]) {
+				cfg->console = CONSOLE_FILE;
+				cfg->console_path = optarg + 5;
+			} else {
+				snprintf(err, errlen, "--console '%s': use stdio, none or file=PATH", optarg);
+				return -1;
+			}
+			break;
+		case OPT_KVM:
+			cfg->kvm_path = optarg;
+			break;
+		case 'q':
+			cfg->quiet = true;
+			break;
+		case 'h':
+			cli__usage(stdout);
+			return 1;
+		case ':':
+			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+			return -1;
+		default:
+			snprintf(err, errlen, "unknown option '%s' (see kvmini run --help)",
+				 argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s' (see kvmini run --help)", argv[optind]);
+		return -1;
+	}
+	return 0;
+}

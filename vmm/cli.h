@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The `kvmini run` command line: options into one config struct, sizes with K/M/G suffixes. */
+#ifndef KVMINI_VMM_CLI_H
+#define KVMINI_VMM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
+#define DEFAULT_MEMORY  (512ULL << 20)
+#define MAX_CPUS        255   /* xAPIC IDs in the MADT are 8 bits */
+
+enum console_mode { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
+
+struct run_config {
+	const char *kernel;        /* NULL: the default guest next to the binary */
+	const char *initrd;
+	const char *cmdline;       /* replaces DEFAULT_CMDLINE */
+	const char *append;        /* added after it */
+	unsigned cpus;
+	uint64_t memory;
+	enum console_mode console;
+	const char *console_path;
+	const char *kvm_path;
+	bool quiet;                /* no informational lines, only errors */
+};
+
+/* "512M", "4G", "65536K", "1T"; a bare number is MiB. Must be a whole number of 4 KiB pages.
+ * 0, or -1 for anything else (empty, negative, garbage, overflow). */
+int cli__parse_size(const char *s, uint64_t *out);
+/* Parses argv of `kvmini run` (argv[0] is "run"). 0 ok, 1 help printed, -1 error in err. */
+int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, size_t errlen);
+void cli__usage(FILE *f);
+
+#endif

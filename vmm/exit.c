@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* VM-exit dispatch: port I/O and MMIO to the buses, system events to stop reasons, the rest to a dump. */
+#include "vmm/exit.h"
+
+#include <stdio.h>
+#include <linux/kvm.h>
+
+#include "vmm/vcpu.h"
+#include "vmm/vm.h"
+
+#define NAME(x) [KVM_EXIT_##x] = "KVM_EXIT_" #x
+static const char *const exit_names[] = {
+	NAME(UNKNOWN), NAME(EXCEPTION), NAME(IO), NAME(HYPERCALL), NAME(DEBUG), NAME(HLT),
+	NAME(MMIO), NAME(IRQ_WINDOW_OPEN), NAME(SHUTDOWN), NAME(FAIL_ENTRY), NAME(INTR),
+	NAME(SET_TPR), NAME(TPR_ACCESS), NAME(S390_SIEIC), NAME(S390_RESET), NAME(DCR),
+	NAME(NMI), NAME(INTERNAL_ERROR), NAME(OSI), NAME(PAPR_HCALL), NAME(S390_UCONTROL),
+	NAME(WATCHDOG), NAME(S390_TSCH), NAME(EPR), NAME(SYSTEM_EVENT), NAME(S390_STSI),
+	NAME(IOAPIC_EOI), NAME(HYPERV), NAME(ARM_NISV), NAME(X86_RDMSR), NAME(X86_WRMSR),
+	NAME(DIRTY_RING_FULL), NAME(AP_RESET_HOLD), NAME(X86_BUS_LOCK), NAME(XEN),
+	NAME(RISCV_SBI), NAME(RISCV_CSR), NAME(NOTIFY),
+};
+
+const char *exit__name(unsigned reason)
+{
+	if (reason < sizeof(exit_names) / sizeof(exit_names[0]) && exit_names[reason])
+		return exit_names[reason];
+	return "UNKNOWN";
+}
+
+static enum exit_action handle_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool out = run->io.direction == KVM_EXIT_IO_OUT;
+
+	/* `rep ins/outs` arrive as one exit with count > 1 */
+	for (uint32_t i = 0; i < run->io.count; i++)
+		bus__access(&v->vm->pio, run->io.port, out, data + i * run->io.size, run->io.size);
+	return EXIT_CONTINUE;
+}
+
+static enum exit_action handle_mmio(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	bus__access(&v->vm->mmio, run->mmio.phys_addr, run->mmio.is_write, run->mmio.data,
+		    run->mmio.len);
+	return EXIT_CONTINUE;
+}
+
+static enum exit_action handle_system_event(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	switch (v->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		vm__request_stop(vm, VM_STOP_POWEROFF, 0, "guest powered off");
+		break;
+	case KVM_SYSTEM_EVENT_RESET:
+		vm__request_stop(vm, VM_STOP_REBOOT, 0, "guest rebooted");
+		break;
+	case KVM_SYSTEM_EVENT_CRASH:
+		vm__request_stop(vm, VM_STOP_PANIC, 1, "guest crashed (KVM crash event)");
+		break;
+	default:
+		vcpu__dump(v, "unknown system event");
+		vm__request_stop(vm, VM_STOP_CRASH, 1, "unknown KVM system event %u on vCPU %u",
+				 v->run->system_event.type, v->id);
+	}
+	return EXIT_STOP;
+}
+
+static enum exit_action crash(struct vcpu *v, const char *why)
+{
+	vcpu__dump(v, why);
+	vm__request_stop(v->vm, VM_STOP_CRASH, 1, "vCPU %u: %s: %s", v->id,
+			 exit__name(v->run->exit_reason), why);
+	return EXIT_STOP;
+}
+
+enum exit_action exit__handle(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	char why[96];
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		return handle_io(v);
+	case KVM_EXIT_MMIO:
+		return handle_mmio(v);
+	case KVM_EXIT_INTR:
+		return EXIT_CONTINUE;
+	case KVM_EXIT_SYSTEM_EVENT:
+		return handle_system_event(v);
+	case KVM_EXIT_HLT:
+		vm__request_stop(v->vm, VM_STOP_CRASH, 1, "vCPU %u halted with nothing to wake it",
+				 v->id);
+		return EXIT_STOP;
+	case KVM_EXIT_SHUTDOWN:
+		return crash(v, "triple fault");
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(why, sizeof(why), "VM entry failed, hardware reason 0x%llx",
+			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		return crash(v, why);
+	case KVM_EXIT_INTERNAL_ERROR:
+		snprintf(why, sizeof(why), "KVM internal error, suberror %u", run->internal.suberror);
+		return crash(v, why);
+	default:
+		snprintf(why, sizeof(why), "unexpected exit reason %u", run->exit_reason);
+		return crash(v, why);
+	}
+}

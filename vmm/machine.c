@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The board: one VM with its platform devices wired to buses and IRQs, booted and run. */
+#include "vmm/machine.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "devices/serial.h"
+#include "firmware/layout.h"
+
+static void on_reset(void *ctx)
+{
+	vm__request_stop(ctx, VM_STOP_REBOOT, 0, "guest rebooted");
+}
+
+static void on_pm_event(void *ctx, enum pm_event ev, uint32_t value)
+{
+	struct vm *vm = ctx;
+
+	switch (ev) {
+	case PM_POWEROFF:
+		vm__request_stop(vm, VM_STOP_POWEROFF, 0, "guest powered off");
+		break;
+	case PM_PANIC:
+		vm__request_stop(vm, VM_STOP_PANIC, 1, "guest kernel panicked (pvpanic 0x%x)", value);
+		break;
+	case PM_TEST_EXIT:
+		vm->test_value = value;
+		vm__request_stop(vm, VM_STOP_TEST, 0, "test payload finished with 0x%x", value);
+		break;
+	}
+}
+
+int machine__add_devices(struct machine *m, char *err, size_t errlen)
+{
+	struct vm *vm = &m->vm;
+	struct irq_line com1_irq = { .set = vm__set_irq, .ctx = vm, .gsi = IRQ_COM1 };
+	const struct {
+		uint64_t base, len;
+		const struct bus_dev_ops *ops;
+		void *opaque;
+	} ports[] = {
+		{ PORT_COM1, 8, &serial_ops, NULL },
+		{ PORT_I8042_DATA, 1, &i8042_data_ops, &m->kbd },
+		{ PORT_I8042_CMD, 1, &i8042_cmd_ops, &m->kbd },
+		{ PORT_ACPI_SLEEP_CTL, 2, &pm_sleep_ops, &m->pm },
+		{ PORT_PVPANIC, 1, &pvpanic_ops, &m->pm },
+		{ 0x80, 1, &ignore_ops, NULL },		/* POST / io-delay port */
+	};
+
+	m->uart = serial__new(com1_irq, m->console.out_fd);
+	if (!m->uart) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	i8042__init(&m->kbd, on_reset, vm);
+	m->pm = (struct pm_dev){ .event = on_pm_event, .ctx = vm };
+	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		void *opaque = ports[i].ops == &serial_ops ? m->uart : ports[i].opaque;
+		int e = bus__register(&vm->pio, ports[i].base, ports[i].len, ports[i].ops, opaque);
+		if (e) {
+			snprintf(err, errlen, "registering %s at port 0x%llx: %s", ports[i].ops->name,
+				 (unsigned long long)ports[i].base, strerror(-e));
+			return -1;
+		}
+	}
+
+	m->acpi = (struct acpi_config){
+		.ncpus = vm->ncpus,
+		.lapic_addr = LAYOUT_LAPIC, .ioapic_addr = LAYOUT_IOAPIC,
+		.sleep_ctl_port = PORT_ACPI_SLEEP_CTL, .sleep_sts_port = PORT_ACPI_SLEEP_STS,
+		.reset_port = PORT_I8042_CMD, .reset_value = 0xfe,
+		.com1_port = PORT_COM1, .com1_irq = IRQ_COM1,
+		.pvpanic_port = PORT_PVPANIC,
+	};
+	return 0;
+}
+
+int machine__create(struct machine *m, const struct run_config *cfg, int *status,
+		    char *err, size_t errlen)
+{
+	memset(m, 0, sizeof(*m));
+	m->kvm.fd = -1;
+	m->vm.fd = -1;
+	*status = 1;
+	if (console__open(&m->console, cfg->console, cfg->console_path, err, errlen)) {
+		*status = 2;
+		return -1;
+	}
+	if (kvm__open(&m->kvm, cfg->kvm_path, err, errlen))
+		return -1;
+	if (cfg->cpus > (unsigned)m->kvm.max_vcpus) {
+		snprintf(err, errlen, "--cpus %u: this KVM allows at most %d vCPUs", cfg->cpus,
+			 m->kvm.max_vcpus);
+		*status = 2;
+		return -1;
+	}
+	if (!cfg->quiet)
+		fprintf(stderr, "kvmini: %s: %s\n", cfg->kvm_path,
+			kvm__host_kind_desc(kvm__host_kind(NULL, NULL)));
+	if (vm__create(&m->vm, &m->kvm, cfg->memory, cfg->cpus, err, errlen))
+		return -1;
+	return machine__add_devices(m, err, errlen);
+}
+
+static void report_unhandled(const struct bus *b)
+{
+	uint64_t n = __atomic_load_n(&b->unhandled, __ATOMIC_RELAXED);
+	if (n)
+		fprintf(stderr, "kvmini: %llu %s accesses hit no device (last at 0x%llx)\n",
+			(unsigned long long)n, b->name, (unsigned long long)b->last_unhandled_addr);
+}
+
+int machine__run(struct machine *m, const struct run_config *cfg)
+{
+	struct vm *vm = &m->vm;
+	char err[256];
+
+	console__raw(&m->console);
+	if (vm__start_vcpus(vm, err, sizeof(err)) == 0)
+		console__loop(&m->console, m->uart, vm);
+	vm__stop_and_join(vm);
+	console__restore();
+	if (!cfg->quiet) {
+		report_unhandled(&vm->pio);
+		report_unhandled(&vm->mmio);
+	}
+	if (vm->exit_status || !cfg->quiet)
+		fprintf(stderr, "\nkvmini: %s\n", vm->stop_msg);
+	return vm->exit_status;
+}
+
+void machine__destroy(struct machine *m)
+{
+	if (m->vm.fd >= 0 || m->vm.vcpus)
+		vm__destroy(&m->vm);
+	serial__free(m->uart);
+	m->uart = NULL;
+	console__close(&m->console);
+	if (m->kvm.fd >= 0)
+		kvm__close(&m->kvm);
+}

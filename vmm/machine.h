@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The board: one VM with its platform devices wired to buses and IRQs, booted and run. */
+#ifndef KVMINI_VMM_MACHINE_H
+#define KVMINI_VMM_MACHINE_H
+
+#include "devices/i8042.h"
+#include "devices/pm.h"
+#include "firmware/acpi.h"
+#include "vmm/cli.h"
+#include "vmm/console.h"
+#include "vmm/kvm.h"
+#include "vmm/vm.h"
+
+struct serial;
+
+struct machine {
+	struct kvm kvm;
+	struct vm vm;
+	struct console console;
+	struct serial *uart;
+	struct i8042 kbd;
+	struct pm_dev pm;
+	struct acpi_config acpi;
+};
+
+/* Opens KVM, creates the VM and its devices. 0, or -1 with a reason (exit status in *status). */
+int machine__create(struct machine *m, const struct run_config *cfg, int *status,
+		    char *err, size_t errlen);
+/* Registers the platform devices on the buses (also used by the direct-KVM tests). */
+int machine__add_devices(struct machine *m, char *err, size_t errlen);
+/* Runs the vCPUs and the console until the VM stops; returns the exit status. */
+int machine__run(struct machine *m, const struct run_config *cfg);
+void machine__destroy(struct machine *m);
+
+#endif

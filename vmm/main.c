@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* kvmini's entry point: subcommands, the default guest, and the boot-then-run sequence. */
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmm/boot.h"
+#include "vmm/cli.h"
+#include "vmm/machine.h"
+
+#define KVMINI_VERSION "0.1.0"
+
+/* The default guest lives next to the binary: build/kvmini -> build/guest/. */
+static int default_guest(struct run_config *cfg, char *kbuf, char *ibuf, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n < 0)
+		return -1;
+	exe[n] = '\0';
+	char *dir = dirname(exe);
+	snprintf(kbuf, len, "%s/guest/bzImage", dir);
+	snprintf(ibuf, len, "%s/guest/initramfs.cpio.gz", dir);
+	if (access(kbuf, R_OK) != 0) {
+		fprintf(stderr, "kvmini: error: no --kernel given and the default guest is not built "
+			"(%s is missing): run `make guest`\n", kbuf);
+		return -1;
+	}
+	cfg->kernel = kbuf;
+	if (!cfg->initrd && access(ibuf, R_OK) == 0)
+		cfg->initrd = ibuf;
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct run_config cfg;
+	struct machine m;
+	char err[512], kbuf[PATH_MAX], ibuf[PATH_MAX];
+	int status;
+
+	int r = cli__parse_run(argc, argv, &cfg, err, sizeof(err));
+	if (r > 0)
+		return 0;
+	if (r < 0) {
+		fprintf(stderr, "kvmini: error: %s\n", err);
+		return 2;
+	}
+	if (!cfg.kernel && default_guest(&cfg, kbuf, ibuf, sizeof(kbuf)))
+		return 2;
+	if (machine__create(&m, &cfg, &status, err, sizeof(err))) {
+		fprintf(stderr, "kvmini: error: %s\n", err);
+		machine__destroy(&m);
+		return status;
+	}
+	if (boot__linux(&m.vm, &cfg, &m.acpi, err, sizeof(err))) {
+		fprintf(stderr, "kvmini: error: %s\n", err);
+		machine__destroy(&m);
+		return 2;
+	}
+	status = machine__run(&m, &cfg);
+	machine__destroy(&m);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return cmd_run(1, (char *[]){ "run", NULL });
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		cli__usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("kvmini %s\n", KVMINI_VERSION);
+		return 0;
+	}
+	if (argv[1][0] == '-')	/* options without a subcommand mean `run` */
+		return cmd_run(argc, (argv[0] = "run", argv));
+	fprintf(stderr, "kvmini: error: unknown command '%s' (commands: run; see kvmini --help)\n",
+		argv[1]);
+	return 2;
+}

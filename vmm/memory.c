@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Guest RAM: maps it around the 32-bit MMIO hole and checks every guest-physical access. */
+#include "vmm/memory.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "firmware/layout.h"
+
+unsigned gm__layout(uint64_t ram_size, struct gm_region out[GM_MAX_REGIONS])
+{
+	unsigned n = 0;
+	uint64_t low = ram_size < LAYOUT_MMIO_HOLE ? ram_size : LAYOUT_MMIO_HOLE;
+
+	out[n++] = (struct gm_region){ .gpa = 0, .size = low };
+	if (ram_size > low)
+		out[n++] = (struct gm_region){ .gpa = LAYOUT_MMIO_HOLE_END, .size = ram_size - low };
+	return n;
+}
+
+int gm__alloc(struct guest_mem *gm, uint64_t ram_size)
+{
+	memset(gm, 0, sizeof(*gm));
+	if (ram_size < GM_MIN_RAM || ram_size > GM_MAX_RAM || (ram_size & 0xfff))
+		return -EINVAL;
+
+	void *p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	madvise(p, ram_size, MADV_MERGEABLE);	/* best effort: KSM may share zero pages */
+
+	gm->n = gm__layout(ram_size, gm->r);
+	uint64_t off = 0;
+	for (unsigned i = 0; i < gm->n; i++) {
+		gm->r[i].host = (uint8_t *)p + off;
+		off += gm->r[i].size;
+	}
+	gm->ram_size = ram_size;
+	gm->mapping = p;
+	gm->mapping_size = ram_size;
+	return 0;
+}
+
+void gm__init_flat(struct guest_mem *gm, void *buf, uint64_t size)
+{
+	memset(gm, 0, sizeof(*gm));
+	gm->r[0] = (struct gm_region){ .gpa = 0, .size = size, .host = buf };
+	gm->n = 1;
+	gm->ram_size = size;
+}
+
+void gm__free(struct guest_mem *gm)
+{
+	if (gm->mapping)
+		munmap(gm->mapping, gm->mapping_size);
+	memset(gm, 0, sizeof(*gm));
+}
+
+void *gm__ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	if (len == 0)
+		len = 1;
+	if (gpa + len < gpa)
+		return NULL;
+	for (unsigned i = 0; i < gm->n; i++) {
+		const struct gm_region *r = &gm->r[i];
+		if (gpa >= r->gpa && gpa - r->gpa < r->size) {
+			if (len > r->size - (gpa - r->gpa))
+				return NULL;	/* runs off the end of this region */
+			return r->host + (gpa - r->gpa);
+		}
+	}
+	return NULL;
+}
+
+int gm__read(const struct guest_mem *gm, void *dst, uint64_t gpa, uint64_t len)
+{
+	const void *p = gm__ptr(gm, gpa, len);
+	if (!p)
+		return -EFAULT;
+	memcpy(dst, p, len);
+	return 0;
+}
+
+int gm__write(const struct guest_mem *gm, uint64_t gpa, const void *src, uint64_t len)
+{
+	void *p = gm__ptr(gm, gpa, len);
+	if (!p)
+		return -EFAULT;
+	memcpy(p, src, len);
+	return 0;
+}
+
+uint64_t gm__low_end(const struct guest_mem *gm)
+{
+	return gm->n && gm->r[0].gpa == 0 ? gm->r[0].size : 0;
+}

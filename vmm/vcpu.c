@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* vCPUs: creation, CPUID/MSR/LAPIC setup, and the thread that loops on KVM_RUN. */
+#include "vmm/vcpu.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vmm/exit.h"
+#include "vmm/vm.h"
+#include "vmm/x86.h"
+
+#define SIG_VCPU_KICK SIGUSR1
+#define MSR_IA32_MISC_ENABLE 0x1a0
+#define MSR_MTRR_DEF_TYPE    0x2ff
+#define APIC_LVT_LINT0       0x350
+#define APIC_LVT_LINT1       0x360
+#define APIC_MODE_EXTINT     (7u << 8)
+#define APIC_MODE_NMI        (4u << 8)
+
+static __thread struct kvm_run *this_run;
+
+static void kick_handler(int sig)
+{
+	(void)sig;
+	if (this_run)
+		this_run->immediate_exit = 1;
+}
+
+int vcpu__create(struct vcpu *v, struct vm *vm, unsigned id, char *err, size_t errlen)
+{
+	memset(v, 0, sizeof(*v));
+	v->vm = vm;
+	v->id = id;
+	v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (v->fd < 0) {
+		snprintf(err, errlen, "KVM_CREATE_VCPU %u: %s", id, strerror(errno));
+		return -1;
+	}
+	v->run = mmap(NULL, vm->kvm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		v->run = NULL;
+		snprintf(err, errlen, "mmap kvm_run of vCPU %u: %s", id, strerror(errno));
+		return -1;
+	}
+	return vcpu__init_cpu(v, err, errlen);
+}
+
+void vcpu__destroy(struct vcpu *v)
+{
+	if (v->run)
+		munmap(v->run, v->vm->kvm->run_size);
+	if (v->fd > 0)
+		close(v->fd);
+	v->run = NULL;
+	v->fd = -1;
+}
+
+static int set_lapic_lints(struct vcpu *v)
+{
+	struct kvm_lapic_state lapic;
+	uint32_t *lint0, *lint1;
+
+	if (ioctl(v->fd, KVM_GET_LAPIC, &lapic) < 0)
+		return -1;
+	lint0 = (uint32_t *)&lapic.regs[APIC_LVT_LINT0];
+	lint1 = (uint32_t *)&lapic.regs[APIC_LVT_LINT1];
+	*lint0 = (*lint0 & ~(7u << 8)) | APIC_MODE_EXTINT;	/* the PIC's output */
+	*lint1 = (*lint1 & ~(7u << 8)) | APIC_MODE_NMI;
+	return ioctl(v->fd, KVM_SET_LAPIC, &lapic);
+}
+
+int vcpu__init_cpu(struct vcpu *v, char *err, size_t errlen)
+{
+	const struct kvm_cpuid2 *sup = v->vm->kvm->cpuid;
+	size_t sz = sizeof(*sup) + sup->nent * sizeof(sup->entries[0]);
+	struct kvm_cpuid2 *c = malloc(sz);
+
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(c, sup, sz);
+	x86__cpuid_patch(c, v->id, v->vm->ncpus);
+	int r = ioctl(v->fd, KVM_SET_CPUID2, c);
+	free(c);
+	if (r < 0) {
+		snprintf(err, errlen, "KVM_SET_CPUID2 on vCPU %u: %s", v->id, strerror(errno));
+		return -1;
+	}
+
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[2];
+	} msrs = {
+		.hdr.nmsrs = 2,
+		.e = {
+			{ .index = MSR_IA32_MISC_ENABLE, .data = 1 },       /* fast strings */
+			{ .index = MSR_MTRR_DEF_TYPE, .data = (1 << 11) | 6 }, /* MTRRs on, WB */
+		},
+	};
+	if (ioctl(v->fd, KVM_SET_MSRS, &msrs) < 0) {
+		/* not fatal: a kernel that refuses these still boots, with a warning */
+		fprintf(stderr, "kvmini: warning: KVM_SET_MSRS on vCPU %u: %s\n", v->id,
+			strerror(errno));
+	}
+	if (set_lapic_lints(v) < 0) {
+		snprintf(err, errlen, "KVM_GET/SET_LAPIC on vCPU %u: %s", v->id, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void vcpu__kick(struct vcpu *v)
+{
+	if (v->started)
+		pthread_kill(v->thread, SIG_VCPU_KICK);
+}
+
+void *vcpu__thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	sigset_t set;
+
+	/* only the kick signal reaches vCPU threads; the main thread handles the rest */
+	sigfillset(&set);
+	sigdelset(&set, SIG_VCPU_KICK);
+	pthread_sigmask(SIG_SETMASK, &set, NULL);
+	this_run = v->run;
+
+	while (!vm__stopping(vm)) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				v->run->immediate_exit = 0;
+				continue;
+			}
+			vm__request_stop(vm, VM_STOP_ERROR, 1, "KVM_RUN on vCPU %u: %s", v->id,
+					 strerror(errno));
+			break;
+		}
+		v->exits++;
+		if (exit__handle(v) != EXIT_CONTINUE)
+			break;
+	}
+	return NULL;
+}
+
+int vm__start_vcpus(struct vm *vm, char *err, size_t errlen)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIG_VCPU_KICK, &sa, NULL);
+
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		int e = pthread_create(&v->thread, NULL, vcpu__thread, v);
+		if (e) {
+			snprintf(err, errlen, "cannot start vCPU thread %u: %s", i, strerror(e));
+			vm__request_stop(vm, VM_STOP_ERROR, 1, "%s", err);
+			return -1;
+		}
+		v->started = true;
+		char name[16];
+		snprintf(name, sizeof(name), "vcpu%u", i);
+		pthread_setname_np(v->thread, name);
+	}
+	return 0;
+}
+
+void vm__stop_and_join(struct vm *vm)
+{
+	if (!vm__stopping(vm))
+		vm__request_stop(vm, VM_STOP_USER, 0, "stopped");
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu__kick(&vm->vcpus[i]);
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		if (vm->vcpus[i].started) {
+			pthread_join(vm->vcpus[i].thread, NULL);
+			vm->vcpus[i].started = false;
+		}
+	}
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A vCPU: its KVM fd, the shared kvm_run page, its thread and the KVM_RUN loop. */
+#ifndef KVMINI_VMM_VCPU_H
+#define KVMINI_VMM_VCPU_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+	uint64_t exits;        /* userspace exits seen by this vCPU */
+};
+
+int vcpu__create(struct vcpu *v, struct vm *vm, unsigned id, char *err, size_t errlen);
+void vcpu__destroy(struct vcpu *v);
+/* CPUID (with this vCPU's APIC ID and the VM's topology), MSRs, LAPIC LINT0/LINT1. */
+int vcpu__init_cpu(struct vcpu *v, char *err, size_t errlen);
+/* The vCPU thread body: KVM_RUN until the VM stops. */
+void *vcpu__thread(void *arg);
+/* Makes a running vCPU leave KVM_RUN soon (signal + immediate_exit). */
+void vcpu__kick(struct vcpu *v);
+/* Prints exit name, reason, RIP, registers and segments to stderr. */
+void vcpu__dump(struct vcpu *v, const char *why);
+
+#endif

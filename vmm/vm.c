@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Creates the KVM VM (TSS, identity map, irqchip, PIT), maps RAM, owns stop requests. */
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "firmware/layout.h"
+#include "vmm/vcpu.h"
+
+static int map_ram(struct vm *vm, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < vm->mem.n; i++) {
+		const struct gm_region *r = &vm->mem.r[i];
+		struct kvm_userspace_memory_region region = {
+			.slot = i,
+			.guest_phys_addr = r->gpa,
+			.memory_size = r->size,
+			.userspace_addr = (uintptr_t)r->host,
+		};
+		if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+			snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION (slot %u, %llu MiB): %s", i,
+				 (unsigned long long)(r->size >> 20), strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int vm__create(struct vm *vm, struct kvm *kvm, uint64_t ram, unsigned ncpus,
+	       char *err, size_t errlen)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm = kvm;
+	vm->ncpus = ncpus;
+	vm->fd = -1;
+	vm->stop_efd = -1;
+	pthread_mutex_init(&vm->stop_lock, NULL);
+	bus__init(&vm->pio, "pio");
+	bus__init(&vm->mmio, "mmio");
+
+	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_efd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	vm->fd = ioctl(kvm->fd, KVM_CREATE_VM, 0);
+	if (vm->fd < 0) {
+		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
+		goto fail;
+	}
+	if (ioctl(vm->fd, KVM_SET_TSS_ADDR, (unsigned long)LAYOUT_TSS) < 0) {
+		snprintf(err, errlen, "KVM_SET_TSS_ADDR: %s", strerror(errno));
+		goto fail;
+	}
+	uint64_t idmap = LAYOUT_IDENTITY_MAP;
+	if (ioctl(kvm->fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0 &&
+	    ioctl(vm->fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0) {
+		snprintf(err, errlen, "KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
+		goto fail;
+	}
+	if (ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		snprintf(err, errlen, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
+		goto fail;
+	}
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	if (ioctl(vm->fd, KVM_CREATE_PIT2, &pit) < 0) {
+		snprintf(err, errlen, "KVM_CREATE_PIT2: %s", strerror(errno));
+		goto fail;
+	}
+	int e = gm__alloc(&vm->mem, ram);
+	if (e) {
+		snprintf(err, errlen, "cannot map %llu MiB of guest memory: %s",
+			 (unsigned long long)(ram >> 20), strerror(-e));
+		goto fail;
+	}
+	if (map_ram(vm, err, errlen))
+		goto fail;
+	vm->vcpus = calloc(ncpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (unsigned i = 0; i < ncpus; i++)
+		if (vcpu__create(&vm->vcpus[i], vm, i, err, errlen))
+			goto fail;
+	return 0;
+fail:
+	vm__destroy(vm);
+	return -1;
+}
+
+void vm__destroy(struct vm *vm)
+{
+	if (vm->vcpus) {
+		for (unsigned i = 0; i < vm->ncpus; i++)
+			vcpu__destroy(&vm->vcpus[i]);
+		free(vm->vcpus);
+		vm->vcpus = NULL;
+	}
+	if (vm->fd >= 0)
+		close(vm->fd);
+	if (vm->stop_efd >= 0)
+		close(vm->stop_efd);
+	vm->fd = vm->stop_efd = -1;
+	gm__free(&vm->mem);
+	bus__free(&vm->pio);
+	bus__free(&vm->mmio);
+}
+
+void vm__request_stop(struct vm *vm, enum vm_stop_reason reason, int status, const char *fmt, ...)
+{
+	pthread_mutex_lock(&vm->stop_lock);
+	if (vm->stop_reason == VM_RUNNING) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(vm->stop_msg, sizeof(vm->stop_msg), fmt, ap);
+		va_end(ap);
+		vm->exit_status = status;
+		__atomic_store_n(&vm->stop_reason, reason, __ATOMIC_RELEASE);
+		uint64_t one = 1;
+		if (write(vm->stop_efd, &one, sizeof(one)) < 0) {
+			/* cannot fail for a fresh eventfd counter; the flag above is what counts */
+		}
+	}
+	pthread_mutex_unlock(&vm->stop_lock);
+}
+
+void vm__set_irq(void *opaque, unsigned gsi, int level)
+{
+	struct vm *vm = opaque;
+	struct kvm_irq_level irq = { .irq = gsi, .level = level };
+
+	if (ioctl(vm->fd, KVM_IRQ_LINE, &irq) < 0 && !vm__stopping(vm))
+		vm__request_stop(vm, VM_STOP_ERROR, 1, "KVM_IRQ_LINE gsi %u: %s", gsi, strerror(errno));
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A VM: the KVM VM fd, guest RAM, the buses, the vCPUs, and how it stops. */
+#ifndef KVMINI_VMM_VM_H
+#define KVMINI_VMM_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devices/bus.h"
+#include "vmm/kvm.h"
+#include "vmm/memory.h"
+
+struct vcpu;
+
+enum vm_stop_reason {
+	VM_RUNNING = 0,
+	VM_STOP_POWEROFF,   /* guest ACPI S5 or KVM system event */
+	VM_STOP_REBOOT,     /* i8042 reset, ACPI reset register, KVM reset event */
+	VM_STOP_PANIC,      /* pvpanic or KVM crash event */
+	VM_STOP_CRASH,      /* triple fault, failed entry, internal error, unknown exit */
+	VM_STOP_USER,       /* Ctrl-A x, a signal */
+	VM_STOP_ERROR,      /* a host-side failure (ioctl) */
+	VM_STOP_TEST,       /* a test payload wrote the test-exit port */
+};
+
+struct vm {
+	struct kvm *kvm;
+	int fd;
+	struct guest_mem mem;
+	struct bus pio, mmio;
+	unsigned ncpus;
+	struct vcpu *vcpus;
+	int stop_efd;                 /* eventfd: readable once a stop was requested */
+	pthread_mutex_t stop_lock;
+	int stop_reason;              /* enum vm_stop_reason: the first request wins */
+	int exit_status;              /* the process exit status that goes with it */
+	uint32_t test_value;          /* what a test payload wrote to the test-exit port */
+	char stop_msg[256];
+};
+
+/* Creates the VM with irqchip, PIT and `ram` bytes of RAM. 0, or -1 with a reason in err. */
+int vm__create(struct vm *vm, struct kvm *kvm, uint64_t ram, unsigned ncpus,
+	       char *err, size_t errlen);
+void vm__destroy(struct vm *vm);
+
+/* Records why the VM stops (only the first call counts) and wakes the main thread. */
+void vm__request_stop(struct vm *vm, enum vm_stop_reason reason, int status,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static inline bool vm__stopping(const struct vm *vm)
+{
+	return __atomic_load_n(&vm->stop_reason, __ATOMIC_ACQUIRE) != VM_RUNNING;
+}
+
+/* irq_set_fn for devices: KVM_IRQ_LINE on the in-kernel irqchip. */
+void vm__set_irq(void *vm, unsigned gsi, int level);
+
+/* Starts one thread per vCPU, then waits until every one has finished. */
+int vm__start_vcpus(struct vm *vm, char *err, size_t errlen);
+void vm__stop_and_join(struct vm *vm);
+
+#endif
