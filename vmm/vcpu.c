@@ -94,20 +94,24 @@ int vcpu__init_cpu(struct vcpu *v, char *err, size_t errlen)
 		return -1;
 	}
 
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[2];
-	} msrs = {
-		.hdr.nmsrs = 2,
-		.e = {
-			{ .index = MSR_IA32_MISC_ENABLE, .data = 1 },       /* fast strings */
-			{ .index = MSR_MTRR_DEF_TYPE, .data = (1 << 11) | 6 }, /* MTRRs on, WB */
-		},
+	static const struct kvm_msr_entry init_msrs[] = {
+		{ .index = MSR_IA32_MISC_ENABLE, .data = 1 },            /* fast strings */
+		{ .index = MSR_MTRR_DEF_TYPE, .data = (1 << 11) | 6 },   /* MTRRs on, default WB */
 	};
-	if (ioctl(v->fd, KVM_SET_MSRS, &msrs) < 0) {
+	size_t n = sizeof(init_msrs) / sizeof(init_msrs[0]);
+	struct kvm_msrs *msrs = calloc(1, sizeof(*msrs) + sizeof(init_msrs));
+	if (!msrs) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	msrs->nmsrs = n;
+	memcpy(msrs->entries, init_msrs, sizeof(init_msrs));
+	r = ioctl(v->fd, KVM_SET_MSRS, msrs);
+	free(msrs);
+	if (r != (int)n) {
 		/* not fatal: a kernel that refuses these still boots, with a warning */
-		fprintf(stderr, "kvmini: warning: KVM_SET_MSRS on vCPU %u: %s\n", v->id,
-			strerror(errno));
+		fprintf(stderr, "kvmini: warning: KVM_SET_MSRS on vCPU %u set %d of %zu MSRs\n",
+			v->id, r, n);
 	}
 	if (set_lapic_lints(v) < 0) {
 		snprintf(err, errlen, "KVM_GET/SET_LAPIC on vCPU %u: %s", v->id, strerror(errno));
