@@ -104,7 +104,12 @@ $(BUILD)/tests/kvm/%.o: tests/kvm/%.c
 unit: $(BUILD)/unit-tests
 	$(Q)$(BUILD)/unit-tests
 
-test-acpi: $(BUILD)/kvmini
+# acpi-dump writes the ACPI tables for a given config; tests/acpi-iasl.sh checks them with iasl
+$(BUILD)/acpi-dump: $(BUILD)/tests/tools/acpi-dump.o $(BUILD)/libkvmini.a
+	@$(if $(Q),echo "  LD     $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+test-acpi: $(BUILD)/acpi-dump
 	$(Q)tests/acpi-iasl.sh $(BUILD)
 
 kvm-test: $(BUILD)/kvm-tests $(PAYLOADS)
@@ -135,4 +140,4 @@ bench: deps
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(KVMT_OBJS:.o=.d) $(BUILD)/vmm/main.d
+-include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(KVMT_OBJS:.o=.d) $(BUILD)/vmm/main.d $(BUILD)/tests/tools/acpi-dump.d

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* kvmini's entry point: subcommands, the default guest, and the boot-then-run sequence. */
 #include <libgen.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,7 @@ static int cmd_run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	signal(SIGPIPE, SIG_IGN);	/* a closed console pipe is an error to report, not a kill */
 	if (argc < 2)
 		return cmd_run(1, (char *[]){ "run", NULL });
 	if (!strcmp(argv[1], "run"))
