@@ -35,7 +35,7 @@ PAYLOADS  := $(patsubst tests/kvm/payloads/%.S,$(BUILD)/tests/kvm/payloads/%.bin
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all deps guest demo check unit kvm-test nested-test test-acpi bench clean help
+.PHONY: all deps guest demo check unit kvm-test nested-test test-acpi cli-test bench clean help
 all: $(BUILD)/kvmini
 
 help:
@@ -123,11 +123,16 @@ nested-test: $(BUILD)/kvmini guest
 
 NESTED ?= 1
 check: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(BUILD)/kvm-tests $(PAYLOADS)
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(BUILD)/kvm-tests $(PAYLOADS) $(BUILD)/acpi-dump
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory test-acpi
 	$(Q)$(MAKE) --no-print-directory kvm-test
-	$(Q)if [ "$(NESTED)" = 1 ]; then $(MAKE) --no-print-directory nested-test; fi
+	$(Q)guest/build.sh $(BUILD)/guest
+	$(Q)tests/cli-errors.sh $(BUILD)
+	$(Q)if [ "$(NESTED)" = 1 ]; then tests/nested/run-tests.sh $(BUILD); fi
+
+cli-test: $(BUILD)/kvmini
+	$(Q)tests/cli-errors.sh $(BUILD)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all guest

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Bad-input table for the kvmini binary: each case must give one clear line on stderr and the
+# right non-zero status, never a crash or a hang. Usage: tests/cli-errors.sh BUILD
+set -uo pipefail
+
+build=${1:-build}
+kvmini=$(realpath "$build/kvmini")
+kernel=$(realpath -e "$build/guest/bzImage" 2>/dev/null || true)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+# case NAME STATUS NEEDLE -- ARGS...: run kvmini -q ARGS, expect STATUS and NEEDLE in a 1-line stderr
+case_() {
+    local name=$1 want=$2 needle=$3
+    shift 4
+    local rc err lines
+    timeout 20 "$kvmini" run -q "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    err=$(cat "$tmp/err")
+    lines=$(grep -c . "$tmp/err")
+    if [ "$rc" = "$want" ] && [ "$lines" = 1 ] && grep -qF -- "$needle" "$tmp/err" &&
+       ! grep -q 'Sanitizer\|core dumped' "$tmp/err"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL $name: status $rc (want $want), $lines line(s), want '$needle' in: $err"
+    fi
+}
+
+: > "$tmp/empty"
+head -c 65536 /dev/urandom > "$tmp/random"
+dd if=/dev/zero of="$tmp/huge-initrd" bs=1M count=0 seek=200 2>/dev/null
+
+case_ cpus-zero      2 "--cpus '0'"        -- --cpus 0
+case_ cpus-huge      2 "--cpus '300'"      -- --cpus 300
+case_ cpus-negative  2 "--cpus '-1'"       -- --cpus -1
+case_ cpus-garbage   2 "--cpus 'many'"     -- --cpus many
+case_ mem-tiny       2 "between"           -- --memory 1M
+case_ mem-huge       2 "between"           -- --memory 100T
+case_ mem-garbage    2 "not a size"        -- --memory lots
+case_ mem-negative   2 "not a size"        -- --memory -512M
+case_ mem-empty      2 "not a size"        -- --memory ''
+case_ mem-missing    2 "needs a value"     -- --memory
+case_ unknown-opt    2 "unknown option"    -- --frobnicate
+case_ stray-arg      2 "unexpected argument" -- extra
+case_ console-bad    2 "--console 'tty'"   -- --console tty
+case_ console-dir    2 "--console file=$tmp/no/such/dir" -- --console "file=$tmp/no/such/dir"
+case_ kernel-missing 2 "No such file"      -- --kernel "$tmp/nope"
+case_ kernel-dir     2 "not a regular file" -- --kernel "$tmp"
+case_ kernel-empty   2 "empty file"        -- --kernel "$tmp/empty"
+case_ kernel-random  2 "not a bzImage"     -- --kernel "$tmp/random"
+case_ kvm-missing    1 "does not exist"    -- --kvm-device "$tmp/kvm" --kernel "$tmp/random"
+if [ -n "$kernel" ]; then
+    head -c 2000000 "$kernel" > "$tmp/truncated"
+    cp "$kernel" "$tmp/old"
+    printf '\x04\x02' | dd of="$tmp/old" bs=1 seek=$((0x206)) conv=notrunc 2>/dev/null
+    case_ kernel-truncated 2 "truncated"   -- --kernel "$tmp/truncated"
+    case_ kernel-old       2 "too old"     -- --kernel "$tmp/old"
+    case_ initrd-missing   2 "initrd '$tmp/nope'" -- --kernel "$kernel" --initrd "$tmp/nope"
+    case_ initrd-too-big   2 "does not fit" -- --kernel "$kernel" --initrd "$tmp/huge-initrd" --memory 128M
+    case_ mem-too-small    2 "too small"   -- --kernel "$kernel" --memory 16M
+    case_ cmdline-too-long 2 "command line" -- --kernel "$kernel" --cmdline "$(head -c 5000 /dev/zero | tr '\0' x)"
+else
+    echo "note: $build/guest/bzImage not built: skipping the 6 cases that need a real kernel"
+fi
+# no --kernel and no default guest next to the binary
+cp "$kvmini" "$tmp/kvmini"
+"$tmp/kvmini" run </dev/null >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc = 2 ] && grep -q 'make guest' "$tmp/err" && [ "$(grep -c . "$tmp/err")" = 1 ]; then
+    pass=$((pass + 1))
+else
+    fail=$((fail + 1)); echo "FAIL no-default-guest: status $rc: $(cat "$tmp/err")"
+fi
+"$kvmini" bogus >/dev/null 2>"$tmp/err"; rc=$?
+if [ $rc = 2 ] && grep -q "unknown command 'bogus'" "$tmp/err"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL unknown-command: status $rc"; fi
+"$kvmini" --help | grep -q -- '--memory SIZE' && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL help"; }
+
+echo "cli-errors: $pass passed, $fail failed"
+[ "$fail" = 0 ]
