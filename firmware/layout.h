@@ -13,10 +13,12 @@
 #define LAYOUT_PD           0x0000b000ULL  /* 4 pages: 0xb000..0xefff map 0..4 GiB with 2 MiB pages */
 #define LAYOUT_CMDLINE      0x00020000ULL
 #define LAYOUT_CMDLINE_MAX  0x00010000ULL
-#define LAYOUT_MPTABLE      0x0009fc00ULL  /* MP floating pointer + table in the EBDA */
 #define LAYOUT_EBDA         0x0009fc00ULL  /* end of usable low RAM */
-#define LAYOUT_ACPI         0x000e0000ULL  /* ACPI tables: 0xe0000..0xfffff (reserved in e820) */
-#define LAYOUT_ACPI_SIZE    0x00020000ULL
+#define LAYOUT_ACPI         0x000e0000ULL  /* ACPI tables: 0xe0000..0xeffff (reserved in e820) */
+#define LAYOUT_ACPI_SIZE    0x00010000ULL
+#define LAYOUT_MPTABLE      0x000f0000ULL  /* MP table (for acpi=off): 0xf0000..0xfffff, where
+                                               Linux scans for the floating pointer */
+#define LAYOUT_MPTABLE_SIZE 0x00010000ULL
 #define LAYOUT_HIMEM        0x00100000ULL  /* 1 MiB: start of high RAM */
 
 /* ---- the 32-bit hole: RAM above 3 GiB is moved above 4 GiB ---- */

@@ -14,6 +14,7 @@
 
 #include "firmware/boot_params.h"
 #include "firmware/layout.h"
+#include "firmware/mptable.h"
 #include "vmm/bzimage.h"
 #include "vmm/vcpu.h"
 #include "vmm/x86.h"
@@ -145,6 +146,13 @@ int boot__linux(struct vm *vm, const struct run_config *cfg, const struct acpi_c
 	long used = acpi_buf ? acpi__build(acpi, acpi_buf, LAYOUT_ACPI_SIZE, LAYOUT_ACPI, &rsdp) : -1;
 	if (used < 0) {
 		snprintf(err, errlen, "building ACPI tables failed (%ld)", used);
+		goto out;
+	}
+	void *mp_buf = gm__ptr(gm, LAYOUT_MPTABLE, LAYOUT_MPTABLE_SIZE);
+	used = mp_buf ? mptable__build(vm->ncpus, LAYOUT_LAPIC, LAYOUT_IOAPIC, mp_buf,
+					LAYOUT_MPTABLE_SIZE, LAYOUT_MPTABLE) : -1;
+	if (used < 0) {
+		snprintf(err, errlen, "building the MP table failed (%ld)", used);
 		goto out;
 	}
 	struct boot_params_cfg bp = {

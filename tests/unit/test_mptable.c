@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests: the MP table's floating pointer, checksums, and its entries per vCPU count. */
+#include <check.h>
+#include <errno.h>
+#include <string.h>
+
+#include "firmware/acpi.h"
+#include "firmware/layout.h"
+#include "firmware/mptable.h"
+
+static uint8_t buf[LAYOUT_MPTABLE_SIZE];
+
+static void check_table(unsigned ncpus)
+{
+	memset(buf, 0xa5, sizeof(buf));
+	long n = mptable__build(ncpus, LAYOUT_LAPIC, LAYOUT_IOAPIC, buf, sizeof(buf), LAYOUT_MPTABLE);
+	ck_assert_int_gt(n, 0);
+	ck_assert_uint_eq(buf[n], 0xa5);			/* nothing written past the end */
+	ck_assert_mem_eq(buf, "_MP_", 4);
+	ck_assert_uint_eq(acpi__checksum(buf, 16), 0);
+	uint32_t phys;
+	memcpy(&phys, buf + 4, 4);
+	ck_assert_uint_eq(phys, LAYOUT_MPTABLE + 16);
+	const uint8_t *h = buf + 16;
+	ck_assert_mem_eq(h, "PCMP", 4);
+	uint16_t len, count;
+	memcpy(&len, h + 4, 2);
+	memcpy(&count, h + 34, 2);
+	ck_assert_uint_eq(16 + len, n);
+	ck_assert_uint_eq(acpi__checksum(h, len), 0);
+	/* walk the entries: ncpus processors (BSP first), one bus, one IOAPIC, 16 + 2 interrupts */
+	const uint8_t *e = h + 44;
+	unsigned cpus = 0, buses = 0, ioapics = 0, ints = 0, lints = 0;
+	for (unsigned i = 0; i < count; i++) {
+		switch (e[0]) {
+		case 0:
+			ck_assert_uint_eq(e[1], cpus);
+			ck_assert_uint_eq(e[3] & 1, 1);
+			ck_assert_uint_eq((e[3] >> 1) & 1, cpus == 0);
+			cpus++;
+			e += 20;
+			continue;
+		case 1: buses++; ck_assert_mem_eq(e + 2, "ISA", 3); break;
+		case 2: ioapics++; ck_assert_uint_eq(e[1], ncpus); break;
+		case 3: ck_assert_uint_eq(e[5], e[7]); ck_assert_uint_eq(e[6], ncpus); ints++; break;
+		case 4: lints++; break;
+		default: ck_abort_msg("bad entry type %u", e[0]);
+		}
+		e += 8;
+	}
+	ck_assert_ptr_eq(e, h + len);
+	ck_assert_uint_eq(cpus, ncpus);
+	ck_assert_uint_eq(buses + ioapics, 2);
+	ck_assert_uint_eq(ints, 16);
+	ck_assert_uint_eq(lints, 2);
+}
+
+START_TEST(mptable_per_cpu_count)
+{
+	check_table(1);
+	check_table(2);
+	check_table(64);
+	check_table(255);
+}
+END_TEST
+
+START_TEST(mptable_errors)
+{
+	ck_assert_int_eq(mptable__build(0, 0, 0, buf, sizeof(buf), 0), -EINVAL);
+	ck_assert_int_eq(mptable__build(256, 0, 0, buf, sizeof(buf), 0), -EINVAL);
+	long need = mptable__build(4, 0, 0, buf, sizeof(buf), 0);
+	memset(buf, 0x5a, sizeof(buf));
+	ck_assert_int_eq(mptable__build(4, 0, 0, buf, (size_t)need - 1, 0), -ENOSPC);
+	ck_assert_uint_eq(buf[0], 0x5a);
+}
+END_TEST
+
+Suite *mptable_suite(void)
+{
+	Suite *s = suite_create("mptable");
+	TCase *tc = tcase_create("build");
+	tcase_add_test(tc, mptable_per_cpu_count);
+	tcase_add_test(tc, mptable_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
