@@ -198,7 +198,8 @@ static void dsdt_virtio(struct aml_buf *b, unsigned index, const struct acpi_vir
 	aml__name(b, "_CRS");
 	size_t crs = aml__restemplate_open(b);
 	aml__res_mem32_fixed(b, true, (uint32_t)v->base, (uint32_t)v->size);
-	aml__res_interrupt(b, AML_IRQ_CONSUMER, v->irq);   /* Level, ActiveHigh, Exclusive */
+	/* Edge, ActiveHigh, Exclusive: kvmini injects each interrupt as an edge through an irqfd */
+	aml__res_interrupt(b, AML_IRQ_CONSUMER | AML_IRQ_EDGE, v->irq);
 	aml__restemplate_close(b, crs);
 	aml__close(b, dev);
 }

@@ -145,7 +145,7 @@ dsdt_ok() {
 	grep -q '"QEMU0001"' "$d" && grep -q '0x0505,             // Range Minimum' "$d" ||
 		{ echo "  dsdt: pvpanic missing" >&2; return 1; }
 	[ "$(grep -c '"LNRO0005"' "$d")" -eq "$n" ] || { echo "  dsdt: wrong LNRO0005 count" >&2; return 1; }
-	[ "$(grep -c 'Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive' "$d")" -eq "$n" ] ||
+	[ "$(grep -c 'Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive' "$d")" -eq "$n" ] ||
 		{ echo "  dsdt: wrong Interrupt() count" >&2; return 1; }
 	for ((i = 0; i < n; i++)); do
 		grep -q "$(printf 'Device (VR%02X)' "$i")" "$d" &&

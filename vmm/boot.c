@@ -53,15 +53,23 @@ static int read_full(int fd, void *dst, uint64_t len)
 	return 0;
 }
 
-char *boot__cmdline(const struct run_config *cfg)
+char *boot__cmdline(const struct run_config *cfg, const char *extra)
 {
-	const char *base = cfg->cmdline ? cfg->cmdline : DEFAULT_CMDLINE;
-	const char *app = cfg->append ? cfg->append : "";
-	size_t len = strlen(base) + strlen(app) + 2;
+	const char *parts[3] = { cfg->cmdline ? cfg->cmdline : DEFAULT_CMDLINE, extra, cfg->append };
+	size_t len = 1;
+	for (int i = 0; i < 3; i++)
+		len += parts[i] ? strlen(parts[i]) + 1 : 0;
 	char *s = malloc(len);
-
-	if (s)
-		snprintf(s, len, "%s%s%s", base, *base && *app ? " " : "", app);
+	if (!s)
+		return NULL;
+	s[0] = '\0';
+	for (int i = 0; i < 3; i++) {
+		if (!parts[i] || !*parts[i])
+			continue;
+		if (*s)
+			strcat(s, " ");
+		strcat(s, parts[i]);
+	}
 	return s;
 }
 
@@ -86,7 +94,7 @@ fail:
 }
 
 int boot__linux(struct vm *vm, const struct run_config *cfg, const struct acpi_config *acpi,
-		char *err, size_t errlen)
+		const char *extra_cmdline, char *err, size_t errlen)
 {
 	const struct guest_mem *gm = &vm->mem;
 	char why[200];
@@ -131,7 +139,7 @@ int boot__linux(struct vm *vm, const struct run_config *cfg, const struct acpi_c
 		}
 	}
 
-	cmdline = boot__cmdline(cfg);
+	cmdline = boot__cmdline(cfg, extra_cmdline);
 	size_t clen = cmdline ? strlen(cmdline) + 1 : 0;
 	uint32_t cmax = bz.hdr.cmdline_size ? bz.hdr.cmdline_size : 255;
 	if (!cmdline || clen - 1 > cmax || clen > LAYOUT_CMDLINE_MAX) {

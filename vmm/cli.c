@@ -75,18 +75,25 @@ void cli__usage(FILE *f)
 "                         RAM beyond 3 GiB is placed above 4 GiB, around the MMIO hole\n"
 "      --console MODE     stdio (default: guest serial on stdin/stdout, Ctrl-A x quits),\n"
 "                         none, or file=PATH (output to PATH, no input)\n"
+"  -d, --disk SPEC        a virtio-blk disk (repeatable, up to %d), SPEC is\n"
+"                         path=PATH[,ro=on][,cache=writeback|none][,engine=io_uring|sync]\n"
+"                         [,serial=ID][,force=on]: a regular file or a block device; the\n"
+"                         guest sees /dev/vda, /dev/vdb, ... in order\n"
+"      --virtio-mmio-cmdline  also add virtio_mmio.device= to the command line (for\n"
+"                         kernels with CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES; stock\n"
+"                         kernels find the devices through ACPI)\n"
 "      --kvm-device PATH  KVM device (default /dev/kvm)\n"
 "  -q, --quiet            print only errors, not what kvmini is doing\n"
 "  -h, --help             this text\n"
 "\n"
 "exit status: 0 the guest powered off or rebooted (or Ctrl-A x); 1 the guest crashed or\n"
 "panicked, or a host error; 2 bad usage or input. Messages from kvmini go to stderr.\n",
-		MAX_CPUS);
+		MAX_CPUS, MAX_DISKS);
 }
 
 int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, size_t errlen)
 {
-	enum { OPT_CMDLINE = 256, OPT_APPEND, OPT_CONSOLE, OPT_KVM };
+	enum { OPT_CMDLINE = 256, OPT_APPEND, OPT_CONSOLE, OPT_KVM, OPT_VIRTIO_CMDLINE };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -96,18 +103,22 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 		{ "memory", required_argument, NULL, 'm' },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "kvm-device", required_argument, NULL, OPT_KVM },
+		{ "disk", required_argument, NULL, 'd' },
+		{ "virtio-mmio-cmdline", no_argument, NULL, OPT_VIRTIO_CMDLINE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int c;
 
-	*cfg = (struct run_config){
-		.cpus = 1, .memory = DEFAULT_MEMORY, .console = CONSOLE_STDIO, .kvm_path = "/dev/kvm",
-	};
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->cpus = 1;
+	cfg->memory = DEFAULT_MEMORY;
+	cfg->console = CONSOLE_STDIO;
+	cfg->kvm_path = "/dev/kvm";
 	optind = 0;	/* reset getopt: tests call this more than once */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:k:i:c:m:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:k:i:c:m:d:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 		case 'i':
@@ -158,6 +169,18 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 			break;
 		case OPT_KVM:
 			cfg->kvm_path = optarg;
+			break;
+		case 'd':
+			if (cfg->ndisks == MAX_DISKS) {
+				snprintf(err, errlen, "too many --disk options (at most %d)", MAX_DISKS);
+				return -1;
+			}
+			if (blk__parse_opts(optarg, &cfg->disks[cfg->ndisks], err, errlen))
+				return -1;
+			cfg->ndisks++;
+			break;
+		case OPT_VIRTIO_CMDLINE:
+			cfg->virtio_cmdline = true;
 			break;
 		case 'q':
 			cfg->quiet = true;

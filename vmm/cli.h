@@ -8,9 +8,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "virtio/blk.h"
+
 #define DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
 #define DEFAULT_MEMORY  (512ULL << 20)
 #define MAX_CPUS        255   /* xAPIC IDs in the MADT are 8 bits */
+#define MAX_DISKS       16    /* virtio-mmio windows with their own GSI */
 
 enum console_mode { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
 
@@ -25,6 +28,9 @@ struct run_config {
 	const char *console_path;
 	const char *kvm_path;
 	bool quiet;                /* no informational lines, only errors */
+	unsigned ndisks;
+	struct blk_opts disks[MAX_DISKS];
+	bool virtio_cmdline;       /* also describe virtio-mmio devices with virtio_mmio.device= */
 };
 
 /* "512M", "4G", "65536K", "1T"; a bare number is MiB. Must be a whole number of 4 KiB pages.

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "devices/serial.h"
@@ -101,7 +102,57 @@ int machine__create(struct machine *m, const struct run_config *cfg, int *status
 			kvm__host_kind_desc(kvm__host_kind(NULL, NULL)));
 	if (vm__create(&m->vm, &m->kvm, cfg->memory, cfg->cpus, err, errlen))
 		return -1;
-	return machine__add_devices(m, err, errlen);
+	if (machine__add_devices(m, err, errlen))
+		return -1;
+	return machine__add_disks(m, cfg, status, err, errlen);
+}
+
+/* GSIs for virtio-mmio devices: the IOAPIC pins above the ISA range first, then free ISA ones */
+static const uint32_t virtio_gsis[MAX_DISKS] = { 16, 17, 18, 19, 20, 21, 22, 23,
+						 5, 6, 7, 9, 10, 11, 12, 13 };
+
+int machine__add_disks(struct machine *m, const struct run_config *cfg, int *status,
+		       char *err, size_t errlen)
+{
+	char why[400], note[200];
+	size_t cl_len = 0;
+
+	for (unsigned i = 0; i < cfg->ndisks; i++) {
+		const struct blk_opts *o = &cfg->disks[i];
+		uint64_t base = LAYOUT_VIRTIO_MMIO + i * VIRTIO_MMIO_WINDOW;
+		uint32_t gsi = virtio_gsis[i];
+
+		note[0] = '\0';
+		if (blk__init(&m->blk[i], o, why, sizeof(why), note, sizeof(note))) {
+			snprintf(err, errlen, "%s", why);
+			*status = 2;
+			return -1;
+		}
+		m->ndisks = i + 1;
+		if (note[0] && !cfg->quiet)
+			fprintf(stderr, "kvmini: disk %s: %s\n", o->disk.path, note);
+		int e = virtio_mmio__init(&m->vmmio[i], &blk_dev_ops, &m->blk[i], 1, BLK_QUEUE_MAX,
+					  &m->vm.mem, base, gsi, (struct irq_line){ 0 });
+		if (e || bus__register(&m->vm.mmio, base, VIRTIO_MMIO_WINDOW, &virtio_mmio_ops,
+				       &m->vmmio[i])) {
+			snprintf(err, errlen, "disk %s: cannot set up its virtio-mmio window", o->disk.path);
+			return -1;
+		}
+		if (virtio_mmio__attach_kvm(&m->vmmio[i], m->vm.fd, err, errlen))
+			return -1;
+		m->acpi.virtio_mmio[i] = (struct acpi_virtio_mmio){
+			.base = base, .size = VIRTIO_MMIO_WINDOW, .irq = gsi };
+		m->acpi.n_virtio_mmio = i + 1;
+		if (cfg->virtio_cmdline) {
+			char *p = realloc(m->extra_cmdline, cl_len + 64);
+			if (!p)
+				return -1;
+			m->extra_cmdline = p;
+			cl_len += (size_t)snprintf(p + cl_len, 64, "%svirtio_mmio.device=4K@0x%llx:%u",
+						   cl_len ? " " : "", (unsigned long long)base, gsi);
+		}
+	}
+	return 0;
 }
 
 static void report_unhandled(const struct bus *b)
@@ -125,6 +176,14 @@ int machine__run(struct machine *m, const struct run_config *cfg)
 	if (!cfg->quiet) {
 		report_unhandled(&vm->pio);
 		report_unhandled(&vm->mmio);
+		for (unsigned i = 0; i < m->ndisks; i++) {
+			const struct blk_stats *st = &m->blk[i].stats;
+			fprintf(stderr, "kvmini: disk %s: %llu reads, %llu writes, %llu flushes, "
+				"%llu I/O errors, %llu bad requests\n", cfg->disks[i].disk.path,
+				(unsigned long long)st->reads, (unsigned long long)st->writes,
+				(unsigned long long)st->flushes, (unsigned long long)st->io_errors,
+				(unsigned long long)st->bad_requests);
+		}
 	}
 	if (vm->exit_status || !cfg->quiet)
 		fprintf(stderr, "\nkvmini: %s\n", vm->stop_msg);
@@ -133,6 +192,13 @@ int machine__run(struct machine *m, const struct run_config *cfg)
 
 void machine__destroy(struct machine *m)
 {
+	for (unsigned i = 0; i < m->ndisks; i++) {
+		virtio_mmio__destroy(&m->vmmio[i]);	/* stops the device's I/O thread first */
+		blk__free(&m->blk[i]);
+	}
+	m->ndisks = 0;
+	free(m->extra_cmdline);
+	m->extra_cmdline = NULL;
 	if (m->vm.fd >= 0 || m->vm.vcpus)
 		vm__destroy(&m->vm);
 	serial__free(m->uart);

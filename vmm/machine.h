@@ -10,6 +10,8 @@
 #include "vmm/console.h"
 #include "vmm/kvm.h"
 #include "vmm/vm.h"
+#include "virtio/blk.h"
+#include "virtio/mmio.h"
 
 struct serial;
 
@@ -21,6 +23,10 @@ struct machine {
 	struct i8042 kbd;
 	struct pm_dev pm;
 	struct acpi_config acpi;
+	unsigned ndisks;
+	struct blk_dev blk[MAX_DISKS];
+	struct virtio_mmio vmmio[MAX_DISKS];
+	char *extra_cmdline;       /* virtio_mmio.device=... when asked for (malloc'd) */
 };
 
 /* Opens KVM, creates the VM and its devices. 0, or -1 with a reason (exit status in *status). */
@@ -28,6 +34,10 @@ int machine__create(struct machine *m, const struct run_config *cfg, int *status
 		    char *err, size_t errlen);
 /* Registers the platform devices on the buses (also used by the direct-KVM tests). */
 int machine__add_devices(struct machine *m, char *err, size_t errlen);
+/* Opens every --disk and puts each on its own virtio-mmio window and GSI, described in the
+ * DSDT. 0, or -1 with a reason (bad disks are usage errors: *status 2). */
+int machine__add_disks(struct machine *m, const struct run_config *cfg, int *status,
+		       char *err, size_t errlen);
 /* Runs the vCPUs and the console until the VM stops; returns the exit status. */
 int machine__run(struct machine *m, const struct run_config *cfg);
 void machine__destroy(struct machine *m);

@@ -58,7 +58,7 @@ static int cmd_run(int argc, char **argv)
 		machine__destroy(&m);
 		return status;
 	}
-	if (boot__linux(&m.vm, &cfg, &m.acpi, err, sizeof(err))) {
+	if (boot__linux(&m.vm, &cfg, &m.acpi, m.extra_cmdline, err, sizeof(err))) {
 		fprintf(stderr, "kvmini: error: %s\n", err);
 		machine__destroy(&m);
 		return 2;

@@ -307,7 +307,7 @@ START_TEST(test_dsdt_virtio)
 		uint32_t base = (uint32_t)(LAYOUT_VIRTIO_MMIO + i * LAYOUT_VIRTIO_MMIO_SIZE);
 		uint32_t irq = VIRTIO_GSI + i;
 		uint8_t mem[12] = { 0x86, 9, 0, 1 };                  /* Memory32Fixed(ReadWrite) */
-		uint8_t intr[9] = { 0x89, 6, 0, 0x01, 1 };           /* consumer, level, high, excl */
+		uint8_t intr[9] = { 0x89, 6, 0, 0x03, 1 };           /* consumer, edge, high, excl */
 		char name[5];
 		for (int k = 0; k < 4; k++) {
 			mem[4 + k] = (uint8_t)(base >> (8 * k));

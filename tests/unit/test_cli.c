@@ -66,14 +66,17 @@ START_TEST(run_defaults_and_options)
 	ck_assert_int_eq(c.console, CONSOLE_FILE);
 	ck_assert_str_eq(c.console_path, "/tmp/x");
 	ck_assert(c.quiet);
-	char *cl = boot__cmdline(&c);
+	char *cl = boot__cmdline(&c, NULL);
 	ck_assert_str_eq(cl, DEFAULT_CMDLINE " quiet");
 	free(cl);
 
 	ck_assert_int_eq(PARSE(&c, err, "run", "--cmdline", "console=ttyS0", "--console", "none"), 0);
 	ck_assert_int_eq(c.console, CONSOLE_NONE);
-	cl = boot__cmdline(&c);
+	cl = boot__cmdline(&c, NULL);
 	ck_assert_str_eq(cl, "console=ttyS0");
+	free(cl);
+	cl = boot__cmdline(&c, "virtio_mmio.device=4K@0xd0000000:16");
+	ck_assert_str_eq(cl, "console=ttyS0 virtio_mmio.device=4K@0xd0000000:16");
 	free(cl);
 }
 END_TEST

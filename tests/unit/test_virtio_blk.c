@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests: virtio-mmio transport + virtio-blk end to end, with a fake driver on plain memory. */
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_mmio.h>
+#include <linux/virtio_ring.h>
+
+#include "virtio/blk.h"
+#include "virtio/mmio.h"
+
+#define MEM_SIZE  (4u << 20)
+#define QSZ       16
+#define DESC_GPA  0x1000
+#define AVAIL_GPA 0x2000
+#define USED_GPA  0x3000
+#define DATA_GPA  0x10000
+#define DISK_SIZE (1u << 20)
+
+static uint8_t *ram;
+static struct guest_mem gm;
+static struct virtio_mmio t;
+static struct blk_dev blk;
+static char path[64];
+static int irqs;
+static uint16_t avail_idx, next_desc;
+
+static void count_irq(void *ctx, unsigned gsi, int level)
+{
+	(void)ctx;
+	(void)gsi;
+	if (level)
+		__atomic_add_fetch(&irqs, 1, __ATOMIC_SEQ_CST);
+}
+
+static uint32_t rd(uint64_t off)
+{
+	uint32_t v;
+	virtio_mmio_ops.read(&t, off, &v, 4);
+	return v;
+}
+
+static void wr(uint64_t off, uint32_t v)
+{
+	virtio_mmio_ops.write(&t, off, &v, 4);
+}
+
+static void open_dev(bool ro, const char *serial)
+{
+	struct blk_opts o;
+	char err[256], note[256], spec[128];
+
+	snprintf(spec, sizeof(spec), "path=%s,engine=sync%s%s%s", path, ro ? ",ro=on" : "",
+		 serial ? ",serial=" : "", serial ? serial : "");
+	ck_assert_msg(blk__parse_opts(spec, &o, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(blk__init(&blk, &o, err, sizeof(err), note, sizeof(note)) == 0, "%s", err);
+	ck_assert_int_eq(virtio_mmio__init(&t, &blk_dev_ops, &blk, 1, BLK_QUEUE_MAX, &gm, 0xd0000000,
+					   16, (struct irq_line){ .set = count_irq }), 0);
+}
+
+static void setup(void)
+{
+	ram = calloc(1, MEM_SIZE);
+	gm__init_flat(&gm, ram, MEM_SIZE);
+	snprintf(path, sizeof(path), "/tmp/kvmini-blk-XXXXXX");
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	uint8_t *pat = malloc(DISK_SIZE);
+	for (unsigned i = 0; i < DISK_SIZE; i++)
+		pat[i] = (uint8_t)(i * 7 + (i >> 9));
+	ck_assert_int_eq(write(fd, pat, DISK_SIZE), DISK_SIZE);
+	free(pat);
+	close(fd);
+	irqs = 0;
+	avail_idx = next_desc = 0;
+}
+
+static void teardown(void)
+{
+	virtio_mmio__destroy(&t);
+	blk__free(&blk);
+	unlink(path);
+	free(ram);
+}
+
+/* The Linux driver's sequence (virtio_mmio.c): reset, ACK, DRIVER, features, FEATURES_OK,
+ * queue 0, DRIVER_OK. */
+static void driver_init(uint64_t features)
+{
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_VERSION), 2);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_ID), 2);
+	wr(VIRTIO_MMIO_STATUS, 0);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+	   VIRTIO_CONFIG_S_FEATURES_OK);
+	ck_assert(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
+	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), BLK_QUEUE_MAX);
+	wr(VIRTIO_MMIO_QUEUE_NUM, QSZ);
+	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, DESC_GPA);
+	wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
+	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, AVAIL_GPA);
+	wr(VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0);
+	wr(VIRTIO_MMIO_QUEUE_USED_LOW, USED_GPA);
+	wr(VIRTIO_MMIO_QUEUE_USED_HIGH, 0);
+	wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 1);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+	   VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+}
+
+#define BASE_FEATURES ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_BLK_F_FLUSH))
+
+static struct vring_desc *desc(unsigned i)
+{
+	return (struct vring_desc *)(ram + DESC_GPA) + i;
+}
+
+/* Adds a chain of (gpa, len, writable) buffers; returns its head. */
+static uint16_t add_chain(unsigned n, const uint64_t *gpa, const uint32_t *len, const bool *w)
+{
+	uint16_t head = next_desc;
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t d = (uint16_t)((next_desc + i) % QSZ);
+		*desc(d) = (struct vring_desc){
+			.addr = gpa[i], .len = len[i],
+			.flags = (uint16_t)((w[i] ? VRING_DESC_F_WRITE : 0) | (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
+			.next = (uint16_t)((d + 1) % QSZ),
+		};
+	}
+	next_desc = (uint16_t)((next_desc + n) % QSZ);
+	struct vring_avail *a = (struct vring_avail *)(ram + AVAIL_GPA);
+	a->ring[avail_idx % QSZ] = head;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	a->idx = ++avail_idx;
+	return head;
+}
+
+static void kick_and_wait(void)
+{
+	struct vring_used *u = (struct vring_used *)(ram + USED_GPA);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	for (int i = 0; i < 5000 && __atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) != avail_idx; i++)
+		usleep(1000);
+	ck_assert_uint_eq(u->idx, avail_idx);
+}
+
+/* One request: header, optional data, status. Returns the status byte. */
+static uint8_t request(uint32_t type, uint64_t sector, uint64_t data_gpa, uint32_t data_len,
+		       bool data_writable)
+{
+	struct virtio_blk_outhdr *h = (void *)(ram + 0x8000);
+	*h = (struct virtio_blk_outhdr){ .type = type, .sector = sector };
+	ram[0x8100] = 0xee;
+	uint64_t gpa[3] = { 0x8000, data_gpa, 0x8100 };
+	uint32_t len[3] = { sizeof(*h), data_len, 1 };
+	bool w[3] = { false, data_writable, true };
+	if (data_len) {
+		add_chain(3, gpa, len, w);
+	} else {
+		gpa[1] = 0x8100;
+		len[1] = 1;
+		w[1] = true;
+		add_chain(2, gpa, len, w);
+	}
+	kick_and_wait();
+	return ram[0x8100];
+}
+
+START_TEST(registers_and_config)
+{
+	open_dev(false, "kvmini-test-1");
+	driver_init(BASE_FEATURES);
+	uint64_t cap;
+	virtio_mmio_ops.read(&t, VIRTIO_MMIO_CONFIG, &cap, 8);
+	ck_assert_uint_eq(cap, DISK_SIZE / 512);
+	uint32_t blk_size;
+	virtio_mmio_ops.read(&t, VIRTIO_MMIO_CONFIG + offsetof(struct virtio_blk_config, blk_size),
+			     &blk_size, 4);
+	ck_assert_uint_eq(blk_size, 512);
+	/* config reads past the end are refused, not a crash */
+	uint32_t v = 0x12345678;
+	virtio_mmio_ops.read(&t, VIRTIO_MMIO_CONFIG + sizeof(struct virtio_blk_config) - 2, &v, 4);
+	ck_assert_uint_eq(v, 0);
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	ck_assert(rd(VIRTIO_MMIO_DEVICE_FEATURES) & 1);	/* VERSION_1 is bit 32 */
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_VENDOR_ID), 0x4b564d49);
+}
+END_TEST
+
+START_TEST(legacy_driver_refused)
+{
+	open_dev(false, NULL);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1u << VIRTIO_BLK_F_FLUSH);	/* no VERSION_1 */
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+	   VIRTIO_CONFIG_S_FEATURES_OK);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK, 0);
+	ck_assert_uint_gt(t.protocol_errors, 0);
+}
+END_TEST
+
+START_TEST(read_write_roundtrip)
+{
+	open_dev(false, NULL);
+	driver_init(BASE_FEATURES);
+	/* read sectors 8..15 and compare with the file's pattern */
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, 8, DATA_GPA, 4096, true), VIRTIO_BLK_S_OK);
+	for (unsigned i = 0; i < 4096; i++) {
+		unsigned o = 8 * 512 + i;
+		ck_assert_uint_eq(ram[DATA_GPA + i], (uint8_t)(o * 7 + (o >> 9)));
+	}
+	struct vring_used *u = (void *)(ram + USED_GPA);
+	ck_assert_uint_eq(u->ring[0].len, 4096 + 1);
+	/* write a new pattern at sector 100, read it back through the device and the file */
+	for (unsigned i = 0; i < 8192; i++)
+		ram[DATA_GPA + 0x10000 + i] = (uint8_t)(0xa5 ^ i);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_OUT, 100, DATA_GPA + 0x10000, 8192, false),
+			  VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), VIRTIO_BLK_S_OK);
+	memset(ram + DATA_GPA, 0, 8192);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, 100, DATA_GPA, 8192, true), VIRTIO_BLK_S_OK);
+	ck_assert_mem_eq(ram + DATA_GPA, ram + DATA_GPA + 0x10000, 8192);
+	uint8_t back[8192];
+	int fd = open(path, O_RDONLY);
+	ck_assert_int_eq(pread(fd, back, 8192, 100 * 512), 8192);
+	close(fd);
+	ck_assert_mem_eq(back, ram + DATA_GPA + 0x10000, 8192);
+	ck_assert_uint_eq(blk.stats.reads, 2);
+	ck_assert_uint_eq(blk.stats.writes, 1);
+	ck_assert_uint_eq(blk.stats.flushes, 1);
+	ck_assert_int_gt(irqs, 0);
+	ck_assert(rd(VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_VRING);
+	wr(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+}
+END_TEST
+
+START_TEST(bad_requests_get_status)
+{
+	open_dev(false, "serial-xyz");
+	driver_init(BASE_FEATURES);
+	/* past the end, straddling the end, not a sector multiple, unknown type */
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, DISK_SIZE / 512, DATA_GPA, 512, true),
+			  VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, DISK_SIZE / 512 - 1, DATA_GPA, 1024, true),
+			  VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_OUT, 0, DATA_GPA, 100, false), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, UINT64_MAX / 256, DATA_GPA, 512, true),
+			  VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(request(77, 0, 0, 0, false), VIRTIO_BLK_S_UNSUPP);
+	/* a read whose data buffer is device-readable is malformed */
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, false), VIRTIO_BLK_S_IOERR);
+	/* GET_ID */
+	memset(ram + DATA_GPA, 0xff, 32);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_GET_ID, 0, DATA_GPA, 20, true), VIRTIO_BLK_S_OK);
+	ck_assert_mem_eq(ram + DATA_GPA, "serial-xyz\0\0\0\0\0\0\0\0\0\0", 20);
+	ck_assert_uint_eq(blk.stats.bad_requests, 5);
+	ck_assert_uint_eq(blk.stats.unsupported, 1);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+}
+END_TEST
+
+START_TEST(readonly_disk_refuses_writes)
+{
+	open_dev(true, NULL);
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	ck_assert(rd(VIRTIO_MMIO_DEVICE_FEATURES) & (1u << VIRTIO_BLK_F_RO));
+	driver_init(BASE_FEATURES | (1ULL << VIRTIO_BLK_F_RO));
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_OUT, 0, DATA_GPA, 512, false), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, true), VIRTIO_BLK_S_OK);
+}
+END_TEST
+
+START_TEST(broken_chain_needs_reset_then_recovers)
+{
+	open_dev(false, NULL);
+	driver_init(BASE_FEATURES);
+	/* a descriptor pointing outside guest RAM */
+	uint64_t gpa[3] = { 0x8000, MEM_SIZE - 100, 0x8100 };
+	uint32_t len[3] = { 16, 512, 1 };
+	bool w[3] = { false, true, true };
+	*(struct virtio_blk_outhdr *)(ram + 0x8000) = (struct virtio_blk_outhdr){ .type = 0 };
+	add_chain(3, gpa, len, w);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	for (int i = 0; i < 2000 && !(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET); i++)
+		usleep(1000);
+	ck_assert(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	ck_assert(rd(VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG);
+	/* the driver resets and starts over: the device works again */
+	memset(ram + DESC_GPA, 0, 0x3000);
+	avail_idx = next_desc = 0;
+	driver_init(BASE_FEATURES);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, true), VIRTIO_BLK_S_OK);
+}
+END_TEST
+
+START_TEST(bad_queue_setup)
+{
+	open_dev(false, NULL);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+	   VIRTIO_CONFIG_S_FEATURES_OK);
+	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(VIRTIO_MMIO_QUEUE_NUM, 3);			/* not a power of two */
+	wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 0);
+	ck_assert(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	wr(VIRTIO_MMIO_STATUS, 0);			/* reset clears it */
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0);
+	/* rings outside RAM */
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);
+	wr(VIRTIO_MMIO_STATUS, 11);
+	wr(VIRTIO_MMIO_QUEUE_NUM, 16);
+	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, 0xfffff000);
+	wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 0);
+	/* nonsense: unaligned access, QueueSel past the end, writes to read-only registers */
+	uint16_t h = 1;
+	virtio_mmio_ops.write(&t, VIRTIO_MMIO_STATUS, &h, 2);
+	wr(VIRTIO_MMIO_QUEUE_SEL, 5);
+	wr(VIRTIO_MMIO_QUEUE_NUM, 16);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
+	wr(VIRTIO_MMIO_MAGIC_VALUE, 0);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 9);
+	ck_assert_uint_ge(t.protocol_errors, 5);
+}
+END_TEST
+
+START_TEST(kick_before_driver_ok_is_served_after)
+{
+	open_dev(false, NULL);
+	/* set up everything but DRIVER_OK, queue a request and kick */
+	wr(VIRTIO_MMIO_STATUS, 3);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);
+	wr(VIRTIO_MMIO_STATUS, 11);
+	wr(VIRTIO_MMIO_QUEUE_NUM, QSZ);
+	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, DESC_GPA);
+	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, AVAIL_GPA);
+	wr(VIRTIO_MMIO_QUEUE_USED_LOW, USED_GPA);
+	wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	*(struct virtio_blk_outhdr *)(ram + 0x8000) = (struct virtio_blk_outhdr){ .type = 0 };
+	uint64_t gpa[3] = { 0x8000, DATA_GPA, 0x8100 };
+	uint32_t len[3] = { 16, 512, 1 };
+	bool w[3] = { false, true, true };
+	add_chain(3, gpa, len, w);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	usleep(20000);
+	struct vring_used *u = (void *)(ram + USED_GPA);
+	ck_assert_uint_eq(u->idx, 0);			/* nothing served before DRIVER_OK */
+	wr(VIRTIO_MMIO_STATUS, 15);
+	for (int i = 0; i < 2000 && u->idx != 1; i++)
+		usleep(1000);
+	ck_assert_uint_eq(u->idx, 1);
+}
+END_TEST
+
+Suite *virtio_blk_suite(void)
+{
+	Suite *s = suite_create("virtio-blk");
+	TCase *tc = tcase_create("mmio+blk");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, registers_and_config);
+	tcase_add_test(tc, legacy_driver_refused);
+	tcase_add_test(tc, read_write_roundtrip);
+	tcase_add_test(tc, bad_requests_get_status);
+	tcase_add_test(tc, readonly_disk_refuses_writes);
+	tcase_add_test(tc, broken_chain_needs_reset_then_recovers);
+	tcase_add_test(tc, bad_queue_setup);
+	tcase_add_test(tc, kick_before_driver_ok_is_served_after);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* virtio-blk (virtio 1.2 §5.2): parse requests, batch them to the disk engine, complete them. */
+#include "virtio/blk.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_ring.h>
+
+#define SECTOR 512ULL
+#define BLK_MAX_IOV (BLK_SEG_MAX + 2)
+
+struct blk_req {
+	struct disk_req dr;
+	struct iovec iov[BLK_MAX_IOV];
+	uint16_t head;
+	uint8_t *status;          /* the last writable byte of the chain */
+	uint32_t written;         /* what goes in the used ring on success */
+	uint32_t type;
+	bool busy;
+};
+
+/* ---- config space and features ---- */
+
+static uint64_t blk_features(void *priv)
+{
+	return ((struct blk_dev *)priv)->features;
+}
+
+static void blk_config_read(void *priv, uint32_t off, void *data, uint32_t len)
+{
+	struct blk_dev *b = priv;
+	memcpy(data, (const uint8_t *)&b->config + off, len);	/* the transport bounds-checked */
+}
+
+int blk__init(struct blk_dev *b, const struct blk_opts *opts, char *err, size_t errlen,
+	      char *note, size_t notelen)
+{
+	memset(b, 0, sizeof(*b));
+	b->stop_fd = -1;
+	if (disk__open(&b->disk, &opts->disk, err, errlen, note, notelen))
+		return -1;
+	memcpy(b->serial, opts->serial, sizeof(b->serial));
+
+	struct virtio_blk_config *c = &b->config;
+	uint32_t bs = b->disk.block_size ? b->disk.block_size : SECTOR;
+	c->capacity = b->disk.size / SECTOR;
+	c->size_max = 1u << 20;
+	c->seg_max = BLK_SEG_MAX;
+	c->blk_size = bs;
+	c->physical_block_exp = 0;
+	c->alignment_offset = 0;
+	c->min_io_size = 1;
+	c->opt_io_size = 0;
+	c->num_queues = 1;
+	c->max_discard_sectors = UINT32_MAX / SECTOR;
+	c->max_discard_seg = 1;
+	c->discard_sector_alignment = bs / SECTOR;
+	c->max_write_zeroes_sectors = UINT32_MAX / SECTOR;
+	c->max_write_zeroes_seg = 1;
+	c->write_zeroes_may_unmap = 0;
+
+	b->features = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_EVENT_IDX) |
+		      (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | (1ULL << VIRTIO_BLK_F_SIZE_MAX) |
+		      (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
+		      (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_TOPOLOGY);
+	if (b->disk.readonly)
+		b->features |= 1ULL << VIRTIO_BLK_F_RO;
+	else if (b->disk.discard)
+		b->features |= (1ULL << VIRTIO_BLK_F_DISCARD) | (1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
+	else
+		b->features |= 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
+	return 0;
+}
+
+void blk__free(struct blk_dev *b)
+{
+	disk__close(&b->disk);
+	free(b->reqs);
+	b->reqs = NULL;
+}
+
+/* ---- request parsing ---- */
+
+/* Copies up to len bytes starting `skip` bytes into the chain's readable buffers. */
+static uint64_t chain_copy_out(const struct virtq_chain *c, uint64_t skip, void *dst, uint64_t len)
+{
+	uint64_t done = 0;
+	for (unsigned i = 0; i < c->n_out && done < len; i++) {
+		uint64_t l = c->iov[i].len;
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		uint64_t n = l - skip < len - done ? l - skip : len - done;
+		memcpy((uint8_t *)dst + done, (uint8_t *)c->iov[i].base + skip, n);
+		done += n;
+		skip = 0;
+	}
+	return done;
+}
+
+/* Builds r->iov from iov[first..first+count) of the chain, dropping `skip_front` bytes at the
+ * start and `skip_back` at the end. Returns the data length, or -1 if it needs too many iovs. */
+static int64_t build_iov(struct blk_req *r, const struct virtq_chain *c, unsigned first,
+			 unsigned count, uint64_t skip_front, uint64_t skip_back)
+{
+	uint64_t total = 0;
+	int n = 0;
+
+	for (unsigned i = first; i < first + count; i++)
+		total += c->iov[i].len;
+	if (total < skip_front + skip_back)
+		return -1;
+	uint64_t want = total - skip_front - skip_back;
+	uint64_t left = want;
+	for (unsigned i = first; i < first + count && left; i++) {
+		uint64_t l = c->iov[i].len;
+		uint8_t *p = c->iov[i].base;
+		if (skip_front >= l) {
+			skip_front -= l;
+			continue;
+		}
+		p += skip_front;
+		l -= skip_front;
+		skip_front = 0;
+		if (l > left)
+			l = left;
+		if (n == BLK_MAX_IOV)
+			return -1;
+		r->iov[n++] = (struct iovec){ .iov_base = p, .iov_len = l };
+		left -= l;
+	}
+	r->dr.iov = r->iov;
+	r->dr.iovcnt = n;
+	return (int64_t)want;
+}
+
+enum parse_result { PARSE_SUBMIT, PARSE_DONE };
+
+/* Sets *r->status and returns PARSE_DONE for requests answered without I/O. */
+static enum parse_result finish_now(struct blk_req *r, uint8_t status)
+{
+	*r->status = status;
+	if (status != VIRTIO_BLK_S_OK)
+		r->written = 1;
+	return PARSE_DONE;
+}
+
+static bool range_ok(const struct blk_dev *b, uint64_t off, uint64_t len)
+{
+	uint32_t bs = b->disk.block_size ? b->disk.block_size : SECTOR;
+	return off <= b->disk.size && len <= b->disk.size - off && off % bs == 0 && len % bs == 0;
+}
+
+static enum parse_result parse(struct blk_dev *b, struct blk_req *r, const struct virtq_chain *c)
+{
+	struct virtio_blk_outhdr hdr;
+	struct virtio_blk_discard_write_zeroes seg;
+	const struct virtq_iov *last = &c->iov[c->n_out + c->n_in - 1];
+
+	r->status = (uint8_t *)last->base + last->len - 1;
+	r->written = 1;
+	if (c->out_len < sizeof(hdr) || chain_copy_out(c, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
+		b->stats.bad_requests++;
+		return finish_now(r, VIRTIO_BLK_S_IOERR);
+	}
+	r->type = hdr.type;
+	if (hdr.sector > UINT64_MAX / SECTOR)
+		return b->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
+	uint64_t off = hdr.sector * SECTOR;
+	int64_t len;
+
+	switch (hdr.type) {
+	case VIRTIO_BLK_T_IN:
+	case VIRTIO_BLK_T_OUT: {
+		bool in = hdr.type == VIRTIO_BLK_T_IN;
+		if (in && c->out_len != sizeof(hdr))
+			return b->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
+		if (!in && b->disk.readonly)
+			return b->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
+		len = in ? build_iov(r, c, c->n_out, c->n_in, 0, 1)
+			 : build_iov(r, c, 0, c->n_out, sizeof(hdr), 0);
+		if (!in && c->in_len != 1)
+			len = -1;	/* a write's only writable byte is the status */
+		if (len <= 0 || len % SECTOR || !range_ok(b, off, (uint64_t)len))
+			return b->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
+		r->dr.op = in ? DISK_READ : DISK_WRITE;
+		r->dr.offset = off;
+		r->dr.len = (uint64_t)len;
+		r->written = in ? (uint32_t)len + 1 : 1;
+		return PARSE_SUBMIT;
+	}
+	case VIRTIO_BLK_T_FLUSH:
+		r->dr.op = DISK_FLUSH;
+		r->dr.offset = r->dr.len = 0;
+		r->dr.iovcnt = 0;
+		return PARSE_SUBMIT;
+	case VIRTIO_BLK_T_GET_ID: {
+		len = build_iov(r, c, c->n_out, c->n_in, 0, 1);
+		if (len < 0)
+			return b->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
+		uint64_t n = (uint64_t)len < BLK_SERIAL_MAX ? (uint64_t)len : BLK_SERIAL_MAX;
+		uint64_t copied = 0;
+		char id[BLK_SERIAL_MAX] = { 0 };
+		memcpy(id, b->serial, strnlen(b->serial, BLK_SERIAL_MAX));
+		for (int i = 0; i < r->dr.iovcnt && copied < n; i++) {
+			uint64_t k = r->iov[i].iov_len < n - copied ? r->iov[i].iov_len : n - copied;
+			memcpy(r->iov[i].iov_base, id + copied, k);
+			copied += k;
+		}
+		b->stats.get_ids++;
+		r->written = (uint32_t)copied + 1;
+		return finish_now(r, VIRTIO_BLK_S_OK);
+	}
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES: {
+		bool dis = hdr.type == VIRTIO_BLK_T_DISCARD;
+		if (!(b->features & (1ULL << (dis ? VIRTIO_BLK_F_DISCARD : VIRTIO_BLK_F_WRITE_ZEROES))))
+			return b->stats.unsupported++, finish_now(r, VIRTIO_BLK_S_UNSUPP);
+		/* exactly one segment (max_*_seg = 1) */
+		if (c->out_len != sizeof(hdr) + sizeof(seg) ||
+		    chain_copy_out(c, sizeof(hdr), &seg, sizeof(seg)) != sizeof(seg) ||
+		    (seg.flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) ||
+		    (dis && seg.flags) || seg.sector > UINT64_MAX / SECTOR ||
+		    !range_ok(b, seg.sector * SECTOR, (uint64_t)seg.num_sectors * SECTOR))
+			return b->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
+		r->dr.op = dis ? DISK_DISCARD : DISK_WRITE_ZEROES;
+		r->dr.offset = seg.sector * SECTOR;
+		r->dr.len = (uint64_t)seg.num_sectors * SECTOR;
+		r->dr.iovcnt = 0;
+		return PARSE_SUBMIT;
+	}
+	default:
+		b->stats.unsupported++;
+		return finish_now(r, VIRTIO_BLK_S_UNSUPP);
+	}
+}
+
+/* ---- the I/O thread ---- */
+
+static void complete(struct virtq *vq, struct blk_req *r)
+{
+	virtq__push(vq, r->head, r->written);
+	r->busy = false;
+}
+
+static void account(struct blk_dev *b, struct blk_req *r)
+{
+	int64_t res = r->dr.result;
+
+	if (res < 0 || (r->dr.op <= DISK_WRITE && (uint64_t)res != r->dr.len)) {
+		b->stats.io_errors++;
+		*r->status = VIRTIO_BLK_S_IOERR;
+		r->written = 1;
+		return;
+	}
+	*r->status = VIRTIO_BLK_S_OK;
+	switch (r->dr.op) {
+	case DISK_READ: b->stats.reads++; b->stats.read_bytes += r->dr.len; break;
+	case DISK_WRITE: b->stats.writes++; b->stats.write_bytes += r->dr.len; break;
+	case DISK_FLUSH: b->stats.flushes++; break;
+	case DISK_DISCARD: b->stats.discards++; break;
+	case DISK_WRITE_ZEROES: b->stats.write_zeroes++; break;
+	}
+}
+
+static void maybe_notify(struct blk_dev *b, struct virtq *vq)
+{
+	if (virtq__should_notify(vq)) {
+		b->stats.interrupts++;
+		b->vdev->t_ops->notify_used(b->vdev->transport, 0);
+	}
+}
+
+/* Pops every available chain, answers the malformed ones, submits the rest as one batch. */
+static void process_queue(struct blk_dev *b, struct virtq *vq, struct virtq_chain *chain)
+{
+	struct disk_req *batch[BLK_QUEUE_MAX];
+	bool pushed = false;
+
+	do {
+		unsigned n = 0;
+		virtq__disable_notify(vq);
+		for (;;) {
+			int got = virtq__pop(vq, chain);
+			if (got < 0) {
+				b->vdev->t_ops->needs_reset(b->vdev->transport, vq->error);
+				return;
+			}
+			if (got == 0)
+				break;
+			struct blk_req *r = &b->reqs[chain->head];
+			if (r->busy || chain->n_in == 0 || chain->iov[chain->n_out + chain->n_in - 1].len == 0) {
+				/* a head still in flight, or no byte for the status: the guest broke it */
+				vq->broken = true;
+				b->vdev->t_ops->needs_reset(b->vdev->transport,
+							    r->busy ? "request head reused while in flight"
+								    : "request without a status byte");
+				return;
+			}
+			r->busy = true;
+			r->head = chain->head;
+			r->dr = (struct disk_req){ .cookie = r };
+			if (parse(b, r, chain) == PARSE_DONE) {
+				complete(vq, r);
+				pushed = true;
+			} else {
+				batch[n++] = &r->dr;
+			}
+		}
+		if (n) {
+			b->stats.batches++;
+			int e = disk__submit(&b->disk, batch, n);
+			if (e < 0) {
+				for (unsigned i = 0; i < n; i++) {
+					struct blk_req *r = batch[i]->cookie;
+					r->dr.result = e;
+					account(b, r);
+					complete(vq, r);
+				}
+				pushed = true;
+			}
+		}
+	} while (virtq__enable_notify(vq));
+	if (pushed)
+		maybe_notify(b, vq);
+}
+
+static void reap(struct blk_dev *b, struct virtq *vq, bool wait)
+{
+	struct disk_req *done[64];
+	int n;
+	bool any = false;
+
+	while ((n = disk__reap(&b->disk, done, 64, wait)) > 0) {
+		for (int i = 0; i < n; i++) {
+			struct blk_req *r = done[i]->cookie;
+			account(b, r);
+			if (vq)
+				complete(vq, r);
+			else
+				r->busy = false;
+		}
+		any = true;
+		wait = wait && disk__inflight(&b->disk) > 0;
+	}
+	if (any && vq)
+		maybe_notify(b, vq);
+}
+
+static void *blk_thread(void *arg)
+{
+	struct blk_dev *b = arg;
+	struct virtq *vq = &b->vdev->vq[0];
+	struct virtq_chain *chain = malloc(sizeof(*chain));
+	struct pollfd p[3] = {
+		{ .fd = b->vdev->kick_fd[0], .events = POLLIN },
+		{ .fd = disk__completion_fd(&b->disk), .events = POLLIN },
+		{ .fd = b->stop_fd, .events = POLLIN },
+	};
+
+	if (!chain) {
+		b->vdev->t_ops->needs_reset(b->vdev->transport, "out of memory");
+		return NULL;
+	}
+	process_queue(b, vq, chain);	/* kicks that came before DRIVER_OK */
+	while (!(p[2].revents & POLLIN)) {
+		if (poll(p, 3, -1) < 0)
+			continue;
+		if (p[1].revents & POLLIN) {
+			eventfd_t v;
+			eventfd_read(p[1].fd, &v);
+			reap(b, vq, false);
+		}
+		if (p[0].revents & POLLIN) {
+			eventfd_t v;
+			eventfd_read(p[0].fd, &v);
+			b->stats.kicks++;
+			if (!vq->broken)
+				process_queue(b, vq, chain);
+		}
+	}
+	/* stopping (reset or exit): let what is in flight land, but touch no ring any more */
+	while (disk__inflight(&b->disk))
+		reap(b, NULL, true);
+	free(chain);
+	return NULL;
+}
+
+static int blk_activate(void *priv, struct virtio_dev *vdev)
+{
+	struct blk_dev *b = priv;
+
+	if (!vdev->vq_ready[0])
+		return -EINVAL;
+	b->vdev = vdev;
+	b->nreqs = vdev->vq[0].size;
+	b->reqs = calloc(b->nreqs, sizeof(*b->reqs));
+	b->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!b->reqs || b->stop_fd < 0)
+		goto fail;
+	if (pthread_create(&b->thread, NULL, blk_thread, b))
+		goto fail;
+	pthread_setname_np(b->thread, "virtio-blk");
+	b->running = true;
+	return 0;
+fail:
+	free(b->reqs);
+	b->reqs = NULL;
+	if (b->stop_fd >= 0)
+		close(b->stop_fd);
+	b->stop_fd = -1;
+	return -ENOMEM;
+}
+
+static void blk_reset(void *priv)
+{
+	struct blk_dev *b = priv;
+
+	if (b->running) {
+		eventfd_write(b->stop_fd, 1);
+		pthread_join(b->thread, NULL);
+		b->running = false;
+	}
+	if (b->stop_fd >= 0)
+		close(b->stop_fd);
+	b->stop_fd = -1;
+	free(b->reqs);
+	b->reqs = NULL;
+	b->vdev = NULL;
+}
+
+const struct virtio_dev_ops blk_dev_ops = {
+	.name = "blk",
+	.device_id = VIRTIO_ID_BLOCK,
+	.features = blk_features,
+	.config_size = sizeof(struct virtio_blk_config),
+	.config_read = blk_config_read,
+	.config_write = NULL,
+	.activate = blk_activate,
+	.reset = blk_reset,
+};

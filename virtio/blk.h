@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* virtio-blk: requests from the virtqueue to a disk backing, on one I/O thread per disk. */
+#ifndef KVMINI_VIRTIO_BLK_H
+#define KVMINI_VIRTIO_BLK_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/virtio_blk.h>
+
+#include "virtio/disk.h"
+#include "virtio/virtio.h"
+
+#define BLK_QUEUE_MAX 256u           /* QueueNumMax we offer */
+#define BLK_SEG_MAX   (BLK_QUEUE_MAX - 2)
+#define BLK_SERIAL_MAX 20            /* VIRTIO_BLK_ID_BYTES */
+
+/* One --disk option, parsed. */
+struct blk_opts {
+	struct disk_opts disk;             /* disk.path points into buf */
+	char serial[BLK_SERIAL_MAX + 1];
+	char buf[4096];
+};
+
+/* Parses "path=PATH[,ro=on|off][,cache=writeback|none][,engine=sync|io_uring][,serial=ID]
+ * [,force=on]". A bare first item without '=' is the path; ",," is a literal comma.
+ * 0, or -1 with a one-line reason in err. */
+int blk__parse_opts(const char *spec, struct blk_opts *opts, char *err, size_t errlen);
+
+struct blk_req;
+
+struct blk_stats {
+	uint64_t reads, writes, flushes, discards, write_zeroes, get_ids;
+	uint64_t read_bytes, write_bytes;
+	uint64_t io_errors, bad_requests, unsupported;
+	uint64_t kicks, batches, interrupts;
+};
+
+struct blk_dev {
+	struct disk disk;
+	char serial[BLK_SERIAL_MAX + 1];
+	struct virtio_blk_config config;
+	uint64_t features;
+	struct virtio_dev *vdev;     /* set while active */
+	pthread_t thread;
+	bool running;
+	int stop_fd;
+	struct blk_req *reqs;        /* indexed by chain head */
+	unsigned nreqs;
+	struct blk_stats stats;
+};
+
+/* Opens the backing and fills the config space. 0, or -1 with a reason in err. */
+int blk__init(struct blk_dev *b, const struct blk_opts *opts, char *err, size_t errlen,
+	      char *note, size_t notelen);
+void blk__free(struct blk_dev *b);
+
+extern const struct virtio_dev_ops blk_dev_ops;
+
+#endif

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The --disk option: path=PATH,ro=on,cache=none,engine=io_uring,serial=ID,force=on. */
+#include <stdio.h>
+#include <string.h>
+
+#include "virtio/blk.h"
+
+static int parse_bool(const char *v, bool *out)
+{
+	if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
+/* Splits buf in place at single commas, turning ",," into ",". Returns the item count. */
+static unsigned split(char *buf, char **items, unsigned max)
+{
+	unsigned n = 0;
+	char *w = buf;
+
+	items[n++] = buf;
+	for (char *r = buf; *r; r++) {
+		if (*r == ',' && r[1] == ',') {
+			*w++ = ',';
+			r++;
+		} else if (*r == ',') {
+			*w++ = '\0';
+			if (n == max)
+				return max + 1;
+			items[n++] = w;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return n;
+}
+
+int blk__parse_opts(const char *spec, struct blk_opts *o, char *err, size_t errlen)
+{
+	char *items[16];
+
+	memset(o, 0, sizeof(*o));
+	o->disk.cache = DISK_CACHE_WRITEBACK;
+	o->disk.engine = DISK_ENGINE_IO_URING;
+	if (!spec || !*spec) {
+		snprintf(err, errlen, "--disk needs a value: path=PATH[,ro=on][,cache=...][,engine=...]");
+		return -1;
+	}
+	if (strlen(spec) >= sizeof(o->buf)) {
+		snprintf(err, errlen, "--disk value is too long");
+		return -1;
+	}
+	strcpy(o->buf, spec);
+	unsigned n = split(o->buf, items, 16);
+	if (n > 16) {
+		snprintf(err, errlen, "--disk '%s': too many options", spec);
+		return -1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		char *k = items[i], *v = strchr(k, '=');
+		if (!v && i == 0 && *k) {
+			o->disk.path = k;	/* --disk PATH[,...] */
+			continue;
+		}
+		if (!v) {
+			snprintf(err, errlen, "--disk '%s': '%s' is not key=value", spec, k);
+			return -1;
+		}
+		*v++ = '\0';
+		if (!strcmp(k, "path")) {
+			o->disk.path = v;
+		} else if (!strcmp(k, "ro") || !strcmp(k, "readonly")) {
+			if (parse_bool(v, &o->disk.readonly))
+				goto bad_value;
+		} else if (!strcmp(k, "force")) {
+			if (parse_bool(v, &o->disk.force))
+				goto bad_value;
+		} else if (!strcmp(k, "cache")) {
+			if (!strcmp(v, "writeback"))
+				o->disk.cache = DISK_CACHE_WRITEBACK;
+			else if (!strcmp(v, "none") || !strcmp(v, "direct"))
+				o->disk.cache = DISK_CACHE_NONE;
+			else
+				goto bad_value;
+		} else if (!strcmp(k, "engine") || !strcmp(k, "aio")) {
+			if (!strcmp(v, "sync"))
+				o->disk.engine = DISK_ENGINE_SYNC;
+			else if (!strcmp(v, "io_uring") || !strcmp(v, "uring"))
+				o->disk.engine = DISK_ENGINE_IO_URING;
+			else
+				goto bad_value;
+		} else if (!strcmp(k, "serial")) {
+			if (strlen(v) > BLK_SERIAL_MAX) {
+				snprintf(err, errlen, "--disk '%s': serial is longer than %d bytes", spec,
+					 BLK_SERIAL_MAX);
+				return -1;
+			}
+			strcpy(o->serial, v);
+		} else {
+			snprintf(err, errlen, "--disk '%s': unknown key '%s' (path, ro, cache, engine, "
+				 "serial, force)", spec, k);
+			return -1;
+		}
+		continue;
+bad_value:
+		snprintf(err, errlen, "--disk '%s': bad value '%s' for %s", spec, v, k);
+		return -1;
+	}
+	if (!o->disk.path || !*o->disk.path) {
+		snprintf(err, errlen, "--disk '%s': no path given", spec);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Disk backings (a regular file or a raw block device) and I/O engines (sync, io_uring). */
+#ifndef KVMINI_VIRTIO_DISK_H
+#define KVMINI_VIRTIO_DISK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+enum disk_cache { DISK_CACHE_WRITEBACK, DISK_CACHE_NONE /* O_DIRECT */ };
+enum disk_engine { DISK_ENGINE_SYNC, DISK_ENGINE_IO_URING };
+
+struct disk_opts {
+	const char *path;
+	bool readonly;
+	bool force;                /* allow a mounted block device */
+	enum disk_cache cache;
+	enum disk_engine engine;
+};
+
+enum disk_op { DISK_READ, DISK_WRITE, DISK_FLUSH, DISK_DISCARD, DISK_WRITE_ZEROES };
+
+/* One request. The caller owns it until it comes back from disk__reap. */
+struct disk_req {
+	enum disk_op op;
+	uint64_t offset;           /* bytes */
+	uint64_t len;              /* bytes (DISCARD/WRITE_ZEROES; READ/WRITE: sum of iov) */
+	struct iovec *iov;         /* READ/WRITE: guest buffers (host pointers) */
+	int iovcnt;
+	void *cookie;              /* the caller's */
+	int64_t result;            /* filled on completion: len (FLUSH: 0) or -errno */
+	/* private to the engine */
+	void *bounce;              /* aligned copy of the data for misaligned cache=none I/O */
+	struct iovec bounce_iov;
+	struct iovec *resid_iov;   /* what is left after a short transfer (allocated) */
+	uint64_t done;             /* bytes transferred so far */
+	struct disk_req *next;     /* engine queues */
+};
+
+struct disk {
+	int fd;
+	uint64_t size;             /* bytes */
+	uint32_t block_size;       /* logical block size: 512 for files (cache=none: at least the
+	                            * filesystem's O_DIRECT offset alignment), BLKSSZGET for devices */
+	uint32_t mem_align;        /* buffer alignment O_DIRECT needs (1 without O_DIRECT) */
+	bool is_blockdev;
+	bool readonly;
+	bool direct;               /* opened O_DIRECT */
+	bool discard;              /* the backing can discard / punch holes */
+	int buffered_fd;           /* cache=none: a second fd without O_DIRECT for requests whose
+	                            * offset/length are not block aligned; -1 otherwise */
+	enum disk_engine engine;   /* what is really in use (io_uring may have fallen back) */
+	uint64_t errors;           /* requests that completed with an error */
+	void *engine_priv;
+};
+
+/* Opens and probes a backing: regular file (fstat) or block device (S_ISBLK, BLKGETSIZE64,
+ * BLKSSZGET, refused while mounted unless opts->force), takes an exclusive flock (shared for
+ * read-only), opens O_DIRECT for cache=none, and sets up the engine (io_uring is probed once;
+ * if unavailable, falls back to sync and says so in `note`). 0, or -1 with a one-line reason
+ * in err (missing file, a directory, read-only file without readonly, mounted device, locked
+ * by another process...). */
+int disk__open(struct disk *d, const struct disk_opts *opts, char *err, size_t errlen,
+	       char *note, size_t notelen);
+/* Waits for requests still in flight (their results are dropped: reap first), then closes. */
+void disk__close(struct disk *d);
+
+/* Starts n requests (one io_uring submission for the whole batch). Never blocks on the sync
+ * engine's behalf longer than the I/O itself. Returns n, or -errno if none could start.
+ * READ/WRITE: len is set here to the sum of the iovecs. A request that is invalid (past the
+ * end: -EIO; a write to a read-only disk: -EROFS; DISCARD without d->discard: -EOPNOTSUPP)
+ * or fails still completes through disk__reap with that result; every accepted request comes
+ * back exactly once. DISCARD and WRITE_ZEROES run synchronously inside disk__submit on both
+ * engines (fallocate / BLKDISCARD / BLKZEROOUT). */
+int disk__submit(struct disk *d, struct disk_req **reqs, unsigned n);
+/* Collects finished requests into done[0..max); wait=true blocks for at least one if any are
+ * in flight. Returns how many (0: none ready), or -errno if io_uring_enter itself failed (the
+ * requests stay in flight: call again). When it returns max and more are done, the
+ * completion fd stays readable. */
+int disk__reap(struct disk *d, struct disk_req **done, unsigned max, bool wait);
+/* An fd that becomes readable when completions are waiting (eventfd), for poll loops; reap
+ * consumes it. It may be readable with nothing to reap (then reap returns 0). */
+int disk__completion_fd(const struct disk *d);
+/* Requests submitted and not yet reaped. */
+unsigned disk__inflight(const struct disk *d);
+
+#endif

@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The io_uring disk engine (liburing): one submission per batch, completions via an eventfd. */
+#include <errno.h>
+#include <liburing.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "virtio/disk_engine.h"
+
+#define URING_DEPTH 256u
+
+struct disk_uring {
+	struct io_uring ring;
+	unsigned cap;              /* most requests in the ring at once: the CQ never overflows */
+	unsigned in_ring;          /* SQEs queued or in the kernel, not yet completed */
+	unsigned inflight;         /* accepted by disk__submit, not yet reaped */
+	int efd;                   /* registered with the ring; also signalled by hand */
+	struct disk_reqq pending;  /* waiting for room in the ring (new, or to continue) */
+	struct disk_reqq done;     /* completed outside the ring, waiting for reap */
+};
+
+/* ---- the once-per-process probe ---- */
+
+static pthread_once_t uring_probe_once = PTHREAD_ONCE_INIT;
+static int uring_probe_rc;
+static char uring_probe_why[128];
+
+static void uring__probe_once(void)
+{
+	struct io_uring ring;
+	struct io_uring_probe *p;
+	int rc = io_uring_queue_init(2, &ring, 0);
+
+	if (rc < 0) {
+		FILE *f = fopen("/proc/sys/kernel/io_uring_disabled", "re");
+		int disabled = 0;
+
+		if (f) {
+			if (fscanf(f, "%d", &disabled) != 1)
+				disabled = 0;
+			fclose(f);
+		}
+		if (rc == -EPERM && disabled)
+			snprintf(uring_probe_why, sizeof(uring_probe_why),
+				 "io_uring_setup: %s; kernel.io_uring_disabled=%d", strerror(-rc),
+				 disabled);
+		else
+			snprintf(uring_probe_why, sizeof(uring_probe_why), "io_uring_setup: %s",
+				 strerror(-rc));
+		uring_probe_rc = rc;
+		return;
+	}
+	p = io_uring_get_probe_ring(&ring);	/* NULL before 5.6: READV/WRITEV/FSYNC are 5.1 */
+	if (p) {
+		if (!io_uring_opcode_supported(p, IORING_OP_READV) ||
+		    !io_uring_opcode_supported(p, IORING_OP_WRITEV) ||
+		    !io_uring_opcode_supported(p, IORING_OP_FSYNC)) {
+			snprintf(uring_probe_why, sizeof(uring_probe_why),
+				 "the kernel lacks readv/writev/fsync");
+			uring_probe_rc = -EOPNOTSUPP;
+		}
+		io_uring_free_probe(p);
+	}
+	io_uring_queue_exit(&ring);
+}
+
+int disk_uring__probe(char *why, size_t whylen)
+{
+	pthread_once(&uring_probe_once, uring__probe_once);
+	if (uring_probe_rc && why && whylen)
+		snprintf(why, whylen, "%s", uring_probe_why);
+	return uring_probe_rc;
+}
+
+/* ---- the engine ---- */
+
+static int uring__init(struct disk *d, char *err, size_t errlen)
+{
+	struct disk_uring *u = calloc(1, sizeof(*u));
+	int rc;
+
+	if (!u) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = io_uring_queue_init(URING_DEPTH, &u->ring, 0);
+	if (rc < 0) {
+		snprintf(err, errlen, "io_uring_setup: %s", strerror(-rc));
+		goto err_free;
+	}
+	u->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (u->efd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "eventfd: %s", strerror(-rc));
+		goto err_ring;
+	}
+	rc = io_uring_register_eventfd(&u->ring, u->efd);
+	if (rc < 0) {
+		snprintf(err, errlen, "io_uring_register_eventfd: %s", strerror(-rc));
+		goto err_efd;
+	}
+	u->cap = u->ring.cq.ring_entries;
+	d->engine_priv = u;
+	return 0;
+
+err_efd:
+	close(u->efd);
+err_ring:
+	io_uring_queue_exit(&u->ring);
+err_free:
+	free(u);
+	return rc;
+}
+
+/* Puts r into an SQE. -EBUSY: the SQ is full; other -errno: complete r with it. */
+static int uring__prep(struct disk *d, struct disk_uring *u, struct disk_req *r)
+{
+	const struct iovec *iov = NULL;
+	struct io_uring_sqe *sqe;
+	int cnt = 0, rc;
+
+	if (r->op == DISK_READ || r->op == DISK_WRITE) {
+		rc = disk__req_iov(r, &iov, &cnt);
+		if (rc)
+			return rc;
+	} else if (r->op != DISK_FLUSH) {
+		return -EINVAL;	/* never queued: DISCARD/WRITE_ZEROES run in submit */
+	}
+	sqe = io_uring_get_sqe(&u->ring);
+	if (!sqe)
+		return -EBUSY;
+	if (r->op == DISK_READ)
+		io_uring_prep_readv(sqe, disk__req_fd(d, r), iov, (unsigned)cnt,
+				    r->offset + r->done);
+	else if (r->op == DISK_WRITE)
+		io_uring_prep_writev(sqe, disk__req_fd(d, r), iov, (unsigned)cnt,
+				     r->offset + r->done);
+	else
+		io_uring_prep_fsync(sqe, d->fd, IORING_FSYNC_DATASYNC);
+	io_uring_sqe_set_data(sqe, r);
+	u->in_ring++;
+	return 0;
+}
+
+/* Moves pending requests into the ring while it has room: an io_uring_submit each time the
+ * SQ fills (batches larger than the ring go in chunks) and one at the end. What does not
+ * fit stays pending, for reap to queue as completions make room. */
+static void uring__fill(struct disk *d, struct disk_uring *u)
+{
+	bool queued = false, failed = false;
+
+	while (u->pending.head && u->in_ring < u->cap) {
+		struct disk_req *r = u->pending.head;
+		int rc = uring__prep(d, u, r);
+
+		if (rc == -EBUSY) {
+			if (io_uring_submit(&u->ring) <= 0)
+				break;	/* the SQEs stay queued; the next submit retries them */
+			queued = false;
+			continue;
+		}
+		disk_reqq__pop(&u->pending);
+		if (rc) {
+			disk__req_complete(d, r, rc);
+			disk_reqq__push(&u->done, r);
+			failed = true;
+			continue;
+		}
+		queued = true;
+	}
+	if (queued)
+		io_uring_submit(&u->ring);	/* on error the SQEs stay queued, as above */
+	if (failed)
+		disk__efd_signal(u->efd);
+}
+
+static int uring__submit(struct disk *d, struct disk_req **reqs, unsigned n)
+{
+	struct disk_uring *u = d->engine_priv;
+	bool signal = false;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct disk_req *r = reqs[i];
+		int64_t res = disk__req_prepare(d, r);
+
+		u->inflight++;
+		if (!res && (r->op == DISK_FLUSH || ((r->op == DISK_READ || r->op == DISK_WRITE) &&
+						     r->len))) {
+			disk_reqq__push(&u->pending, r);
+			continue;
+		}
+		/* invalid, empty, or DISCARD/WRITE_ZEROES (fallocate, BLKDISCARD, BLKZEROOUT:
+		 * no async form worth having): done right here */
+		if (!res)
+			res = disk__req_sync(d, r);
+		disk__req_complete(d, r, res);
+		disk_reqq__push(&u->done, r);
+		signal = true;
+	}
+	uring__fill(d, u);
+	if (signal)
+		disk__efd_signal(u->efd);
+	return (int)n;
+}
+
+/* One CQE for r: true when r is complete, false when it went back to pending. */
+static bool uring__finish(struct disk *d, struct disk_uring *u, struct disk_req *r, int res)
+{
+	if (res == -EAGAIN || res == -EINTR) {
+		disk_reqq__push(&u->pending, r);
+		return false;
+	}
+	if (r->op == DISK_FLUSH || res < 0) {
+		disk__req_complete(d, r, res < 0 ? res : 0);
+		return true;
+	}
+	if (res == 0) {		/* nothing moved (past the end of a shrunk file) */
+		disk__req_complete(d, r, -EIO);
+		return true;
+	}
+	r->done += (uint64_t)res;
+	if (r->done < r->len) {	/* short: continue with the rest */
+		disk_reqq__push(&u->pending, r);
+		return false;
+	}
+	disk__req_complete(d, r, (int64_t)r->len);
+	return true;
+}
+
+static int uring__reap(struct disk *d, struct disk_req **done, unsigned max, bool wait)
+{
+	struct disk_uring *u = d->engine_priv;
+	struct io_uring_cqe *cqe;
+	struct disk_req *r;
+	unsigned got = 0;
+	int rc = 0;
+
+	disk__efd_drain(u->efd);	/* before looking: a CQE posted after this re-signals */
+	for (;;) {
+		while (got < max && (r = disk_reqq__pop(&u->done)))
+			done[got++] = r;
+		while (got < max && !io_uring_peek_cqe(&u->ring, &cqe)) {
+			int res = cqe->res;
+
+			r = io_uring_cqe_get_data(cqe);
+			io_uring_cqe_seen(&u->ring, cqe);
+			u->in_ring--;
+			if (uring__finish(d, u, r, res))
+				done[got++] = r;
+		}
+		if (u->pending.head)
+			uring__fill(d, u);
+		if (got || !wait || (!u->in_ring && !u->pending.head && !u->done.head))
+			break;
+		if (u->done.head)
+			continue;
+		rc = io_uring_submit_and_wait(&u->ring, 1);
+		if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY && rc != -ETIME)
+			break;
+		rc = 0;
+	}
+	u->inflight -= got;
+	if (u->done.head || io_uring_cq_ready(&u->ring))
+		disk__efd_signal(u->efd);	/* more than max were waiting */
+	return got ? (int)got : rc;
+}
+
+static void uring__exit(struct disk *d)
+{
+	struct disk_uring *u = d->engine_priv;
+	struct io_uring_cqe *cqe;
+	struct disk_req *r;
+
+	/* the kernel may still write into bounce buffers: wait for what is in the ring */
+	while ((r = disk_reqq__pop(&u->pending)))
+		disk__req_complete(d, r, -ECANCELED);
+	while (u->in_ring) {
+		int rc = io_uring_submit_and_wait(&u->ring, 1);
+
+		if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY && rc != -ETIME)
+			break;	/* cannot happen short of a broken ring: leak, never free early */
+		while (!io_uring_peek_cqe(&u->ring, &cqe)) {
+			int res = cqe->res;
+
+			r = io_uring_cqe_get_data(cqe);
+			io_uring_cqe_seen(&u->ring, cqe);
+			u->in_ring--;
+			disk__req_complete(d, r, res < 0 ? res : -ECANCELED);
+		}
+	}
+	io_uring_queue_exit(&u->ring);
+	close(u->efd);
+	free(u);
+	d->engine_priv = NULL;
+}
+
+static int uring__completion_fd(const struct disk *d)
+{
+	const struct disk_uring *u = d->engine_priv;
+
+	return u->efd;
+}
+
+static unsigned uring__inflight(const struct disk *d)
+{
+	const struct disk_uring *u = d->engine_priv;
+
+	return u->inflight;
+}
+
+const struct disk_engine_ops disk_uring_ops = {
+	.name = "io_uring",
+	.init = uring__init,
+	.exit = uring__exit,
+	.submit = uring__submit,
+	.reap = uring__reap,
+	.completion_fd = uring__completion_fd,
+	.inflight = uring__inflight,
+};

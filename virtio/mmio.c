@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The virtio-mmio transport, version 2 (virtio 1.2 §4.2): register file, ioeventfd kicks, irqfd. */
+#include "virtio/mmio.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_mmio.h>
+#include <linux/virtio_ring.h>
+
+#define MMIO_MAGIC   0x74726976   /* "virt" */
+#define MMIO_VERSION 2
+#define VENDOR_ID    0x4b564d49   /* "KVMI" */
+
+/* ---- interrupts and errors: called from I/O threads and vCPU threads ---- */
+
+static void raise_irq(struct virtio_mmio *t, uint32_t bits)
+{
+	__atomic_or_fetch(&t->isr, bits, __ATOMIC_SEQ_CST);
+	if (t->irq_fd >= 0) {
+		eventfd_write(t->irq_fd, 1);	/* edge: KVM injects without a userspace exit */
+	} else {
+		irq_line__set(&t->irq, 1);
+		irq_line__set(&t->irq, 0);
+	}
+}
+
+static void notify_used(void *transport, unsigned queue)
+{
+	(void)queue;
+	raise_irq(transport, VIRTIO_MMIO_INT_VRING);
+}
+
+/* Locked context only (register writes) or the device's I/O thread: status is atomic. */
+static void needs_reset(void *transport, const char *why)
+{
+	struct virtio_mmio *t = transport;
+
+	if (__atomic_fetch_or(&t->status, VIRTIO_CONFIG_S_NEEDS_RESET, __ATOMIC_SEQ_CST) &
+	    VIRTIO_CONFIG_S_NEEDS_RESET)
+		return;	/* already reported */
+	fprintf(stderr, "kvmini: virtio-%s@0x%llx: device needs reset: %s\n",
+		t->vdev.ops->name, (unsigned long long)t->base, why);
+	raise_irq(t, VIRTIO_MMIO_INT_CONFIG);
+}
+
+static const struct virtio_transport_ops mmio_transport_ops = {
+	.notify_used = notify_used,
+	.needs_reset = needs_reset,
+};
+
+static void driver_error(struct virtio_mmio *t, const char *what)
+{
+	t->protocol_errors++;
+	if (strcmp(t->last_error, what)) {	/* once per kind in a row, not per access */
+		snprintf(t->last_error, sizeof(t->last_error), "%s", what);
+		fprintf(stderr, "kvmini: virtio-%s@0x%llx: driver error: %s\n", t->vdev.ops->name,
+			(unsigned long long)t->base, what);
+	}
+}
+
+/* ---- lifecycle ---- */
+
+int virtio_mmio__init(struct virtio_mmio *t, const struct virtio_dev_ops *ops, void *priv,
+		      unsigned num_queues, uint16_t queue_max, const struct guest_mem *mem,
+		      uint64_t base, uint32_t gsi, struct irq_line fallback_irq)
+{
+	memset(t, 0, sizeof(*t));
+	if (num_queues == 0 || num_queues > VIRTIO_MAX_QUEUES || queue_max == 0 ||
+	    queue_max > VIRTQ_MAX_SIZE)
+		return -EINVAL;
+	pthread_mutex_init(&t->lock, NULL);
+	t->vdev = (struct virtio_dev){
+		.ops = ops, .priv = priv, .num_queues = num_queues, .queue_max = queue_max,
+		.t_ops = &mmio_transport_ops, .transport = t,
+	};
+	t->mem = mem;
+	t->base = base;
+	t->gsi = gsi;
+	t->irq = fallback_irq;
+	t->irq_fd = -1;
+	t->vm_fd = -1;
+	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		t->vdev.kick_fd[i] = -1;
+	for (unsigned i = 0; i < num_queues; i++) {
+		t->vdev.kick_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (t->vdev.kick_fd[i] < 0) {
+			int e = -errno;
+			virtio_mmio__destroy(t);
+			return e;
+		}
+	}
+	return 0;
+}
+
+int virtio_mmio__attach_kvm(struct virtio_mmio *t, int vm_fd, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < t->vdev.num_queues; i++) {
+		struct kvm_ioeventfd io = {
+			.datamatch = i, .addr = t->base + VIRTIO_MMIO_QUEUE_NOTIFY, .len = 4,
+			.fd = t->vdev.kick_fd[i], .flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+		};
+		if (ioctl(vm_fd, KVM_IOEVENTFD, &io) < 0) {
+			snprintf(err, errlen, "KVM_IOEVENTFD for virtio-%s queue %u: %s",
+				 t->vdev.ops->name, i, strerror(errno));
+			return -1;
+		}
+	}
+	t->vm_fd = vm_fd;
+	t->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	struct kvm_irqfd irqfd = { .fd = (uint32_t)t->irq_fd, .gsi = t->gsi };
+	if (t->irq_fd < 0 || ioctl(vm_fd, KVM_IRQFD, &irqfd) < 0) {
+		snprintf(err, errlen, "KVM_IRQFD for virtio-%s on GSI %u: %s", t->vdev.ops->name,
+			 t->gsi, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void reset_locked(struct virtio_mmio *t)
+{
+	if (t->active || t->status)
+		t->vdev.ops->reset(t->vdev.priv);
+	t->active = false;
+	__atomic_store_n(&t->status, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&t->isr, 0, __ATOMIC_SEQ_CST);
+	t->dev_feat_sel = t->drv_feat_sel = t->queue_sel = 0;
+	t->driver_features = 0;
+	t->vdev.features = 0;
+	memset(t->q, 0, sizeof(t->q));
+	memset(t->vdev.vq_ready, 0, sizeof(t->vdev.vq_ready));
+	for (unsigned i = 0; i < t->vdev.num_queues; i++) {
+		eventfd_t drop;
+		eventfd_read(t->vdev.kick_fd[i], &drop);	/* stale kicks die with the queues */
+	}
+}
+
+void virtio_mmio__destroy(struct virtio_mmio *t)
+{
+	if (!t->vdev.ops)
+		return;	/* never initialised */
+	pthread_mutex_lock(&t->lock);
+	reset_locked(t);
+	pthread_mutex_unlock(&t->lock);
+	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+		if (t->vdev.kick_fd[i] >= 0)
+			close(t->vdev.kick_fd[i]);
+		t->vdev.kick_fd[i] = -1;
+	}
+	if (t->irq_fd >= 0)
+		close(t->irq_fd);	/* closing an irqfd's eventfd detaches it from KVM */
+	t->irq_fd = -1;
+	t->vdev.ops = NULL;
+}
+
+/* ---- the register file ---- */
+
+static uint32_t reg_read(struct virtio_mmio *t, uint64_t off)
+{
+	struct virtio_mmio_queue *q = t->queue_sel < t->vdev.num_queues ? &t->q[t->queue_sel] : NULL;
+
+	switch (off) {
+	case VIRTIO_MMIO_MAGIC_VALUE: return MMIO_MAGIC;
+	case VIRTIO_MMIO_VERSION: return MMIO_VERSION;
+	case VIRTIO_MMIO_DEVICE_ID: return t->vdev.ops->device_id;
+	case VIRTIO_MMIO_VENDOR_ID: return VENDOR_ID;
+	case VIRTIO_MMIO_DEVICE_FEATURES:
+		if (t->dev_feat_sel > 1)
+			return 0;
+		return (uint32_t)(t->vdev.ops->features(t->vdev.priv) >> (32 * t->dev_feat_sel));
+	case VIRTIO_MMIO_QUEUE_NUM_MAX: return q ? t->vdev.queue_max : 0;
+	case VIRTIO_MMIO_QUEUE_READY: return q ? q->ready : 0;
+	case VIRTIO_MMIO_INTERRUPT_STATUS: return __atomic_load_n(&t->isr, __ATOMIC_SEQ_CST);
+	case VIRTIO_MMIO_STATUS: return __atomic_load_n(&t->status, __ATOMIC_SEQ_CST);
+	case VIRTIO_MMIO_CONFIG_GENERATION: return t->config_generation;
+	case VIRTIO_MMIO_SHM_LEN_LOW: case VIRTIO_MMIO_SHM_LEN_HIGH:
+		return 0xffffffff;	/* no shared memory regions: length ~0 */
+	default:
+		return 0;	/* write-only and reserved registers read as 0 */
+	}
+}
+
+static void set_addr(uint64_t *a, bool high, uint32_t v)
+{
+	*a = high ? (*a & 0xffffffffULL) | ((uint64_t)v << 32) : (*a & ~0xffffffffULL) | v;
+}
+
+static void queue_ready(struct virtio_mmio *t, struct virtio_mmio_queue *q, unsigned idx)
+{
+	struct virtio_dev *v = &t->vdev;
+
+	if (q->num == 0 || q->num > v->queue_max || (q->num & (q->num - 1))) {
+		driver_error(t, "QueueReady with a queue size that is 0, too big or not a power of 2");
+		needs_reset(t, "bad queue size");
+		return;
+	}
+	int e = virtq__init(&v->vq[idx], t->mem, q->num, q->desc, q->avail, q->used,
+			    virtio__has(v, VIRTIO_RING_F_EVENT_IDX),
+			    virtio__has(v, VIRTIO_RING_F_INDIRECT_DESC));
+	if (e) {
+		driver_error(t, v->vq[idx].error);
+		needs_reset(t, v->vq[idx].error);
+		return;
+	}
+	q->ready = true;
+	v->vq_ready[idx] = true;
+}
+
+static void status_write(struct virtio_mmio *t, uint32_t val)
+{
+	uint32_t old = __atomic_load_n(&t->status, __ATOMIC_SEQ_CST);
+
+	if (val == 0) {
+		reset_locked(t);
+		return;
+	}
+	if ((old & ~val) & ~VIRTIO_CONFIG_S_NEEDS_RESET) {
+		driver_error(t, "status bits cleared without a reset");
+		return;
+	}
+	if ((val & VIRTIO_CONFIG_S_FEATURES_OK) && !(old & VIRTIO_CONFIG_S_FEATURES_OK)) {
+		uint64_t offered = t->vdev.ops->features(t->vdev.priv);
+		if ((t->driver_features & ~offered) ||
+		    !(t->driver_features & (1ULL << VIRTIO_F_VERSION_1))) {
+			driver_error(t, "features not offered, or no VIRTIO_F_VERSION_1 (legacy driver)");
+			val &= ~VIRTIO_CONFIG_S_FEATURES_OK;	/* the driver sees it did not stick */
+		} else {
+			t->vdev.features = t->driver_features;
+		}
+	}
+	if ((val & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK)) {
+		if (!(val & VIRTIO_CONFIG_S_FEATURES_OK)) {
+			driver_error(t, "DRIVER_OK without FEATURES_OK");
+			needs_reset(t, "DRIVER_OK without FEATURES_OK");
+		} else if (!(old & VIRTIO_CONFIG_S_NEEDS_RESET)) {
+			int e = t->vdev.ops->activate(t->vdev.priv, &t->vdev);
+			if (e) {
+				__atomic_store_n(&t->status, val, __ATOMIC_SEQ_CST);
+				needs_reset(t, "the device could not start");
+				return;
+			}
+			t->active = true;
+		}
+	}
+	__atomic_store_n(&t->status, val | (old & VIRTIO_CONFIG_S_NEEDS_RESET), __ATOMIC_SEQ_CST);
+}
+
+static void reg_write(struct virtio_mmio *t, uint64_t off, uint32_t val)
+{
+	unsigned qi = t->queue_sel;
+	struct virtio_mmio_queue *q = qi < t->vdev.num_queues ? &t->q[qi] : NULL;
+	uint32_t status = __atomic_load_n(&t->status, __ATOMIC_SEQ_CST);
+
+	switch (off) {
+	case VIRTIO_MMIO_DEVICE_FEATURES_SEL: t->dev_feat_sel = val; return;
+	case VIRTIO_MMIO_DRIVER_FEATURES_SEL: t->drv_feat_sel = val; return;
+	case VIRTIO_MMIO_DRIVER_FEATURES:
+		if (status & VIRTIO_CONFIG_S_FEATURES_OK)
+			driver_error(t, "feature write after FEATURES_OK");
+		else if (t->drv_feat_sel < 2)
+			set_addr(&t->driver_features, t->drv_feat_sel, val);
+		return;
+	case VIRTIO_MMIO_QUEUE_SEL: t->queue_sel = val; return;
+	case VIRTIO_MMIO_QUEUE_NOTIFY:
+		/* only reached without an ioeventfd (or for a queue index it does not match) */
+		if (val < t->vdev.num_queues)
+			eventfd_write(t->vdev.kick_fd[val], 1);
+		else
+			driver_error(t, "notify for a queue that does not exist");
+		return;
+	case VIRTIO_MMIO_INTERRUPT_ACK:
+		__atomic_and_fetch(&t->isr, ~val, __ATOMIC_SEQ_CST);
+		return;
+	case VIRTIO_MMIO_STATUS:
+		status_write(t, val);
+		return;
+	}
+	/* the rest configure the selected queue: only while it is not live */
+	if (!q) {
+		driver_error(t, "queue register write with QueueSel past the last queue");
+		return;
+	}
+	if (q->ready && off != VIRTIO_MMIO_QUEUE_READY) {
+		driver_error(t, "queue register write while the queue is ready");
+		return;
+	}
+	switch (off) {
+	case VIRTIO_MMIO_QUEUE_NUM: q->num = (uint16_t)(val > 0xffff ? 0 : val); break;
+	case VIRTIO_MMIO_QUEUE_DESC_LOW: set_addr(&q->desc, false, val); break;
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH: set_addr(&q->desc, true, val); break;
+	case VIRTIO_MMIO_QUEUE_AVAIL_LOW: set_addr(&q->avail, false, val); break;
+	case VIRTIO_MMIO_QUEUE_AVAIL_HIGH: set_addr(&q->avail, true, val); break;
+	case VIRTIO_MMIO_QUEUE_USED_LOW: set_addr(&q->used, false, val); break;
+	case VIRTIO_MMIO_QUEUE_USED_HIGH: set_addr(&q->used, true, val); break;
+	case VIRTIO_MMIO_QUEUE_READY:
+		if (val == 1 && !q->ready) {
+			if (status & VIRTIO_CONFIG_S_DRIVER_OK)
+				driver_error(t, "QueueReady after DRIVER_OK");	/* no live add */
+			else
+				queue_ready(t, q, qi);
+		} else if (val == 0 && q->ready) {
+			driver_error(t, "QueueReady=0 on a live queue (reset the device instead)");
+		}
+		break;
+	default:
+		driver_error(t, "write to a read-only or reserved register");
+	}
+}
+
+static void mmio_read(void *opaque, uint64_t off, void *data, uint32_t len)
+{
+	struct virtio_mmio *t = opaque;
+
+	memset(data, 0, len);
+	pthread_mutex_lock(&t->lock);
+	if (off >= VIRTIO_MMIO_CONFIG) {
+		uint64_t c = off - VIRTIO_MMIO_CONFIG;
+		if (c + len <= t->vdev.ops->config_size)
+			t->vdev.ops->config_read(t->vdev.priv, (uint32_t)c, data, len);
+		else
+			driver_error(t, "config read past the end of config space");
+	} else if (len == 4 && !(off & 3)) {
+		uint32_t v = reg_read(t, off);
+		memcpy(data, &v, 4);
+	} else {
+		driver_error(t, "register read that is not 32-bit aligned");
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+static void mmio_write(void *opaque, uint64_t off, const void *data, uint32_t len)
+{
+	struct virtio_mmio *t = opaque;
+
+	pthread_mutex_lock(&t->lock);
+	if (off >= VIRTIO_MMIO_CONFIG) {
+		uint64_t c = off - VIRTIO_MMIO_CONFIG;
+		if (c + len <= t->vdev.ops->config_size && t->vdev.ops->config_write)
+			t->vdev.ops->config_write(t->vdev.priv, (uint32_t)c, data, len);
+		else
+			driver_error(t, "config write past the end of config space or read-only");
+	} else if (len == 4 && !(off & 3)) {
+		uint32_t v;
+		memcpy(&v, data, 4);
+		reg_write(t, off, v);
+	} else {
+		driver_error(t, "register write that is not 32-bit aligned");
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+const struct bus_dev_ops virtio_mmio_ops = {
+	.name = "virtio-mmio",
+	.read = mmio_read,
+	.write = mmio_write,
+};
