@@ -65,6 +65,40 @@ if [ -n "$kernel" ]; then
 else
     echo "note: $build/guest/bzImage not built: skipping the 6 cases that need a real kernel"
 fi
+# --disk: parse errors and backings refused before the guest starts
+dd if=/dev/zero of="$tmp/disk.img" bs=1M count=0 seek=8 2>/dev/null
+cp "$tmp/disk.img" "$tmp/ro.img"
+chmod 0444 "$tmp/ro.img"
+case_ disk-empty       2 "--disk needs a value" -- --disk ''
+case_ disk-unknown-key 2 "unknown key 'colour'" -- --disk "path=$tmp/disk.img,colour=red"
+case_ disk-bad-cache   2 "bad value 'fast' for cache" -- --disk "path=$tmp/disk.img,cache=fast"
+case_ disk-bad-engine  2 "bad value 'aio' for engine" -- --disk "path=$tmp/disk.img,engine=aio"
+case_ disk-bad-ro      2 "bad value 'maybe' for ro" -- --disk "path=$tmp/disk.img,ro=maybe"
+case_ disk-no-path     2 "no path" -- --disk "ro=on"
+case_ disk-long-serial 2 "serial is longer" -- --disk "path=$tmp/disk.img,serial=abcdefghijklmnopqrstuvwxyz"
+case_ disk-too-many    2 "too many --disk" -- $(for i in $(seq 17); do printf -- '--disk %s ' "$tmp/disk.img"; done)
+if [ -n "$kernel" ]; then
+    case_ disk-missing   2 "$tmp/none.img" -- --kernel "$kernel" --disk "$tmp/none.img"
+    case_ disk-directory 2 "$tmp" -- --kernel "$kernel" --disk "$tmp"
+    case_ disk-chardev   2 "/dev/null" -- --kernel "$kernel" --disk /dev/null
+    if [ "$(id -u)" != 0 ]; then
+        case_ disk-readonly-file 2 "ro=on" -- --kernel "$kernel" --disk "$tmp/ro.img"
+    else
+        chattr +i "$tmp/ro.img" 2>/dev/null && {
+            case_ disk-readonly-file 2 "ro=on" -- --kernel "$kernel" --disk "$tmp/ro.img"
+            chattr -i "$tmp/ro.img"; }
+    fi
+    # two VMMs on one disk: the second is refused while the first holds the lock
+    "$kvmini" run -q --kernel "$kernel" --console none --disk "$tmp/disk.img" </dev/null 2>/dev/null &
+    first=$!
+    for _ in $(seq 50); do
+        [ -n "$(ls -l /proc/$first/fd 2>/dev/null | grep disk.img)" ] && break
+        sleep 0.1
+    done
+    case_ disk-locked    2 "in use by another process" -- --kernel "$kernel" --disk "$tmp/disk.img"
+    kill "$first" 2>/dev/null; wait "$first" 2>/dev/null
+fi
+
 # no --kernel and no default guest next to the binary
 cp "$kvmini" "$tmp/kvmini"
 "$tmp/kvmini" run </dev/null >"$tmp/out" 2>"$tmp/err"
