@@ -76,7 +76,9 @@ case_ disk-bad-engine  2 "bad value 'aio' for engine" -- --disk "path=$tmp/disk.
 case_ disk-bad-ro      2 "bad value 'maybe' for ro" -- --disk "path=$tmp/disk.img,ro=maybe"
 case_ disk-no-path     2 "no path" -- --disk "ro=on"
 case_ disk-long-serial 2 "serial is longer" -- --disk "path=$tmp/disk.img,serial=abcdefghijklmnopqrstuvwxyz"
-case_ disk-too-many    2 "too many --disk" -- $(for i in $(seq 17); do printf -- '--disk %s ' "$tmp/disk.img"; done)
+many=()
+for _ in $(seq 17); do many+=(--disk "$tmp/disk.img"); done
+case_ disk-too-many    2 "too many --disk" -- "${many[@]}"
 if [ -n "$kernel" ]; then
     case_ disk-missing   2 "$tmp/none.img" -- --kernel "$kernel" --disk "$tmp/none.img"
     case_ disk-directory 2 "$tmp" -- --kernel "$kernel" --disk "$tmp"
@@ -92,7 +94,7 @@ if [ -n "$kernel" ]; then
     "$kvmini" run -q --kernel "$kernel" --console none --disk "$tmp/disk.img" </dev/null 2>/dev/null &
     first=$!
     for _ in $(seq 50); do
-        [ -n "$(ls -l /proc/$first/fd 2>/dev/null | grep disk.img)" ] && break
+        readlink /proc/"$first"/fd/* 2>/dev/null | grep -q disk.img && break
         sleep 0.1
     done
     case_ disk-locked    2 "in use by another process" -- --kernel "$kernel" --disk "$tmp/disk.img"
@@ -111,7 +113,8 @@ fi
 "$kvmini" bogus >/dev/null 2>"$tmp/err"; rc=$?
 if [ $rc = 2 ] && grep -q "unknown command 'bogus'" "$tmp/err"; then pass=$((pass + 1)); else
     fail=$((fail + 1)); echo "FAIL unknown-command: status $rc"; fi
-"$kvmini" --help | grep -q -- '--memory SIZE' && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL help"; }
+if "$kvmini" --help | grep -q -- '--memory SIZE'; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL help"; fi
 
 echo "cli-errors: $pass passed, $fail failed"
 [ "$fail" = 0 ]
