@@ -33,6 +33,8 @@ static enum exit_action handle_io(struct vcpu *v)
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	bool out = run->io.direction == KVM_EXIT_IO_OUT;
 
+	v->io_exits++;
+
 	/* `rep ins/outs` arrive as one exit with count > 1 */
 	for (uint32_t i = 0; i < run->io.count; i++)
 		bus__access(&v->vm->pio, run->io.port, out, data + i * run->io.size, run->io.size);
@@ -43,6 +45,7 @@ static enum exit_action handle_mmio(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 
+	v->mmio_exits++;
 	bus__access(&v->vm->mmio, run->mmio.phys_addr, run->mmio.is_write, run->mmio.data,
 		    run->mmio.len);
 	return EXIT_CONTINUE;

@@ -9,6 +9,7 @@
 
 #include "devices/serial.h"
 #include "firmware/layout.h"
+#include "vmm/vcpu.h"
 
 static void on_reset(void *ctx)
 {
@@ -174,6 +175,14 @@ int machine__run(struct machine *m, const struct run_config *cfg)
 	vm__stop_and_join(vm);
 	console__restore();
 	if (!cfg->quiet) {
+		uint64_t ex = 0, io = 0, mm = 0;
+		for (unsigned i = 0; i < vm->ncpus; i++) {
+			ex += vm->vcpus[i].exits;
+			io += vm->vcpus[i].io_exits;
+			mm += vm->vcpus[i].mmio_exits;
+		}
+		fprintf(stderr, "kvmini: %llu exits to userspace (%llu port I/O, %llu MMIO)\n",
+			(unsigned long long)ex, (unsigned long long)io, (unsigned long long)mm);
 		report_unhandled(&vm->pio);
 		report_unhandled(&vm->mmio);
 		for (unsigned i = 0; i < m->ndisks; i++) {

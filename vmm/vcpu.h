@@ -18,6 +18,7 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	uint64_t exits;        /* userspace exits seen by this vCPU */
+	uint64_t io_exits, mmio_exits;
 };
 
 int vcpu__create(struct vcpu *v, struct vm *vm, unsigned id, char *err, size_t errlen);
