@@ -1,0 +1,132 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# virtio-blk cases for run-tests.sh (sourced): disks as files and block devices, data checked
+# byte for byte on the host, ext4, ro=on, two disks, discard, and kill -9 after sync.
+# shellcheck disable=SC2016 # $(...) and $? in vm_send strings are for the guest's shell
+
+disk_dir() { # a scratch directory on a real file system (O_DIRECT works), emptied
+    DISKS=${RESULTS:-$BUILD/nested}/disks
+    rm -rf "$DISKS"
+    mkdir -p "$DISKS"
+    # /tmp in L1 is a tmpfs (no O_DIRECT); use it only for cache=writeback images
+    DISKS_TMP=$(mktemp -d /tmp/kvmini-disks.XXXXXX)
+}
+
+kvmini_cmd() { # extra kvmini args...
+    L2_CMD=("$BUILD/kvmini" run --kernel "$BUILD/guest/bzImage"
+        --initrd "$BUILD/guest/initramfs.cpio.gz" --console stdio "$@")
+}
+
+# guest_check NAME COMMAND REGEX: runs COMMAND in the guest's shell and expects REGEX
+guest_check() {
+    local rc=0
+    vm_send "$2" || true
+    vm_expect "$3" "$CASE_TIMEOUT" || rc=$?
+    [ "$rc" = 1 ] && rc=1
+    step "$1" "$rc" "no line matching '$3' after: $2" || return $?
+}
+
+host_check() { # NAME CONDITION-STATUS DETAIL
+    step "$1" "$2" "$3" || return $?
+}
+
+# two disks (file, io_uring + sync engines): read host data, write guest data, serial numbers
+case_disk_two_files() {
+    disk_dir
+    head -c $((16 << 20)) /dev/urandom > "$DISKS_TMP/a.img"
+    truncate -s 16M "$DISKS_TMP/b.img"
+    local sum_a
+    sum_a=$(md5sum < "$DISKS_TMP/a.img" | cut -d' ' -f1)
+    kvmini_cmd --disk "path=$DISKS_TMP/a.img,serial=disk-a,engine=io_uring" \
+        --disk "path=$DISKS_TMP/b.img,serial=disk-b,engine=sync"
+    vm_start "$WORK/disk2" "${L2_CMD[@]}" || return 1
+    boot_to_shell disk-boot || return $?
+    guest_check disk-two-devices 'echo DEVS-$(ls /sys/block | grep vd | tr "\n" -)' '^DEVS-vda-vdb-$' || return $?
+    guest_check disk-serial 'echo SERIAL-$(cat /sys/block/vdb/serial)' '^SERIAL-disk-b$' || return $?
+    guest_check disk-read-host-data 'echo SUM-$(md5sum /dev/vda | cut -d" " -f1)' "^SUM-$sum_a\$" || return $?
+    guest_check disk-write 'yes kvmini-pattern | head -c 4194304 | dd of=/dev/vdb bs=65536 oflag=direct 2>/dev/null; sync; echo WROTE-$?' '^WROTE-0$' || return $?
+    vm_send 'poweroff' || true
+    expect_exit disk-poweroff zero || return $?
+    local rc=0
+    cmp -s -n 4194304 <(yes kvmini-pattern | head -c 4194304) "$DISKS_TMP/b.img" || rc=1
+    host_check disk-guest-data-on-host "$rc" "the host file does not hold what the guest wrote" || return $?
+    rc=0
+    [ "$(md5sum < "$DISKS_TMP/a.img" | cut -d' ' -f1)" = "$sum_a" ] || rc=1
+    host_check disk-untouched "$rc" "disk a changed although the guest only read it" || return $?
+    grep -q 'disk .*a.img: .* 0 I/O errors' "$VM_DIR/err" || rc=1
+    host_check disk-stats-line "$rc" "no per-disk statistics line on stderr: $(errline)"
+    rm -rf "$DISKS_TMP"
+}
+
+# an ext4 image made by mke2fs -d, read-only: the file's checksum matches, writes are refused
+case_disk_ext4_ro() {
+    disk_dir
+    mkdir -p "$DISKS_TMP/root/sub"
+    head -c 300000 /dev/urandom > "$DISKS_TMP/root/sub/blob"
+    local sum
+    sum=$(md5sum < "$DISKS_TMP/root/sub/blob" | cut -d' ' -f1)
+    mke2fs -q -t ext4 -d "$DISKS_TMP/root" "$DISKS_TMP/fs.img" 32M
+    kvmini_cmd --disk "path=$DISKS_TMP/fs.img,ro=on"
+    vm_start "$WORK/ext4" "${L2_CMD[@]}" || return 1
+    boot_to_shell ext4-boot || return $?
+    guest_check ext4-file-checksum 'echo FSUM-$(md5sum /mnt/sub/blob | cut -d" " -f1)' "^FSUM-$sum\$" || return $?
+    guest_check ro-write-refused 'dd if=/dev/zero of=/dev/vda bs=4096 count=1 oflag=direct 2>/dev/null; echo RO-RC-$?' '^RO-RC-[1-9]' || return $?
+    guest_check ro-flag 'echo ROFLAG-$(cat /sys/block/vda/ro)' '^ROFLAG-1$' || return $?
+    vm_send 'poweroff' || true
+    expect_exit ext4-poweroff zero || return $?
+    rm -rf "$DISKS_TMP"
+}
+
+# a raw block device (a loop device in L1) behaves like a file; cache=none; discard on a file
+case_disk_blockdev_discard() {
+    disk_dir
+    if ! command -v losetup >/dev/null || ! losetup -f >/dev/null 2>&1; then
+        bad disk-blockdev "no loop device available here"
+        return 1
+    fi
+    head -c $((8 << 20)) /dev/urandom > "$DISKS/raw-backing.img"
+    local loop sum
+    loop=$(losetup -f --show "$DISKS/raw-backing.img")
+    sum=$(md5sum < "$loop" | cut -d' ' -f1)
+    truncate -s 64M "$DISKS/sparse.img"
+    head -c $((8 << 20)) /dev/urandom | dd of="$DISKS/sparse.img" conv=notrunc 2>/dev/null
+    sync
+    local before after
+    before=$(du -k "$DISKS/sparse.img" | cut -f1)
+    kvmini_cmd --disk "path=$loop,cache=none" --disk "path=$DISKS/sparse.img,cache=none"
+    vm_start "$WORK/blockdev" "${L2_CMD[@]}" || { losetup -d "$loop"; return 1; }
+    boot_to_shell blockdev-boot || { losetup -d "$loop"; return 1; }
+    guest_check blockdev-read 'echo BSUM-$(md5sum /dev/vda | cut -d" " -f1)' "^BSUM-$sum\$" || { losetup -d "$loop"; return 1; }
+    guest_check blockdev-write 'yes loop-data | head -c 1048576 | dd of=/dev/vda bs=4096 seek=16 oflag=direct 2>/dev/null; sync; echo BW-$?' '^BW-0$' || { losetup -d "$loop"; return 1; }
+    guest_check discard 'blkdiscard /dev/vdb; echo DISCARD-$?' '^DISCARD-0$' || { losetup -d "$loop"; return 1; }
+    vm_send 'poweroff' || true
+    expect_exit blockdev-poweroff zero || { losetup -d "$loop"; return 1; }
+    local rc=0
+    cmp -s -n 1048576 -i 0:65536 <(yes loop-data | head -c 1048576) "$loop" || rc=1
+    losetup -d "$loop"
+    host_check blockdev-data-on-host "$rc" "the loop device does not hold the guest's data" || return $?
+    after=$(du -k "$DISKS/sparse.img" | cut -f1)
+    rc=0
+    [ "$after" -lt $((before / 4)) ] || rc=1
+    host_check discard-punched-holes "$rc" "sparse file used ${before} KiB before, ${after} KiB after blkdiscard"
+}
+
+# after the guest's sync returns, kill -9 of the VMM loses nothing (both cache modes)
+case_disk_kill_after_sync() {
+    disk_dir
+    local mode img
+    for mode in writeback none; do
+        img="$DISKS/durable-$mode.img"
+        truncate -s 16M "$img"
+        kvmini_cmd --disk "path=$img,cache=$mode"
+        vm_start "$WORK/durable-$mode" "${L2_CMD[@]}" || return 1
+        boot_to_shell "durable-$mode-boot" || return $?
+        guest_check "durable-$mode-synced" "yes durable-$mode | head -c 2097152 | dd of=/dev/vda bs=4096 2>/dev/null; sync; echo SYNCED-\$?" '^SYNCED-0$' || return $?
+        kill -KILL "$VM_PID"
+        vm_wait 10 || true
+        local rc=0
+        cmp -s -n 2097152 <(yes "durable-$mode" | head -c 2097152) "$img" || rc=1
+        host_check "durable-$mode-nothing-lost" "$rc" "data acknowledged by sync is missing after kill -9" || return $?
+        vm_kill
+    done
+}

@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# make demo: boots the default guest with kvmini, directly on hardware KVM or inside the nested L1.
+#
+# Usage: tests/nested/demo.sh BUILD
+#   On a terminal the guest's shell is yours: type poweroff (or Ctrl-A x) to end it. Without a
+#   terminal (CI) it boots to the KVMINI-READY marker, shows the boot, types poweroff and exits
+#   with kvmini's status. KVMINI_NESTED=auto|1|0 as in run-tests.sh.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=l2lib.sh disable=SC1091
+. "$here/l2lib.sh"
+
+if [ $# -ne 1 ]; then
+    echo "usage: $0 BUILD" >&2
+    exit 2
+fi
+BUILD=$(cd "$1" && pwd)
+
+# runs where a fast /dev/kvm is: the host itself, or L1
+boot_guest() {
+    local interactive=$1
+    l2_cmd kvmini "$BUILD"
+    if [ "$interactive" = 1 ]; then
+        echo "demo: kvmini run ${L2_CMD[*]:2}"
+        echo "demo: type poweroff in the guest shell (or Ctrl-A x) to end the demo"
+        local rc=0
+        "${L2_CMD[@]}" || rc=$?
+        echo "demo: kvmini exited with status $rc"
+        return "$rc"
+    fi
+    trap '' PIPE
+    local dir=${RESULTS:-$BUILD/nested}/demo rc=0
+    vm_start "$dir" "${L2_CMD[@]}"
+    vm_expect 'kvmini# ' 300 || rc=$?
+    vm_clean_out
+    if [ "$rc" != 0 ]; then
+        echo "demo: the guest did not reach its shell (status $rc; kvmini stderr below)"
+        cat "$dir/err"
+        vm_kill
+        return 1
+    fi
+    local shown
+    shown=$(vm_clean_out | wc -l)
+    echo
+    echo "demo: guest is at its shell; typing: poweroff"
+    vm_send poweroff || true
+    rc=0
+    vm_wait 120 || rc=$?
+    vm_clean_out | tail -n +"$((shown + 1))"
+    cat "$dir/err"
+    vm_kill
+    if [ "$rc" = 124 ]; then
+        echo "demo: kvmini did not exit after poweroff"
+        return 1
+    fi
+    echo "demo: kvmini exited with status $VM_STATUS"
+    return "$VM_STATUS"
+}
+
+if [ "${L1:-0}" = 1 ]; then
+    boot_guest "${L1_INTERACTIVE:-0}"
+    exit $?
+fi
+
+for f in "$BUILD/kvmini" "$BUILD/guest/bzImage" "$BUILD/guest/initramfs.cpio.gz"; do
+    [ -e "$f" ] || { echo "demo: $f missing (make all guest)" >&2; exit 1; }
+done
+interactive=0
+[ -t 0 ] && [ -t 1 ] && interactive=1
+mode=${KVMINI_NESTED:-auto}
+if [ "$mode" = 0 ] || { [ "$mode" = auto ] && [ -e /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ] &&
+    grep -q -E -w 'vmx|svm' /proc/cpuinfo; }; then
+    echo "demo: this machine has hardware virtualization (vmx/svm): booting kvmini directly"
+    boot_guest "$interactive"
+    exit $?
+fi
+echo "demo: no hardware virtualization here (/dev/kvm is kvm_pvm or no vmx/svm): booting kvmini" \
+    "inside a nested L1 (QEMU TCG with nested SVM); this takes a minute or two"
+# shellcheck source=l1.sh disable=SC1091
+. "$here/l1.sh"
+limit=600
+[ "$interactive" = 0 ] || limit=86400
+L1_INTERACTIVE=$interactive L1_TIMEOUT=${L1_TIMEOUT:-$limit} L1_LOG="$BUILD/nested/demo-console.log" \
+    l1_run "$BUILD" "$here/demo.sh" "$BUILD"

@@ -1,0 +1,130 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# L2 helpers (sourced): start kvmini or QEMU microvm on the default guest, expect output, type input.
+#
+# l2_cmd VMM BUILD [--cpus N] [--memory SIZE] [--append S | --cmdline S]
+#     sets the array L2_CMD to the command line for VMM (kvmini | qemu) with the console on
+#     stdio; QEMU gets the same kernel, initramfs, cmdline, vCPUs and memory (-M microvm,acpi=on,
+#     pvpanic with panic=exit-failure, -no-reboot) so the same cases run against both.
+# vm_start DIR CMD...   start CMD with stdin from a FIFO in /tmp (fd VM_IN; 9p cannot hold
+#     FIFOs), stdout in DIR/out, stderr in
+#     DIR/err; VM_PID is its pid. With VM_STAMP=1 each stdout line is also written to DIR/stamps
+#     prefixed with $EPOCHREALTIME (VM_T0 is the launch time).
+# vm_expect REGEX SECONDS  wait for an output line (escapes and CRs stripped) matching REGEX;
+#     1 if the VMM exited first (its status in VM_STATUS), 124 on timeout.
+# vm_send TEXT          type TEXT and a newline into the guest's console.
+# vm_wait SECONDS       wait for the VMM to exit; VM_STATUS is its status; 124 on timeout.
+# vm_kill               kill the VMM if it still runs, close its stdin, remove the FIFO.
+# shellcheck disable=SC2034 # variables are for the caller
+
+L2_DEFAULT_CMDLINE="console=ttyS0 reboot=k panic=-1"
+
+l2_cmd() {
+    local vmm=$1 build=$2 cpus=1 mem=512M cmdline=$L2_DEFAULT_CMDLINE
+    local -a kv=()
+    shift 2
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --cpus) cpus=$2; kv+=(--cpus "$2") ;;
+        --memory) mem=$2; kv+=(--memory "$2") ;;
+        --append) cmdline+=" $2"; kv+=(--append "$2") ;;
+        --cmdline) cmdline=$2; kv+=(--cmdline "$2") ;;
+        *) echo "l2_cmd: unknown option $1" >&2; return 2 ;;
+        esac
+        shift 2
+    done
+    local k="$build/guest/bzImage" i="$build/guest/initramfs.cpio.gz"
+    case $vmm in
+    kvmini) L2_CMD=("$build/kvmini" run --kernel "$k" --initrd "$i" "${kv[@]}" --console stdio) ;;
+    qemu)
+        # shellcheck disable=SC2054 # commas are QEMU's
+        L2_CMD=(qemu-system-x86_64 -M microvm,acpi=on -enable-kvm -cpu host -smp "$cpus" -m "$mem"
+            -kernel "$k" -initrd "$i" -append "$cmdline" -nodefaults -no-user-config
+            -display none -chardev stdio,id=con,mux=off,signal=off -serial chardev:con
+            -device pvpanic -action panic=exit-failure -no-reboot) ;;
+    *) echo "l2_cmd: unknown VMM $vmm (kvmini or qemu)" >&2; return 2 ;;
+    esac
+}
+
+vm_stamper() {
+    local line
+    while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "${line%$'\r'}"; done
+}
+
+vm_start() {
+    VM_DIR=$1
+    shift
+    mkdir -p "$VM_DIR"
+    rm -f "$VM_DIR/out" "$VM_DIR/err" "$VM_DIR/stamps"
+    local fifo
+    fifo=$(mktemp -u /tmp/kvmini-vm-in.XXXXXX)
+    mkfifo "$fifo" || return 1
+    : > "$VM_DIR/out"
+    VM_STATUS=
+    VM_T0=$EPOCHREALTIME
+    if [ "${VM_STAMP:-0}" = 1 ]; then
+        "$@" < "$fifo" > >(tee "$VM_DIR/out" | vm_stamper > "$VM_DIR/stamps") 2> "$VM_DIR/err" &
+    else
+        "$@" < "$fifo" > "$VM_DIR/out" 2> "$VM_DIR/err" &
+    fi
+    VM_PID=$!
+    # read-write: opening never blocks, even if the VMM failed to start
+    exec {VM_IN}<> "$fifo"
+    VM_FIFO=$fifo # removed by vm_kill: the VMM may not have opened it yet
+}
+
+vm_clean_out() {
+    [ -f "$VM_DIR/out" ] || return 0
+    sed -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1b[()][0-9A-Za-z]//g' -e 's/\x1b[a-zA-Z=>]//g' \
+        -e 's/\r//g' "$VM_DIR/out"
+}
+
+vm_expect() {
+    local re=$1 end=$((SECONDS + $2))
+    while :; do
+        vm_clean_out | grep -a -q -E -- "$re" && return 0
+        if ! kill -0 "$VM_PID" 2>/dev/null; then
+            vm_clean_out | grep -a -q -E -- "$re" && return 0
+            VM_STATUS=0
+            wait "$VM_PID" 2>/dev/null || VM_STATUS=$?
+            VM_PID=''
+            return 1
+        fi
+        [ "$SECONDS" -lt "$end" ] || return 124
+        sleep 0.2
+    done
+}
+
+vm_send() {
+    printf '%s\n' "$1" >&"$VM_IN"
+}
+
+vm_wait() {
+    local end=$((SECONDS + $1))
+    while kill -0 "$VM_PID" 2>/dev/null; do
+        [ "$SECONDS" -lt "$end" ] || return 124
+        sleep 0.1
+    done
+    VM_STATUS=0
+    wait "$VM_PID" || VM_STATUS=$?
+    VM_PID=
+    return 0
+}
+
+vm_kill() {
+    if [ -n "${VM_PID:-}" ]; then
+        kill -KILL "$VM_PID" 2>/dev/null || true
+        wait "$VM_PID" 2>/dev/null || true
+    fi
+    if [ -n "${VM_IN:-}" ]; then
+        exec {VM_IN}>&-
+    fi
+    rm -f "${VM_FIFO:-}"
+    VM_PID='' VM_IN='' VM_FIFO=''
+}
+
+# now - VM_T0 in seconds with one decimal
+vm_elapsed() {
+    local now=$EPOCHREALTIME
+    awk -v a="$VM_T0" -v b="$now" 'BEGIN { printf "%.1f", b - a }'
+}

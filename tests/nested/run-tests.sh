@@ -1,0 +1,222 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Linux-boot tests of the VMM: boots L1 once (or runs directly on hardware KVM) and runs every L2 case.
+#
+# Usage: tests/nested/run-tests.sh BUILD        (make nested-test)
+#   L2_VMM=kvmini (default) tests BUILD/kvmini; L2_VMM=qemu runs the same cases on QEMU microvm
+#   (to validate the harness). KVMINI_NESTED=auto|1|0: auto (default) runs directly when the CPU
+#   has vmx/svm and /dev/kvm is not kvm_pvm, else inside the nested L1. CASE_TIMEOUT=120 is the
+#   limit in seconds on each step of a case; a case that stalls is retried once.
+#   CASES="smp_stdin_poweroff append_reboot memory_panic" picks cases; L2_TRACE=1 writes a
+#   bash trace of the cases to <results>/l2/trace.
+# Prints "PASS name (Ns)" or "FAIL name: reason" per check, then "N passed, M failed"; exits 1
+# if any check failed.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=l2lib.sh disable=SC1091
+. "$here/l2lib.sh"
+# shellcheck source=cases-disk.sh disable=SC1091
+. "$here/cases-disk.sh"
+
+if [ $# -ne 1 ]; then
+    echo "usage: $0 BUILD" >&2
+    exit 2
+fi
+BUILD=$(cd "$1" && pwd)
+L2_VMM=${L2_VMM:-kvmini}
+CASE_TIMEOUT=${CASE_TIMEOUT:-120}
+
+direct_kvm_ok() {
+    [ -e /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ] && grep -q -E -w 'vmx|svm' /proc/cpuinfo
+}
+
+# ---------------------------------------------------------------- the cases (run where KVM is)
+PASSED=0
+FAILED=0
+RESULT_LINES=()
+ok() { RESULT_LINES+=("PASS $1 ($2s)"); }
+bad() { RESULT_LINES+=("FAIL $1: $2"); }
+lastlines() { vm_clean_out | grep -a -v '^[[:space:]]*$' | tail -n 3 | tr '\n' '|'; }
+errline() { tr '\n' ' ' < "$VM_DIR/err" | cut -c1-200; }
+
+# step NAME RC DETAIL: records a sub-check; returns 124 (stall) so that the case is retried
+step() {
+    local name=$1 rc=$2 detail=$3
+    case $rc in
+    0) ok "$name" "$(vm_elapsed)"; return 0 ;;
+    124) bad "$name" "timed out after ${CASE_TIMEOUT}s ($detail); last output: $(lastlines)"
+        return 124 ;;
+    *) [ -n "${VM_PID:-}" ] || detail+=" (VMM exited with status ${VM_STATUS:-?})"
+        bad "$name" "$detail; last output: $(lastlines) stderr: $(errline)"; return 1 ;;
+    esac
+}
+
+boot_to_shell() {
+    local rc=0
+    vm_expect '^KVMINI-READY$' "$CASE_TIMEOUT" || rc=$?
+    step "$1" "$rc" "no KVMINI-READY line" || return $?
+    rc=0
+    vm_expect 'kvmini# ' "$CASE_TIMEOUT" || rc=$?
+    step "$1-shell-prompt" "$rc" "no shell prompt" || return $?
+}
+
+expect_exit() { # NAME WANT(zero|nonzero)
+    local rc=0
+    vm_wait "$CASE_TIMEOUT" || rc=$?
+    if [ "$rc" = 124 ]; then
+        step "$1" 124 "VMM still running"
+        return 124
+    fi
+    if [ "$2" = zero ] && [ "$VM_STATUS" != 0 ]; then
+        step "$1" 1 "exit status $VM_STATUS, wanted 0"
+        return 1
+    fi
+    if [ "$2" = nonzero ] && [ "$VM_STATUS" = 0 ]; then
+        step "$1" 1 "exit status 0, wanted non-zero"
+        return 1
+    fi
+    step "$1" 0 ""
+}
+
+# boot with 2 vCPUs, check the count, run a typed command, power off with "poweroff"
+case_smp_stdin_poweroff() {
+    l2_cmd "$L2_VMM" "$BUILD" --cpus 2
+    vm_start "$WORK/smp" "${L2_CMD[@]}" || return 1
+    boot_to_shell boot-ready || return $?
+    local rc=0
+    vm_expect '^KVMINI-CPUS=2$' 5 || rc=$?
+    [ "$rc" = 124 ] && rc=1
+    step cpus-2 "$rc" "no KVMINI-CPUS=2 line ($(vm_clean_out | grep -a -m1 KVMINI-CPUS || true))" || return $?
+    # shellcheck disable=SC2016 # expanded by the guest's shell
+    vm_send 'echo hel""lo-$((6*7))' || true
+    rc=0
+    vm_expect '^hello-42$' "$CASE_TIMEOUT" || rc=$?
+    step stdin-command "$rc" "no hello-42 after typing a command" || return $?
+    vm_send 'poweroff' || true
+    expect_exit poweroff-exit-0 zero || return $?
+    if [ "$L2_VMM" = kvmini ] && ! grep -q -i 'power' "$VM_DIR/err"; then
+        bad poweroff-message "no power-off reason on stderr: $(errline)"
+    fi
+}
+
+# --append reaches the guest (kvmini.run=), then "reboot" ends the VMM with status 0
+case_append_reboot() {
+    # shellcheck disable=SC2016 # expanded by the guest's shell
+    l2_cmd "$L2_VMM" "$BUILD" --append 'kvmini.run=echo+append-$((2*21))'
+    vm_start "$WORK/reboot" "${L2_CMD[@]}" || return 1
+    boot_to_shell boot-ready-append || return $?
+    local rc=0
+    vm_expect '^append-42$' 5 || rc=$?
+    [ "$rc" = 124 ] && rc=1
+    step append-cmdline "$rc" "kvmini.run= from --append did not run" || return $?
+    vm_send 'reboot' || true
+    expect_exit reboot-exit-0 zero || return $?
+}
+
+# --memory 5G (RAM above the 4 GiB hole) and --cmdline, then a panic ends the VMM non-zero
+case_memory_panic() {
+    l2_cmd "$L2_VMM" "$BUILD" --memory 5G --cmdline "$L2_DEFAULT_CMDLINE quiet"
+    vm_start "$WORK/panic" "${L2_CMD[@]}" || return 1
+    boot_to_shell boot-ready-5g || return $?
+    local kb rc=0
+    kb=$(vm_clean_out | sed -n 's/^KVMINI-MEM-KB=\([0-9]*\)$/\1/p' | head -n1)
+    [ -n "$kb" ] && [ "$kb" -gt 4194304 ] || rc=1
+    step memory-5g "$rc" "MemTotal ${kb:-?} kB, wanted > 4194304" || return $?
+    vm_send 'echo c > /proc/sysrq-trigger' || true
+    expect_exit panic-exit-nonzero nonzero || return $?
+    if [ "$L2_VMM" = kvmini ] && [ ! -s "$VM_DIR/err" ]; then
+        bad panic-message "kvmini printed nothing on stderr after the guest panic"
+    fi
+}
+
+run_case() {
+    local name=$1 attempt rc
+    for attempt in 1 2; do
+        RESULT_LINES=()
+        rc=0
+        "$name" || rc=$?
+        vm_kill
+        if [ "$rc" != 124 ] || [ "$attempt" = 2 ]; then break; fi
+        echo "note: $name stalled (${CASE_TIMEOUT}s without progress); retrying once"
+        cp -r "$VM_DIR" "$VM_DIR.stalled"
+    done
+    local l
+    for l in "${RESULT_LINES[@]}"; do
+        echo "$l"
+        case $l in PASS*) PASSED=$((PASSED + 1)) ;; *) FAILED=$((FAILED + 1)) ;; esac
+    done
+    if [ "$rc" != 0 ]; then
+        echo "--- $name: last console lines:"
+        vm_clean_out | tail -n 15 | sed 's/^/    /'
+        echo "--- $name: stderr:"
+        sed 's/^/    /' "$VM_DIR/err"
+    fi
+}
+
+run_all_cases() {
+    trap '' PIPE
+    WORK=${RESULTS:-$BUILD/nested}/l2
+    mkdir -p "$WORK"
+    echo "L2 VMM: $L2_VMM ($(uname -r), $(nproc) CPUs)"
+    if [ "$L2_VMM" = kvmini ] && [ ! -x "$BUILD/kvmini" ]; then
+        echo "FAIL setup: $BUILD/kvmini not built"
+        FAILED=1
+    else
+        local c
+        [ -z "${L2_TRACE:-}" ] || { exec {tracefd}> "$WORK/trace"; BASH_XTRACEFD=$tracefd; set -x; }
+        local cases="smp_stdin_poweroff append_reboot memory_panic"
+        # the virtio-blk cases use kvmini's --disk option
+        [ "$L2_VMM" != kvmini ] ||
+            cases+=" disk_two_files disk_ext4_ro disk_blockdev_discard disk_kill_after_sync"
+        for c in ${CASES:-$cases}; do
+            run_case "case_$c"
+        done
+    fi
+    echo "$PASSED $FAILED" > "$WORK/../counts"
+    # in L1 the host prints the summary last, after L1's own shutdown lines
+    [ "${L1:-0}" = 1 ] || echo "$PASSED passed, $FAILED failed"
+    [ "$FAILED" = 0 ]
+}
+
+# ---------------------------------------------------------------- entry
+if [ "${L1:-0}" = 1 ]; then
+    L2_VMM=${L2_VMM_IN_L1:-$L2_VMM}
+    run_all_cases
+    exit $?
+fi
+
+for f in "$BUILD/guest/bzImage" "$BUILD/guest/initramfs.cpio.gz"; do
+    [ -f "$f" ] || { echo "FAIL setup: $f missing (make guest)"; echo "0 passed, 1 failed"; exit 1; }
+done
+mode=${KVMINI_NESTED:-auto}
+if [ "$mode" = 0 ] || { [ "$mode" = auto ] && direct_kvm_ok; }; then
+    echo "nested-test: running directly on this machine's KVM"
+    run_all_cases
+    exit $?
+fi
+
+echo "nested-test: no usable hardware KVM here; running inside a nested L1 (QEMU TCG + SVM)"
+# shellcheck source=l1.sh disable=SC1091
+. "$here/l1.sh"
+# the L1 script sees only a fixed environment: pass the knobs in a generated wrapper
+mkdir -p "$BUILD/nested"
+cat > "$BUILD/nested/run-in-l1.sh" <<EOF
+# SPDX-License-Identifier: Apache-2.0
+# generated by tests/nested/run-tests.sh: runs the L2 cases inside L1
+export L2_VMM_IN_L1=$L2_VMM CASE_TIMEOUT=$CASE_TIMEOUT CASES="${CASES:-}" L2_TRACE=${L2_TRACE:-}
+exec bash "$here/run-tests.sh" "$BUILD"
+EOF
+rc=0
+L1_TIMEOUT=${L1_TIMEOUT:-900} L1_QUIET=${L1_QUIET:-0} L1_LOG="$BUILD/nested/l1-console.log" \
+    l1_run "$BUILD" "$BUILD/nested/run-in-l1.sh" || rc=$?
+counts="$L1_RESULTS/counts"
+p=0 f=0
+[ ! -s "$counts" ] || read -r p f < "$counts"
+if [ ! -s "$counts" ] || { [ "$rc" != 0 ] && [ "$rc" != 1 ]; }; then
+    echo "FAIL l1: the nested L1 run did not complete (status $rc; log $BUILD/nested/l1-console.log)"
+    f=$((f + 1))
+fi
+echo "$p passed, $f failed"
+[ "$f" = 0 ]
