@@ -88,12 +88,12 @@ case_disk_blockdev_discard() {
     local loop sum
     loop=$(losetup -f --show "$DISKS/raw-backing.img")
     sum=$(md5sum < "$loop" | cut -d' ' -f1)
-    truncate -s 64M "$DISKS/sparse.img"
-    head -c $((8 << 20)) /dev/urandom | dd of="$DISKS/sparse.img" conv=notrunc 2>/dev/null
-    sync
+    # the sparse file lives on L1's tmpfs, which can punch holes (the 9p export cannot)
+    truncate -s 64M "$DISKS_TMP/sparse.img"
+    head -c $((8 << 20)) /dev/urandom | dd of="$DISKS_TMP/sparse.img" conv=notrunc 2>/dev/null
     local before after
-    before=$(du -k "$DISKS/sparse.img" | cut -f1)
-    kvmini_cmd --disk "path=$loop,cache=none" --disk "path=$DISKS/sparse.img,cache=none"
+    before=$(du -k "$DISKS_TMP/sparse.img" | cut -f1)
+    kvmini_cmd --disk "path=$loop,cache=none" --disk "path=$DISKS_TMP/sparse.img"
     vm_start "$WORK/blockdev" "${L2_CMD[@]}" || { losetup -d "$loop"; return 1; }
     boot_to_shell blockdev-boot || { losetup -d "$loop"; return 1; }
     guest_check blockdev-read 'echo BSUM-$(md5sum /dev/vda | cut -d" " -f1)' "^BSUM-$sum\$" || { losetup -d "$loop"; return 1; }
@@ -105,7 +105,8 @@ case_disk_blockdev_discard() {
     cmp -s -n 1048576 -i 0:65536 <(yes loop-data | head -c 1048576) "$loop" || rc=1
     losetup -d "$loop"
     host_check blockdev-data-on-host "$rc" "the loop device does not hold the guest's data" || return $?
-    after=$(du -k "$DISKS/sparse.img" | cut -f1)
+    after=$(du -k "$DISKS_TMP/sparse.img" | cut -f1)
+    rm -rf "$DISKS_TMP"
     rc=0
     [ "$after" -lt $((before / 4)) ] || rc=1
     host_check discard-punched-holes "$rc" "sparse file used ${before} KiB before, ${after} KiB after blkdiscard"
