@@ -44,7 +44,7 @@ help:
 	@echo "make guest      build the default guest (stock Debian kernel + initramfs)"
 	@echo "make demo       install, build, and boot the default guest"
 	@echo "make check      install, build, run unit, direct-KVM and nested tests"
-	@echo "make bench      boot-time and RSS benchmark against QEMU microvm"
+	@echo "make bench      boot time, RSS and block I/O against QEMU microvm"
 	@echo "options: CC=clang  SANITIZE=address,undefined  V=1  NESTED=0 (skip nested tests)"
 
 deps:
@@ -138,9 +138,16 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all guest
 	$(Q)tests/nested/demo.sh $(BUILD)
 
+# iogen: the O_DIRECT io_uring load generator, static so it runs inside the guest's initramfs
+$(BUILD)/iogen: tests/bench/iogen.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC     $< (static)")
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $< -luring
+
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all guest
+	$(Q)$(MAKE) --no-print-directory all guest $(BUILD)/iogen
 	$(Q)tests/bench/boot-bench.sh $(BUILD)
+	$(Q)tests/bench/blk-bench.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

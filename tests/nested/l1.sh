@@ -62,7 +62,7 @@ exec </dev/console >/dev/console 2>&1
 while read -r m; do
     insmod "/lib/modules/$m" || echo "l1-init: insmod $m failed"
 done < /etc/modules.load
-script= results= interactive=0 args=
+script= results= interactive=0 args= repo=
 for a in $(cat /proc/cmdline); do
     case $a in
     l1.script=*) script=${a#l1.script=} ;;
@@ -70,6 +70,7 @@ for a in $(cat /proc/cmdline); do
     l1.interactive=*) interactive=${a#l1.interactive=} ;;
     l1.args=*) args=${a#l1.args=} ;;
     l1.term=*) term=${a#l1.term=} ;;
+    l1.repo=*) repo=${a#l1.repo=} ;;
     esac
 done
 o=trans=virtio,version=9p2000.L,msize=512000
@@ -85,6 +86,9 @@ mount -t tmpfs -o mode=1777 tmpfs /host/dev/shm
 mount -t proc proc /host/proc
 mount --bind /sys /host/sys
 mount -t tmpfs tmpfs /host/run
+# the repository gets its own export: it may live under a path L1 covers (a clone in /tmp)
+mkdir -p "/host$repo" 2>/dev/null
+mount -t 9p -o "$o,ro" repo "/host$repo" || echo "l1-init: cannot mount the repository export"
 mount -t 9p -o "$o" results "/host$results" || echo "l1-init: cannot mount the results export"
 echo 1 > /proc/sys/vm/overcommit_memory
 [ -e /dev/kvm ] || echo "l1-init: no /dev/kvm in L1"
@@ -177,6 +181,7 @@ l1_run() {
     interactive=${L1_INTERACTIVE:-0}
     timeout_s=${L1_TIMEOUT:-600}
     local append="console=ttyS0 panic=-1 quiet loglevel=3 l1.script=$script l1.results=$results"
+    append+=" l1.repo=$L1_TOP"
     append+=" l1.interactive=$interactive l1.term=${TERM:-linux}"
     [ -z "$args" ] || append+=" l1.args=$args"
     # shellcheck disable=SC2054 # commas are QEMU's
@@ -186,6 +191,7 @@ l1_run() {
         -append "$append" -display none -no-reboot -nodefaults -no-user-config
         -chardev stdio,id=con,mux=off,signal=off -serial chardev:con
         -virtfs "local,path=/,mount_tag=host,security_model=passthrough,readonly=on,multidevs=remap"
+        -virtfs "local,path=$L1_TOP,mount_tag=repo,security_model=passthrough,readonly=on,multidevs=remap"
         -virtfs "local,path=$results,mount_tag=results,security_model=passthrough,multidevs=remap")
     local t0=$SECONDS
     if [ "$interactive" = 1 ]; then
