@@ -35,7 +35,7 @@ PAYLOADS  := $(patsubst tests/kvm/payloads/%.S,$(BUILD)/tests/kvm/payloads/%.bin
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all deps guest demo check unit kvm-test nested-test test-acpi cli-test bench clean help
+.PHONY: all deps guest demo check check-sanitize unit kvm-test nested-test test-acpi cli-test bench clean help
 all: $(BUILD)/kvmini
 
 help:
@@ -127,9 +127,18 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory test-acpi
 	$(Q)$(MAKE) --no-print-directory kvm-test
+	$(Q)$(MAKE) --no-print-directory check-sanitize
 	$(Q)guest/build.sh $(BUILD)/guest
 	$(Q)tests/cli-errors.sh $(BUILD)
 	$(Q)if [ "$(NESTED)" = 1 ]; then tests/nested/run-tests.sh $(BUILD); fi
+
+# the unit and direct-KVM tests again, built with clang under ASan + UBSan
+check-sanitize:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CC=clang SANITIZE=address,undefined \
+		$(BUILD)/asan/unit-tests $(BUILD)/asan/kvm-tests
+	$(Q)echo "  SANITIZE  clang + address,undefined"
+	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(BUILD)/asan/unit-tests
+	$(Q)ASAN_OPTIONS=detect_leaks=1 KVMINI_PAYLOADS=$(BUILD)/tests/kvm/payloads $(BUILD)/asan/kvm-tests
 
 cli-test: $(BUILD)/kvmini
 	$(Q)tests/cli-errors.sh $(BUILD)
