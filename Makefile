@@ -154,9 +154,12 @@ $(BUILD)/iogen: tests/bench/iogen.c
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $< -luring
 
 bench: deps
+	$(Q)dpkg-query -W -f='$${Status}' fio 2>/dev/null | grep -q 'install ok installed' || \
+	  { SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends fio >/dev/null; }
 	$(Q)$(MAKE) --no-print-directory all guest $(BUILD)/iogen
 	$(Q)tests/bench/boot-bench.sh $(BUILD)
 	$(Q)tests/bench/blk-bench.sh $(BUILD)
+	$(Q)tests/bench/iogen-vs-fio.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
