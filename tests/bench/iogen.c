@@ -76,6 +76,20 @@ static struct opts parse(int argc, char **argv)
 	return o;
 }
 
+/* Queues the next I/O of slot i: the next sequential or a random block. */
+static void queue_io(struct io_uring *ring, const struct opts *o, int fd, void *buf, unsigned i,
+		     uint64_t blocks, uint64_t *seq)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	uint64_t blk = o->random ? next_rand() % blocks : (*seq)++ % blocks;
+
+	if (o->write)
+		io_uring_prep_write(sqe, fd, buf, o->bs, blk * o->bs);
+	else
+		io_uring_prep_read(sqe, fd, buf, o->bs, blk * o->bs);
+	io_uring_sqe_set_data64(sqe, i);
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = parse(argc, argv);
@@ -114,13 +128,7 @@ int main(int argc, char **argv)
 	uint64_t end = measure_from + (uint64_t)(o.seconds * 1e9), measured_start = 0;
 
 	for (unsigned i = 0; i < o.qd; i++) {	/* fill the queue */
-		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
-		uint64_t blk = o.random ? next_rand() % blocks : seq++ % blocks;
-		if (o.write)
-			io_uring_prep_write(sqe, fd, buf[i], o.bs, blk * o.bs);
-		else
-			io_uring_prep_read(sqe, fd, buf[i], o.bs, blk * o.bs);
-		io_uring_sqe_set_data64(sqe, i);
+		queue_io(&ring, &o, fd, buf[i], i, blocks, &seq);
 		start[i] = now_ns();
 	}
 	io_uring_submit(&ring);
@@ -149,13 +157,7 @@ int main(int argc, char **argv)
 			stopping = true;
 		if (stopping)
 			continue;
-		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
-		uint64_t blk = o.random ? next_rand() % blocks : seq++ % blocks;
-		if (o.write)
-			io_uring_prep_write(sqe, fd, buf[i], o.bs, blk * o.bs);
-		else
-			io_uring_prep_read(sqe, fd, buf[i], o.bs, blk * o.bs);
-		io_uring_sqe_set_data64(sqe, i);
+		queue_io(&ring, &o, fd, buf[i], i, blocks, &seq);
 		start[i] = t;
 		io_uring_submit(&ring);
 		inflight++;
