@@ -57,6 +57,23 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 	return 0;
 }
 
+/* NULL (bare --exit-stats) or "text", "json", "json:PATH" */
+static int parse_exit_stats(const char *s, struct run_config *cfg)
+{
+	cfg->exit_stats_path = NULL;
+	if (!s || !strcmp(s, "text")) {
+		cfg->exit_stats = EXIT_STATS_TEXT;
+	} else if (!strcmp(s, "json")) {
+		cfg->exit_stats = EXIT_STATS_JSON;
+	} else if (!strncmp(s, "json:", 5) && s[5]) {
+		cfg->exit_stats = EXIT_STATS_JSON;
+		cfg->exit_stats_path = s + 5;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
 void cli__usage(FILE *f)
 {
 	fprintf(f,
@@ -82,6 +99,11 @@ void cli__usage(FILE *f)
 "      --virtio-mmio-cmdline  also add virtio_mmio.device= to the command line (for\n"
 "                         kernels with CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES; stock\n"
 "                         kernels find the devices through ACPI)\n"
+"      --exit-stats[=FMT] count VM exits by reason, port/address and device, with\n"
+"                         handling latency (p50/p99/max) and KVM's in-kernel counters;\n"
+"                         FMT is text (default, stderr), json (stderr) or json:PATH\n"
+"                         (written to PATH). Printed when the VM ends and on SIGUSR2\n"
+"                         (the VM keeps running)\n"
 "      --kvm-device PATH  KVM device (default /dev/kvm)\n"
 "  -q, --quiet            print only errors, not what kvmini is doing\n"
 "  -h, --help             this text\n"
@@ -93,7 +115,8 @@ void cli__usage(FILE *f)
 
 int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, size_t errlen)
 {
-	enum { OPT_CMDLINE = 256, OPT_APPEND, OPT_CONSOLE, OPT_KVM, OPT_VIRTIO_CMDLINE };
+	enum { OPT_CMDLINE = 256, OPT_APPEND, OPT_CONSOLE, OPT_KVM, OPT_VIRTIO_CMDLINE,
+	       OPT_EXIT_STATS };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -105,6 +128,7 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 		{ "kvm-device", required_argument, NULL, OPT_KVM },
 		{ "disk", required_argument, NULL, 'd' },
 		{ "virtio-mmio-cmdline", no_argument, NULL, OPT_VIRTIO_CMDLINE },
+		{ "exit-stats", optional_argument, NULL, OPT_EXIT_STATS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -181,6 +205,13 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 			break;
 		case OPT_VIRTIO_CMDLINE:
 			cfg->virtio_cmdline = true;
+			break;
+		case OPT_EXIT_STATS:
+			if (parse_exit_stats(optarg, cfg)) {
+				snprintf(err, errlen, "--exit-stats=%s: use text, json or json:PATH",
+					 optarg);
+				return -1;
+			}
 			break;
 		case 'q':
 			cfg->quiet = true;

@@ -16,6 +16,7 @@
 #define MAX_DISKS       16    /* virtio-mmio windows with their own GSI */
 
 enum console_mode { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
+enum exit_stats_mode { EXIT_STATS_OFF, EXIT_STATS_TEXT, EXIT_STATS_JSON };
 
 struct run_config {
 	const char *kernel;        /* NULL: the default guest next to the binary */
@@ -31,6 +32,8 @@ struct run_config {
 	unsigned ndisks;
 	struct blk_opts disks[MAX_DISKS];
 	bool virtio_cmdline;       /* also describe virtio-mmio devices with virtio_mmio.device= */
+	enum exit_stats_mode exit_stats; /* --exit-stats[=text|json|json:PATH] */
+	const char *exit_stats_path;     /* json:PATH: written there, else stderr */
 };
 
 /* "512M", "4G", "65536K", "1T"; a bare number is MiB. Must be a whole number of 4 KiB pages.

@@ -131,6 +131,18 @@ static void read_input(struct console *c, struct vm *vm)
 		vm__request_stop(vm, VM_STOP_USER, 0, "quit (Ctrl-A x)");
 }
 
+static void on_signal(struct console *c, struct vm *vm, int sig)
+{
+	if (sig != SIGUSR2) {
+		vm__request_stop(vm, VM_STOP_USER, 128 + sig, "stopped by signal %s", strsignal(sig));
+		return;
+	}
+	if (c->on_stats)
+		c->on_stats(c->stats_ctx);
+	else
+		fprintf(stderr, "kvmini: SIGUSR2: exit stats are off (run with --exit-stats)\n");
+}
+
 void console__loop(struct console *c, struct serial *uart, struct vm *vm)
 {
 	sigset_t sigs;
@@ -141,6 +153,7 @@ void console__loop(struct console *c, struct serial *uart, struct vm *vm)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGQUIT);
+	sigaddset(&sigs, SIGUSR2);	/* exit stats on demand; SIGUSR1 kicks vCPUs */
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 
@@ -157,8 +170,7 @@ void console__loop(struct console *c, struct serial *uart, struct vm *vm)
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == sizeof(si))
-				vm__request_stop(vm, VM_STOP_USER, 128 + (int)si.ssi_signo,
-						 "stopped by signal %s", strsignal((int)si.ssi_signo));
+				on_signal(c, vm, (int)si.ssi_signo);
 		}
 		if (c->npending) {
 			size_t took = serial__rx(uart, c->pending, c->npending);

@@ -20,6 +20,8 @@ struct console {
 	bool escape;         /* saw Ctrl-A */
 	uint8_t pending[512];
 	size_t npending;
+	void (*on_stats)(void *ctx); /* SIGUSR2: print exit stats (NULL: --exit-stats is off) */
+	void *stats_ctx;
 };
 
 /* Opens the console for a mode. 0, or -1 with a reason in err. */
@@ -30,7 +32,8 @@ void console__close(struct console *c);
  * fatal signals. */
 void console__raw(struct console *c);
 void console__restore(void);
-/* Feeds host input to the UART until the VM stops; handles SIGINT/SIGTERM/SIGHUP. */
+/* Feeds host input to the UART until the VM stops; SIGINT/SIGTERM/SIGHUP/SIGQUIT stop it,
+ * SIGUSR2 calls on_stats without stopping. */
 void console__loop(struct console *c, struct serial *uart, struct vm *vm);
 /* The escape filter, exposed for tests: turns input bytes into guest bytes in out (at most
  * 2 per input byte); returns how many, and sets *quit on Ctrl-A x. */

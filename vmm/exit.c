@@ -3,8 +3,10 @@
 #include "vmm/exit.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <linux/kvm.h>
 
+#include "vmm/stats.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -81,7 +83,7 @@ static enum exit_action crash(struct vcpu *v, const char *why)
 	return EXIT_STOP;
 }
 
-enum exit_action exit__handle(struct vcpu *v)
+static enum exit_action dispatch(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 	char why[96];
@@ -112,4 +114,41 @@ enum exit_action exit__handle(struct vcpu *v)
 		snprintf(why, sizeof(why), "unexpected exit reason %u", run->exit_reason);
 		return crash(v, why);
 	}
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+/* --exit-stats: dispatch timed, then counted by reason and, for PIO/MMIO, by device range */
+static enum exit_action dispatch_with_stats(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	unsigned reason = run->exit_reason;
+	uint64_t t0 = now_ns();
+	enum exit_action action = dispatch(v);
+	uint64_t ns = now_ns() - t0;
+
+	stats__record_exit(v->stats, reason, ns);
+	if (reason == KVM_EXIT_IO) {
+		const struct bus_range *r = bus__find(&v->vm->pio, run->io.port, run->io.size);
+		stats__record_access(v->stats, STATS_PIO, r, run->io.port,
+				     run->io.direction == KVM_EXIT_IO_OUT, ns);
+	} else if (reason == KVM_EXIT_MMIO) {
+		const struct bus_range *r = bus__find(&v->vm->mmio, run->mmio.phys_addr, run->mmio.len);
+		stats__record_access(v->stats, STATS_MMIO, r, run->mmio.phys_addr, run->mmio.is_write,
+				     ns);
+	}
+	return action;
+}
+
+enum exit_action exit__handle(struct vcpu *v)
+{
+	if (__builtin_expect(v->stats != NULL, 0))
+		return dispatch_with_stats(v);
+	return dispatch(v);
 }

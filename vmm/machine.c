@@ -3,12 +3,14 @@
 #include "vmm/machine.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "devices/serial.h"
 #include "firmware/layout.h"
+#include "vmm/stats.h"
 #include "vmm/vcpu.h"
 
 static void on_reset(void *ctx)
@@ -79,6 +81,50 @@ int machine__add_devices(struct machine *m, char *err, size_t errlen)
 	return 0;
 }
 
+static int enable_exit_stats(struct machine *m, const struct run_config *cfg, char *err,
+			     size_t errlen)
+{
+	if (stats__enable_vm(&m->vm)) {
+		snprintf(err, errlen, "--exit-stats: out of memory");
+		return -1;
+	}
+	m->exit_stats = cfg->exit_stats;
+	m->exit_stats_path = cfg->exit_stats_path;
+	m->console.on_stats = machine__print_exit_stats;
+	m->console.stats_ctx = m;
+	return 0;
+}
+
+/* Writes PATH.tmp and renames it over PATH, so PATH always holds one whole snapshot. */
+static void write_exit_stats_file(struct machine *m)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", m->exit_stats_path);
+	f = fopen(tmp, "we");
+	if (!f) {
+		fprintf(stderr, "kvmini: warning: --exit-stats: %s: %s\n", tmp, strerror(errno));
+		return;
+	}
+	stats__print_vm(f, &m->vm, true);
+	if (fclose(f) || rename(tmp, m->exit_stats_path))
+		fprintf(stderr, "kvmini: warning: --exit-stats: cannot write %s: %s\n",
+			m->exit_stats_path, strerror(errno));
+}
+
+void machine__print_exit_stats(void *machine)
+{
+	struct machine *m = machine;
+
+	if (m->exit_stats == EXIT_STATS_OFF)
+		return;
+	if (m->exit_stats_path)
+		write_exit_stats_file(m);
+	else
+		stats__print_vm(stderr, &m->vm, m->exit_stats == EXIT_STATS_JSON);
+}
+
 int machine__create(struct machine *m, const struct run_config *cfg, int *status,
 		    char *err, size_t errlen)
 {
@@ -102,6 +148,8 @@ int machine__create(struct machine *m, const struct run_config *cfg, int *status
 		fprintf(stderr, "kvmini: %s: %s\n", cfg->kvm_path,
 			kvm__host_kind_desc(kvm__host_kind(NULL, NULL)));
 	if (vm__create(&m->vm, &m->kvm, cfg->memory, cfg->cpus, err, errlen))
+		return -1;
+	if (cfg->exit_stats && enable_exit_stats(m, cfg, err, errlen))
 		return -1;
 	if (machine__add_devices(m, err, errlen))
 		return -1;
@@ -194,6 +242,7 @@ int machine__run(struct machine *m, const struct run_config *cfg)
 				(unsigned long long)st->bad_requests);
 		}
 	}
+	machine__print_exit_stats(m);
 	if (vm->exit_status || !cfg->quiet)
 		fprintf(stderr, "\nkvmini: %s\n", vm->stop_msg);
 	return vm->exit_status;

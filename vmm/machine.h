@@ -27,6 +27,8 @@ struct machine {
 	struct blk_dev blk[MAX_DISKS];
 	struct virtio_mmio vmmio[MAX_DISKS];
 	char *extra_cmdline;       /* virtio_mmio.device=... when asked for (malloc'd) */
+	enum exit_stats_mode exit_stats;
+	const char *exit_stats_path;
 };
 
 /* Opens KVM, creates the VM and its devices. 0, or -1 with a reason (exit status in *status). */
@@ -41,5 +43,7 @@ int machine__add_disks(struct machine *m, const struct run_config *cfg, int *sta
 /* Runs the vCPUs and the console until the VM stops; returns the exit status. */
 int machine__run(struct machine *m, const struct run_config *cfg);
 void machine__destroy(struct machine *m);
+/* --exit-stats: the stats so far to stderr, or (json:PATH) atomically replacing PATH. */
+void machine__print_exit_stats(void *machine);
 
 #endif

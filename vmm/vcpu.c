@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vmm/exit.h"
+#include "vmm/stats.h"
 #include "vmm/vm.h"
 #include "vmm/x86.h"
 
@@ -57,8 +58,10 @@ void vcpu__destroy(struct vcpu *v)
 		munmap(v->run, v->vm->kvm->run_size);
 	if (v->fd > 0)
 		close(v->fd);
+	stats__free(v->stats);
 	v->run = NULL;
 	v->fd = -1;
+	v->stats = NULL;
 }
 
 static int set_lapic_lints(struct vcpu *v)

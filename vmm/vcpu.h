@@ -9,6 +9,7 @@
 #include <linux/kvm.h>
 
 struct vm;
+struct stats_vcpu;
 
 struct vcpu {
 	struct vm *vm;
@@ -19,6 +20,7 @@ struct vcpu {
 	bool started;
 	uint64_t exits;        /* userspace exits seen by this vCPU */
 	uint64_t io_exits, mmio_exits;
+	struct stats_vcpu *stats; /* --exit-stats: this vCPU's tables (owned), NULL when off */
 };
 
 int vcpu__create(struct vcpu *v, struct vm *vm, unsigned id, char *err, size_t errlen);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "firmware/layout.h"
 #include "vmm/exit.h"
 #include "vmm/kvm.h"
+#include "vmm/stats.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 #include "vmm/x86.h"
@@ -221,6 +223,150 @@ START_TEST(long_mode_mmio_and_port_counts)
 }
 END_TEST
 
+static void expect_site(const struct stats_vcpu *s, enum stats_bus bus, uint64_t key,
+			const char *dev, uint64_t reads, uint64_t writes)
+{
+	const struct stats_site *x = stats__find_site(s, bus, key);
+
+	ck_assert_msg(x, "no site for 0x%llx", (unsigned long long)key);
+	ck_assert_str_eq(x->dev, dev);
+	ck_assert_uint_eq(x->reads, reads);
+	ck_assert_uint_eq(x->writes, writes);
+	ck_assert_uint_eq(x->count, reads + writes);
+	ck_assert_uint_le(x->max_ns, x->total_ns);
+}
+
+START_TEST(exit_stats_count_exactly)
+{
+	setup_vm(1);
+	ck_assert_int_eq(stats__enable_vm(&vm), 0);
+	load_payload("lm_mmio", 0x100000);
+	enter_long_mode(&vm.vcpus[0], 0x100000, 0);
+	ck_assert(run_until_stop(30000));
+	ck_assert_msg(vm.stop_reason == VM_STOP_TEST, "stopped: %s", vm.stop_msg);
+
+	struct stats_vcpu *s = vm.vcpus[0].stats;
+	/* 0x511 once, 0x512 1000 times, the test-exit port once; 4 MMIO writes and 1 read */
+	ck_assert_uint_eq(s->reason_count[KVM_EXIT_IO], 1002);
+	ck_assert_uint_eq(s->reason_count[KVM_EXIT_MMIO], 5);
+	ck_assert_uint_eq(s->exits, 1007);
+	ck_assert_uint_eq(s->exits, vm.vcpus[0].exits);
+	ck_assert_uint_eq(s->reason_hist[KVM_EXIT_IO].count, 1002);
+	ck_assert_uint_le(stats__hist_percentile(&s->reason_hist[KVM_EXIT_IO], 50),
+			  stats__hist_percentile(&s->reason_hist[KVM_EXIT_IO], 99));
+	ck_assert_uint_le(stats__hist_percentile(&s->reason_hist[KVM_EXIT_IO], 99),
+			  s->reason_hist[KVM_EXIT_IO].max_ns);
+	expect_site(s, STATS_PIO, TEST_PORT, "recorder", 0, 1001);
+	expect_site(s, STATS_PIO, PORT_TEST_EXIT, "test-exit", 0, 1);
+	expect_site(s, STATS_MMIO, TEST_MMIO, "recorder", 1, 4);
+	ck_assert_uint_eq(s->other[STATS_PIO].count + s->other[STATS_MMIO].count, 0);
+	unsigned used = 0;
+	for (unsigned i = 0; i < STATS_NSITES; i++)
+		used += s->sites[i].used;
+	ck_assert_uint_eq(used, 3);
+
+	fprintf(stderr, "---- exit stats of exit_stats_count_exactly (text) ----\n");
+	stats__print_vm(stderr, &vm, false);
+	fprintf(stderr, "---- (json) ----\n");
+	stats__print_vm(stderr, &vm, true);
+	/* KVM's own counters. VMX and SVM count every port exit in io_exits; kvm_pvm emulates
+	 * OUT through the instruction emulator (insn_emulation) and leaves io_exits at 0, but
+	 * its `exits` still counts each of them. */
+	ck_assert_msg(s->kvm_fd >= 0, "KVM_GET_STATS_FD not available");
+	ck_assert_int_eq(stats__read_kvm(s), 0);
+	bool found;
+	uint64_t io = stats__kvm_value(&s->kvm, "io_exits", &found);
+	ck_assert(found);
+	ck_assert_uint_ge(stats__kvm_value(&s->kvm, "exits", &found), 1007);
+	ck_assert(found);
+	if (kvm__host_kind(NULL, NULL) == KVM_HOST_PVM)
+		fprintf(stderr, "note: kvm_pvm: KVM io_exits %llu (not counted by PVM), exits %llu\n",
+			(unsigned long long)io,
+			(unsigned long long)stats__kvm_value(&s->kvm, "exits", NULL));
+	else
+		ck_assert_uint_ge(io, 1001);
+
+	teardown_vm();
+}
+END_TEST
+
+/* Runs `n` port exits on a no-op device; returns exits per second. */
+static double port_exit_rate(uint64_t n, bool with_stats)
+{
+	struct timespec t0, t1;
+
+	setup_vm(1);
+	ck_assert_int_eq(bus__register(&vm.pio, 0x520, 1, &ignore_ops, NULL), 0);
+	if (with_stats)
+		ck_assert_int_eq(stats__enable_vm(&vm), 0);
+	load_payload("lm_pio_loop", 0x100000);
+	enter_long_mode(&vm.vcpus[0], 0x100000, n);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert(run_until_stop(60000));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_msg(vm.stop_reason == VM_STOP_TEST, "stopped: %s", vm.stop_msg);
+	ck_assert_uint_ge(vm.vcpus[0].exits, n + 1);
+	if (with_stats)
+		ck_assert_uint_eq(stats__find_site(vm.vcpus[0].stats, STATS_PIO, 0x520)->count, n);
+	teardown_vm();
+	return (double)(n + 1) / ((double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+}
+
+/* ns per exit__handle of a 1-byte OUT to a no-op device, KVM_RUN left out (a fake kvm_run). */
+static double handle_ns(bool with_stats)
+{
+	static _Alignas(4096) uint8_t page[4096];
+	struct kvm_run *fake = (struct kvm_run *)page, *saved;
+	struct timespec t0, t1;
+	const int n = 2000000;
+
+	setup_vm(1);
+	ck_assert_int_eq(bus__register(&vm.pio, 0x520, 1, &ignore_ops, NULL), 0);
+	if (with_stats)
+		ck_assert_int_eq(stats__enable_vm(&vm), 0);
+	memset(page, 0, sizeof(page));
+	fake->exit_reason = KVM_EXIT_IO;
+	fake->io.direction = KVM_EXIT_IO_OUT;
+	fake->io.size = 1;
+	fake->io.port = 0x520;
+	fake->io.count = 1;
+	fake->io.data_offset = 2048;
+	saved = vm.vcpus[0].run;
+	vm.vcpus[0].run = fake;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int stops = 0;	/* no ck_assert in the loop: each one is a write to Check's pipe */
+	for (int i = 0; i < n; i++)
+		stops += exit__handle(&vm.vcpus[0]) != EXIT_CONTINUE;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_int_eq(stops, 0);
+	vm.vcpus[0].run = saved;
+	teardown_vm();
+	return ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / n;
+}
+
+/* Not an assertion on speed: prints the cost of --exit-stats on the exit path. */
+START_TEST(exit_stats_overhead)
+{
+	const char *env = getenv("KVMINI_BENCH_EXITS");
+	uint64_t n = env ? strtoull(env, NULL, 10) : 100000;
+	double best_off = 0, best_on = 0;
+
+	for (int round = 0; round < 3; round++) {
+		double off = port_exit_rate(n, false), on = port_exit_rate(n, true);
+		fprintf(stderr, "exit-stats overhead, round %d: %llu port exits: off %.0f exits/s, "
+			"on %.0f exits/s\n", round, (unsigned long long)n, off, on);
+		best_off = off > best_off ? off : best_off;
+		best_on = on > best_on ? on : best_on;
+	}
+	fprintf(stderr, "exit-stats overhead, best of 3: off %.0f exits/s (%.0f ns/exit), on %.0f "
+		"exits/s (%.0f ns/exit), %+.1f%%\n", best_off, 1e9 / best_off, best_on,
+		1e9 / best_on, (best_off / best_on - 1) * 100);
+	double h_off = handle_ns(false), h_on = handle_ns(true);
+	fprintf(stderr, "exit-stats overhead, exit__handle alone (no KVM_RUN): off %.1f ns, "
+		"on %.1f ns per exit\n", h_off, h_on);
+}
+END_TEST
+
 START_TEST(several_vcpus_each_own_thread)
 {
 	const unsigned n = 4;
@@ -283,6 +429,8 @@ static Suite *kvm_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, real_mode_port_io);
 	tcase_add_test(tc, long_mode_mmio_and_port_counts);
+	tcase_add_test(tc, exit_stats_count_exactly);
+	tcase_add_test(tc, exit_stats_overhead);
 	tcase_add_test(tc, several_vcpus_each_own_thread);
 	tcase_add_test(tc, halted_vcpu_can_be_stopped);
 	tcase_add_test(tc, triple_fault_is_a_crash);
