@@ -77,6 +77,20 @@ const struct bus_dev_ops test_exit_ops = {
 	.write = test_exit_write,
 };
 
+static void boot_timer_write(void *opaque, uint64_t offset, const void *data, uint32_t len)
+{
+	struct pm_dev *pm = opaque;
+
+	(void)offset;
+	pm->event(pm->ctx, PM_BOOT_TIME, value_of(data, len));
+}
+
+const struct bus_dev_ops boot_timer_ops = {
+	.name = "boot-timer",
+	.read = zero_read,
+	.write = boot_timer_write,
+};
+
 static void ignore_read(void *opaque, uint64_t offset, void *data, uint32_t len)
 {
 	(void)opaque;

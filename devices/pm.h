@@ -10,6 +10,7 @@ enum pm_event {
 	PM_POWEROFF,    /* ACPI S5 written to the sleep control register */
 	PM_PANIC,       /* pvpanic: the guest kernel panicked (value = pvpanic bits) */
 	PM_TEST_EXIT,   /* a test payload wrote its result (value) */
+	PM_BOOT_TIME,   /* the guest wrote the boot-timer port (value: what it wrote) */
 };
 
 struct pm_dev {
@@ -23,6 +24,7 @@ struct pm_dev {
 extern const struct bus_dev_ops pm_sleep_ops;   /* 2 ports: sleep control, sleep status */
 extern const struct bus_dev_ops pvpanic_ops;    /* 1 port */
 extern const struct bus_dev_ops test_exit_ops;  /* 4 ports: value of any width */
+extern const struct bus_dev_ops boot_timer_ops; /* 1 port: any write is a boot-time marker */
 extern const struct bus_dev_ops ignore_ops;     /* reads all-ones, drops writes, not "unhandled" */
 
 #endif

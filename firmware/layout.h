@@ -40,6 +40,7 @@
 #define PORT_ACPI_SLEEP_CTL 0x600          /* FADT SLEEP_CONTROL_REG */
 #define PORT_ACPI_SLEEP_STS 0x601          /* FADT SLEEP_STATUS_REG */
 #define PORT_TEST_EXIT      0xf4           /* isa-debug-exit convention: test payloads only */
+#define PORT_BOOT_TIMER     0x440          /* guest writes here when it is up: kvmini logs the time */
 
 /* ACPI S5 sleep type written by the guest on poweroff: SLP_TYP=5 in bits 2..4, SLP_EN bit 5 */
 #define ACPI_S5_SLP_TYP     5

@@ -29,6 +29,7 @@ struct run_config {
 	const char *console_path;
 	const char *kvm_path;
 	bool quiet;                /* no informational lines, only errors */
+	uint64_t launch_ns;        /* CLOCK_MONOTONIC at process start (set by main) */
 	unsigned ndisks;
 	struct blk_opts disks[MAX_DISKS];
 	bool virtio_cmdline;       /* also describe virtio-mmio devices with virtio_mmio.device= */

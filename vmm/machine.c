@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "devices/serial.h"
 #include "firmware/layout.h"
@@ -16,6 +17,19 @@
 static void on_reset(void *ctx)
 {
 	vm__request_stop(ctx, VM_STOP_REBOOT, 0, "guest rebooted");
+}
+
+/* The boot-timer port: time since kvmini started, wall clock and the VMM's own CPU time. */
+static void report_boot_time(const struct vm *vm, uint32_t value)
+{
+	struct timespec now, cpu;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+	uint64_t wall = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec - vm->launch_ns;
+	fprintf(stderr, "kvmini: boot-timer 0x%x: %.1f ms after launch, %.1f ms of VMM CPU "
+		"(vCPU threads included)\n", value, (double)wall / 1e6,
+		(double)cpu.tv_sec * 1e3 + (double)cpu.tv_nsec / 1e6);
 }
 
 static void on_pm_event(void *ctx, enum pm_event ev, uint32_t value)
@@ -32,6 +46,9 @@ static void on_pm_event(void *ctx, enum pm_event ev, uint32_t value)
 	case PM_TEST_EXIT:
 		vm->test_value = value;
 		vm__request_stop(vm, VM_STOP_TEST, 0, "test payload finished with 0x%x", value);
+		break;
+	case PM_BOOT_TIME:
+		report_boot_time(vm, value);
 		break;
 	}
 }
@@ -51,6 +68,7 @@ int machine__add_devices(struct machine *m, char *err, size_t errlen)
 		{ PORT_ACPI_SLEEP_CTL, 2, &pm_sleep_ops, &m->pm },
 		{ PORT_PVPANIC, 1, &pvpanic_ops, &m->pm },
 		{ 0x80, 1, &ignore_ops, NULL },		/* POST / io-delay port */
+		{ PORT_BOOT_TIMER, 1, &boot_timer_ops, &m->pm },
 	};
 
 	m->uart = serial__new(com1_irq, m->console.out_fd);
@@ -149,6 +167,7 @@ int machine__create(struct machine *m, const struct run_config *cfg, int *status
 			kvm__host_kind_desc(kvm__host_kind(NULL, NULL)));
 	if (vm__create(&m->vm, &m->kvm, cfg->memory, cfg->cpus, err, errlen))
 		return -1;
+	m->vm.launch_ns = cfg->launch_ns;
 	if (cfg->exit_stats && enable_exit_stats(m, cfg, err, errlen))
 		return -1;
 	if (machine__add_devices(m, err, errlen))

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmm/boot.h"
@@ -37,6 +38,8 @@ static int default_guest(struct run_config *cfg, char *kbuf, char *ibuf, size_t 
 	return 0;
 }
 
+static uint64_t launch_ns;
+
 static int cmd_run(int argc, char **argv)
 {
 	struct run_config cfg;
@@ -51,6 +54,7 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "kvmini: error: %s\n", err);
 		return 2;
 	}
+	cfg.launch_ns = launch_ns;
 	if (!cfg.kernel && default_guest(&cfg, kbuf, ibuf, sizeof(kbuf)))
 		return 2;
 	if (machine__create(&m, &cfg, &status, err, sizeof(err))) {
@@ -70,6 +74,9 @@ static int cmd_run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	launch_ns = (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
 	signal(SIGPIPE, SIG_IGN);	/* a closed console pipe is an error to report, not a kill */
 	if (argc < 2)
 		return cmd_run(1, (char *[]){ "run", NULL });

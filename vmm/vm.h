@@ -36,6 +36,7 @@ struct vm {
 	int stop_reason;              /* enum vm_stop_reason: the first request wins */
 	int exit_status;              /* the process exit status that goes with it */
 	uint32_t test_value;          /* what a test payload wrote to the test-exit port */
+	uint64_t launch_ns;           /* CLOCK_MONOTONIC when kvmini started (boot-timer port) */
 	char stop_msg[256];
 };
 

@@ -4,12 +4,27 @@
 # byte for byte on the host, ext4, ro=on, two disks, discard, and kill -9 after sync.
 # shellcheck disable=SC2016 # $(...) and $? in vm_send strings are for the guest's shell
 
-disk_dir() { # a scratch directory on a real file system (O_DIRECT works), emptied
-    DISKS=${RESULTS:-$BUILD/nested}/disks
-    rm -rf "$DISKS"
-    mkdir -p "$DISKS"
-    # /tmp in L1 is a tmpfs (no O_DIRECT); use it only for cache=writeback images
+disk_dir() { # DISKS: an ext4 scratch file system (O_DIRECT works); DISKS_TMP: L1's tmpfs
+    # Everything stays inside L1: an ext4 on a loop device over a tmpfs file, not the 9p
+    # export (I/O over 9p from inside a nested guest has stalled L1 in the past).
+    disk_dir_cleanup
     DISKS_TMP=$(mktemp -d /tmp/kvmini-disks.XXXXXX)
+    truncate -s 160M "$DISKS_TMP/scratch.img"
+    SCRATCH_LOOP=$(losetup -f --show "$DISKS_TMP/scratch.img")
+    mke2fs -q -t ext4 "$SCRATCH_LOOP"
+    DISKS=$DISKS_TMP/ext4
+    mkdir -p "$DISKS"
+    mount -t ext4 "$SCRATCH_LOOP" "$DISKS"
+}
+
+disk_dir_cleanup() {
+    if [ -n "${SCRATCH_LOOP:-}" ]; then
+        umount "$DISKS" 2>/dev/null || true
+        losetup -d "$SCRATCH_LOOP" 2>/dev/null || true
+        SCRATCH_LOOP=
+    fi
+    [ -z "${DISKS_TMP:-}" ] || rm -rf "$DISKS_TMP"
+    DISKS_TMP=
 }
 
 kvmini_cmd() { # extra kvmini args...
@@ -68,7 +83,6 @@ assert dev["virtio-mmio"]["reads"] > 0 and dev["serial"]["writes"] > 0, dev.keys
 assert t["kvm"] is None or t["kvm"]["exits"] > t["exits"], (t["kvm"], t["exits"])
 PY
     host_check exit-stats-sane "$rc" "exit statistics JSON missing or not plausible"
-    rm -rf "$DISKS_TMP"
 }
 
 # an ext4 image made by mke2fs -d, read-only: the file's checksum matches, writes are refused
@@ -87,7 +101,6 @@ case_disk_ext4_ro() {
     guest_check ro-flag 'echo ROFLAG-$(cat /sys/block/vda/ro)' '^ROFLAG-1$' || return $?
     vm_send 'poweroff' || true
     expect_exit ext4-poweroff zero || return $?
-    rm -rf "$DISKS_TMP"
 }
 
 # a raw block device (a loop device in L1) behaves like a file; cache=none; discard on a file
@@ -97,9 +110,9 @@ case_disk_blockdev_discard() {
         bad disk-blockdev "no loop device available here"
         return 1
     fi
-    head -c $((8 << 20)) /dev/urandom > "$DISKS/raw-backing.img"
+    head -c $((8 << 20)) /dev/urandom > "$DISKS_TMP/raw-backing.img"
     local loop sum
-    loop=$(losetup -f --show "$DISKS/raw-backing.img")
+    loop=$(losetup -f --show "$DISKS_TMP/raw-backing.img")
     sum=$(md5sum < "$loop" | cut -d' ' -f1)
     # the sparse file lives on L1's tmpfs, which can punch holes (the 9p export cannot)
     truncate -s 64M "$DISKS_TMP/sparse.img"
@@ -119,7 +132,6 @@ case_disk_blockdev_discard() {
     losetup -d "$loop"
     host_check blockdev-data-on-host "$rc" "the loop device does not hold the guest's data" || return $?
     after=$(du -k "$DISKS_TMP/sparse.img" | cut -f1)
-    rm -rf "$DISKS_TMP"
     rc=0
     [ "$after" -lt $((before / 4)) ] || rc=1
     host_check discard-punched-holes "$rc" "sparse file used ${before} KiB before, ${after} KiB after blkdiscard"
