@@ -5,12 +5,35 @@
 
 #include "vmm/exit.h"
 #include "vmm/vcpu.h"
+#include "vmm/vm.h"
 
 static void dump_seg(const char *name, const struct kvm_segment *s)
 {
 	fprintf(stderr, "  %-3s sel=%04x base=%016llx limit=%08x type=%x p=%u dpl=%u db=%u s=%u l=%u g=%u\n",
 		name, s->selector, (unsigned long long)s->base, s->limit, s->type, s->present,
 		s->dpl, s->db, s->s, s->l, s->g);
+}
+
+size_t vcpu__read_code(struct vcpu *v, uint64_t gva, uint8_t *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		struct kvm_translation tr = { .linear_address = gva + got };
+		if (ioctl(v->fd, KVM_TRANSLATE, &tr) < 0 || !tr.valid)
+			break;
+		/* copy up to the end of this 4 KiB page, then translate again */
+		size_t chunk = 4096 - ((gva + got) & 4095);
+		if (chunk > n - got)
+			chunk = n - got;
+		const uint8_t *p = gm__ptr(&v->vm->mem, tr.physical_address, chunk);
+		if (!p)
+			break;
+		for (size_t i = 0; i < chunk; i++)
+			buf[got + i] = p[i];
+		got += chunk;
+	}
+	return got;
 }
 
 void vcpu__dump(struct vcpu *v, const char *why)
@@ -46,4 +69,10 @@ void vcpu__dump(struct vcpu *v, const char *why)
 	fprintf(stderr, "  gdt=%016llx/%04x idt=%016llx/%04x\n",
 		(unsigned long long)s.gdt.base, s.gdt.limit,
 		(unsigned long long)s.idt.base, s.idt.limit);
+	uint8_t code[16];
+	size_t n = vcpu__read_code(v, r.rip + s.cs.base * !(s.cs.l), code, sizeof(code));
+	fprintf(stderr, "  code at rip:");
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, " %02x", code[i]);
+	fprintf(stderr, n ? "\n" : " (not in guest RAM)\n");
 }

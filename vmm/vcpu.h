@@ -31,7 +31,11 @@ int vcpu__init_cpu(struct vcpu *v, char *err, size_t errlen);
 void *vcpu__thread(void *arg);
 /* Makes a running vCPU leave KVM_RUN soon (signal + immediate_exit). */
 void vcpu__kick(struct vcpu *v);
-/* Prints exit name, reason, RIP, registers and segments to stderr. */
+/* Copies up to n bytes of guest code at guest-virtual address gva, translated through the
+ * vCPU's page tables (KVM_TRANSLATE) and read through gm__ptr; stops at the first untranslatable
+ * or non-RAM byte. Returns how many bytes were copied. */
+size_t vcpu__read_code(struct vcpu *v, uint64_t gva, uint8_t *buf, size_t n);
+/* Prints exit name, reason, RIP, registers, segments and the code bytes at RIP to stderr. */
 void vcpu__dump(struct vcpu *v, const char *why);
 
 #endif
