@@ -77,7 +77,10 @@ static enum exit_action handle_system_event(struct vcpu *v)
 
 static enum exit_action crash(struct vcpu *v, const char *why)
 {
-	vcpu__dump(v, why);
+	/* after a reboot/poweroff/panic request a guest may still fault its way down (Linux's
+	 * reboot falls back to a triple fault): the VM is already stopping for that reason */
+	if (!vm__stopping(v->vm))
+		vcpu__dump(v, why);
 	vm__request_stop(v->vm, VM_STOP_CRASH, 1, "vCPU %u: %s: %s", v->id,
 			 exit__name(v->run->exit_reason), why);
 	return EXIT_STOP;
