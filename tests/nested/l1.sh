@@ -26,6 +26,8 @@
 #   L1_QUIET=1          don't copy the console to stdout (still logged to L1_LOG)
 #   L1_MEM=4096 L1_SMP=2
 #   L1_RESULTS=DIR      the writable results directory (default BUILD/nested/results-<script>)
+#   L1_KEEP_RESULTS=1   don't empty it first (a retried run resumes from what is there)
+#   L1_STALL=330        kill the run (status 124) when L1's console is silent this many seconds
 # Only one L1 runs at a time per machine (flock /tmp/kvmini-l1.lock); others wait for it.
 set -euo pipefail
 
@@ -156,6 +158,36 @@ l1_build() {
     rm -rf "$root"
 }
 
+# l1_watch LOG SECONDS PID MARK: kills PID (and its process group's QEMU) and creates MARK when
+# LOG has not grown for SECONDS
+l1_watch() {
+    local log=$1 limit=$2 pid=$3 mark=$4 size last=-1 quiet=0
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 5
+        size=$(stat -c %s "$log" 2>/dev/null || echo 0)
+        if [ "$size" != "$last" ]; then
+            last=$size
+            quiet=0
+            continue
+        fi
+        quiet=$((quiet + 5))
+        if [ "$quiet" -ge "$limit" ]; then
+            : > "$mark"
+            pkill -TERM -P "$pid" 2>/dev/null || true
+            kill -TERM "$pid" 2>/dev/null || true
+            return 0
+        fi
+    done
+}
+
+# l1_diagnose LOG: after an L1 that ended without a status, show what its kernel said went wrong
+l1_diagnose() {
+    local lines
+    lines=$(grep -a -E 'Kernel panic|BUG:|Oops|general protection|watchdog: |rcu: INFO|rcu_.*stall|RIP: 0010|Call Trace|invalid opcode' "$1" |
+        head -n 12 || true)
+    [ -z "$lines" ] || { l1_log "what L1's kernel reported:"; printf '%s\n' "$lines" | sed 's/^/l1:   /' >&2; }
+}
+
 # l1_run BUILD SCRIPT [ARG...]: see the header. Returns the script's exit status.
 l1_run() {
     local build script results rc status timeout_s interactive arg args=""
@@ -176,8 +208,9 @@ l1_run() {
     fi
     results=${L1_RESULTS:-$build/nested/results-$(basename "$script" .sh)}
     export L1_RESULTS=$results
-    rm -rf "$results"
+    [ "${L1_KEEP_RESULTS:-0}" = 1 ] || rm -rf "$results"
     mkdir -p "$results"
+    rm -f "$results/l1-status"
     interactive=${L1_INTERACTIVE:-0}
     timeout_s=${L1_TIMEOUT:-600}
     local append="console=ttyS0 panic=-1 quiet loglevel=3 l1.script=$script l1.results=$results"
@@ -207,7 +240,12 @@ l1_run() {
         rc=${PIPESTATUS[0]}
         set -e
     else
-        local log=${L1_LOG:-/dev/null} qpid
+        local log=${L1_LOG:-} qpid wpid stall=${L1_STALL:-330} tmplog=""
+        if [ -z "$log" ]; then
+            tmplog=$(mktemp /tmp/kvmini-l1-log.XXXXXX)
+            log=$tmplog
+        fi
+        : > "$log"
         # timeout runs QEMU in its own process group: kill it if this script is stopped
         if [ "${L1_QUIET:-0}" = 1 ]; then
             timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null > >(l1_strip > "$log") 2>&1 &
@@ -215,17 +253,28 @@ l1_run() {
             timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null > >(l1_strip | tee "$log") 2>&1 &
         fi
         qpid=$!
-        trap 'kill "$qpid" 2>/dev/null; exit 130' INT TERM HUP
+        # a frozen L1 prints nothing: end it well before the hard limit
+        l1_watch "$log" "$stall" "$qpid" "$results/l1-stalled" &
+        wpid=$!
+        trap 'kill "$qpid" "$wpid" 2>/dev/null; exit 130' INT TERM HUP
         rc=0
         wait "$qpid" || rc=$?
+        kill "$wpid" 2>/dev/null || true
+        wait "$wpid" 2>/dev/null || true
         trap - INT TERM HUP
         sleep 0.2 # let the console filter drain
+        [ -s "$results/l1-status" ] || l1_diagnose "$log"
+        [ -z "$tmplog" ] || rm -f "$tmplog"
     fi
     exec {lockfd}>&-
     if [ -s "$results/l1-status" ]; then
         status=$(cat "$results/l1-status")
         l1_log "L1 run finished in $((SECONDS - t0)) s, script status $status"
         return "$status"
+    fi
+    if [ -e "$results/l1-stalled" ]; then
+        l1_log "error: L1 printed nothing for ${L1_STALL:-330} s (frozen); QEMU killed after $((SECONDS - t0)) s"
+        return 124
     fi
     if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
         l1_log "error: L1 run timed out after ${timeout_s} s (QEMU killed)"
