@@ -27,7 +27,8 @@
 #   L1_MEM=4096 L1_SMP=2
 #   L1_RESULTS=DIR      the writable results directory (default BUILD/nested/results-<script>)
 #   L1_KEEP_RESULTS=1   don't empty it first (a retried run resumes from what is there)
-#   L1_STALL=330        kill the run (status 124) when L1's console is silent this many seconds
+#   L1_STALL=SECONDS    kill the run (status 124) when L1's console is silent that long (default:
+#                       off; for scripts that print progress, as run-tests.sh does)
 # Only one L1 runs at a time per machine (flock /tmp/kvmini-l1.lock); others wait for it.
 set -euo pipefail
 
@@ -240,7 +241,7 @@ l1_run() {
         rc=${PIPESTATUS[0]}
         set -e
     else
-        local log=${L1_LOG:-} qpid wpid stall=${L1_STALL:-330} tmplog=""
+        local log=${L1_LOG:-} qpid wpid stall=${L1_STALL:-0} tmplog=""
         if [ -z "$log" ]; then
             tmplog=$(mktemp /tmp/kvmini-l1-log.XXXXXX)
             log=$tmplog
@@ -254,13 +255,18 @@ l1_run() {
         fi
         qpid=$!
         # a frozen L1 prints nothing: end it well before the hard limit
-        l1_watch "$log" "$stall" "$qpid" "$results/l1-stalled" &
-        wpid=$!
-        trap 'kill "$qpid" "$wpid" 2>/dev/null; exit 130' INT TERM HUP
+        wpid=""
+        if [ "$stall" -gt 0 ]; then
+            l1_watch "$log" "$stall" "$qpid" "$results/l1-stalled" &
+            wpid=$!
+        fi
+        trap 'kill "$qpid" $wpid 2>/dev/null; exit 130' INT TERM HUP
         rc=0
         wait "$qpid" || rc=$?
-        kill "$wpid" 2>/dev/null || true
-        wait "$wpid" 2>/dev/null || true
+        if [ -n "$wpid" ]; then
+            kill "$wpid" 2>/dev/null || true
+            wait "$wpid" 2>/dev/null || true
+        fi
         trap - INT TERM HUP
         sleep 0.2 # let the console filter drain
         [ -s "$results/l1-status" ] || l1_diagnose "$log"
@@ -273,7 +279,7 @@ l1_run() {
         return "$status"
     fi
     if [ -e "$results/l1-stalled" ]; then
-        l1_log "error: L1 printed nothing for ${L1_STALL:-330} s (frozen); QEMU killed after $((SECONDS - t0)) s"
+        l1_log "error: L1 printed nothing for ${L1_STALL} s (frozen); QEMU killed after $((SECONDS - t0)) s"
         return 124
     fi
     if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then

@@ -44,6 +44,7 @@ errline() { tr '\n' ' ' < "$VM_DIR/err" | cut -c1-200; }
 # step NAME RC DETAIL: records a sub-check; returns 124 (stall) so that the case is retried
 step() {
     local name=$1 rc=$2 detail=$3
+    echo "  .. $name: $([ "$rc" = 0 ] && echo ok || echo "failed ($rc)")" # progress (L1's watchdog)
     case $rc in
     0) ok "$name" "$(vm_elapsed)"; return 0 ;;
     124) bad "$name" "timed out after ${CASE_TIMEOUT}s ($detail); last output: $(lastlines)"
@@ -248,7 +249,7 @@ t_start=$SECONDS
 for attempt in 1 2 3 4; do
     rc=0
     L1_KEEP_RESULTS=$([ "$attempt" = 1 ] && echo 0 || echo 1) \
-    L1_TIMEOUT=${L1_TIMEOUT:-720} L1_QUIET=${L1_QUIET:-0} L1_LOG="$BUILD/nested/l1-console.log" \
+    L1_TIMEOUT=${L1_TIMEOUT:-720} L1_STALL=${L1_STALL:-330} L1_QUIET=${L1_QUIET:-0} L1_LOG="$BUILD/nested/l1-console.log" \
         l1_run "$BUILD" "$BUILD/nested/run-in-l1.sh" || rc=$?
     if [ "$rc" = 0 ] || [ "$rc" = 1 ] || [ "$attempt" = 4 ]; then break; fi
     if [ $((SECONDS - t_start)) -gt 1200 ]; then
