@@ -156,12 +156,7 @@ if ! fresh "$initrd" "$deb_stamp" "$here/resolve-modules.sh" "$busybox"; then
         [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
     done
     # modules that are =y are skipped by resolve-modules.sh (modules.builtin)
-    : > "$root/etc/modules.load"
-    while IFS= read -r rel; do
-        mkdir -p "$root/lib/modules/$(dirname "$rel")"
-        cp "$moddir/$rel" "$root/lib/modules/$rel"
-        echo "$rel" >> "$root/etc/modules.load"
-    done < <("$here/resolve-modules.sh" "$moddir" "${guest_mods[@]}")
+    "$here/resolve-modules.sh" --install "$root" "$moddir" "${guest_mods[@]}"
     make_init > "$root/init"
     chmod 755 "$root/init"
     echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"

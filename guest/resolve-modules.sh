@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Prints, in load order, the .ko paths (relative to MODDIR) needed to load the named modules.
 #
-# Usage: guest/resolve-modules.sh MODDIR NAME...
+# Usage: guest/resolve-modules.sh [--install ROOT] MODDIR NAME...
+#   --install ROOT: instead of printing, copy them to ROOT/lib/modules/<path> and list them, in
+#   load order, in ROOT/etc/modules.load (what the guest's and L1's init scripts insmod).
 #   MODDIR is an unpacked lib/modules/<version> directory. Debian's kernel packages ship no
 #   modules.dep (depmod runs at install time), so dependencies are read from each module's own
 #   .modinfo "depends=" field, which is exactly what depmod turns into modules.dep; if a
@@ -12,8 +14,13 @@
 #   is an error.
 set -euo pipefail
 
+install_root=""
+if [ "${1:-}" = --install ]; then
+    install_root=${2:?--install needs a directory}
+    shift 2
+fi
 if [ $# -lt 2 ]; then
-    echo "usage: $0 MODDIR NAME..." >&2
+    echo "usage: $0 [--install ROOT] MODDIR NAME..." >&2
     exit 2
 fi
 moddir=$1
@@ -72,4 +79,16 @@ visit() {
     printf '%s\n' "${path_of[$n]}"
 }
 
-for name in "$@"; do visit "$name"; done
+if [ -z "$install_root" ]; then
+    for name in "$@"; do visit "$name"; done
+    exit 0
+fi
+order=$(for name in "$@"; do visit "$name"; done)
+mkdir -p "$install_root/etc"
+: > "$install_root/etc/modules.load"
+while IFS= read -r rel; do
+    [ -n "$rel" ] || continue
+    mkdir -p "$install_root/lib/modules/$(dirname "$rel")"
+    cp "$moddir/$rel" "$install_root/lib/modules/$rel"
+    echo "$rel" >> "$install_root/etc/modules.load"
+done <<< "$order"

@@ -141,12 +141,7 @@ l1_build() {
     for applet in $(/bin/busybox --list); do
         [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
     done
-    : > "$root/etc/modules.load"
-    while IFS= read -r rel; do
-        mkdir -p "$root/lib/modules/$(dirname "$rel")"
-        cp "$moddir/$rel" "$root/lib/modules/$rel"
-        echo "$rel" >> "$root/etc/modules.load"
-    done < <("$L1_TOP/guest/resolve-modules.sh" "$moddir" "${L1_MODULES[@]}")
+    "$L1_TOP/guest/resolve-modules.sh" --install "$root" "$moddir" "${L1_MODULES[@]}"
     l1_init_script > "$root/init"
     chmod 755 "$root/init"
     mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
