@@ -26,6 +26,7 @@ struct trace_vcpu {
 	struct trace *t;
 	struct trace_rec *ring;
 	_Alignas(64) uint64_t head;
+	uint64_t tail_seen;        /* the vCPU's last look at tail: re-read only when it looks full */
 	uint64_t dropped_limit, dropped_behind;  /* written by the vCPU only */
 	_Alignas(64) uint64_t tail;
 };
@@ -90,14 +91,17 @@ void trace__record(struct vcpu *v, uint64_t t0, uint64_t ns)
 		bump(&tv->dropped_limit);
 		return;
 	}
-	uint64_t h = tv->head, tl = __atomic_load_n(&tv->tail, __ATOMIC_ACQUIRE);
-	if (h - tl >= TRACE_RING) {
-		bump(&tv->dropped_behind);
-		return;
+	uint64_t h = tv->head;
+	if (h - tv->tail_seen >= TRACE_RING) {	/* keeps the writer's cache line where it is */
+		tv->tail_seen = __atomic_load_n(&tv->tail, __ATOMIC_ACQUIRE);
+		if (h - tv->tail_seen >= TRACE_RING) {
+			bump(&tv->dropped_behind);
+			return;
+		}
 	}
 	tv->ring[h & (TRACE_RING - 1)] = r;
 	__atomic_store_n(&tv->head, h + 1, __ATOMIC_RELEASE);
-	if (h + 1 - tl == TRACE_RING / 2) {	/* half full: wake the writer early */
+	if (((h + 1) & (TRACE_RING / 4 - 1)) == 0) {	/* every quarter ring: wake the writer */
 		uint64_t one = 1;
 		if (write(t->efd, &one, sizeof(one)) < 0) {
 			/* the writer still wakes on its period */

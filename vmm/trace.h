@@ -13,7 +13,7 @@ struct trace;
 struct vcpu;
 struct vm;
 
-#define TRACE_RING 4096        /* records per vCPU ring (a power of two) */
+#define TRACE_RING 16384       /* records per vCPU ring (a power of two): 640 KiB */
 
 struct trace_counts {
 	uint64_t written;

@@ -666,6 +666,110 @@ START_TEST(triple_fault_dump_has_last_exits)
 }
 END_TEST
 
+/* lm_pio_loop's n port exits on a no-op device, traced to a file if trace; exits per second. */
+static double traced_port_rate(uint64_t n, bool trace)
+{
+	struct timespec t0, t1;
+	struct trace_opts o;
+	struct trace *t = NULL;
+	struct trace_counts c;
+	char err[256], spec[80];
+
+	snprintf(spec, sizeof(spec), "/tmp/kvmini-trace-bench.%d", (int)getpid());
+	ck_assert_int_eq(trace__parse_opts(spec, &o, err, sizeof(err)), 0);
+	setup_vm(1);
+	ck_assert_int_eq(bus__register(&vm.pio, 0x520, 1, &ignore_ops, NULL), 0);
+	if (trace)
+		ck_assert_msg(trace__open(&t, &o, &vm, 0, err, sizeof(err)) == 0, "%s", err);
+	load_payload("lm_pio_loop", 0x100000);
+	enter_long_mode(&vm.vcpus[0], 0x100000, n);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert(run_until_stop(60000));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_msg(vm.stop_reason == VM_STOP_TEST, "stopped: %s", vm.stop_msg);
+	if (trace) {
+		ck_assert_int_eq(trace__close(t, NULL, false, &c), 0);
+		ck_assert_uint_eq(c.written + c.dropped_behind, n + 1);
+		if (c.dropped_behind)	/* the writer thread got no CPU for a while: by design */
+			fprintf(stderr, "trace overhead: %llu of %llu records dropped (writer behind)\n",
+				(unsigned long long)c.dropped_behind, (unsigned long long)n + 1);
+		unlink(spec);
+	}
+	teardown_vm();
+	return (double)(n + 1) / ((double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+}
+
+/* ns per exit__handle of a 1-byte OUT to a no-op device, KVM_RUN left out (a fake kvm_run),
+ * traced or not; with ring_only, ns per lastexits__add alone. */
+static double traced_handle_ns(bool trace, bool ring_only)
+{
+	static _Alignas(4096) uint8_t page[3 * 4096];
+	struct kvm_run *fake = (struct kvm_run *)page, *saved;
+	struct timespec t0, t1;
+	struct trace_opts o;
+	struct trace *t = NULL;
+	char err[256], spec[80];
+	const int n = 1000000;
+
+	snprintf(spec, sizeof(spec), "/tmp/kvmini-trace-bench.%d,max=1G", (int)getpid());
+	ck_assert_int_eq(trace__parse_opts(spec, &o, err, sizeof(err)), 0);
+	setup_vm(1);
+	ck_assert_int_eq(bus__register(&vm.pio, 0x520, 1, &ignore_ops, NULL), 0);
+	if (trace)
+		ck_assert_int_eq(trace__open(&t, &o, &vm, 0, err, sizeof(err)), 0);
+	memset(page, 0, sizeof(page));
+	fake->exit_reason = KVM_EXIT_IO;
+	fake->io.direction = KVM_EXIT_IO_OUT;
+	fake->io.size = 1;
+	fake->io.port = 0x520;
+	fake->io.count = 1;
+	fake->io.data_offset = 4096;
+	saved = vm.vcpus[0].run;
+	vm.vcpus[0].run = fake;
+	int stops = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (ring_only) {
+		for (int i = 0; i < n; i++)
+			lastexits__add(&vm.vcpus[0].last, fake, sizeof(page));
+		__asm__ volatile("" : : "r"(&vm.vcpus[0].last) : "memory");
+	} else {
+		for (int i = 0; i < n; i++)
+			stops += exit__handle(&vm.vcpus[0]) != EXIT_CONTINUE;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_int_eq(stops, 0);
+	vm.vcpus[0].run = saved;
+	trace__close(t, NULL, false, NULL);	/* a tight loop outruns the writer: drops are fine */
+	spec[strcspn(spec, ",")] = '\0';
+	unlink(spec);
+	teardown_vm();
+	return ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / n;
+}
+
+/* Not an assertion on speed: prints the cost of --trace-exits and of the last-exits ring. */
+START_TEST(trace_overhead)
+{
+	const char *env = getenv("KVMINI_BENCH_EXITS");
+	uint64_t n = env ? strtoull(env, NULL, 10) : 100000;
+	double best_off = 0, best_on = 0;
+
+	for (int round = 0; round < 3; round++) {
+		double off = traced_port_rate(n, false), on = traced_port_rate(n, true);
+		fprintf(stderr, "trace overhead, round %d: %llu port exits: off %.0f exits/s, "
+			"--trace-exits %.0f exits/s\n", round, (unsigned long long)n, off, on);
+		best_off = off > best_off ? off : best_off;
+		best_on = on > best_on ? on : best_on;
+	}
+	fprintf(stderr, "trace overhead, best of 3: off %.0f exits/s (%.0f ns/exit), traced %.0f "
+		"exits/s (%.0f ns/exit), %+.1f%%\n", best_off, 1e9 / best_off, best_on, 1e9 / best_on,
+		(best_off / best_on - 1) * 100);
+	double h_off = traced_handle_ns(false, false), h_on = traced_handle_ns(true, false);
+	double ring = traced_handle_ns(false, true);
+	fprintf(stderr, "trace overhead, exit__handle alone (no KVM_RUN): %.1f ns untraced (ring "
+		"included), %.1f ns traced; lastexits__add alone %.1f ns\n", h_off, h_on, ring);
+}
+END_TEST
+
 static Suite *kvm_suite(void)
 {
 	Suite *s = suite_create("direct-kvm");
@@ -683,6 +787,7 @@ static Suite *kvm_suite(void)
 	tcase_add_test(tc, strict_stops_on_unhandled_access);
 	tcase_add_test(tc, dump_shows_the_last_exits);
 	tcase_add_test(tc, triple_fault_dump_has_last_exits);
+	tcase_add_test(tc, trace_overhead);
 	suite_add_tcase(s, tc);
 	return s;
 }
