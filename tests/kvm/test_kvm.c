@@ -700,7 +700,7 @@ static double traced_port_rate(uint64_t n, bool trace)
 }
 
 /* ns per exit__handle of a 1-byte OUT to a no-op device, KVM_RUN left out (a fake kvm_run),
- * traced or not; with ring_only, ns per lastexits__add alone. */
+ * traced or not; with ring_only, ns per lastexits__add alone. The fastest of 10 batches. */
 static double traced_handle_ns(bool trace, bool ring_only)
 {
 	static _Alignas(4096) uint8_t page[3 * 4096];
@@ -709,7 +709,7 @@ static double traced_handle_ns(bool trace, bool ring_only)
 	struct trace_opts o;
 	struct trace *t = NULL;
 	char err[256], spec[80];
-	const int n = 1000000;
+	const int n = 100000;
 
 	snprintf(spec, sizeof(spec), "/tmp/kvmini-trace-bench.%d,max=1G", (int)getpid());
 	ck_assert_int_eq(trace__parse_opts(spec, &o, err, sizeof(err)), 0);
@@ -727,23 +727,29 @@ static double traced_handle_ns(bool trace, bool ring_only)
 	saved = vm.vcpus[0].run;
 	vm.vcpus[0].run = fake;
 	int stops = 0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (ring_only) {
-		for (int i = 0; i < n; i++)
-			lastexits__add(&vm.vcpus[0].last, fake, sizeof(page));
-		__asm__ volatile("" : : "r"(&vm.vcpus[0].last) : "memory");
-	} else {
-		for (int i = 0; i < n; i++)
-			stops += exit__handle(&vm.vcpus[0]) != EXIT_CONTINUE;
+	double best = 1e30;
+	for (int batch = 0; batch < 10; batch++) {	/* the fastest batch: others ran less */
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (ring_only) {
+			for (int i = 0; i < n; i++)
+				lastexits__add(&vm.vcpus[0].last, fake, sizeof(page));
+			__asm__ volatile("" : : "r"(&vm.vcpus[0].last) : "memory");
+		} else {
+			for (int i = 0; i < n; i++)
+				stops += exit__handle(&vm.vcpus[0]) != EXIT_CONTINUE;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double ns = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 +
+			     (double)(t1.tv_nsec - t0.tv_nsec)) / n;
+		best = ns < best ? ns : best;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ck_assert_int_eq(stops, 0);
 	vm.vcpus[0].run = saved;
 	trace__close(t, NULL, false, NULL);	/* a tight loop outruns the writer: drops are fine */
 	spec[strcspn(spec, ",")] = '\0';
 	unlink(spec);
 	teardown_vm();
-	return ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / n;
+	return best;
 }
 
 /* Not an assertion on speed: prints the cost of --trace-exits and of the last-exits ring. */
@@ -765,8 +771,9 @@ START_TEST(trace_overhead)
 		(best_off / best_on - 1) * 100);
 	double h_off = traced_handle_ns(false, false), h_on = traced_handle_ns(true, false);
 	double ring = traced_handle_ns(false, true);
-	fprintf(stderr, "trace overhead, exit__handle alone (no KVM_RUN): %.1f ns untraced (ring "
-		"included), %.1f ns traced; lastexits__add alone %.1f ns\n", h_off, h_on, ring);
+	fprintf(stderr, "trace overhead, exit__handle alone (no KVM_RUN, fastest of 10 batches): "
+		"%.1f ns untraced (ring included), %.1f ns traced; lastexits__add alone %.1f ns\n",
+		h_off, h_on, ring);
 }
 END_TEST
 
