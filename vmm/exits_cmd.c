@@ -204,6 +204,21 @@ static void print_talkers(FILE *f, const struct trace_data *d)
 	free(s);
 }
 
+struct row {
+	uint32_t idx;
+	uint64_t count;
+};
+
+/* busiest first, then in device-table order */
+static int row_cmp(const void *x, const void *y)
+{
+	const struct row *a = x, *b = y;
+
+	if (a->count != b->count)
+		return a->count < b->count ? 1 : -1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
 static void print_devices(FILE *f, const struct trace_data *d)
 {
 	uint32_t nd = d->h.ndevs;
@@ -224,9 +239,18 @@ static void print_devices(FILE *f, const struct trace_data *d)
 		free(a);
 		return;
 	}
-	fprintf(f, "\nper device:\n  %-20s %-4s %-25s %10s %8s %8s %12s %9s %9s\n", "device", "bus",
-		"range", "count", "reads", "writes", "total us", "mean ns", "max ns");
-	for (uint32_t i = 0; i < nd + 2; i++) {
+	struct row *order = malloc((nd + 2) * sizeof(*order));
+	if (!order) {
+		free(a);
+		return;
+	}
+	for (uint32_t i = 0; i < nd + 2; i++)
+		order[i] = (struct row){ .idx = i, .count = a[i].count };
+	qsort(order, nd + 2, sizeof(*order), row_cmp);
+	fprintf(f, "\nper device (busiest first):\n  %-20s %-4s %-25s %10s %8s %8s %12s %9s %9s\n",
+		"device", "bus", "range", "count", "reads", "writes", "total us", "mean ns", "max ns");
+	for (uint32_t k = 0; k < nd + 2; k++) {
+		uint32_t i = order[k].idx;
 		char range[48] = "-";
 		unsigned bus = i < nd ? d->devs[i].bus : i == nd ? TRACE_BUS_PIO : TRACE_BUS_MMIO;
 		if (!a[i].count)
@@ -239,6 +263,7 @@ static void print_devices(FILE *f, const struct trace_data *d)
 			a[i].count, a[i].reads, a[i].writes, (double)a[i].ns / 1e3, mean(&a[i]),
 			a[i].max_ns);
 	}
+	free(order);
 	free(a);
 }
 
