@@ -95,7 +95,7 @@ int main(int argc, char **argv)
 	}
 	if (argv[1][0] == '-')	/* options without a subcommand mean `run` */
 		return cmd_run(argc, (argv[0] = "run", argv));
-	fprintf(stderr, "kvmini: error: unknown command '%s' (commands: run, exits; see kvmini --help)\n",
-		argv[1]);
+	fprintf(stderr, "kvmini: error: unknown command '%s' (commands: run, exits; see kvmini "
+		"--help)\n", argv[1]);
 	return 2;
 }
