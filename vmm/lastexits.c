@@ -37,13 +37,13 @@ static void print_one(FILE *f, const struct lastexit *e, uint64_t seq, uint64_t 
 		fprintf(f, " %10.1f us ago ", (double)(now - e->tsc) / per_us);
 	else
 		fprintf(f, " %10s us ago ", "?");
-	fprintf(f, " %-20s", exit__name(e->reason));
 	if (a->bus == TRACE_BUS_NONE) {
-		fputc('\n', f);
+		fprintf(f, " %s\n", exit__name(e->reason));
 		return;
 	}
-	fprintf(f, " %-4s %-5s 0x%-10" PRIx64 " size %u", a->bus == TRACE_BUS_PIO ? "pio" : "mmio",
-		a->flags & TRACE_R_WRITE ? "write" : "read", a->addr, a->size);
+	fprintf(f, " %-20s %-4s %-5s 0x%-10" PRIx64 " size %u", exit__name(e->reason),
+		a->bus == TRACE_BUS_PIO ? "pio" : "mmio", a->flags & TRACE_R_WRITE ? "write" : "read",
+		a->addr, a->size);
 	if (a->size)
 		fprintf(f, " value 0x%0*" PRIx64, a->size * 2, a->value);
 	if (a->count > 1)

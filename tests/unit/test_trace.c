@@ -527,6 +527,64 @@ START_TEST(cli_options)
 }
 END_TEST
 
+START_TEST(lastexits_ring)
+{
+	static _Alignas(4096) uint8_t page[3 * 4096];
+	struct kvm_run *run = (struct kvm_run *)page;
+	struct lastexits l;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	memset(&l, 0, sizeof(l));
+	lastexits__print(f, &l);
+	fflush(f);
+	ck_assert_str_eq(buf, "  last exits: none before this one\n");
+	/* 20 exits: the ring keeps the newest 16 (#4..#19) */
+	for (unsigned i = 0; i < 20; i++) {
+		memset(page, 0, sizeof(page));
+		if (i == 18) {
+			run->exit_reason = KVM_EXIT_INTR;
+		} else if (i == 19) {	/* rep outsw: 3 words, the first one is the value */
+			run->exit_reason = KVM_EXIT_IO;
+			run->io = (typeof(run->io)){ .direction = KVM_EXIT_IO_OUT, .size = 2,
+						     .port = 0x1f0, .count = 3, .data_offset = 4096 };
+			page[4096] = 0x34;
+			page[4097] = 0x12;
+		} else {
+			run->exit_reason = KVM_EXIT_MMIO;
+			run->mmio.phys_addr = 0xfee00000 + i;
+			run->mmio.len = 4;
+			run->mmio.data[0] = (uint8_t)i;
+		}
+		lastexits__add(&l, run, sizeof(page));
+	}
+	/* a bad size or data offset decodes to size 0, never a read outside the page */
+	run->exit_reason = KVM_EXIT_IO;
+	run->io = (typeof(run->io)){ .size = 4, .port = 0x60, .count = 1,
+				     .data_offset = sizeof(page) - 2 };
+	struct exit_access a;
+	exit__decode(run, sizeof(page), &a);
+	ck_assert(a.bus == TRACE_BUS_PIO && a.size == 0 && a.value == 0 && a.addr == 0x60);
+	run->exit_reason = KVM_EXIT_MMIO;
+	run->mmio.len = 16;
+	exit__decode(run, sizeof(page), &a);
+	ck_assert(a.bus == TRACE_BUS_MMIO && a.size == 0);
+
+	rewind(f);
+	lastexits__print(f, &l);
+	fclose(f);
+	ck_assert_msg(strstr(buf, "last 16 exits before this one"), "%s", buf);
+	ck_assert_msg(!strstr(buf, "#3 "), "%s", buf);
+	ck_assert_msg(strstr(buf, "#4 "), "%s", buf);
+	ck_assert_msg(strstr(buf, "mmio read  0xfee00004   size 4 value 0x00000004"), "%s", buf);
+	ck_assert_msg(strstr(buf, "KVM_EXIT_INTR\n"), "%s", buf);
+	ck_assert_msg(strstr(buf, "pio  write 0x1f0        size 2 value 0x1234 x3 (rep)"), "%s", buf);
+	ck_assert_msg(strstr(buf, " us ago "), "%s", buf);
+	free(buf);
+}
+END_TEST
+
 Suite *trace_suite(void)
 {
 	Suite *s = suite_create("trace");
@@ -537,6 +595,7 @@ Suite *trace_suite(void)
 	tcase_add_test(tc, malformed_files);
 	tcase_add_test(tc, summary_of_recorded_trace);
 	tcase_add_test(tc, cli_options);
+	tcase_add_test(tc, lastexits_ring);
 	suite_add_tcase(s, tc);
 	return s;
 }
