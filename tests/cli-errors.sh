@@ -101,6 +101,50 @@ if [ -n "$kernel" ]; then
     kill "$first" 2>/dev/null; wait "$first" 2>/dev/null
 fi
 
+# --trace-exits and --strict
+case_ trace-empty      2 "--trace-exits needs a file name" -- --trace-exits ''
+case_ trace-missing    2 "needs a value"     -- --trace-exits
+case_ trace-bad-item   2 "unknown item 'colour'" -- --trace-exits "$tmp/t,colour=red"
+case_ trace-bad-reason 2 "unknown exit reason 'bogus'" -- --trace-exits "$tmp/t,reason=bogus"
+case_ trace-bad-addr   2 "addr='9-1'"        -- --trace-exits "$tmp/t,addr=9-1"
+case_ trace-bad-max    2 "max='lots'"        -- --trace-exits "$tmp/t,max=lots"
+case_ trace-bad-vcpu   2 "vcpu=3, but there are only 2 vCPUs" -- --cpus 2 --trace-exits "$tmp/t,vcpu=3"
+case_ trace-twice      2 "addr= given twice" -- --trace-exits "$tmp/t,addr=1,addr=2"
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+    case_ trace-unwritable 2 "cannot write $tmp/no/such/t" -- --trace-exits "$tmp/no/such/t" --kernel "$tmp/random"
+fi
+case_ strict-takes-no-value 2 "--strict" -- --strict=yes
+
+# kvmini exits: every bad trace gives `kvmini: error: FILE: ...` and status 2
+exits_case() {
+    local name=$1 want=$2 needle=$3
+    shift 4
+    local rc
+    timeout 20 "$kvmini" exits "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ "$rc" = "$want" ] && [ "$(grep -c . "$tmp/err")" = 1 ] && grep -qF -- "$needle" "$tmp/err" &&
+       ! grep -q 'Sanitizer\|core dumped' "$tmp/err"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL exits-$name: status $rc (want $want), want '$needle' in: $(cat "$tmp/err")"
+    fi
+}
+printf 'KVMINIXT' > "$tmp/short.trace"
+{ printf 'KVMINIXT\x02\x00\x00\x00'; head -c 200 /dev/zero; } > "$tmp/v2.trace"
+{ printf 'KVMINIXT\x01\x00\x00\x00\x50\x00\x00\x00\x30\x00\x00\x00'; head -c 200 /dev/zero; } > "$tmp/recsize.trace"
+exits_case no-file     2 "no trace file" --
+exits_case missing     2 "kvmini: error: $tmp/nope: No such file or directory" -- "$tmp/nope"
+exits_case empty       2 "kvmini: error: $tmp/empty: empty file" -- "$tmp/empty"
+exits_case directory   2 "kvmini: error: $tmp: not a regular file" -- "$tmp"
+exits_case bad-magic   2 "kvmini: error: $tmp/random: not a kvmini exit trace (bad magic)" -- "$tmp/random"
+exits_case truncated   2 "kvmini: error: $tmp/short.trace: truncated header" -- "$tmp/short.trace"
+exits_case version     2 "unsupported trace version 2" -- "$tmp/v2.trace"
+exits_case record-size 2 "record size 48 does not match" -- "$tmp/recsize.trace"
+exits_case bad-option  2 "unknown option '--frob'" -- --frob "$tmp/empty"
+exits_case two-files   2 "unexpected argument" -- "$tmp/empty" "$tmp/empty"
+exits_case chrome-noarg 2 "--chrome needs an output file" -- "$tmp/empty" --chrome
+
 # no --kernel and no default guest next to the binary
 cp "$kvmini" "$tmp/kvmini"
 "$tmp/kvmini" run </dev/null >"$tmp/out" 2>"$tmp/err"

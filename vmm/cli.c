@@ -78,6 +78,9 @@ void cli__usage(FILE *f)
 {
 	fprintf(f,
 "usage: kvmini run [options]      boot a Linux guest (no options: the default guest)\n"
+"       kvmini exits [--chrome OUT.json | --format=text|chrome] FILE\n"
+"                                 summarise a --trace-exits file, or export it as\n"
+"                                 Chrome trace-event JSON (Perfetto, chrome://tracing)\n"
 "       kvmini --help | --version\n"
 "\n"
 "options of run:\n"
@@ -104,6 +107,15 @@ void cli__usage(FILE *f)
 "                         FMT is text (default, stderr), json (stderr) or json:PATH\n"
 "                         (written to PATH). Printed when the VM ends and on SIGUSR2\n"
 "                         (the VM keeps running)\n"
+"      --trace-exits FILE[,ITEM...]  record every VM exit kvmini handles to FILE (a\n"
+"                         compact binary trace: `kvmini exits FILE` summarises it); ITEMs:\n"
+"                         reason=io|mmio|...  only these exit reasons (names as in\n"
+"                         KVM_EXIT_*, or numbers; '|' or '+' between them),\n"
+"                         addr=LO[-HI]  only port/MMIO accesses in that range,\n"
+"                         vcpu=N  only that vCPU, max=SIZE  file size limit (default 64M;\n"
+"                         past it records are counted as dropped)\n"
+"      --strict           an access to a port or MMIO address with no device stops the\n"
+"                         VM with a dump (default: counted, reads return all-ones)\n"
 "      --kvm-device PATH  KVM device (default /dev/kvm)\n"
 "  -q, --quiet            print only errors, not what kvmini is doing\n"
 "  -h, --help             this text\n"
@@ -116,7 +128,7 @@ void cli__usage(FILE *f)
 int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, size_t errlen)
 {
 	enum { OPT_CMDLINE = 256, OPT_APPEND, OPT_CONSOLE, OPT_KVM, OPT_VIRTIO_CMDLINE,
-	       OPT_EXIT_STATS };
+	       OPT_EXIT_STATS, OPT_TRACE_EXITS, OPT_STRICT };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -129,6 +141,8 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 		{ "disk", required_argument, NULL, 'd' },
 		{ "virtio-mmio-cmdline", no_argument, NULL, OPT_VIRTIO_CMDLINE },
 		{ "exit-stats", optional_argument, NULL, OPT_EXIT_STATS },
+		{ "trace-exits", required_argument, NULL, OPT_TRACE_EXITS },
+		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -213,6 +227,14 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 				return -1;
 			}
 			break;
+		case OPT_TRACE_EXITS:
+			if (trace__parse_opts(optarg, &cfg->trace_opts, err, errlen))
+				return -1;
+			cfg->trace = true;
+			break;
+		case OPT_STRICT:
+			cfg->strict = true;
+			break;
 		case 'q':
 			cfg->quiet = true;
 			break;
@@ -230,6 +252,12 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 	}
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s' (see kvmini run --help)", argv[optind]);
+		return -1;
+	}
+	if (cfg->trace && cfg->trace_opts.filter.vcpu >= (int)cfg->cpus) {
+		snprintf(err, errlen, "--trace-exits: vcpu=%d, but there %s only %u vCPU%s",
+			 cfg->trace_opts.filter.vcpu, cfg->cpus == 1 ? "is" : "are", cfg->cpus,
+			 cfg->cpus == 1 ? "" : "s");
 		return -1;
 	}
 	return 0;

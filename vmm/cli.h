@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "virtio/blk.h"
+#include "vmm/trace_opts.h"
 
 #define DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
 #define DEFAULT_MEMORY  (512ULL << 20)
@@ -35,6 +36,9 @@ struct run_config {
 	bool virtio_cmdline;       /* also describe virtio-mmio devices with virtio_mmio.device= */
 	enum exit_stats_mode exit_stats; /* --exit-stats[=text|json|json:PATH] */
 	const char *exit_stats_path;     /* json:PATH: written there, else stderr */
+	bool trace;                      /* --trace-exits FILE[,filter...] */
+	struct trace_opts trace_opts;
+	bool strict;                     /* --strict: an access that hits no device stops the VM */
 };
 
 /* "512M", "4G", "65536K", "1T"; a bare number is MiB. Must be a whole number of 4 KiB pages.

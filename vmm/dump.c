@@ -44,6 +44,7 @@ void vcpu__dump(struct vcpu *v, const char *why)
 	fprintf(stderr, "kvmini: vCPU %u: %s (%s)\n", v->id, exit__name(v->run->exit_reason), why);
 	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0 || ioctl(v->fd, KVM_GET_SREGS, &s) < 0) {
 		fprintf(stderr, "  (registers unavailable)\n");
+		lastexits__print(stderr, &v->last);
 		return;
 	}
 	fprintf(stderr, "  rip=%016llx rsp=%016llx rflags=%016llx\n",
@@ -75,4 +76,5 @@ void vcpu__dump(struct vcpu *v, const char *why)
 	for (size_t i = 0; i < n; i++)
 		fprintf(stderr, " %02x", code[i]);
 	fprintf(stderr, n ? "\n" : " (not in guest RAM)\n");
+	lastexits__print(stderr, &v->last);
 }

@@ -3,10 +3,12 @@
 #include "vmm/exit.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <linux/kvm.h>
 
 #include "vmm/stats.h"
+#include "vmm/trace.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -29,6 +31,26 @@ const char *exit__name(unsigned reason)
 	return "UNKNOWN";
 }
 
+/* --strict: an access no device claimed stops the VM, with a dump that names it */
+static enum exit_action strict_stop(struct vcpu *v, const char *bus, uint64_t addr, bool write,
+				    const void *data, uint32_t len)
+{
+	char why[160];
+	uint64_t value = 0;
+	int n = snprintf(why, sizeof(why), "--strict: %s %s of %u byte%s at 0x%llx", bus,
+			 write ? "write" : "read", len, len == 1 ? "" : "s", (unsigned long long)addr);
+
+	if (write && len <= 8) {
+		memcpy(&value, data, len);
+		snprintf(why + n, sizeof(why) - (size_t)n, " (value 0x%llx)", (unsigned long long)value);
+	}
+	snprintf(why + strlen(why), sizeof(why) - strlen(why), " hit no device");
+	if (!vm__stopping(v->vm))
+		vcpu__dump(v, why);
+	vm__request_stop(v->vm, VM_STOP_CRASH, 1, "vCPU %u: %s", v->id, why);
+	return EXIT_STOP;
+}
+
 static enum exit_action handle_io(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
@@ -38,8 +60,12 @@ static enum exit_action handle_io(struct vcpu *v)
 	v->io_exits++;
 
 	/* `rep ins/outs` arrive as one exit with count > 1 */
-	for (uint32_t i = 0; i < run->io.count; i++)
-		bus__access(&v->vm->pio, run->io.port, out, data + i * run->io.size, run->io.size);
+	for (uint32_t i = 0; i < run->io.count; i++) {
+		uint8_t *d = data + i * run->io.size;
+		if (!bus__access(&v->vm->pio, run->io.port, out, d, run->io.size) &&
+		    __builtin_expect(v->vm->strict, 0))
+			return strict_stop(v, "pio", run->io.port, out, d, run->io.size);
+	}
 	return EXIT_CONTINUE;
 }
 
@@ -48,8 +74,10 @@ static enum exit_action handle_mmio(struct vcpu *v)
 	struct kvm_run *run = v->run;
 
 	v->mmio_exits++;
-	bus__access(&v->vm->mmio, run->mmio.phys_addr, run->mmio.is_write, run->mmio.data,
-		    run->mmio.len);
+	if (!bus__access(&v->vm->mmio, run->mmio.phys_addr, run->mmio.is_write, run->mmio.data,
+			 run->mmio.len) && __builtin_expect(v->vm->strict, 0))
+		return strict_stop(v, "mmio", run->mmio.phys_addr, run->mmio.is_write,
+				   run->mmio.data, run->mmio.len);
 	return EXIT_CONTINUE;
 }
 
@@ -127,14 +155,11 @@ static uint64_t now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
 }
 
-/* --exit-stats: dispatch timed, then counted by reason and, for PIO/MMIO, by device range */
-static enum exit_action dispatch_with_stats(struct vcpu *v)
+/* --exit-stats: counted by reason and, for PIO/MMIO, by device range */
+static void record_stats(struct vcpu *v, uint64_t ns)
 {
 	struct kvm_run *run = v->run;
 	unsigned reason = run->exit_reason;
-	uint64_t t0 = now_ns();
-	enum exit_action action = dispatch(v);
-	uint64_t ns = now_ns() - t0;
 
 	stats__record_exit(v->stats, reason, ns);
 	if (reason == KVM_EXIT_IO) {
@@ -146,12 +171,30 @@ static enum exit_action dispatch_with_stats(struct vcpu *v)
 		stats__record_access(v->stats, STATS_MMIO, r, run->mmio.phys_addr, run->mmio.is_write,
 				     ns);
 	}
+}
+
+/* --exit-stats and/or --trace-exits: dispatch timed, then recorded */
+static enum exit_action dispatch_observed(struct vcpu *v)
+{
+	uint64_t t0 = now_ns();
+	enum exit_action action = dispatch(v);
+	uint64_t ns = now_ns() - t0;
+
+	if (v->stats)
+		record_stats(v, ns);
+	if (v->trace)
+		trace__record(v, t0, ns);
 	return action;
 }
 
 enum exit_action exit__handle(struct vcpu *v)
 {
-	if (__builtin_expect(v->stats != NULL, 0))
-		return dispatch_with_stats(v);
-	return dispatch(v);
+	enum exit_action action;
+
+	if (__builtin_expect(v->stats != NULL || v->trace != NULL, 0))
+		action = dispatch_observed(v);
+	else
+		action = dispatch(v);
+	lastexits__add(&v->last, v->run, v->vm->kvm->run_size);
+	return action;
 }

@@ -12,6 +12,7 @@
 #include "devices/serial.h"
 #include "firmware/layout.h"
 #include "vmm/stats.h"
+#include "vmm/trace.h"
 #include "vmm/vcpu.h"
 
 static void on_reset(void *ctx)
@@ -170,9 +171,18 @@ int machine__create(struct machine *m, const struct run_config *cfg, int *status
 	m->vm.launch_ns = cfg->launch_ns;
 	if (cfg->exit_stats && enable_exit_stats(m, cfg, err, errlen))
 		return -1;
+	m->vm.strict = cfg->strict;
 	if (machine__add_devices(m, err, errlen))
 		return -1;
-	return machine__add_disks(m, cfg, status, err, errlen);
+	if (machine__add_disks(m, cfg, status, err, errlen))
+		return -1;
+	/* last: the trace's header lists every device on the buses */
+	if (cfg->trace && trace__open(&m->trace, &cfg->trace_opts, &m->vm, cfg->launch_ns, err,
+				      errlen)) {
+		*status = 2;
+		return -1;
+	}
+	return 0;
 }
 
 /* GSIs for virtio-mmio devices: the IOAPIC pins above the ISA range first, then free ISA ones */
@@ -241,6 +251,8 @@ int machine__run(struct machine *m, const struct run_config *cfg)
 		console__loop(&m->console, m->uart, vm);
 	vm__stop_and_join(vm);
 	console__restore();
+	trace__close(m->trace, stderr, cfg->quiet, NULL);
+	m->trace = NULL;
 	if (!cfg->quiet) {
 		uint64_t ex = 0, io = 0, mm = 0;
 		for (unsigned i = 0; i < vm->ncpus; i++) {
@@ -269,6 +281,8 @@ int machine__run(struct machine *m, const struct run_config *cfg)
 
 void machine__destroy(struct machine *m)
 {
+	trace__close(m->trace, NULL, true, NULL);	/* an error path: the vCPUs never ran */
+	m->trace = NULL;
 	for (unsigned i = 0; i < m->ndisks; i++) {
 		virtio_mmio__destroy(&m->vmmio[i]);	/* stops the device's I/O thread first */
 		blk__free(&m->blk[i]);

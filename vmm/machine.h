@@ -14,6 +14,7 @@
 #include "virtio/mmio.h"
 
 struct serial;
+struct trace;
 
 struct machine {
 	struct kvm kvm;
@@ -29,6 +30,7 @@ struct machine {
 	char *extra_cmdline;       /* virtio_mmio.device=... when asked for (malloc'd) */
 	enum exit_stats_mode exit_stats;
 	const char *exit_stats_path;
+	struct trace *trace;       /* --trace-exits, NULL when off */
 };
 
 /* Opens KVM, creates the VM and its devices. 0, or -1 with a reason (exit status in *status). */

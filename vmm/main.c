@@ -11,6 +11,7 @@
 
 #include "vmm/boot.h"
 #include "vmm/cli.h"
+#include "vmm/exits_cmd.h"
 #include "vmm/machine.h"
 
 #define KVMINI_VERSION "0.1.0"
@@ -82,6 +83,8 @@ int main(int argc, char **argv)
 		return cmd_run(1, (char *[]){ "run", NULL });
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "exits"))
+		return exits__main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		cli__usage(stdout);
 		return 0;
@@ -92,7 +95,7 @@ int main(int argc, char **argv)
 	}
 	if (argv[1][0] == '-')	/* options without a subcommand mean `run` */
 		return cmd_run(argc, (argv[0] = "run", argv));
-	fprintf(stderr, "kvmini: error: unknown command '%s' (commands: run; see kvmini --help)\n",
-		argv[1]);
+	fprintf(stderr, "kvmini: error: unknown command '%s' (commands: run, exits; see kvmini "
+		"--help)\n", argv[1]);
 	return 2;
 }

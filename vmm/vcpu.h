@@ -8,8 +8,11 @@
 #include <stdint.h>
 #include <linux/kvm.h>
 
+#include "vmm/lastexits.h"
+
 struct vm;
 struct stats_vcpu;
+struct trace_vcpu;
 
 struct vcpu {
 	struct vm *vm;
@@ -21,6 +24,8 @@ struct vcpu {
 	uint64_t exits;        /* userspace exits seen by this vCPU */
 	uint64_t io_exits, mmio_exits;
 	struct stats_vcpu *stats; /* --exit-stats: this vCPU's tables (owned), NULL when off */
+	struct trace_vcpu *trace; /* --trace-exits: this vCPU's ring (the trace's), NULL when off */
+	struct lastexits last;    /* the last exits, for crash dumps */
 };
 
 int vcpu__create(struct vcpu *v, struct vm *vm, unsigned id, char *err, size_t errlen);

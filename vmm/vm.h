@@ -37,6 +37,7 @@ struct vm {
 	int exit_status;              /* the process exit status that goes with it */
 	uint32_t test_value;          /* what a test payload wrote to the test-exit port */
 	uint64_t launch_ns;           /* CLOCK_MONOTONIC when kvmini started (boot-timer port) */
+	bool strict;                  /* --strict: an access that hits no device stops the VM */
 	char stop_msg[256];
 };
 

@@ -16,6 +16,7 @@
 #include "vmm/exit.h"
 #include "vmm/kvm.h"
 #include "vmm/stats.h"
+#include "vmm/trace.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 #include "vmm/x86.h"
@@ -428,6 +429,354 @@ START_TEST(triple_fault_is_a_crash)
 }
 END_TEST
 
+/* ---- --trace-exits, the last-exits ring, --strict ---- */
+
+static char trace_path[64];
+
+/* Runs lm_mmio with a trace of spec (a file name gets prepended) and loads it into d. */
+static void traced_lm_mmio(const char *items, struct trace_data *d, struct trace_counts *c)
+{
+	struct trace_opts o;
+	struct trace *t;
+	char err[256], spec[256];
+
+	snprintf(trace_path, sizeof(trace_path), "/tmp/kvmini-trace-test.%d", (int)getpid());
+	snprintf(spec, sizeof(spec), "%s%s", trace_path, items);
+	ck_assert_msg(trace__parse_opts(spec, &o, err, sizeof(err)) == 0, "%s", err);
+	setup_vm(1);
+	ck_assert_msg(trace__open(&t, &o, &vm, 0, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_ptr_nonnull(vm.vcpus[0].trace);
+	load_payload("lm_mmio", 0x100000);
+	enter_long_mode(&vm.vcpus[0], 0x100000, 0);
+	ck_assert(run_until_stop(30000));
+	ck_assert_msg(vm.stop_reason == VM_STOP_TEST, "stopped: %s", vm.stop_msg);
+	ck_assert_int_eq(trace__close(t, stderr, false, c), 0);
+	ck_assert_ptr_null(vm.vcpus[0].trace);
+	teardown_vm();
+	ck_assert_msg(trace_file__load(trace_path, d, err, sizeof(err)) == 0, "%s", err);
+	const char *keep = getenv("KVMINI_TRACE_KEEP");	/* a sample trace for the docs */
+	if (!(keep && !*items && rename(trace_path, keep) == 0))
+		unlink(trace_path);
+}
+
+START_TEST(trace_holds_exactly_the_exits)
+{
+	struct trace_data d;
+	struct trace_counts c;
+	unsigned io = 0, mmio = 0, down = 0;
+	uint64_t expect = 1000, last_t = 0;
+
+	traced_lm_mmio("", &d, &c);
+	/* 0x511 once, 0x512 1000 times, the test-exit port once; 4 MMIO writes and 1 read */
+	ck_assert_uint_eq(d.n, 1007);
+	ck_assert(d.complete);
+	ck_assert_uint_eq(d.h.nrecords, 1007);
+	ck_assert_uint_eq(d.h.dropped, 0);
+	ck_assert_uint_eq(c.written, 1007);
+	ck_assert_uint_eq(c.dropped_limit + c.dropped_behind, 0);
+	ck_assert_uint_eq(d.h.vcpus, 1);
+	for (uint64_t i = 0; i < d.n; i++) {
+		const struct trace_rec *r = &d.recs[i];
+		ck_assert_uint_eq(r->vcpu, 0);
+		ck_assert_uint_ge(r->t_ns, last_t);	/* one vCPU: in order */
+		last_t = r->t_ns;
+		ck_assert(!(r->flags & TRACE_R_UNHANDLED));
+		if (r->reason == KVM_EXIT_IO) {
+			io++;
+			ck_assert_uint_eq(r->bus, TRACE_BUS_PIO);
+			ck_assert(r->flags & TRACE_R_WRITE);
+			if (r->addr == 0x512) {
+				ck_assert_uint_eq(r->size, 4);
+				ck_assert_uint_eq(r->value, expect);
+				expect--;
+				down++;
+			}
+		} else {
+			ck_assert_uint_eq(r->reason, KVM_EXIT_MMIO);
+			ck_assert_uint_eq(r->bus, TRACE_BUS_MMIO);
+			mmio++;
+		}
+	}
+	ck_assert_uint_eq(io, 1002);
+	ck_assert_uint_eq(mmio, 5);
+	ck_assert_uint_eq(down, 1000);
+	/* the MMIO sequence in order: writes of 1, 2, 4, 8 bytes, then the read's result */
+	const struct { uint64_t addr, value; uint8_t size; bool write; } want[] = {
+		{ TEST_MMIO, 0x11, 1, true }, { TEST_MMIO + 2, 0x2222, 2, true },
+		{ TEST_MMIO + 4, 0x33333333, 4, true },
+		{ TEST_MMIO + 8, 0x4444444444444444ULL, 8, true },
+		{ TEST_MMIO + 16, 0xcafef00d, 4, false },
+	};
+	for (unsigned i = 0; i < 5; i++) {
+		const struct trace_rec *r = &d.recs[i];
+		ck_assert_uint_eq(r->addr, want[i].addr);
+		ck_assert_uint_eq(r->value, want[i].value);
+		ck_assert_uint_eq(r->size, want[i].size);
+		ck_assert_uint_eq(!!(r->flags & TRACE_R_WRITE), want[i].write);
+	}
+	ck_assert_uint_eq(d.recs[5].addr, 0x511);
+	ck_assert_uint_eq(d.recs[5].value, 0xcafef00d);
+	ck_assert_uint_eq(d.recs[1006].addr, PORT_TEST_EXIT);
+	ck_assert_uint_eq(d.recs[1006].value, 0x64);
+	/* the device table names what the test registered */
+	struct trace_rec probe = { .bus = TRACE_BUS_PIO, .addr = 0x512 };
+	int dev = trace_file__device(&d, &probe);
+	ck_assert_int_ge(dev, 0);
+	ck_assert_str_eq(d.dev_names[dev], "recorder");
+	probe = (struct trace_rec){ .bus = TRACE_BUS_MMIO, .addr = TEST_MMIO + 8 };
+	dev = trace_file__device(&d, &probe);
+	ck_assert_int_ge(dev, 0);
+	ck_assert_str_eq(d.dev_names[dev], "recorder");
+	probe = (struct trace_rec){ .bus = TRACE_BUS_PIO, .addr = PORT_TEST_EXIT };
+	ck_assert_str_eq(d.dev_names[trace_file__device(&d, &probe)], "test-exit");
+	trace_file__free(&d);
+}
+END_TEST
+
+START_TEST(trace_filters_and_limit)
+{
+	struct trace_data d;
+	struct trace_counts c;
+
+	traced_lm_mmio(",reason=mmio", &d, &c);
+	ck_assert_uint_eq(d.n, 5);
+	for (unsigned i = 0; i < 5; i++)
+		ck_assert_uint_eq(d.recs[i].reason, KVM_EXIT_MMIO);
+	trace_file__free(&d);
+
+	traced_lm_mmio(",addr=0x511-0x512", &d, &c);
+	ck_assert_uint_eq(d.n, 1001);
+	trace_file__free(&d);
+
+	traced_lm_mmio(",reason=io,addr=0xf4,vcpu=0", &d, &c);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_uint_eq(d.recs[0].addr, PORT_TEST_EXIT);
+	trace_file__free(&d);
+
+	/* 8 KiB: the header and device table, then as many records as fit; the rest dropped */
+	traced_lm_mmio(",max=8K", &d, &c);
+	uint64_t fit = (8192 - d.h.recs_offset) / sizeof(struct trace_rec);
+	ck_assert_uint_eq(d.n, fit);
+	ck_assert_uint_eq(c.written, fit);
+	ck_assert_uint_eq(c.dropped_limit, 1007 - fit);
+	ck_assert_uint_eq(d.h.dropped, 1007 - fit);
+	ck_assert_uint_eq(d.recs[0].value, 0x11);	/* the first ones are kept */
+	trace_file__free(&d);
+}
+END_TEST
+
+/* Runs lm_strict (rsi picks port or MMIO) with --strict on or off. */
+static void run_strict(uint64_t rsi, bool strict)
+{
+	setup_vm(1);
+	vm.strict = strict;
+	load_payload("lm_strict", 0x100000);
+	enter_long_mode(&vm.vcpus[0], 0x100000, rsi);
+	ck_assert(run_until_stop(20000));
+}
+
+START_TEST(strict_stops_on_unhandled_access)
+{
+	run_strict(0, false);	/* without --strict: counted, and the payload finishes */
+	ck_assert_int_eq(vm.stop_reason, VM_STOP_TEST);
+	ck_assert_uint_eq(vm.pio.unhandled, 1);
+	teardown_vm();
+
+	run_strict(0, true);
+	ck_assert_int_eq(vm.stop_reason, VM_STOP_CRASH);
+	ck_assert_int_eq(vm.exit_status, 1);
+	ck_assert_msg(strstr(vm.stop_msg, "pio write of 1 byte at 0x99 (value 0x42) hit no device"),
+		      "msg: %s", vm.stop_msg);
+	ck_assert_uint_eq(rec.n, 1);	/* the handled write before it happened */
+	teardown_vm();
+
+	run_strict(1, true);
+	ck_assert_int_eq(vm.stop_reason, VM_STOP_CRASH);
+	ck_assert_int_eq(vm.exit_status, 1);
+	ck_assert_msg(strstr(vm.stop_msg, "mmio write of 4 bytes at 0xd0001000 (value 0x77)"),
+		      "msg: %s", vm.stop_msg);
+	teardown_vm();
+}
+END_TEST
+
+START_TEST(dump_shows_the_last_exits)
+{
+	char *buf = NULL;
+	size_t len = 0;
+
+	setup_vm(1);
+	load_payload("lm_mmio", 0x100000);
+	enter_long_mode(&vm.vcpus[0], 0x100000, 0);
+	ck_assert(run_until_stop(30000));
+	ck_assert_int_eq(vm.stop_reason, VM_STOP_TEST);
+	/* the ring holds the newest LASTEXITS_N: ..., 0x512 with 2 and 1, then the test exit */
+	const struct lastexits *l = &vm.vcpus[0].last;
+	ck_assert_uint_eq(l->n, 1007);
+	const struct lastexit *e = &l->e[(l->n - 1) % LASTEXITS_N];
+	ck_assert_uint_eq(e->reason, KVM_EXIT_IO);
+	ck_assert_uint_eq(e->a.addr, PORT_TEST_EXIT);
+	ck_assert_uint_eq(e->a.value, 0x64);
+	e = &l->e[(l->n - 2) % LASTEXITS_N];
+	ck_assert_uint_eq(e->a.addr, 0x512);
+	ck_assert_uint_eq(e->a.value, 1);
+	FILE *f = open_memstream(&buf, &len);
+	lastexits__print(f, l);
+	fclose(f);
+	ck_assert_msg(strstr(buf, "last 16 exits before this one"), "%s", buf);
+	ck_assert_msg(strstr(buf, "#1006"), "%s", buf);
+	ck_assert_msg(strstr(buf, "pio  write 0xf4"), "%s", buf);
+	ck_assert_msg(!strstr(buf, "#990 "), "%s", buf);
+	free(buf);
+	teardown_vm();
+}
+END_TEST
+
+/* The crash dump (on stderr) of a triple fault lists the exits that led to it. */
+START_TEST(triple_fault_dump_has_last_exits)
+{
+	char path[64], buf[8192];
+
+	snprintf(path, sizeof(path), "/tmp/kvmini-dump-test.%d", (int)getpid());
+	FILE *cap = fopen(path, "w+");
+	ck_assert_ptr_nonnull(cap);
+	int saved = dup(2);
+	fflush(stderr);
+	dup2(fileno(cap), 2);
+	setup_vm(1);
+	load_payload("lm_triple_io", 0x100000);
+	enter_long_mode(&vm.vcpus[0], 0x100000, 0);
+	bool stopped = run_until_stop(20000);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	ck_assert(stopped);
+	ck_assert_int_eq(vm.stop_reason, VM_STOP_CRASH);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, (rewind(cap), cap));
+	buf[n] = '\0';
+	fclose(cap);
+	unlink(path);
+	fputs(buf, stderr);
+	ck_assert_msg(strstr(buf, "KVM_EXIT_SHUTDOWN (triple fault)"), "%s", buf);
+	ck_assert_msg(strstr(buf, "last 4 exits before this one"), "%s", buf);
+	const char *w1 = strstr(buf, "pio  write 0x510        size 1 value 0x01");
+	const char *w3 = strstr(buf, "pio  write 0x510        size 1 value 0x03");
+	const char *rd = strstr(buf, "mmio read  0xd0000010   size 4 value 0xcafef00d");
+	ck_assert_msg(w1 && w3 && rd && w1 < w3 && w3 < rd, "%s", buf);
+	teardown_vm();
+}
+END_TEST
+
+/* lm_pio_loop's n port exits on a no-op device, traced to a file if trace; exits per second. */
+static double traced_port_rate(uint64_t n, bool trace)
+{
+	struct timespec t0, t1;
+	struct trace_opts o;
+	struct trace *t = NULL;
+	struct trace_counts c;
+	char err[256], spec[80];
+
+	snprintf(spec, sizeof(spec), "/tmp/kvmini-trace-bench.%d", (int)getpid());
+	ck_assert_int_eq(trace__parse_opts(spec, &o, err, sizeof(err)), 0);
+	setup_vm(1);
+	ck_assert_int_eq(bus__register(&vm.pio, 0x520, 1, &ignore_ops, NULL), 0);
+	if (trace)
+		ck_assert_msg(trace__open(&t, &o, &vm, 0, err, sizeof(err)) == 0, "%s", err);
+	load_payload("lm_pio_loop", 0x100000);
+	enter_long_mode(&vm.vcpus[0], 0x100000, n);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert(run_until_stop(60000));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_msg(vm.stop_reason == VM_STOP_TEST, "stopped: %s", vm.stop_msg);
+	if (trace) {
+		ck_assert_int_eq(trace__close(t, NULL, false, &c), 0);
+		ck_assert_uint_eq(c.written + c.dropped_behind, n + 1);
+		if (c.dropped_behind)	/* the writer thread got no CPU for a while: by design */
+			fprintf(stderr, "trace overhead: %llu of %llu records dropped (writer behind)\n",
+				(unsigned long long)c.dropped_behind, (unsigned long long)n + 1);
+		unlink(spec);
+	}
+	teardown_vm();
+	return (double)(n + 1) / ((double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+}
+
+/* ns per exit__handle of a 1-byte OUT to a no-op device, KVM_RUN left out (a fake kvm_run),
+ * traced or not; with ring_only, ns per lastexits__add alone. The fastest of 10 batches. */
+static double traced_handle_ns(bool trace, bool ring_only)
+{
+	static _Alignas(4096) uint8_t page[3 * 4096];
+	struct kvm_run *fake = (struct kvm_run *)page, *saved;
+	struct timespec t0, t1;
+	struct trace_opts o;
+	struct trace *t = NULL;
+	char err[256], spec[80];
+	const int n = 100000;
+
+	snprintf(spec, sizeof(spec), "/tmp/kvmini-trace-bench.%d,max=1G", (int)getpid());
+	ck_assert_int_eq(trace__parse_opts(spec, &o, err, sizeof(err)), 0);
+	setup_vm(1);
+	ck_assert_int_eq(bus__register(&vm.pio, 0x520, 1, &ignore_ops, NULL), 0);
+	if (trace)
+		ck_assert_int_eq(trace__open(&t, &o, &vm, 0, err, sizeof(err)), 0);
+	memset(page, 0, sizeof(page));
+	fake->exit_reason = KVM_EXIT_IO;
+	fake->io.direction = KVM_EXIT_IO_OUT;
+	fake->io.size = 1;
+	fake->io.port = 0x520;
+	fake->io.count = 1;
+	fake->io.data_offset = 4096;
+	saved = vm.vcpus[0].run;
+	vm.vcpus[0].run = fake;
+	int stops = 0;
+	double best = 1e30;
+	for (int batch = 0; batch < 10; batch++) {	/* the fastest batch: others ran less */
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (ring_only) {
+			for (int i = 0; i < n; i++)
+				lastexits__add(&vm.vcpus[0].last, fake, sizeof(page));
+			__asm__ volatile("" : : "r"(&vm.vcpus[0].last) : "memory");
+		} else {
+			for (int i = 0; i < n; i++)
+				stops += exit__handle(&vm.vcpus[0]) != EXIT_CONTINUE;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double ns = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 +
+			     (double)(t1.tv_nsec - t0.tv_nsec)) / n;
+		best = ns < best ? ns : best;
+	}
+	ck_assert_int_eq(stops, 0);
+	vm.vcpus[0].run = saved;
+	trace__close(t, NULL, false, NULL);	/* a tight loop outruns the writer: drops are fine */
+	spec[strcspn(spec, ",")] = '\0';
+	unlink(spec);
+	teardown_vm();
+	return best;
+}
+
+/* Not an assertion on speed: prints the cost of --trace-exits and of the last-exits ring. */
+START_TEST(trace_overhead)
+{
+	const char *env = getenv("KVMINI_BENCH_EXITS");
+	uint64_t n = env ? strtoull(env, NULL, 10) : 100000;
+	double best_off = 0, best_on = 0;
+
+	for (int round = 0; round < 3; round++) {
+		double off = traced_port_rate(n, false), on = traced_port_rate(n, true);
+		fprintf(stderr, "trace overhead, round %d: %llu port exits: off %.0f exits/s, "
+			"--trace-exits %.0f exits/s\n", round, (unsigned long long)n, off, on);
+		best_off = off > best_off ? off : best_off;
+		best_on = on > best_on ? on : best_on;
+	}
+	fprintf(stderr, "trace overhead, best of 3: off %.0f exits/s (%.0f ns/exit), traced %.0f "
+		"exits/s (%.0f ns/exit), %+.1f%%\n", best_off, 1e9 / best_off, best_on, 1e9 / best_on,
+		(best_off / best_on - 1) * 100);
+	double h_off = traced_handle_ns(false, false), h_on = traced_handle_ns(true, false);
+	double ring = traced_handle_ns(false, true);
+	fprintf(stderr, "trace overhead, exit__handle alone (no KVM_RUN, fastest of 10 batches): "
+		"%.1f ns untraced (ring included), %.1f ns traced; lastexits__add alone %.1f ns\n",
+		h_off, h_on, ring);
+}
+END_TEST
+
 static Suite *kvm_suite(void)
 {
 	Suite *s = suite_create("direct-kvm");
@@ -440,6 +789,12 @@ static Suite *kvm_suite(void)
 	tcase_add_test(tc, several_vcpus_each_own_thread);
 	tcase_add_test(tc, halted_vcpu_can_be_stopped);
 	tcase_add_test(tc, triple_fault_is_a_crash);
+	tcase_add_test(tc, trace_holds_exactly_the_exits);
+	tcase_add_test(tc, trace_filters_and_limit);
+	tcase_add_test(tc, strict_stops_on_unhandled_access);
+	tcase_add_test(tc, dump_shows_the_last_exits);
+	tcase_add_test(tc, triple_fault_dump_has_last_exits);
+	tcase_add_test(tc, trace_overhead);
 	suite_add_tcase(s, tc);
 	return s;
 }
