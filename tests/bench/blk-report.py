@@ -22,9 +22,12 @@ def kv(s):
         if "=" in tok:
             k, v = tok.split("=", 1)
             try:
-                out[k] = float(v)
+                out[k] = int(v)
             except ValueError:
-                out[k] = v
+                try:
+                    out[k] = float(v)
+                except ValueError:
+                    out[k] = v
     return out
 
 
@@ -75,7 +78,7 @@ def main():
                 c["cpu_us_per_io"] = round((t1 - t0) / tck * 1e6 / n, 1)
                 c["vmm_cpu_us_per_io"] = round(((t1 - t0) - (g1 - g0)) / tck * 1e6 / n, 1)
                 k0, k1 = kv(r["kvm0"]), kv(r["kvm1"])
-                kd = {k: k1[k] - k0.get(k, 0) for k in k1 if isinstance(k1[k], float)}
+                kd = {k: k1[k] - k0.get(k, 0) for k in k1 if isinstance(k1[k], (int, float))}
                 j0 = json_line(os.path.join(raw, "%s-%s-%s-%s.err" % (r["vmm"], r["backing"], r["cache"], r["engine"])), r["json0"]) if r["json0"] != "-" else None
                 j1 = json_line(os.path.join(raw, "%s-%s-%s-%s.err" % (r["vmm"], r["backing"], r["cache"], r["engine"])), r["json1"]) if r["json1"] != "-" else None
                 if not kd and j0 and j1 and j1["total"].get("kvm"):
@@ -85,6 +88,9 @@ def main():
                     c["kvm_exits_per_io"] = round(kd.get("exits", 0) / n, 3)
                 if j0 and j1:
                     c["user_exits_per_io"] = round((j1["total"]["exits"] - j0["total"]["exits"]) / n, 3)
+                    ns = sum(r["latency_ns"]["sum"] for r in j1["total"]["reasons"]) - \
+                        sum(r["latency_ns"]["sum"] for r in j0["total"]["reasons"])
+                    c["user_exit_handling_ns_per_io"] = round(ns / n)
                     c["user_exits_source"] = "kvmini --exit-stats"
                 elif kd:
                     c["user_exits_per_io"] = round((kd.get("io_exits", 0) + kd.get("mmio_exits", 0)) / n, 3)
@@ -135,14 +141,15 @@ def main():
               "backing; kv/q: kvmini IOPS / QEMU IOPS, same backing, cache and engine (QEMU's "
               "engine sync = aio=threads). Per-I/O figures count the warm-up's I/Os too. The "
               "backing's host page cache was dropped before every cell.")
-    table = "\n".join(lines) + "\n\n" + legend + "\n"
+    table = "\n".join(lines) + "\n\n" + legend + "\n" + targets(cells)
     with open(os.path.join(out, "table.txt"), "w") as fh:
         fh.write(table)
     with open(os.path.join(out, "results.json"), "w") as fh:
         json.dump({"meta": meta, "cells": cells}, fh, indent=1)
     cols = ["vmm", "backing", "cache", "engine", "workload", "iops", "mbps", "lat_p50_us",
             "lat_p99_us", "lat_p999_us", "ios", "ios_all", "errors", "cpu_us_per_io", "vmm_cpu_us_per_io",
-            "user_exits_per_io", "kvm_exits_per_io", "host_cache_mb", "guest_host", "kvmini_qemu"]
+            "user_exits_per_io", "user_exit_handling_ns_per_io", "kvm_exits_per_io", "host_cache_mb",
+            "guest_host", "kvmini_qemu"]
     with open(os.path.join(out, "results.csv"), "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(cols)
@@ -152,6 +159,29 @@ def main():
     print(table, end="")
     plot(out, cells, meta)
     print("blk-matrix: results in %s/{table.txt,results.json,results.csv,blk-matrix.png}" % out)
+
+
+def targets(cells):
+    """issue 4's targets: raw device, cache=none, io_uring"""
+    def cell(vmm, w):
+        for c in cells:
+            if (c["vmm"], c["backing"], c["cache"], c["engine"], c["workload"]) == (vmm, "raw", "none", "io_uring", w):
+                return c
+        return None
+    rows = []
+    for w, key, want, what in (("sr1m", "guest_host", 0.8, "guest/host, 1 MiB sequential read"),
+                               ("sw1m", "guest_host", 0.8, "guest/host, 1 MiB sequential write"),
+                               ("rr4k-qd32", "guest_host", 0.5, "guest/host, 4 KiB random read QD32"),
+                               ("rr4k-qd32", "kvmini_qemu", 1.2, "kvmini/QEMU, 4 KiB random read QD32"),
+                               ("rw4k-qd32", "kvmini_qemu", 1.2, "kvmini/QEMU, 4 KiB random write QD32")):
+        c = cell("kvmini", w)
+        if not c or c.get(key) is None:
+            continue
+        v = c[key]
+        rows.append("  %-40s %6.2f  (target >= %.1f: %s)" % (what, v, want, "met" if v >= want else "MISSED"))
+    if not rows:
+        return ""
+    return "\ntargets (raw device, cache=none, io_uring):\n" + "\n".join(rows) + "\n"
 
 
 def plot(out, cells, meta):
