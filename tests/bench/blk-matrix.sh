@@ -45,7 +45,7 @@ say() { echo "blk-matrix: $*"; }
 # ---- options ----
 DEVICE="" FILE="" SIZE=256M SECS=3 WARM=1 BACKINGS=raw,file CACHES=none,writeback
 ENGINES=io_uring,sync WORKLOADS=rr4k-qd1,rr4k-qd32,rw4k-qd1,rw4k-qd32,sr1m,sw1m QEMU=1 HOST=1
-OUT="" DRY=0 QUICK=0 BUILD=""
+OUT="" OUT_SET=0 DRY=0 QUICK=0 BUILD=""
 ARGS=()   # the options, without BUILD (passed on to the run inside L1)
 while [ $# -gt 0 ]; do
     opt=$1
@@ -68,7 +68,7 @@ while [ $# -gt 0 ]; do
     --cache) CACHES=$val ;;
     --engine) ENGINES=$val ;;
     --workloads) WORKLOADS=$val ;;
-    --out) OUT=$val ;;
+    --out) OUT=$val OUT_SET=1 ;;
     --no-qemu) QEMU=0 ;;
     --no-host) HOST=0 ;;
     --quick) QUICK=1 ;;
@@ -78,6 +78,14 @@ while [ $# -gt 0 ]; do
     *) [ -z "$BUILD" ] || die "unexpected argument '$1' (see --help)"; BUILD=$1 ;;
     esac
     shift
+done
+# --out is this side's: never passed on to the run inside L1 (its / is read-only there)
+L1ARGS=()
+skip_next=0
+for a in "${ARGS[@]}"; do
+    if [ "$skip_next" = 1 ]; then skip_next=0; continue; fi
+    case $a in --out) skip_next=1; continue ;; --out=*) continue ;; esac
+    L1ARGS+=("$a")
 done
 if [ "$QUICK" = 1 ]; then
     BACKINGS=raw CACHES=none ENGINES=io_uring WORKLOADS=rr4k-qd32 SECS=2 WARM=1
@@ -206,7 +214,7 @@ fi
 
 # ---- outside: run inside the nested L1, then make the report here ----
 if [ "$NESTED" = 1 ]; then
-    for a in "${ARGS[@]}"; do
+    for a in "${L1ARGS[@]}"; do
         case $a in *[[:space:]+]*) die "argument '$a': no spaces or '+' in the nested mode" ;; esac
     done
     say "no hardware virtualization here: running inside one nested L1 (QEMU TCG + SVM); the progress comes from L1's console"
@@ -217,25 +225,46 @@ if [ "$NESTED" = 1 ]; then
     : > "$log"
     tail -n +1 -F "$log" 2>/dev/null | grep --line-buffered -a -E '^(blk-matrix|  \[)' &
     tailpid=$!
+    # The emulated L1 occasionally freezes or oopses as a whole (soft lockups under TCG, see
+    # docs/nested.md): such a run ends without a status (124/125) and is run again, up to two
+    # more times, resuming after the VMM configurations that finished (raw/cells/*.tsv).
     rc=0
-    L1_TIMEOUT=${L1_TIMEOUT:-3000} L1_QUIET=1 L1_LOG="$log" \
-        l1_run "$BUILD" "$here/blk-matrix.sh" "${ARGS[@]}" "$BUILD" || rc=$?
+    for attempt in 1 2 3; do
+        rc=0
+        L1_KEEP_RESULTS=$([ "$attempt" = 1 ] && echo 0 || echo 1) L1_TIMEOUT=${L1_TIMEOUT:-3000} \
+            L1_QUIET=1 L1_LOG="$log" l1_run "$BUILD" "$here/blk-matrix.sh" "${L1ARGS[@]}" "$BUILD" || rc=$?
+        { [ "$rc" = 124 ] || [ "$rc" = 125 ]; } || break
+        [ "$attempt" = 3 ] || say "the nested L1 failed (status $rc): running it again from the first unfinished configuration"
+        cp "$log" "$log.failed-$attempt"
+    done
     sleep 0.5
     kill "$tailpid" 2>/dev/null || true
     wait "$tailpid" 2>/dev/null || true
     res="$BUILD/nested/results-blk-matrix"
-    { [ "$rc" = 0 ] && [ -s "$res/cells.tsv" ]; } || { echo "blk-matrix: the L1 run failed (status $rc); console log: $log" >&2; exit 1; }
+    if ! compgen -G "$res/cells/*.tsv" >/dev/null; then
+        echo "blk-matrix: the L1 run failed (status $rc) before any cell finished; console log: $log" >&2
+        exit 1
+    fi
     rm -rf "$OUT/raw"
     mkdir -p "$OUT/raw"
     cp -r "$res"/. "$OUT/raw/"
     python3 "$here/blk-report.py" "$OUT"
+    [ "$rc" = 0 ] || { echo "blk-matrix: the L1 run failed (status $rc): the table above is incomplete; console log: $log" >&2; exit 1; }
     exit 0
 fi
 
 # ---- the run itself (in L1, or on a machine with VT-x/AMD-V) ----
 [ "$(id -u)" = 0 ] || die "needs root (page cache drops, loop devices, KVM debugfs counters)"
-RAW=${RESULTS:-$OUT/raw}
-[ "${L1:-0}" = 1 ] || { rm -rf "$RAW"; }
+# the raw results: in the L1 of a matrix run its results directory (the host side makes the
+# report); otherwise, or with --out (the nested smoke case), OUT/raw, reported here
+if [ "${L1:-0}" = 1 ] && [ "$OUT_SET" = 0 ] && [ -n "${RESULTS:-}" ]; then
+    RAW=$RESULTS
+else
+    mkdir -p "$OUT"
+    OUT=$(cd "$OUT" && pwd)
+    RAW=$OUT/raw
+    rm -rf "$RAW"
+fi
 mkdir -p "$RAW"
 work=$(mktemp -d "${TMPDIR:-/tmp}/kvmini-blkm.XXXXXX")
 LOOPS=() MNT=""
@@ -334,7 +363,15 @@ kvmstats() { # PID: "exits=N,io_exits=N,..." from KVM's debugfs for that VM, or 
     echo "${out:--}"
 }
 
-printf 'vmm\tbacking\tcache\tengine\tworkload\tiogen\tticks0\tticks1\tjson0\tjson1\tkvm0\tkvm1\tcached_kb\n' > "$RAW/cells.tsv"
+# one file of cells per finished VMM configuration (or host backing): RAW/cells/TAG.tsv,
+# written under a temporary name and renamed at the end, so a resumed run skips it
+mkdir -p "$RAW/cells"
+rm -f "$RAW"/cells/*.part
+HDR='vmm\tbacking\tcache\tengine\tworkload\tiogen\tticks0\tticks1\tjson0\tjson1\tkvm0\tkvm1\tcached_kb\n'
+# shellcheck disable=SC2059 # HDR is the format
+start_cells() { printf "$HDR" > "$RAW/cells/$1.part"; }
+end_cells() { mv "$RAW/cells/$1.part" "$RAW/cells/$1.tsv"; }
+finished() { [ -f "$RAW/cells/$1.tsv" ]; }
 {
     echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "command=tests/bench/blk-matrix.sh ${ARGS[*]}${ARGS[*]:+ }BUILD"
@@ -361,6 +398,7 @@ count_cells() {
     NCELLS=$((nb * nc * ne * nw * (1 + QEMU) + HOST * nb * nw))
 }
 count_cells
+echo "$NCELLS" > "$RAW/expected"
 progress() { # VMM BACKING CACHE ENGINE WORKLOAD IOGEN-LINE
     CELL=$((CELL + 1))
     local f=$6
@@ -372,14 +410,19 @@ progress() { # VMM BACKING CACHE ENGINE WORKLOAD IOGEN-LINE
 # ---- the host ceiling: the same iogen jobs directly on the backing ----
 if [ "$HOST" = 1 ]; then
     for b in ${BACKINGS//,/ }; do
+        if finished "host-$b"; then
+            CELL=$((CELL + ${#WL[@]})); say "host ceiling on $b: done in an earlier L1 run"; continue
+        fi
+        start_cells "host-$b"
         say "host ceiling on $(path_of "$b") (O_DIRECT; page cache of the backing dropped before each workload)"
         for w in "${WL[@]}"; do
             drop "$b"
             # shellcheck disable=SC2086 # the job's options
             line=$("$BUILD/iogen" ${JOB[$w]} -t "$SECS" -W "$WARM" -S "$SIZE_B" "$(path_of "$b")" 2>&1 | grep '^iogen:' || echo "iogen: failed")
-            printf 'host\t%s\t-\t-\t%s\t%s\t-\t-\t-\t-\t-\t-\t%s\n' "$b" "$w" "$line" "$(cached_kb "$b")" >> "$RAW/cells.tsv"
+            printf 'host\t%s\t-\t-\t%s\t%s\t-\t-\t-\t-\t-\t-\t%s\n' "$b" "$w" "$line" "$(cached_kb "$b")" >> "$RAW/cells/host-$b.part"
             progress host "$b" - - "$w" "$line"
         done
+        end_cells "host-$b"
     done
 fi
 
@@ -405,6 +448,11 @@ run_vm() {
             -drive "file=$path,if=none,id=d0,format=raw,cache=$c,aio=$aio"
             -device virtio-blk-device,drive=d0)
     fi
+    if finished "$tag"; then
+        CELL=$((CELL + ${#WL[@]})); say "$tag: done in an earlier L1 run"; return 0
+    fi
+    start_cells "$tag"
+    say "$vmm, $b, cache=$c, engine=$e: one boot, ${#WL[*]} workload(s); the backing's page cache is dropped before each"
     drop "$b"
     rm -f "$work/in" "$work/out"
     mkfifo "$work/in" "$work/out"
@@ -441,7 +489,7 @@ run_vm() {
             else
                 printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$vmm" "$b" "$c" "$e" \
                     "$w" "${iog:-iogen: failed}" "$t0" "$tk" "$j0" "$jn" "$k0" "$kv" \
-                    "$(cached_kb "$b")" >> "$RAW/cells.tsv"
+                    "$(cached_kb "$b")" >> "$RAW/cells/$tag.part"
                 progress "$vmm" "$b" "$c" "$e" "$w" "${iog:-iogen: failed}"
             fi
             printf 'go\n' >&"$infd" ;;
@@ -454,6 +502,7 @@ run_vm() {
     kill "$dog" 2>/dev/null || true
     wait "$dog" 2>/dev/null || true
     grep -q '^BLKM-DONE' "$con" || say "$tag: the guest did not finish its workloads (status $rc; see $con, $err)"
+    end_cells "$tag"
 }
 
 for vmm in kvmini qemu; do
@@ -461,13 +510,12 @@ for vmm in kvmini qemu; do
     for b in ${BACKINGS//,/ }; do
         for c in ${CACHES//,/ }; do
             for e in ${ENGINES//,/ }; do
-                say "$vmm, $b, cache=$c, engine=$e: one boot, ${#WL[*]} workload(s); the backing's page cache is dropped before each"
                 run_vm "$vmm" "$b" "$c" "$e"
             done
         done
     done
 done
 say "matrix done: $CELL cells"
-if [ "${L1:-0}" != 1 ]; then
+if [ "$RAW" = "$OUT/raw" ]; then
     python3 "$here/blk-report.py" "$OUT"
 fi

@@ -59,8 +59,13 @@ def main():
             meta[k] = v
     tck = float(meta.get("clk_tck", 100))
     cells = []
-    with open(os.path.join(raw, "cells.tsv")) as f:
-        for r in csv.DictReader(f, delimiter="\t"):
+    rows = []
+    for name in sorted(os.listdir(os.path.join(raw, "cells"))):
+        if name.endswith(".tsv"):
+            with open(os.path.join(raw, "cells", name)) as f:
+                rows += list(csv.DictReader(f, delimiter="\t"))
+    if True:
+        for r in rows:
             io = kv(r["iogen"])
             c = {"vmm": r["vmm"], "backing": r["backing"], "cache": r["cache"],
                  "engine": r["engine"], "workload": r["workload"],
@@ -142,6 +147,13 @@ def main():
               "engine sync = aio=threads). Per-I/O figures count the warm-up's I/Os too. The "
               "backing's host page cache was dropped before every cell.")
     table = "\n".join(lines) + "\n\n" + legend + "\n" + targets(cells)
+    try:
+        with open(os.path.join(raw, "expected")) as fh:
+            expected = int(fh.read())
+    except (OSError, ValueError):
+        expected = len(cells)
+    if len(cells) < expected:
+        table += "\nINCOMPLETE: %d of %d cells (the run failed part way)\n" % (len(cells), expected)
     with open(os.path.join(out, "table.txt"), "w") as fh:
         fh.write(table)
     with open(os.path.join(out, "results.json"), "w") as fh:
