@@ -153,7 +153,7 @@ def main():
     except (OSError, ValueError):
         expected = len(cells)
     if len(cells) < expected:
-        table += "\nINCOMPLETE: %d of %d cells (the run failed part way)\n" % (len(cells), expected)
+        table += "\nINCOMPLETE: %d of %d cells (a guest or the L1 stopped part way)\n" % (len(cells), expected)
     with open(os.path.join(out, "table.txt"), "w") as fh:
         fh.write(table)
     with open(os.path.join(out, "results.json"), "w") as fh:
