@@ -7,6 +7,7 @@ BUILD    ?= build
 SANITIZE ?=
 PKGS_BUILD := build-essential clang pkg-config linux-libc-dev libfdt-dev liburing-dev check
 PKGS_GUEST := busybox-static cpio qemu-system-x86 acpica-tools gdb
+PKGS_BENCH := fio gnuplot-nox python3 util-linux e2fsprogs
 PKGS_ALL   := $(PKGS_BUILD) $(PKGS_GUEST)
 
 ifeq ($(V),1)
@@ -35,7 +36,7 @@ PAYLOADS  := $(patsubst tests/kvm/payloads/%.S,$(BUILD)/tests/kvm/payloads/%.bin
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all deps guest demo check check-sanitize unit kvm-test nested-test test-acpi cli-test bench clean help
+.PHONY: all deps deps-bench guest demo check check-sanitize unit kvm-test nested-test test-acpi cli-test bench bench-blk clean help
 all: $(BUILD)/kvmini
 
 help:
@@ -45,10 +46,24 @@ help:
 	@echo "make demo       install, build, and boot the default guest"
 	@echo "make check      install, build, run unit, direct-KVM and nested tests"
 	@echo "make bench      boot time, RSS and block I/O against QEMU microvm"
+	@echo "make bench-blk  the block matrix: raw device vs file, cache, engine, host and QEMU"
+	@echo "                (BENCH_ARGS='--quick' for one cell; tests/bench/blk-matrix.sh --help)"
 	@echo "options: CC=clang  SANITIZE=address,undefined  V=1  NESTED=0 (skip nested tests)"
 
 deps:
 	$(Q)missing=""; for p in $(PKGS_ALL); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "  DEPS   installing:$$missing"; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing >/dev/null || \
+	  { echo "kvmini: error: apt-get could not install:$$missing" >&2; exit 1; }; \
+	fi
+
+deps-bench: deps
+	$(Q)missing=""; for p in $(PKGS_BENCH); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -130,6 +145,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory check-sanitize
 	$(Q)guest/build.sh $(BUILD)/guest
 	$(Q)tests/cli-errors.sh $(BUILD)
+	$(Q)tests/bench/blk-matrix-cli.sh $(BUILD)
 	$(Q)if [ "$(NESTED)" = 1 ]; then tests/nested/run-tests.sh $(BUILD); fi
 
 # the unit and direct-KVM tests again, built with clang under ASan + UBSan
@@ -142,6 +158,7 @@ check-sanitize:
 
 cli-test: $(BUILD)/kvmini
 	$(Q)tests/cli-errors.sh $(BUILD)
+	$(Q)tests/bench/blk-matrix-cli.sh $(BUILD)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all guest
@@ -153,13 +170,23 @@ $(BUILD)/iogen: tests/bench/iogen.c
 	@$(if $(Q),echo "  CC     $< (static)")
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $< -luring
 
-bench: deps
-	$(Q)dpkg-query -W -f='$${Status}' fio 2>/dev/null | grep -q 'install ok installed' || \
-	  { SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends fio >/dev/null; }
-	$(Q)$(MAKE) --no-print-directory all guest $(BUILD)/iogen
+# pcache: page-cache residency of a file or block device (mincore), for the block matrix
+$(BUILD)/pcache: tests/bench/pcache.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC     $<")
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+
+bench: deps-bench
+	$(Q)$(MAKE) --no-print-directory all guest $(BUILD)/iogen $(BUILD)/pcache
 	$(Q)tests/bench/boot-bench.sh $(BUILD)
 	$(Q)tests/bench/blk-bench.sh $(BUILD)
 	$(Q)tests/bench/iogen-vs-fio.sh $(BUILD)
+
+# the block benchmark matrix alone (docs/benchmarks.md); BENCH_ARGS='--quick' for one cell
+BENCH_ARGS ?=
+bench-blk: deps-bench
+	$(Q)$(MAKE) --no-print-directory all guest $(BUILD)/iogen $(BUILD)/pcache
+	$(Q)tests/bench/blk-matrix.sh $(BENCH_ARGS) $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -21,6 +21,7 @@ struct opts {
 	bool write, random;
 	unsigned bs, qd;
 	double seconds, warmup;
+	uint64_t span;	/* -S: use only the first SPAN bytes (0: all) */
 };
 
 static uint64_t now_ns(void)
@@ -47,10 +48,11 @@ static int cmp_u32(const void *a, const void *b)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: iogen [-w] [-s] [-b BYTES] [-q DEPTH] [-t SECONDS] [-W WARMUP] FILE\n"
+	fprintf(stderr, "usage: iogen [-w] [-s] [-b BYTES] [-q DEPTH] [-t SECONDS] [-W WARMUP] [-S BYTES] FILE\n"
 		"  O_DIRECT I/O through io_uring at a fixed queue depth: random reads by default,\n"
 		"  -w writes, -s sequential; -b block size (4096), -q depth 1..%d (1), -t run time (5),\n"
-		"  -W warm-up seconds not counted (1). Prints one line of key=value results.\n", MAX_QD);
+		"  -W warm-up seconds not counted (1), -S use only the first BYTES of FILE (all).\n"
+		"  Prints one line of key=value results (ios_all: I/Os including the warm-up).\n", MAX_QD);
 	exit(2);
 }
 
@@ -58,7 +60,7 @@ static struct opts parse(int argc, char **argv)
 {
 	struct opts o = { .bs = 4096, .qd = 1, .seconds = 5, .warmup = 1, .random = true };
 	int c;
-	while ((c = getopt(argc, argv, "wsb:q:t:W:")) != -1) {
+	while ((c = getopt(argc, argv, "wsb:q:t:W:S:")) != -1) {
 		switch (c) {
 		case 'w': o.write = true; break;
 		case 's': o.random = false; break;
@@ -66,6 +68,7 @@ static struct opts parse(int argc, char **argv)
 		case 'q': o.qd = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 't': o.seconds = atof(optarg); break;
 		case 'W': o.warmup = atof(optarg); break;
+		case 'S': o.span = strtoull(optarg, NULL, 0); break;
 		default: usage();
 		}
 	}
@@ -104,6 +107,8 @@ int main(int argc, char **argv)
 		ioctl(fd, BLKGETSIZE64, &size);
 	else
 		size = (uint64_t)st.st_size;
+	if (o.span && o.span < size)
+		size = o.span;
 	uint64_t blocks = size / o.bs;
 	if (blocks == 0) {
 		fprintf(stderr, "iogen: %s is smaller than one block\n", o.path);
@@ -123,7 +128,7 @@ int main(int argc, char **argv)
 		memset(buf[i], 0x5a, o.bs);
 	}
 	uint32_t *lat = malloc(MAX_SAMPLES * sizeof(*lat));
-	uint64_t n = 0, bytes = 0, errors = 0;
+	uint64_t n = 0, all = 0, bytes = 0, errors = 0;
 	uint64_t t0 = now_ns(), measure_from = t0 + (uint64_t)(o.warmup * 1e9);
 	uint64_t end = measure_from + (uint64_t)(o.seconds * 1e9), measured_start = 0;
 
@@ -143,6 +148,7 @@ int main(int argc, char **argv)
 		io_uring_cqe_seen(&ring, cqe);
 		inflight--;
 		uint64_t t = now_ns();
+		all++;
 		if (res != (int)o.bs)
 			errors++;
 		if (t >= measure_from && !stopping) {
@@ -167,10 +173,10 @@ int main(int argc, char **argv)
 	qsort(lat, kept, sizeof(*lat), cmp_u32);
 #define PCT(p) (kept ? lat[(uint64_t)((double)(kept - 1) * (p))] : 0)
 	printf("iogen: %s %s bs=%u qd=%u ios=%" PRIu64 " secs=%.2f iops=%.0f mbps=%.1f "
-	       "lat_p50_us=%u lat_p99_us=%u lat_p999_us=%u errors=%" PRIu64 "\n",
+	       "lat_p50_us=%u lat_p99_us=%u lat_p999_us=%u errors=%" PRIu64 " ios_all=%" PRIu64 "\n",
 	       o.random ? "rand" : "seq", o.write ? "write" : "read", o.bs, o.qd, n, secs,
 	       secs > 0 ? (double)n / secs : 0, secs > 0 ? (double)bytes / secs / 1e6 : 0,
-	       PCT(0.5), PCT(0.99), PCT(0.999), errors);
+	       PCT(0.5), PCT(0.99), PCT(0.999), errors, all);
 	io_uring_queue_exit(&ring);
 	close(fd);
 	free(lat);

@@ -21,6 +21,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/cases-disk.sh"
 # shellcheck source=cases-trace.sh disable=SC1091
 . "$here/cases-trace.sh"
+# shellcheck source=cases-bench.sh disable=SC1091
+. "$here/cases-bench.sh"
 
 if [ $# -ne 1 ]; then
     echo "usage: $0 BUILD" >&2
@@ -203,7 +205,7 @@ run_all_cases() {
         local cases="smp_stdin_poweroff append_reboot memory_panic"
         # the virtio-blk cases use kvmini's --disk option
         [ "$L2_VMM" != kvmini ] ||
-            cases+=" disk_two_files disk_ext4_ro disk_blockdev_discard disk_kill_after_sync trace_boot"
+            cases+=" disk_two_files disk_ext4_ro disk_blockdev_discard disk_kill_after_sync trace_boot bench_quick"
         for c in ${CASES:-$cases}; do
             run_case "case_$c"
         done

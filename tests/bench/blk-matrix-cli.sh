@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Option parsing and refusal cases of tests/bench/blk-matrix.sh: no KVM needed, seconds to run.
+# Each bad input must give one clear line on stderr, status 2, and write nothing.
+# Usage: tests/bench/blk-matrix-cli.sh BUILD   (part of make check and make cli-test; the
+# cases that need a real loop device run only as root)
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+build=$(cd "${1:-$here/../../build}" && pwd)
+bm="$here/blk-matrix.sh"
+tmp=$(mktemp -d)
+loops=() mnt=""
+cleanup() {
+    [ -z "$mnt" ] || umount "$mnt" 2>/dev/null
+    for l in "${loops[@]}"; do losetup -d "$l" 2>/dev/null; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+pass=0 fail=0 skip=0
+export KVMINI_NESTED=0   # the device checks as on a machine with VT-x/AMD-V
+
+# case_ NAME STATUS NEEDLE -- ARGS...: expect STATUS, NEEDLE in stderr (one line if STATUS != 0),
+# and --file $tmp/f never created
+case_() {
+    local name=$1 want=$2 needle=$3 rc lines
+    shift 4
+    rm -f "$tmp/f"
+    timeout 30 "$bm" "$build" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    lines=$(grep -c . "$tmp/err")
+    if [ "$rc" = "$want" ] && { [ "$want" = 0 ] || [ "$lines" = 1 ]; } &&
+        grep -qF -- "$needle" "$tmp/err" "$tmp/out" && [ ! -e "$tmp/f" ]; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL $name: status $rc (want $want), $lines line(s) on stderr, want '$needle' in:"
+        sed 's/^/    /' "$tmp/err" "$tmp/out"
+        [ ! -e "$tmp/f" ] || echo "    and it created $tmp/f"
+    fi
+}
+
+: > "$tmp/regular"
+case_ unknown-opt     2 "unknown option '--frobnicate'" -- --frobnicate
+case_ stray-arg       2 "unexpected argument"         -- extra-arg
+case_ value-missing   2 "--device needs a value"      -- --device
+case_ device-no-file  2 "--device needs --file"       -- --device /dev/null
+case_ file-no-device  2 "--file needs --device"       -- --file "$tmp/f"
+case_ size-garbage    2 "--size 'lots'"               -- --size lots
+case_ size-tiny       2 "at least 16M"                -- --size 1M
+case_ size-odd        2 "whole number of MiB"         -- --size 17000K
+case_ seconds-bad     2 "--seconds '0'"               -- --seconds 0
+case_ cache-bad       2 "--cache: unknown value 'unsafe'" -- --cache none,unsafe
+case_ engine-bad      2 "--engine: unknown value 'aio'" -- --engine aio
+case_ workload-bad    2 "--workloads: unknown value 'rr8k'" -- --workloads rr4k-qd1,rr8k
+case_ backing-bad     2 "--backing: unknown value 'nfs'" -- --backing nfs
+case_ device-missing  2 "--device $tmp/nodev: no such device" -- --device "$tmp/nodev" --file "$tmp/f"
+case_ device-regular  2 "not a block device"          -- --device "$tmp/regular" --file "$tmp/f"
+case_ file-dir-gone   2 "directory $tmp/no does not exist" -- --device /dev/null --file "$tmp/no/f"
+case_ file-not-reg    2 "not a regular file"          -- --device /dev/null --file "$tmp"
+case_ file-no-space   2 "too little space"            -- --device /dev/null --file "$tmp/f" --size 100T
+KVMINI_NESTED=1 case_ nested-device 2 "cannot see host devices" -- --device /dev/null --file "$tmp/f"
+KVMINI_NESTED=1 case_ nested-plan 0 "inside the nested L1 (nothing on this machine)" -- --dry-run
+case_ quick-plan      0 "workloads=rr4k-qd32 seconds=2" -- --quick --dry-run
+
+# any block device node will do for the mount and holder checks: it is only stat()ed
+blk=$(find /dev -maxdepth 1 -type b 2>/dev/null | head -n 1)
+if [ -n "$blk" ]; then
+    num=$(printf '%d:%d' "0x$(stat -c %t "$blk")" "0x$(stat -c %T "$blk")")
+    printf '36 25 %s / /mnt rw,relatime shared:1 - ext4 %s rw\n' "$num" "$blk" > "$tmp/mountinfo"
+    BLK_MATRIX_MOUNTINFO="$tmp/mountinfo" case_ device-mounted-fake 2 "mounted ($num" -- --device "$blk" --file "$tmp/f"
+    mkdir -p "$tmp/sys/$num/holders/dm-7"
+    BLK_MATRIX_SYSFS="$tmp/sys" BLK_MATRIX_MOUNTINFO=/dev/null case_ device-holders 2 "in use by dm-7" -- --device "$blk" --file "$tmp/f"
+else
+    skip=$((skip + 2))
+fi
+
+# with a real loop device (root): mounted for real, too small, and the plan names only it
+if [ "$(id -u)" = 0 ] && command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null &&
+    truncate -s 64M "$tmp/a.img" && a=$(losetup -f --show "$tmp/a.img" 2>/dev/null); then
+    loops+=("$a")
+    head -c $((1 << 20)) /dev/urandom > "$tmp/pattern"
+    dd if="$tmp/pattern" of="$a" bs=1M count=1 conv=fsync status=none
+    case_ device-small 2 "smaller than --size" -- --device "$a" --file "$tmp/f" --size 256M
+    case_ dry-run-plan 0 "writes: $a $tmp/f" -- --device "$a" --file "$tmp/f" --size 32M --dry-run
+    if cmp -s -n $((1 << 20)) "$tmp/pattern" "$a"; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL device-untouched: $a changed by the refused and dry runs"; fi
+    if truncate -s 64M "$tmp/b.img" && b=$(losetup -f --show "$tmp/b.img" 2>/dev/null); then
+        loops+=("$b")
+        mkfs.ext4 -q -F "$b" && mkdir -p "$tmp/mnt" && mount "$b" "$tmp/mnt" && mnt="$tmp/mnt"
+        case_ device-mounted 2 "mounted (" -- --device "$b" --file "$tmp/f" --size 32M
+    else
+        skip=$((skip + 1))
+    fi
+else
+    skip=$((skip + 4))
+fi
+
+msg=""; [ "$skip" = 0 ] || msg=", $skip skipped (not root or no loop devices)"
+echo "blk-matrix-cli: $pass passed, $fail failed$msg"
+[ "$fail" = 0 ]

@@ -1,0 +1,535 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Block benchmark matrix: raw device vs file on ext4, cache=none vs writeback, io_uring vs sync,
+# six O_DIRECT workloads in the guest; kvmini, QEMU microvm and the host ceiling in one run.
+#
+# Usage: tests/bench/blk-matrix.sh [options] [BUILD]      (make bench-blk; see --help)
+# Where this machine has no usable hardware virtualization (kvm_pvm, like our build machines)
+# the whole run happens inside one nested L1 (tests/nested/l1.sh) on two loop devices over
+# equal files in L1's tmpfs, one raw, one holding ext4 and the backing file. On real hardware
+# the user names the raw device (--device) and the file (--file, on ext4 on an identical
+# device); nothing else is ever written. Raw results land in OUT/raw, the table in
+# OUT/table.txt, OUT/results.json, OUT/results.csv and OUT/blk-matrix.png (report:
+# tests/bench/blk-report.py).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+
+usage() {
+    cat <<'EOF'
+usage: tests/bench/blk-matrix.sh [options] [BUILD]     (BUILD: default build/)
+  Runs the block benchmark matrix and prints a table; writes OUT/results.{json,csv},
+  OUT/table.txt and OUT/blk-matrix.png.
+options:
+  --device DEV       raw block device to benchmark; ITS CONTENTS ARE OVERWRITTEN (the
+                     write workloads); refused if mounted, in use (holders, swap) or too small
+  --file PATH        file for the file backing (on ext4 on a device like DEV): created
+                     (fallocate, then filled) if absent; refused if its file system is too full
+                     (--device and --file go together; without them, on a machine that needs
+                     the nested L1, two loop devices over equal tmpfs files are used)
+  --size SIZE        working set and file size: 256M (K, M, G suffixes)
+  --seconds N        measured seconds per workload (3)    --warmup N  warm-up seconds (1)
+  --backing LIST     raw,file      --cache LIST  none,writeback   --engine LIST  io_uring,sync
+  --workloads LIST   rr4k-qd1,rr4k-qd32,rw4k-qd1,rw4k-qd32,sr1m,sw1m
+                     (4 KiB random read/write at QD1/QD32, 1 MiB sequential read/write at QD4)
+  --no-qemu          skip the QEMU microvm reference     --no-host  skip the host ceiling
+  --quick            one cell: raw, cache=none, io_uring, rr4k-qd32, 2 s + 1 s warm-up
+  --out DIR          results directory (default BUILD/bench/blk-matrix)
+  --dry-run          check the options and devices, print the plan, write nothing
+  -h, --help         this text
+EOF
+}
+die() { echo "blk-matrix: error: $*" >&2; exit 2; }
+say() { echo "blk-matrix: $*"; }
+
+# ---- options ----
+DEVICE="" FILE="" SIZE=256M SECS=3 WARM=1 BACKINGS=raw,file CACHES=none,writeback
+ENGINES=io_uring,sync WORKLOADS=rr4k-qd1,rr4k-qd32,rw4k-qd1,rw4k-qd32,sr1m,sw1m QEMU=1 HOST=1
+OUT="" OUT_SET=0 DRY=0 QUICK=0 BUILD=""
+ARGS=()   # the options, without BUILD (passed on to the run inside L1)
+while [ $# -gt 0 ]; do
+    opt=$1
+    val=""
+    case $opt in
+    --*=*) val=${opt#*=}; opt=${opt%%=*}; ARGS+=("$1") ;;
+    --device | --file | --size | --seconds | --warmup | --backing | --cache | --engine | \
+        --workloads | --out)
+        [ $# -ge 2 ] || die "$opt needs a value"
+        val=$2; ARGS+=("$1" "$2"); shift ;;
+    -*) ARGS+=("$1") ;;
+    esac
+    case $opt in
+    --device) DEVICE=$val ;;
+    --file) FILE=$val ;;
+    --size) SIZE=$val ;;
+    --seconds) SECS=$val ;;
+    --warmup) WARM=$val ;;
+    --backing) BACKINGS=$val ;;
+    --cache) CACHES=$val ;;
+    --engine) ENGINES=$val ;;
+    --workloads) WORKLOADS=$val ;;
+    --out) OUT=$val OUT_SET=1 ;;
+    --no-qemu) QEMU=0 ;;
+    --no-host) HOST=0 ;;
+    --quick) QUICK=1 ;;
+    --dry-run) DRY=1 ;;
+    -h | --help) usage; exit 0 ;;
+    -*) die "unknown option '$1' (see --help)" ;;
+    *) [ -z "$BUILD" ] || die "unexpected argument '$1' (see --help)"; BUILD=$1 ;;
+    esac
+    shift
+done
+# --out is this side's: never passed on to the run inside L1 (its / is read-only there)
+L1ARGS=()
+skip_next=0
+for a in "${ARGS[@]}"; do
+    if [ "$skip_next" = 1 ]; then skip_next=0; continue; fi
+    case $a in --out) skip_next=1; continue ;; --out=*) continue ;; esac
+    L1ARGS+=("$a")
+done
+if [ "$QUICK" = 1 ]; then
+    BACKINGS=raw CACHES=none ENGINES=io_uring WORKLOADS=rr4k-qd32 SECS=2 WARM=1
+fi
+BUILD=${BUILD:-$top/build}
+[ -d "$BUILD" ] || die "build directory '$BUILD' does not exist (run make first)"
+BUILD=$(cd "$BUILD" && pwd)
+
+# size_bytes STR: 256M -> bytes (K/M/G/T, powers of 1024), or empty if malformed
+size_bytes() {
+    local s=$1 n m=1
+    case $s in
+    *[kK]) m=1024; n=${s%?} ;; *[mM]) m=$((1 << 20)); n=${s%?} ;;
+    *[gG]) m=$((1 << 30)); n=${s%?} ;; *[tT]) m=$((1 << 40)); n=${s%?} ;; *) n=$s ;;
+    esac
+    [[ $n =~ ^[0-9]+$ ]] && [ "${#n}" -le 12 ] || return 0
+    echo $((n * m))
+}
+is_num() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
+# check_list NAME VALUE ALLOWED...: every comma-separated item of VALUE is allowed
+check_list() {
+    local name=$1 value=$2 item ok a
+    shift 2
+    [ -n "$value" ] || die "$name is empty"
+    for item in ${value//,/ }; do
+        ok=0
+        for a in "$@"; do [ "$item" = "$a" ] && ok=1; done
+        [ "$ok" = 1 ] || die "$name: unknown value '$item' (one of: $*)"
+    done
+}
+SIZE_B=$(size_bytes "$SIZE")
+{ [ -n "$SIZE_B" ] && [ "$SIZE_B" -ge $((16 << 20)) ]; } || die "--size '$SIZE': a size of at least 16M (e.g. 256M, 1G)"
+[ $((SIZE_B % (1 << 20))) = 0 ] || die "--size '$SIZE': a whole number of MiB"
+{ is_num "$SECS" && awk -v s="$SECS" 'BEGIN{exit !(s > 0)}'; } || die "--seconds '$SECS': a positive number"
+is_num "$WARM" || die "--warmup '$WARM': a number of seconds"
+check_list --backing "$BACKINGS" raw file
+check_list --cache "$CACHES" none writeback
+check_list --engine "$ENGINES" io_uring sync
+check_list --workloads "$WORKLOADS" rr4k-qd1 rr4k-qd32 rw4k-qd1 rw4k-qd32 sr1m sw1m
+
+# ---- the devices the user named: every check before anything is written ----
+MOUNTINFO=${BLK_MATRIX_MOUNTINFO:-/proc/self/mountinfo}   # test hooks: a fake mountinfo,
+SYSBLOCK=${BLK_MATRIX_SYSFS:-/sys/dev/block}              # a fake /sys/dev/block
+# devnum PATH: "major:minor" of a block device node
+devnum() { printf '%d:%d' "0x$(stat -L -c %t "$1")" "0x$(stat -L -c %T "$1")"; }
+check_device() {
+    local dev=$1 num sys part pnum h
+    [ -e "$dev" ] || die "--device $dev: no such device"
+    [ -b "$dev" ] || die "--device $dev: not a block device"
+    num=$(devnum "$dev")
+    # the device itself, or any of its partitions, mounted anywhere
+    local -a nums=("$num")
+    sys="$SYSBLOCK/$num"
+    for part in "$sys"/*/partition; do
+        [ -e "$part" ] || continue
+        pnum=$(cat "$(dirname "$part")/dev" 2>/dev/null || true)
+        [ -z "$pnum" ] || nums+=("$pnum")
+    done
+    for pnum in "${nums[@]}"; do
+        if awk -v n="$pnum" '$3 == n {found=1} END{exit !found}' "$MOUNTINFO"; then
+            die "--device $dev: mounted ($pnum is in $MOUNTINFO); refusing to write to it"
+        fi
+    done
+    for h in "$sys"/holders/* "$sys"/*/holders/*; do
+        [ -e "$h" ] && die "--device $dev: in use by $(basename "$h") (holders); refusing to write to it"
+    done
+    if [ -r /proc/swaps ] && awk -v d="$(readlink -f "$dev")" 'NR > 1 && $1 == d {f=1} END{exit !f}' /proc/swaps; then
+        die "--device $dev: an active swap device; refusing to write to it"
+    fi
+    local bytes
+    bytes=$(blockdev --getsize64 "$dev" 2>/dev/null) || die "--device $dev: cannot read its size (blockdev --getsize64; root?)"
+    [ "$bytes" -ge "$SIZE_B" ] || die "--device $dev: $((bytes >> 20)) MiB, smaller than --size $SIZE"
+}
+check_file() {
+    local f=$1 dir have=0 avail
+    dir=$(dirname "$f")
+    [ -d "$dir" ] || die "--file $f: directory $dir does not exist"
+    if [ -e "$f" ]; then
+        [ -f "$f" ] || die "--file $f: exists and is not a regular file"
+        have=$(stat -c %s "$f")
+    fi
+    avail=$(df -P -B1 "$dir" | awk 'NR == 2 {print $4}')
+    if [ "$have" -lt "$SIZE_B" ] && [ $((SIZE_B - have)) -gt "${avail:-0}" ]; then
+        die "--file $f: too little space on $(df -P "$dir" | awk 'NR == 2 {print $6}') ($((avail >> 20)) MiB free, --size $SIZE needs $(((SIZE_B - have) >> 20)) MiB more)"
+    fi
+}
+needs_nested() {
+    [ "${L1:-0}" != 1 ] && { [ "${KVMINI_NESTED:-auto}" = 1 ] || { [ "${KVMINI_NESTED:-auto}" = auto ] &&
+        { [ -d /sys/module/kvm_pvm ] || ! grep -q -E -w 'vmx|svm' /proc/cpuinfo; }; }; }
+}
+NESTED=0
+needs_nested && NESTED=1
+if [ "$NESTED" = 1 ] && [ -n "$DEVICE" ]; then
+    die "--device/--file: this machine has no usable hardware virtualization; the run would happen in a nested L1, which cannot see host devices (run without them)"
+fi
+if [ -n "$DEVICE$FILE" ]; then
+    [ -n "$DEVICE" ] || die "--file needs --device (the raw device to compare with)"
+    [ -n "$FILE" ] || die "--device needs --file (the file backing to compare with)"
+    check_file "$FILE"
+    check_device "$DEVICE"
+fi
+
+OUT=${OUT:-$BUILD/bench/blk-matrix}
+
+if [ "$DRY" = 1 ]; then
+    if [ -n "$DEVICE" ]; then
+        writes="$DEVICE $FILE"
+    elif [ "$NESTED" = 1 ]; then
+        writes="two loop devices over ${SIZE} tmpfs files inside the nested L1 (nothing on this machine)"
+    else
+        writes="two loop devices over ${SIZE} scratch files in ${TMPDIR:-/tmp}"
+    fi
+    echo "plan: backing=$BACKINGS cache=$CACHES engine=$ENGINES workloads=$WORKLOADS seconds=$SECS warmup=$WARM size=$SIZE_B qemu=$QEMU host=$HOST nested=$NESTED"
+    echo "writes: $writes"
+    echo "results: $OUT"
+    exit 0
+fi
+
+for t in kvmini iogen pcache; do
+    [ -x "$BUILD/$t" ] || die "$BUILD/$t is not built (make bench-blk builds it)"
+done
+[ -f "$BUILD/guest/bzImage" ] || die "no guest in $BUILD/guest (make guest)"
+if [ "$QEMU" = 1 ] && ! command -v qemu-system-x86_64 >/dev/null; then
+    die "qemu-system-x86_64 not found (apt-get install qemu-system-x86, or --no-qemu)"
+fi
+
+# ---- outside: run inside the nested L1, then make the report here ----
+if [ "$NESTED" = 1 ]; then
+    for a in "${L1ARGS[@]}"; do
+        case $a in *[[:space:]+]*) die "argument '$a': no spaces or '+' in the nested mode" ;; esac
+    done
+    say "no hardware virtualization here: running inside one nested L1 (QEMU TCG + SVM); the progress comes from L1's console"
+    # shellcheck source=../nested/l1.sh disable=SC1091
+    . "$top/tests/nested/l1.sh"
+    mkdir -p "$BUILD/nested" "$OUT"
+    log="$BUILD/nested/blk-matrix-console.log"
+    : > "$log"
+    tail -n +1 -F "$log" 2>/dev/null | grep --line-buffered -a -E '^(blk-matrix|  \[)' &
+    tailpid=$!
+    # The emulated L1 occasionally freezes or oopses as a whole (soft lockups under TCG, see
+    # docs/nested.md): such a run ends without a status (124/125) and is run again, up to two
+    # more times, resuming after the VMM configurations that finished (raw/cells/*.tsv).
+    rc=0
+    for attempt in 1 2 3; do
+        rc=0
+        L1_KEEP_RESULTS=$([ "$attempt" = 1 ] && echo 0 || echo 1) L1_TIMEOUT=${L1_TIMEOUT:-3000} \
+            L1_QUIET=1 L1_LOG="$log" l1_run "$BUILD" "$here/blk-matrix.sh" "${L1ARGS[@]}" "$BUILD" || rc=$?
+        { [ "$rc" = 124 ] || [ "$rc" = 125 ]; } || break
+        [ "$attempt" = 3 ] || say "the nested L1 failed (status $rc): running it again from the first unfinished configuration"
+        cp "$log" "$log.failed-$attempt"
+    done
+    sleep 0.5
+    kill "$tailpid" 2>/dev/null || true
+    wait "$tailpid" 2>/dev/null || true
+    res="$BUILD/nested/results-blk-matrix"
+    if ! compgen -G "$res/cells/*.tsv" >/dev/null; then
+        echo "blk-matrix: the L1 run failed (status $rc) before any cell finished; console log: $log" >&2
+        exit 1
+    fi
+    rm -rf "$OUT/raw"
+    mkdir -p "$OUT/raw"
+    cp -r "$res"/. "$OUT/raw/"
+    python3 "$here/blk-report.py" "$OUT"
+    [ "$rc" = 0 ] || { echo "blk-matrix: the L1 run failed (status $rc): the table above is incomplete; console log: $log" >&2; exit 1; }
+    exit 0
+fi
+
+# ---- the run itself (in L1, or on a machine with VT-x/AMD-V) ----
+[ "$(id -u)" = 0 ] || die "needs root (page cache drops, loop devices, KVM debugfs counters)"
+# the raw results: in the L1 of a matrix run its results directory (the host side makes the
+# report); otherwise, or with --out (the nested smoke case), OUT/raw, reported here
+if [ "${L1:-0}" = 1 ] && [ "$OUT_SET" = 0 ] && [ -n "${RESULTS:-}" ]; then
+    RAW=$RESULTS
+else
+    mkdir -p "$OUT"
+    OUT=$(cd "$OUT" && pwd)
+    RAW=$OUT/raw
+    rm -rf "$RAW"
+fi
+mkdir -p "$RAW"
+work=$(mktemp -d "${TMPDIR:-/tmp}/kvmini-blkm.XXXXXX")
+LOOPS=() MNT=""
+cleanup() {
+    local l
+    [ -z "$MNT" ] || umount "$MNT" 2>/dev/null || true
+    for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+SIZE_MB=$((SIZE_B >> 20))
+if [ -z "$DEVICE" ]; then
+    # two identical loop devices over equal files; one raw, one with ext4 and the file
+    # (device SIZE + 10 %: ext4's metadata and journal must fit beside the SIZE file)
+    devmb=$((SIZE_MB + SIZE_MB / 10 + 16))
+    truncate -s "${devmb}M" "$work/raw.img" "$work/fs.img"
+    DEVICE=$(losetup -f --show "$work/raw.img"); LOOPS+=("$DEVICE")
+    fsdev=$(losetup -f --show "$work/fs.img"); LOOPS+=("$fsdev")
+    mkfs.ext4 -q -F "$fsdev"
+    MNT="$work/mnt"; mkdir -p "$MNT"
+    mount -t ext4 "$fsdev" "$MNT"
+    FILE="$MNT/backing.img"
+    say "backing: raw $DEVICE (loop over ${devmb} MiB in ${TMPDIR:-/tmp}); file $FILE on ext4 on $fsdev (an identical loop device)"
+else
+    say "backing: raw $DEVICE; file $FILE (on $(stat -f -c %T "$(dirname "$FILE")"))"
+fi
+# fill both with the same kind of data: random bytes (no all-zero shortcuts anywhere)
+case ",$BACKINGS," in *,raw,*)
+    say "filling the first $SIZE_MB MiB of $DEVICE"
+    head -c "$SIZE_B" /dev/urandom | dd of="$DEVICE" bs=1M oflag=direct iflag=fullblock status=none ;;
+esac
+case ",$BACKINGS," in *,file,*)
+    if [ ! -f "$FILE" ] || [ "$(stat -c %s "$FILE")" -lt "$SIZE_B" ]; then
+        say "creating $FILE: fallocate $SIZE_MB MiB, then fill"
+        fallocate -l "$SIZE_B" "$FILE"
+        head -c "$SIZE_B" /dev/urandom | dd of="$FILE" bs=1M conv=notrunc oflag=direct iflag=fullblock status=none
+    fi ;;
+esac
+sync
+
+# the guest: the default initramfs plus iogen and the job script, as a second cpio archive
+declare -A JOB=([rr4k-qd1]="-q 1" [rr4k-qd32]="-q 32" [rw4k-qd1]="-w -q 1" [rw4k-qd32]="-w -q 32"
+    [sr1m]="-s -b 1048576 -q 4" [sw1m]="-w -s -b 1048576 -q 4")
+IFS=, read -r -a WL <<<"$WORKLOADS"
+mkdir -p "$work/ov/bin"
+cp "$BUILD/iogen" "$work/ov/bin/iogen"
+{
+    echo '#!/bin/sh'
+    echo '# blk-matrix guest side: each workload between a BEGIN and an END marker; the host'
+    echo '# acknowledges each marker on the console once it has taken its snapshot'
+    for w in "${WL[@]}"; do
+        echo "echo BLKM-BEGIN $w; read -r ack"
+        echo "iogen ${JOB[$w]} -t $SECS -W $WARM -S $SIZE_B /dev/vda"
+        echo "echo BLKM-END $w; read -r ack"
+    done
+    echo 'echo BLKM-DONE'
+} > "$work/ov/bin/blkjobs"
+chmod 755 "$work/ov/bin/blkjobs"
+(cd "$work/ov" && printf 'bin/iogen\nbin/blkjobs\n' | cpio -o -H newc --quiet | gzip) > "$work/ov.cpio.gz"
+cat "$BUILD/guest/initramfs.cpio.gz" "$work/ov.cpio.gz" > "$work/initrd"
+KERNEL="$BUILD/guest/bzImage"
+APPEND="quiet kvmini.run=blkjobs;poweroff+-f"
+
+# KVM's per-VM counters in debugfs (the same source for both VMMs)
+DEBUGFS=/sys/kernel/debug/kvm
+if [ ! -d "$DEBUGFS" ]; then
+    mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null || true
+fi
+[ -d "$DEBUGFS" ] || say "no KVM debugfs: KVM's exit counters come from kvmini's --exit-stats only"
+
+# drop BACKING: write back and drop the page cache of just that backing
+drop() {
+    if [ "$1" = raw ]; then
+        blockdev --flushbufs "$DEVICE"
+        dd if="$DEVICE" iflag=nocache count=0 status=none
+    else
+        sync "$FILE"
+        dd if="$FILE" iflag=nocache count=0 status=none
+    fi
+}
+path_of() { if [ "$1" = raw ]; then echo "$DEVICE"; else echo "$FILE"; fi; }
+cached_kb() { "$BUILD/pcache" "$(path_of "$1")" | sed -n 's/.* resident_kb=\([0-9]*\).*/\1/p'; }
+# ticks PID: "user+system/guest" CPU ticks of the whole VMM (all threads; guest time, the time
+# its vCPU threads spent running the guest, is counted inside user time)
+ticks() { awk '{print $14 + $15 "/" $43}' "/proc/$1/stat" 2>/dev/null || echo 0/0; }
+kvmstats() { # PID: "exits=N,io_exits=N,..." from KVM's debugfs for that VM, or "-"
+    local d s out=""
+    for d in "$DEBUGFS/$1"-*; do
+        [ -d "$d" ] || continue
+        for s in exits io_exits mmio_exits halt_exits irq_exits irq_injections \
+            halt_successful_poll halt_wakeup insn_emulation request_irq_exits; do
+            [ -r "$d/$s" ] && out+="$s=$(cat "$d/$s"),"
+        done
+    done
+    echo "${out:--}"
+}
+
+# one file of cells per finished VMM configuration (or host backing): RAW/cells/TAG.tsv,
+# written under a temporary name and renamed at the end, so a resumed run skips it
+mkdir -p "$RAW/cells"
+rm -f "$RAW"/cells/*.part
+HDR='vmm\tbacking\tcache\tengine\tworkload\tiogen\tticks0\tticks1\tjson0\tjson1\tkvm0\tkvm1\tcached_kb\n'
+# shellcheck disable=SC2059 # HDR is the format
+start_cells() { printf "$HDR" > "$RAW/cells/$1.part"; }
+end_cells() { mv "$RAW/cells/$1.part" "$RAW/cells/$1.tsv"; }
+finished() { [ -f "$RAW/cells/$1.tsv" ]; }
+{
+    echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "command=tests/bench/blk-matrix.sh ${ARGS[*]}${ARGS[*]:+ }BUILD"
+    echo "l1=${L1:-0}"
+    echo "host_kernel=$(uname -r)"
+    echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
+    echo "ncpus=$(nproc)"
+    echo "mem_mb=$(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo)"
+    echo "guest_kernel=$(cat "$BUILD/guest/kernel-version" 2>/dev/null || echo "?")"
+    echo "device=$DEVICE"
+    echo "file=$FILE"
+    echo "size=$SIZE_B"
+    echo "seconds=$SECS"
+    echo "warmup=$WARM"
+    echo "qemu=$(qemu-system-x86_64 --version 2>/dev/null | head -n1)"
+    echo "clk_tck=$(getconf CLK_TCK)"
+} > "$RAW/meta.txt"
+
+NCELLS=0 CELL=0
+count_cells() {
+    local nb nc ne nw=${#WL[@]}
+    nb=$(tr ',' '\n' <<<"$BACKINGS" | grep -c .); nc=$(tr ',' '\n' <<<"$CACHES" | grep -c .)
+    ne=$(tr ',' '\n' <<<"$ENGINES" | grep -c .)
+    NCELLS=$((nb * nc * ne * nw * (1 + QEMU) + HOST * nb * nw))
+}
+count_cells
+echo "$NCELLS" > "$RAW/expected"
+progress() { # VMM BACKING CACHE ENGINE WORKLOAD IOGEN-LINE
+    CELL=$((CELL + 1))
+    local f=$6
+    v() { tr ' ' '\n' <<<"$f" | sed -n "s/^$1=//p"; }
+    printf '  [%3d/%d] %-6s %-4s %-9s %-8s %-9s %8s IOPS %8s MB/s p99 %6s us\n' "$CELL" "$NCELLS" \
+        "$1" "$2" "$3" "$4" "$5" "$(v iops)" "$(v mbps)" "$(v lat_p99_us)"
+}
+
+# ---- the host ceiling: the same iogen jobs directly on the backing ----
+if [ "$HOST" = 1 ]; then
+    for b in ${BACKINGS//,/ }; do
+        if finished "host-$b"; then
+            CELL=$((CELL + ${#WL[@]})); say "host ceiling on $b: done in an earlier L1 run"; continue
+        fi
+        start_cells "host-$b"
+        say "host ceiling on $(path_of "$b") (O_DIRECT; page cache of the backing dropped before each workload)"
+        for w in "${WL[@]}"; do
+            drop "$b"
+            # shellcheck disable=SC2086 # the job's options
+            line=$("$BUILD/iogen" ${JOB[$w]} -t "$SECS" -W "$WARM" -S "$SIZE_B" "$(path_of "$b")" 2>&1 | grep '^iogen:' || echo "iogen: failed")
+            printf 'host\t%s\t-\t-\t%s\t%s\t-\t-\t-\t-\t-\t-\t%s\n' "$b" "$w" "$line" "$(cached_kb "$b")" >> "$RAW/cells/host-$b.part"
+            progress host "$b" - - "$w" "$line"
+        done
+        end_cells "host-$b"
+    done
+fi
+
+# run_vm VMM BACKING CACHE ENGINE LAST: boot one guest that runs every workload (status 1 if
+# it did not get through them; LAST=1 keeps the cells it got); a snapshot of
+# the VMM's CPU time, its exit counters (kvmini: SIGUSR2 -> one JSON line on stderr) and
+# KVM's at each marker, while the guest waits for the acknowledgement
+run_vm() {
+    local vmm=$1 b=$2 c=$3 e=$4 tag="$1-$2-$3-$4" path
+    path=$(path_of "$b")
+    local con="$RAW/$tag.console" err="$RAW/$tag.err"
+    local -a cmd
+    if [ "$vmm" = kvmini ]; then
+        cmd=("$BUILD/kvmini" run -q --kernel "$KERNEL" --initrd "$work/initrd" --append "$APPEND"
+            --disk "path=$path,cache=$c,engine=$e" --exit-stats=json)
+    else
+        local aio=io_uring
+        [ "$e" = sync ] && aio=threads
+        # shellcheck disable=SC2054 # commas are QEMU's
+        cmd=(qemu-system-x86_64 -M microvm,acpi=on -enable-kvm -cpu host -m 512
+            -kernel "$KERNEL" -initrd "$work/initrd"
+            -append "console=ttyS0 reboot=k panic=-1 $APPEND"
+            -nodefaults -no-user-config -display none -serial stdio -no-reboot
+            -drive "file=$path,if=none,id=d0,format=raw,cache=$c,aio=$aio"
+            -device virtio-blk-device,drive=d0)
+    fi
+    if finished "$tag"; then
+        CELL=$((CELL + ${#WL[@]})); say "$tag: done in an earlier L1 run"; return 0
+    fi
+    start_cells "$tag"
+    say "$vmm, $b, cache=$c, engine=$e: one boot, ${#WL[*]} workload(s); the backing's page cache is dropped before each"
+    drop "$b"
+    rm -f "$work/in" "$work/out"
+    mkfifo "$work/in" "$work/out"
+    "${cmd[@]}" <"$work/in" >"$work/out" 2>"$err" &
+    local pid=$!
+    local infd
+    exec {infd}>"$work/in"
+    ( sleep 900; kill "$pid" 2>/dev/null ) &
+    local dog=$!
+    local line w="" iog="" t0=0 j0=0 k0=- nj
+    : > "$con"
+    while IFS= read -r line; do
+        line=${line%$'\r'}
+        printf '%s\n' "$line" >> "$con"
+        case $line in
+        BLKM-BEGIN\ *|BLKM-END\ *)
+            if [[ $line == BLKM-BEGIN* ]]; then
+                w=${line#BLKM-BEGIN }
+                drop "$b"
+            fi
+            local tk jn=- kv
+            if [ "$vmm" = kvmini ]; then
+                nj=$(grep -c '^{' "$err" || true)
+                kill -USR2 "$pid"
+                for _ in $(seq 100); do
+                    [ "$(grep -c '^{' "$err" || true)" -gt "$nj" ] && break
+                    sleep 0.05
+                done
+                jn=$((nj + 1))
+            fi
+            tk=$(ticks "$pid"); kv=$(kvmstats "$pid")
+            if [[ $line == BLKM-BEGIN* ]]; then
+                t0=$tk j0=$jn k0=$kv iog=""
+            else
+                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$vmm" "$b" "$c" "$e" \
+                    "$w" "${iog:-iogen: failed}" "$t0" "$tk" "$j0" "$jn" "$k0" "$kv" \
+                    "$(cached_kb "$b")" >> "$RAW/cells/$tag.part"
+                progress "$vmm" "$b" "$c" "$e" "$w" "${iog:-iogen: failed}"
+            fi
+            printf 'go\n' >&"$infd" ;;
+        iogen:*) iog=$line ;;
+        esac
+    done <"$work/out"
+    exec {infd}>&-
+    local rc=0
+    wait "$pid" || rc=$?
+    kill "$dog" 2>/dev/null || true
+    wait "$dog" 2>/dev/null || true
+    if grep -q '^BLKM-DONE' "$con"; then
+        end_cells "$tag"
+        return 0
+    fi
+    say "$tag: the guest did not finish its workloads (status $rc; see $con, $err)"
+    # the last try keeps the cells it has; an earlier one leaves them for the retry
+    [ "$5" = 1 ] && end_cells "$tag"
+    return 1
+}
+
+for vmm in kvmini qemu; do
+    [ "$vmm" = kvmini ] || [ "$QEMU" = 1 ] || continue
+    for b in ${BACKINGS//,/ }; do
+        for c in ${CACHES//,/ }; do
+            for e in ${ENGINES//,/ }; do
+                # an L2 guest that resets mid-run (environmental in the nested L1, QEMU's too,
+                # see docs/nested.md) gets its configuration booted once more
+                cell0=$CELL
+                if ! run_vm "$vmm" "$b" "$c" "$e" 0; then
+                    CELL=$cell0
+                    say "$vmm-$b-$c-$e: booting that configuration once more"
+                    run_vm "$vmm" "$b" "$c" "$e" 1 || true
+                fi
+            done
+        done
+    done
+done
+say "matrix done: $CELL cells"
+if [ "$RAW" = "$OUT/raw" ]; then
+    python3 "$here/blk-report.py" "$OUT"
+fi

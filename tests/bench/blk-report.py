@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+# blk-report: turns a blk-matrix.sh run (OUT/raw) into OUT/table.txt, results.json/.csv and a plot.
+"""Usage: blk-report.py OUT   (reads OUT/raw/meta.txt, cells.tsv, *.err; see blk-matrix.sh)"""
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+WORKLOADS = ["rr4k-qd1", "rr4k-qd32", "rw4k-qd1", "rw4k-qd32", "sr1m", "sw1m"]
+WL_NAMES = {"rr4k-qd1": "4k randread QD1", "rr4k-qd32": "4k randread QD32",
+            "rw4k-qd1": "4k randwrite QD1", "rw4k-qd32": "4k randwrite QD32",
+            "sr1m": "1M seqread QD4", "sw1m": "1M seqwrite QD4"}
+
+
+def kv(s):
+    """'a=1,b=2,' or 'iogen: ... a=1 b=2' -> dict of the numeric key=value pairs"""
+    out = {}
+    for tok in s.replace(",", " ").split():
+        if "=" in tok:
+            k, v = tok.split("=", 1)
+            try:
+                out[k] = int(v)
+            except ValueError:
+                try:
+                    out[k] = float(v)
+                except ValueError:
+                    out[k] = v
+    return out
+
+
+def json_line(path, n, cache={}):
+    """the n-th (1-based) JSON line kvmini's --exit-stats=json wrote to stderr"""
+    if path not in cache:
+        lines = []
+        if os.path.exists(path):
+            with open(path, errors="replace") as f:
+                lines = [ln for ln in f if ln.startswith("{")]
+        cache[path] = lines
+    try:
+        return json.loads(cache[path][int(n) - 1])
+    except (ValueError, IndexError):
+        return None
+
+
+def ratio(a, b):
+    return round(a / b, 3) if a is not None and b else None
+
+
+def main():
+    out = sys.argv[1]
+    raw = os.path.join(out, "raw")
+    meta = {}
+    with open(os.path.join(raw, "meta.txt")) as f:
+        for ln in f:
+            k, _, v = ln.rstrip("\n").partition("=")
+            meta[k] = v
+    tck = float(meta.get("clk_tck", 100))
+    cells = []
+    rows = []
+    for name in sorted(os.listdir(os.path.join(raw, "cells"))):
+        if name.endswith(".tsv"):
+            with open(os.path.join(raw, "cells", name)) as f:
+                rows += list(csv.DictReader(f, delimiter="\t"))
+    if True:
+        for r in rows:
+            io = kv(r["iogen"])
+            c = {"vmm": r["vmm"], "backing": r["backing"], "cache": r["cache"],
+                 "engine": r["engine"], "workload": r["workload"],
+                 "iops": io.get("iops"), "mbps": io.get("mbps"),
+                 "lat_p50_us": io.get("lat_p50_us"), "lat_p99_us": io.get("lat_p99_us"),
+                 "lat_p999_us": io.get("lat_p999_us"), "ios": io.get("ios"),
+                 "ios_all": io.get("ios_all"), "errors": io.get("errors"),
+                 "host_cache_mb": round(int(r["cached_kb"]) / 1024, 1) if r["cached_kb"].isdigit() else None,
+                 "cpu_us_per_io": None, "vmm_cpu_us_per_io": None, "user_exits_per_io": None, "kvm_exits_per_io": None,
+                 "kvm_counters_per_io": None}
+            n = c["ios_all"] or c["ios"]
+            if r["vmm"] != "host" and n:
+                (t0, g0), (t1, g1) = [[float(x) for x in (r[k] + "/0").split("/")[:2]]
+                                      for k in ("ticks0", "ticks1")]
+                c["cpu_us_per_io"] = round((t1 - t0) / tck * 1e6 / n, 1)
+                c["vmm_cpu_us_per_io"] = round(((t1 - t0) - (g1 - g0)) / tck * 1e6 / n, 1)
+                k0, k1 = kv(r["kvm0"]), kv(r["kvm1"])
+                kd = {k: k1[k] - k0.get(k, 0) for k in k1 if isinstance(k1[k], (int, float))}
+                j0 = json_line(os.path.join(raw, "%s-%s-%s-%s.err" % (r["vmm"], r["backing"], r["cache"], r["engine"])), r["json0"]) if r["json0"] != "-" else None
+                j1 = json_line(os.path.join(raw, "%s-%s-%s-%s.err" % (r["vmm"], r["backing"], r["cache"], r["engine"])), r["json1"]) if r["json1"] != "-" else None
+                if not kd and j0 and j1 and j1["total"].get("kvm"):
+                    kd = {k: v - j0["total"]["kvm"].get(k, 0) for k, v in j1["total"]["kvm"].items()}
+                if kd:
+                    c["kvm_counters_per_io"] = {k: round(v / n, 4) for k, v in sorted(kd.items())}
+                    c["kvm_exits_per_io"] = round(kd.get("exits", 0) / n, 3)
+                if j0 and j1:
+                    c["user_exits_per_io"] = round((j1["total"]["exits"] - j0["total"]["exits"]) / n, 3)
+                    ns = sum(r["latency_ns"]["sum"] for r in j1["total"]["reasons"]) - \
+                        sum(r["latency_ns"]["sum"] for r in j0["total"]["reasons"])
+                    c["user_exit_handling_ns_per_io"] = round(ns / n)
+                    c["user_exits_source"] = "kvmini --exit-stats"
+                elif kd:
+                    c["user_exits_per_io"] = round((kd.get("io_exits", 0) + kd.get("mmio_exits", 0)) / n, 3)
+                    c["user_exits_source"] = "KVM io_exits+mmio_exits"
+            cells.append(c)
+    host = {(c["backing"], c["workload"]): c for c in cells if c["vmm"] == "host"}
+    qemu = {(c["backing"], c["cache"], c["engine"], c["workload"]): c for c in cells if c["vmm"] == "qemu"}
+    for c in cells:
+        c["guest_host"] = None
+        c["kvmini_qemu"] = None
+        if c["vmm"] == "host":
+            continue
+        h = host.get((c["backing"], c["workload"]))
+        if h:
+            c["guest_host"] = ratio(c["iops"], h["iops"])
+        q = qemu.get((c["backing"], c["cache"], c["engine"], c["workload"]))
+        if c["vmm"] == "kvmini" and q:
+            c["kvmini_qemu"] = ratio(c["iops"], q["iops"])
+    order = {"host": 0, "kvmini": 1, "qemu": 2}
+    cells.sort(key=lambda c: (WORKLOADS.index(c["workload"]) if c["workload"] in WORKLOADS else 9,
+                              order.get(c["vmm"], 9), c["backing"], c["cache"], c["engine"]))
+
+    def f(v, fmt="%.0f"):
+        return "-" if v is None else fmt % v
+    lines = []
+    fmt = "%-9s %-6s %-4s %-9s %-8s %7s %7s %6s %6s %6s %7s %7s %6s %6s %7s %5s %5s"
+    lines.append(fmt % (
+        "workload", "vmm", "back", "cache", "engine", "IOPS", "MB/s", "p50us", "p99us", "p999us",
+        "cpu/io", "vmm/io", "uex/io", "kex/io", "cacheMB", "g/h", "kv/q"))
+    last = None
+    for c in cells:
+        if last is not None and c["workload"] != last:
+            lines.append("")
+        last = c["workload"]
+        lines.append(fmt % (
+            c["workload"], c["vmm"], c["backing"], c["cache"], c["engine"], f(c["iops"]),
+            f(c["mbps"], "%.1f"), f(c["lat_p50_us"]), f(c["lat_p99_us"]), f(c["lat_p999_us"]),
+            f(c["cpu_us_per_io"], "%.0f"), f(c["vmm_cpu_us_per_io"], "%.0f"),
+            f(c["user_exits_per_io"], "%.2f"),
+            f(c["kvm_exits_per_io"], "%.2f"), f(c["host_cache_mb"], "%.0f"),
+            f(c["guest_host"], "%.2f"), f(c["kvmini_qemu"], "%.2f")))
+    legend = ("cpu/io: VMM process CPU time (user+sys, all threads, the guest's own run time "
+              "on the vCPU threads included) per I/O in us; vmm/io: the same without the guest "
+              "time (/proc/PID/stat guest_time); uex/io: exits "
+              "to userspace per I/O (kvmini: its own counters; QEMU: KVM's io_exits+mmio_exits); "
+              "kex/io: KVM's in-kernel exit count per I/O (debugfs); cacheMB: host page cache "
+              "held by the backing after the cell; g/h: guest IOPS / host IOPS on the same "
+              "backing; kv/q: kvmini IOPS / QEMU IOPS, same backing, cache and engine (QEMU's "
+              "engine sync = aio=threads). Per-I/O figures count the warm-up's I/Os too. The "
+              "backing's host page cache was dropped before every cell.")
+    table = "\n".join(lines) + "\n\n" + legend + "\n" + targets(cells)
+    try:
+        with open(os.path.join(raw, "expected")) as fh:
+            expected = int(fh.read())
+    except (OSError, ValueError):
+        expected = len(cells)
+    if len(cells) < expected:
+        table += "\nINCOMPLETE: %d of %d cells (a guest or the L1 stopped part way)\n" % (len(cells), expected)
+    with open(os.path.join(out, "table.txt"), "w") as fh:
+        fh.write(table)
+    with open(os.path.join(out, "results.json"), "w") as fh:
+        json.dump({"meta": meta, "cells": cells}, fh, indent=1)
+    cols = ["vmm", "backing", "cache", "engine", "workload", "iops", "mbps", "lat_p50_us",
+            "lat_p99_us", "lat_p999_us", "ios", "ios_all", "errors", "cpu_us_per_io", "vmm_cpu_us_per_io",
+            "user_exits_per_io", "user_exit_handling_ns_per_io", "kvm_exits_per_io", "host_cache_mb",
+            "guest_host", "kvmini_qemu"]
+    with open(os.path.join(out, "results.csv"), "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(cols)
+        for c in cells:
+            w.writerow(["" if c.get(k) is None else c[k] for k in cols])
+    print()
+    print(table, end="")
+    plot(out, cells, meta)
+    print("blk-matrix: results in %s/{table.txt,results.json,results.csv,blk-matrix.png}" % out)
+
+
+def targets(cells):
+    """issue 4's targets: raw device, cache=none, io_uring"""
+    def cell(vmm, w):
+        for c in cells:
+            if (c["vmm"], c["backing"], c["cache"], c["engine"], c["workload"]) == (vmm, "raw", "none", "io_uring", w):
+                return c
+        return None
+    rows = []
+    for w, key, want, what in (("sr1m", "guest_host", 0.8, "guest/host, 1 MiB sequential read"),
+                               ("sw1m", "guest_host", 0.8, "guest/host, 1 MiB sequential write"),
+                               ("rr4k-qd32", "guest_host", 0.5, "guest/host, 4 KiB random read QD32"),
+                               ("rr4k-qd32", "kvmini_qemu", 1.2, "kvmini/QEMU, 4 KiB random read QD32"),
+                               ("rw4k-qd32", "kvmini_qemu", 1.2, "kvmini/QEMU, 4 KiB random write QD32")):
+        c = cell("kvmini", w)
+        if not c or c.get(key) is None:
+            continue
+        v = c[key]
+        rows.append("  %-40s %6.2f  (target >= %.1f: %s)" % (what, v, want, "met" if v >= want else "MISSED"))
+    if not rows:
+        return ""
+    return "\ntargets (raw device, cache=none, io_uring):\n" + "\n".join(rows) + "\n"
+
+
+def plot(out, cells, meta):
+    if not shutil.which("gnuplot"):
+        print("blk-matrix: gnuplot not installed (apt-get install gnuplot-nox): no plot")
+        return
+    configs = []
+    for c in cells:
+        cfg = c["vmm"] + " " + c["backing"] + ("" if c["vmm"] == "host" else " " + c["cache"] + " " + c["engine"])
+        if cfg not in configs:
+            configs.append(cfg)
+    val = {}
+    for c in cells:
+        cfg = c["vmm"] + " " + c["backing"] + ("" if c["vmm"] == "host" else " " + c["cache"] + " " + c["engine"])
+        val[(cfg, c["workload"])] = c
+    small = [w for w in WORKLOADS[:4] if any(c["workload"] == w for c in cells)]
+    big = [w for w in WORKLOADS[4:] if any(c["workload"] == w for c in cells)]
+    dat = os.path.join(out, "raw", "plot.dat")
+    with open(dat, "w") as fh:
+        fh.write('"config" ' + " ".join('"%s"' % WL_NAMES[w] for w in small + big) + "\n")
+        for cfg in configs:
+            row = ['"%s"' % cfg]
+            for w in small:
+                c = val.get((cfg, w))
+                row.append("%g" % c["iops"] if c and c["iops"] else "NaN")
+            for w in big:
+                c = val.get((cfg, w))
+                row.append("%g" % c["mbps"] if c and c["mbps"] else "NaN")
+            fh.write(" ".join(row) + "\n")
+    png = os.path.join(out, "blk-matrix.png")
+    title = "kvmini block matrix (%s s + %s s warm-up per cell, %s)" % (
+        meta.get("seconds"), meta.get("warmup"), "nested L1" if meta.get("l1") == "1" else "host")
+    panels = []
+    if small:
+        cols = " , ".join("'%s' using %d%s" % (dat, i + 2, " :xtic(1)" if i == 0 else "")
+                          for i in range(len(small)))
+        panels.append("set title '%s: 4 KiB random, IOPS (log scale)'\nset logscale y\n"
+                      "set ylabel 'IOPS'\nset yrange [1:*]\nplot %s\nunset logscale y\nset yrange [0:*]" % (title, cols))
+    if big:
+        cols = " , ".join("'%s' using %d%s" % (dat, len(small) + i + 2, " :xtic(1)" if i == 0 else "")
+                          for i in range(len(big)))
+        panels.append("set title '1 MiB sequential, MB/s'\nset ylabel 'MB/s'\nplot %s" % cols)
+    script = """
+set terminal pngcairo size 1600,%d font ',9' noenhanced
+set output '%s'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set key autotitle columnhead outside right top
+set xtics rotate by -40 nomirror
+set grid ytics
+set yrange [0:*]
+set multiplot layout %d,1
+%s
+unset multiplot
+""" % (520 * len(panels), png, len(panels), "\n".join(panels))
+    r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+    if r.returncode != 0:
+        script = script.replace("pngcairo", "png", 1)
+        r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+    if r.returncode != 0:
+        print("blk-matrix: gnuplot failed: " + r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "")
+
+
+if __name__ == "__main__":
+    main()

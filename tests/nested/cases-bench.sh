@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Benchmark smoke case for run-tests.sh (sourced): one cell of the block matrix end to end.
+
+# tests/bench/blk-matrix.sh --quick without QEMU on a small backing: the host ceiling and one
+# kvmini boot (raw loop device, cache=none, io_uring, 4 KiB random reads at QD32), then the
+# report; checks that both cells have IOPS and kvmini's cell its per-I/O counters (~30 s in L1)
+case_bench_quick() {
+    local out="$WORK/bench" rc=0 t0=$SECONDS line
+    rm -rf "$out"
+    mkdir -p "$out"
+    timeout 150 bash "$(dirname "${BASH_SOURCE[0]}")/../bench/blk-matrix.sh" --quick --no-qemu --size 64M --seconds 1 \
+        --warmup 0.5 --out "$out" "$BUILD" > "$out/log" 2>&1 || rc=$?
+    if [ "$rc" != 0 ]; then
+        bad bench-quick-run "blk-matrix.sh --quick exited with status $rc: $(tail -n 3 "$out/log" | tr '\n' '|')"
+        return 1
+    fi
+    ok bench-quick-run $((SECONDS - t0))
+    # the table line of the kvmini cell: IOPS, MB/s, latencies, CPU and exits per I/O are numbers
+    line=$(grep -E '^rr4k-qd32 +kvmini +raw +none +io_uring ' "$out/table.txt" || true)
+    if [[ $line =~ ^rr4k-qd32\ +kvmini\ +raw\ +none\ +io_uring\ +[1-9][0-9]*\ +[0-9.]+\ +[0-9]+\ +[0-9]+\ +[0-9]+\ +[0-9]+\ +[0-9]+\ +[0-9.]+\ +[0-9.]+\ +[0-9]+\ +[0-9.]+ ]]; then
+        ok bench-quick-kvmini-cell $((SECONDS - t0))
+    else
+        bad bench-quick-kvmini-cell "no complete kvmini row in $out/table.txt: '${line:-none}'"
+        return 1
+    fi
+    if grep -qE '^rr4k-qd32 +host +raw .* [1-9][0-9]* ' "$out/table.txt" && [ -s "$out/results.json" ] &&
+        [ "$(grep -c . "$out/results.csv")" = 3 ]; then
+        ok bench-quick-host-json-csv $((SECONDS - t0))
+    else
+        bad bench-quick-host-json-csv "no host row, results.json or 2-row results.csv in $out"
+        return 1
+    fi
+}
