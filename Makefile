@@ -7,8 +7,9 @@ BUILD    ?= build
 SANITIZE ?=
 PKGS_BUILD := build-essential clang pkg-config linux-libc-dev libfdt-dev liburing-dev check
 PKGS_GUEST := busybox-static cpio qemu-system-x86 acpica-tools gdb
-PKGS_BENCH := fio gnuplot-nox python3 util-linux e2fsprogs
-PKGS_ALL   := $(PKGS_BUILD) $(PKGS_GUEST)
+PKGS_TEST  := python3 util-linux e2fsprogs
+PKGS_BENCH := fio gnuplot-nox
+PKGS_ALL   := $(PKGS_BUILD) $(PKGS_GUEST) $(PKGS_TEST)
 
 ifeq ($(V),1)
 Q :=
@@ -138,7 +139,8 @@ nested-test: $(BUILD)/kvmini guest
 
 NESTED ?= 1
 check: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(BUILD)/kvm-tests $(PAYLOADS) $(BUILD)/acpi-dump
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(BUILD)/kvm-tests $(PAYLOADS) $(BUILD)/acpi-dump \
+	  $(BUILD)/iogen $(BUILD)/pcache
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory test-acpi
 	$(Q)$(MAKE) --no-print-directory kvm-test
