@@ -200,6 +200,8 @@ void pci_host__cfg_access(struct pci_host *h, unsigned bus, unsigned devfn, uint
 		if (!is_write)
 			memset(data, 0xff, len);
 	} else if (!is_write) {
+		if (d->ops && d->ops->config_read)
+			d->ops->config_read(d->priv, d, reg, len);
 		pci_dev__cfg_read(d, reg, data, len);
 	} else {
 		pci_dev__cfg_write(d, reg, data, len);

@@ -48,6 +48,9 @@ struct pci_dev_ops {
 	/* After the guest wrote config bytes [off, off+len): command, BARs and capabilities are
 	 * already updated. Called with the host lock held (never take it from here). */
 	void (*config_written)(void *priv, struct pci_dev *d, uint32_t off, uint32_t len);
+	/* Before the guest reads config bytes [off, off+len): a chance to refresh them (optional;
+	 * host lock held). */
+	void (*config_read)(void *priv, struct pci_dev *d, uint32_t off, uint32_t len);
 };
 
 struct pci_bar {

@@ -17,6 +17,7 @@
 #define PCI_CAP_ID_VNDR      0x09
 #define VNDR_CAP_LEN         16      /* struct virtio_pci_cap */
 #define NOTIFY_CAP_LEN       20      /* + notify_off_multiplier */
+#define PCICFG_CAP_LEN       20      /* + pci_cfg_data */
 #define CLASS_STORAGE_OTHER  0x018000
 #define CLASS_OTHER          0xff0000
 #define ISR_QUEUE            1u
@@ -130,10 +131,50 @@ static void update_ioeventfds(struct virtio_pci *t)
 	t->notify_gpa = want;
 }
 
+static void bar_access(struct virtio_pci *t, uint64_t off, bool is_write, void *data,
+		       uint32_t len);
+
+/* VIRTIO_PCI_CAP_PCI_CFG: the driver sets bar/offset/length, then reads or writes
+ * pci_cfg_data, which is an access to BAR 0 there. Only BAR 0, 1/2/4 bytes, aligned. */
+static bool pcicfg_window(struct virtio_pci *t, uint32_t off, uint32_t len, uint64_t *boff,
+			  uint32_t *blen)
+{
+	uint32_t c = t->pcicfg_cap, data = c + VNDR_CAP_LEN;
+	if (!c || off >= data + 4 || off + len <= data)
+		return false;
+	*boff = pci_dev__get16(&t->pci, c + VIRTIO_PCI_CAP_OFFSET) |
+		(uint32_t)pci_dev__get16(&t->pci, c + VIRTIO_PCI_CAP_OFFSET + 2) << 16;
+	*blen = pci_dev__get16(&t->pci, c + VIRTIO_PCI_CAP_LENGTH) |
+		(uint32_t)pci_dev__get16(&t->pci, c + VIRTIO_PCI_CAP_LENGTH + 2) << 16;
+	if (t->pci.cfg[c + VIRTIO_PCI_CAP_BAR] != 0 || (*blen != 1 && *blen != 2 && *blen != 4) ||
+	    (*boff & (*blen - 1)) || *boff + *blen > VPCI_BAR_SIZE) {
+		driver_error(t, "VIRTIO_PCI_CAP_PCI_CFG access with a bad bar, offset or length");
+		return false;
+	}
+	return true;
+}
+
+static void config_read(void *priv, struct pci_dev *d, uint32_t off, uint32_t len)
+{
+	struct virtio_pci *t = priv;
+	uint64_t boff;
+	uint32_t blen;
+	uint8_t buf[4] = { 0 };
+
+	if (pcicfg_window(t, off, len, &boff, &blen)) {
+		bar_access(t, boff, false, buf, blen);
+		memcpy(d->cfg + t->pcicfg_cap + VNDR_CAP_LEN, buf, 4);
+	}
+}
+
 static void config_written(void *priv, struct pci_dev *d, uint32_t off, uint32_t len)
 {
 	struct virtio_pci *t = priv;
+	uint64_t boff;
+	uint32_t blen;
 
+	if (pcicfg_window(t, off, len, &boff, &blen))
+		bar_access(t, boff, true, d->cfg + t->pcicfg_cap + VNDR_CAP_LEN, blen);
 	msix__config_written(&t->msix, d, off, len);
 	if ((off < PCI_CFG_COMMAND + 2 && off + len > PCI_CFG_COMMAND) ||
 	    (off < PCI_CFG_BAR0 + 8 && off + len > PCI_CFG_BAR0))
@@ -217,6 +258,13 @@ int virtio_pci__init(struct virtio_pci *t, const struct virtio_dev_ops *ops, voi
 	e = msix__add_cap(&t->msix, &t->pci, 0, VPCI_MSIX_OFF, VPCI_PBA_OFF);
 	if (e)
 		return e;
+	t->pcicfg_cap = t->pci.cap_end;
+	add_vndr_cap(t, VIRTIO_PCI_CAP_PCI_CFG, 0, 0, PCICFG_CAP_LEN);
+	if (t->pcicfg_cap != t->pci.last_cap)
+		return -ENOSPC;
+	/* bar, offset, length and the data window are the driver's to write */
+	memset(t->pci.wmask + t->pcicfg_cap + VIRTIO_PCI_CAP_BAR, 0xff, 1);
+	memset(t->pci.wmask + t->pcicfg_cap + VIRTIO_PCI_CAP_OFFSET, 0xff, 12);
 	for (unsigned i = 0; i < num_queues; i++) {
 		t->vdev.kick_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (t->vdev.kick_fd[i] < 0) {
@@ -552,4 +600,5 @@ const struct pci_dev_ops virtio_pci_dev_ops = {
 	.bar_read = bar_read,
 	.bar_write = bar_write,
 	.config_written = config_written,
+	.config_read = config_read,
 };

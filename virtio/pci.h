@@ -53,6 +53,7 @@ struct virtio_pci {
 	int gsi[VIRTIO_MAX_QUEUES + 1];
 	int irq_fd[VIRTIO_MAX_QUEUES + 1];
 	uint64_t notify_gpa;               /* where the ioeventfds are now; UINT64_MAX: none */
+	uint16_t pcicfg_cap;               /* VIRTIO_PCI_CAP_PCI_CFG: a window onto BAR 0 */
 	/* without KVM (unit tests): messages go here */
 	void (*msi_fallback)(void *ctx, uint64_t addr, uint32_t data);
 	void *msi_ctx;

@@ -31,7 +31,7 @@ static char path[64];
 static int msis;
 static uint32_t last_data;
 static uint64_t bar;             /* BAR 0 as the test driver programmed it */
-static uint32_t off_common, off_notify, off_isr, off_dev, notify_mult;
+static uint32_t off_common, off_notify, off_isr, off_dev, notify_mult, pcicfg;
 
 static void on_msi(void *ctx, uint64_t addr, uint32_t data)
 {
@@ -127,13 +127,14 @@ static void probe(void)
 			notify_mult = cfg_rd(p + 16, 4);
 			break;
 		case VIRTIO_PCI_CAP_ISR_CFG: off_isr = off; break;
+		case VIRTIO_PCI_CAP_PCI_CFG: pcicfg = p; break;
 		case VIRTIO_PCI_CAP_DEVICE_CFG:
 			off_dev = off;
 			ck_assert_uint_ge(len, sizeof(struct virtio_blk_config) - 8);
 			break;
 		}
 	}
-	ck_assert_uint_eq(found, 0x1e);   /* common, notify, ISR, device */
+	ck_assert_uint_eq(found, 0x3e);   /* common, notify, ISR, device, PCI config window */
 }
 
 #define C(f) (off_common + VIRTIO_PCI_COMMON_##f)
@@ -294,6 +295,30 @@ START_TEST(hostile_bar_accesses)
 }
 END_TEST
 
+/* VIRTIO_PCI_CAP_PCI_CFG: BAR 0 through config space, and refusals of bad windows */
+START_TEST(pci_cfg_window)
+{
+	probe();
+	cfg_wr(pcicfg + VIRTIO_PCI_CAP_BAR, 0, 1);
+	cfg_wr(pcicfg + VIRTIO_PCI_CAP_OFFSET, off_common + VIRTIO_PCI_COMMON_NUMQ, 4);
+	cfg_wr(pcicfg + VIRTIO_PCI_CAP_LENGTH, 2, 4);
+	ck_assert_uint_eq(cfg_rd(pcicfg + 16, 2), 1);
+	cfg_wr(pcicfg + VIRTIO_PCI_CAP_OFFSET, off_common + VIRTIO_PCI_COMMON_Q_SELECT, 4);
+	cfg_wr(pcicfg + 16, 0, 2);
+	cfg_wr(pcicfg + VIRTIO_PCI_CAP_OFFSET, off_common + VIRTIO_PCI_COMMON_Q_SIZE, 4);
+	ck_assert_uint_eq(cfg_rd(pcicfg + 16, 2), BLK_QUEUE_MAX);
+	uint64_t before = t.protocol_errors;
+	cfg_wr(pcicfg + VIRTIO_PCI_CAP_LENGTH, 3, 4);            /* bad length */
+	cfg_rd(pcicfg + 16, 4);
+	cfg_wr(pcicfg + VIRTIO_PCI_CAP_LENGTH, 4, 4);
+	cfg_wr(pcicfg + VIRTIO_PCI_CAP_OFFSET, VPCI_BAR_SIZE - 2, 4);  /* past the end */
+	cfg_rd(pcicfg + 16, 4);
+	cfg_wr(pcicfg + VIRTIO_PCI_CAP_BAR, 3, 1);               /* no BAR 3 */
+	cfg_wr(pcicfg + 16, 0xffffffff, 4);
+	ck_assert_uint_ge(t.protocol_errors, before + 3);
+}
+END_TEST
+
 Suite *virtio_pci_suite(void)
 {
 	Suite *s = suite_create("virtio_pci");
@@ -303,6 +328,7 @@ Suite *virtio_pci_suite(void)
 	tcase_add_test(tc, linux_sequence_and_msix_completion);
 	tcase_add_test(tc, bad_vectors_and_queue_sizes);
 	tcase_add_test(tc, hostile_bar_accesses);
+	tcase_add_test(tc, pci_cfg_window);
 	suite_add_tcase(s, tc);
 	return s;
 }
