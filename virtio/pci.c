@@ -55,11 +55,12 @@ static void needs_reset(void *transport, const char *why)
 {
 	struct virtio_pci *t = transport;
 
+	__atomic_or_fetch(&t->isr, ISR_CONFIG, __ATOMIC_SEQ_CST);	/* before the status bit */
 	if (__atomic_fetch_or(&t->status, VIRTIO_CONFIG_S_NEEDS_RESET, __ATOMIC_SEQ_CST) &
 	    VIRTIO_CONFIG_S_NEEDS_RESET)
 		return;	/* already reported */
-	fprintf(stderr, "kvmini: %s: device needs reset: %s\n", t->name, why);
 	interrupt(t, __atomic_load_n(&t->config_vector, __ATOMIC_RELAXED), ISR_CONFIG);
+	fprintf(stderr, "kvmini: %s: device needs reset: %s\n", t->name, why);
 }
 
 static const struct virtio_transport_ops pci_transport_ops = {

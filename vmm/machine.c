@@ -211,7 +211,8 @@ static int add_pci_disk(struct machine *m, unsigned i, const char *path, char *e
 {
 	struct virtio_pci *t = &m->vpci[i];
 
-	int e = virtio_pci__init(t, &blk_dev_ops, &m->blk[i], 1, BLK_QUEUE_MAX, &m->vm.mem);
+	int e = virtio_pci__init(t, &blk_dev_ops, &m->blk[i], m->blk[i].nq, BLK_QUEUE_MAX,
+				 &m->vm.mem);
 	if (e || (e = pci_host__add(&m->pci, &t->pci)) < 0) {
 		snprintf(err, errlen, "disk %s: cannot set up its virtio-pci function: %s", path,
 			 strerror(-e));
@@ -241,6 +242,12 @@ int machine__add_disks(struct machine *m, const struct run_config *cfg, int *sta
 			return -1;
 		}
 		m->ndisks = i + 1;
+		if (m->blk[i].nq > cfg->cpus) {
+			snprintf(err, errlen, "disk %s: queues=%u, but there are only %u vCPUs (at most "
+				 "one queue per vCPU)", o->disk.path, m->blk[i].nq, cfg->cpus);
+			*status = 2;
+			return -1;
+		}
 		if (note[0] && !cfg->quiet)
 			fprintf(stderr, "kvmini: disk %s: %s\n", o->disk.path, note);
 		if (cfg->transport == VIRTIO_TRANSPORT_PCI) {
@@ -248,8 +255,8 @@ int machine__add_disks(struct machine *m, const struct run_config *cfg, int *sta
 				return -1;
 			continue;
 		}
-		int e = virtio_mmio__init(&m->vmmio[i], &blk_dev_ops, &m->blk[i], 1, BLK_QUEUE_MAX,
-					  &m->vm.mem, base, gsi, (struct irq_line){ 0 });
+		int e = virtio_mmio__init(&m->vmmio[i], &blk_dev_ops, &m->blk[i], m->blk[i].nq,
+					  BLK_QUEUE_MAX, &m->vm.mem, base, gsi, (struct irq_line){ 0 });
 		if (e || bus__register(&m->vm.mmio, base, VIRTIO_MMIO_WINDOW, &virtio_mmio_ops,
 				       &m->vmmio[i])) {
 			snprintf(err, errlen, "disk %s: cannot set up its virtio-mmio window", o->disk.path);
@@ -301,8 +308,14 @@ int machine__run(struct machine *m, const struct run_config *cfg)
 			(unsigned long long)ex, (unsigned long long)io, (unsigned long long)mm);
 		report_unhandled(&vm->pio);
 		report_unhandled(&vm->mmio);
+		uint64_t bad = m->pci_on ? __atomic_load_n(&m->pci.bad_accesses, __ATOMIC_RELAXED) : 0;
+		if (bad)
+			fprintf(stderr, "kvmini: %llu PCI accesses hit no enabled BAR or crossed a "
+				"function's config space\n", (unsigned long long)bad);
 		for (unsigned i = 0; i < m->ndisks; i++) {
-			const struct blk_stats *st = &m->blk[i].stats;
+			struct blk_stats sum;
+			const struct blk_stats *st = &sum;
+			blk__stats(&m->blk[i], &sum);
 			fprintf(stderr, "kvmini: disk %s: %llu reads, %llu writes, %llu flushes, "
 				"%llu I/O errors, %llu bad requests\n", cfg->disks[i].disk.path,
 				(unsigned long long)st->reads, (unsigned long long)st->writes,

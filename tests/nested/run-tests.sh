@@ -203,7 +203,7 @@ run_all_cases() {
         local cases="smp_stdin_poweroff append_reboot memory_panic"
         # the virtio-blk cases use kvmini's --disk option
         [ "$L2_VMM" != kvmini ] ||
-            cases+=" disk_two_files disk_ext4_ro disk_blockdev_discard disk_kill_after_sync disk_pci disk_pci_acpi_off disk_mmio_exits"
+            cases+=" disk_two_files disk_ext4_ro disk_blockdev_discard disk_kill_after_sync disk_pci disk_pci_acpi_off disk_pci_mq disk_mmio_exits"
         for c in ${CASES:-$cases}; do
             run_case "case_$c"
         done

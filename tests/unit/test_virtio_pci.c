@@ -187,29 +187,37 @@ static void driver_init(uint64_t features)
 	ck_assert_uint_eq(mrd(C(STATUS), 1) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
 }
 
-/* a read of 512 bytes at sector 1, kicked through the notify region */
-static void read_request(void)
+#define QBASE(q)  ((q) * 0x3000u)   /* queue q's rings: DESC/AVAIL/USED + QBASE(q) */
+
+/* a read of 512 bytes at sector 1 on queue qi, kicked through the notify region */
+static void read_request_q(unsigned qi)
 {
-	struct vring_desc *d = (struct vring_desc *)(ram + DESC_GPA);
+	uint8_t *base = ram + QBASE(qi);
+	struct vring_desc *d = (struct vring_desc *)(base + DESC_GPA);
 	struct virtio_blk_outhdr *h = (void *)(ram + 0x8000);
 	*h = (struct virtio_blk_outhdr){ .type = VIRTIO_BLK_T_IN, .sector = 1 };
 	ram[0x8100] = 0xee;
 	d[0] = (struct vring_desc){ .addr = 0x8000, .len = sizeof(*h), .flags = VRING_DESC_F_NEXT, .next = 1 };
 	d[1] = (struct vring_desc){ .addr = 0x9000, .len = 512, .flags = VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, .next = 2 };
 	d[2] = (struct vring_desc){ .addr = 0x8100, .len = 1, .flags = VRING_DESC_F_WRITE };
-	struct vring_avail *a = (struct vring_avail *)(ram + AVAIL_GPA);
+	struct vring_avail *a = (struct vring_avail *)(base + AVAIL_GPA);
 	uint16_t idx = a->idx;
 	a->ring[idx % QSZ] = 0;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	a->idx = (uint16_t)(idx + 1);
-	mwr(off_notify + notify_mult * 0, 0, 2);	/* iowrite16(queue index) */
-	struct vring_used *u = (struct vring_used *)(ram + USED_GPA);
+	mwr(off_notify + notify_mult * qi, qi, 2);	/* iowrite16(queue index) */
+	struct vring_used *u = (struct vring_used *)(base + USED_GPA);
 	for (int i = 0; i < 5000 && __atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) != idx + 1; i++)
 		usleep(1000);
 	ck_assert_uint_eq(u->idx, idx + 1);
 	ck_assert_uint_eq(ram[0x8100], VIRTIO_BLK_S_OK);
 	for (unsigned i = 0; i < 512; i++)
 		ck_assert_uint_eq(ram[0x9000 + i], (uint8_t)((512 + i) * 7 + 1));
+}
+
+static void read_request(void)
+{
+	read_request_q(0);
 }
 
 START_TEST(linux_sequence_and_msix_completion)
@@ -319,6 +327,90 @@ START_TEST(pci_cfg_window)
 }
 END_TEST
 
+/* queues=2: VIRTIO_BLK_F_MQ, num_queues 2, each queue with its own vector and I/O thread */
+START_TEST(two_queues_two_vectors)
+{
+	struct blk_opts o;
+	char err[256], note[256], spec[128];
+
+	virtio_pci__destroy(&t);
+	blk__free(&blk);
+	pci_host__destroy(&host);
+	snprintf(spec, sizeof(spec), "path=%s,queues=2", path);
+	ck_assert_msg(blk__parse_opts(spec, &o, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(blk__init(&blk, &o, err, sizeof(err), note, sizeof(note)) == 0, "%s", err);
+	pci_host__init(&host, LAYOUT_PCI_MMIO, LAYOUT_PCI_MMIO_SIZE);
+	ck_assert_int_eq(virtio_pci__init(&t, &blk_dev_ops, &blk, blk.nq, BLK_QUEUE_MAX, &gm), 0);
+	t.msi_fallback = on_msi;
+	ck_assert_int_eq(pci_host__add(&host, &t.pci), 1);
+	probe();
+	uint32_t msix = t.msix.cap;
+	ck_assert_uint_eq(cfg_rd(msix + 2, 2) & 0x7ff, 2);	/* 3 vectors */
+	cfg_wr(msix + 2, MSIX_CTRL_ENABLE, 2);
+	for (unsigned v = 0; v < 3; v++) {
+		mwr(VPCI_MSIX_OFF + 16 * v, 0xfee00000, 4);
+		mwr(VPCI_MSIX_OFF + 16 * v + 8, 0x40 + v, 4);
+		mwr(VPCI_MSIX_OFF + 16 * v + 12, 0, 4);
+	}
+	uint64_t f = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_BLK_F_MQ);
+	mwr(C(DFSELECT), 0, 4);
+	ck_assert(mrd(C(DF), 4) & (1u << VIRTIO_BLK_F_MQ));
+	ck_assert_uint_eq(mrd(off_dev + offsetof(struct virtio_blk_config, num_queues), 2), 2);
+	mwr(C(STATUS), VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER, 1);
+	mwr(C(GFSELECT), 0, 4);
+	mwr(C(GF), (uint32_t)f, 4);
+	mwr(C(GFSELECT), 1, 4);
+	mwr(C(GF), (uint32_t)(f >> 32), 4);
+	mwr(C(STATUS), VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+	    VIRTIO_CONFIG_S_FEATURES_OK, 1);
+	ck_assert_uint_eq(mrd(C(NUMQ), 2), 2);
+	for (unsigned q = 0; q < 2; q++) {
+		mwr(C(Q_SELECT), q, 2);
+		mwr(C(Q_SIZE), QSZ, 2);
+		mwr(C(Q_MSIX), q + 1, 2);
+		ck_assert_uint_eq(mrd(C(Q_NOFF), 2), q);
+		mwr(C(Q_DESCLO), DESC_GPA + QBASE(q), 4);
+		mwr(C(Q_AVAILLO), AVAIL_GPA + QBASE(q), 4);
+		mwr(C(Q_USEDLO), USED_GPA + QBASE(q), 4);
+		mwr(C(Q_ENABLE), 1, 2);
+	}
+	mwr(C(STATUS), VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+	    VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK, 1);
+	ck_assert_uint_eq(mrd(C(STATUS), 1) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+	read_request_q(1);
+	for (int i = 0; i < 1000 && !__atomic_load_n(&msis, __ATOMIC_SEQ_CST); i++)
+		usleep(1000);
+	ck_assert_uint_eq(last_data, 0x42);	/* queue 1's vector */
+	read_request_q(0);
+	for (int i = 0; i < 1000 && __atomic_load_n(&msis, __ATOMIC_SEQ_CST) < 2; i++)
+		usleep(1000);
+	ck_assert_uint_eq(last_data, 0x41);
+	struct blk_stats st;
+	blk__stats(&blk, &st);
+	ck_assert_uint_eq(st.reads, 2);
+	/* a driver that enables only one of two queues cannot start the device */
+	mwr(C(STATUS), 0, 1);
+	mwr(C(STATUS), VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER, 1);
+	mwr(C(GFSELECT), 0, 4);
+	mwr(C(GF), (uint32_t)f, 4);
+	mwr(C(GFSELECT), 1, 4);
+	mwr(C(GF), (uint32_t)(f >> 32), 4);
+	mwr(C(STATUS), VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+	    VIRTIO_CONFIG_S_FEATURES_OK, 1);
+	mwr(C(Q_SELECT), 0, 2);
+	mwr(C(Q_SIZE), QSZ, 2);
+	mwr(C(Q_ENABLE), 1, 2);
+	mwr(C(STATUS), VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+	    VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK, 1);
+	ck_assert(mrd(C(STATUS), 1) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	/* bad queue counts are refused up front */
+	snprintf(spec, sizeof(spec), "path=%s,queues=9", path);
+	ck_assert_int_eq(blk__parse_opts(spec, &o, err, sizeof(err)), -1);
+	snprintf(spec, sizeof(spec), "path=%s,queues=0", path);
+	ck_assert_int_eq(blk__parse_opts(spec, &o, err, sizeof(err)), -1);
+}
+END_TEST
+
 Suite *virtio_pci_suite(void)
 {
 	Suite *s = suite_create("virtio_pci");
@@ -329,6 +421,7 @@ Suite *virtio_pci_suite(void)
 	tcase_add_test(tc, bad_vectors_and_queue_sizes);
 	tcase_add_test(tc, hostile_bar_accesses);
 	tcase_add_test(tc, pci_cfg_window);
+	tcase_add_test(tc, two_queues_two_vectors);
 	suite_add_tcase(s, tc);
 	return s;
 }
