@@ -232,8 +232,10 @@ static void cf8_access(struct pci_host *h, uint64_t off, bool is_write, void *da
 		return;
 	}
 	uint32_t a = __atomic_load_n(&h->cf8, __ATOMIC_RELAXED);
-	uint32_t reg = (a & 0xfc) | (uint32_t)(off - 4);
-	if (!(a & CF8_ENABLE) || reg + len > 0x100) {
+	/* bits 27:24 are register bits 11:8 (AMD's extended configuration space through CF8,
+	 * which Linux uses with acpi=off on AMD CPUs): 0 on every other chipset */
+	uint32_t reg = ((a >> 16) & 0xf00) | (a & 0xfc) | (uint32_t)(off - 4);
+	if (!(a & CF8_ENABLE) || reg + len > PCI_CFG_SPACE) {
 		if (!is_write)
 			memset(data, 0xff, len);
 		return;

@@ -85,6 +85,12 @@ START_TEST(ids_and_absent_functions)
 	pci_cf8_ops.write(&h, 3, &b, 1);	/* Linux's type-2 probe byte: ignored */
 	pci_cf8_ops.read(&h, 0, &v, 4);
 	ck_assert_uint_eq(v, 0x80000000);
+	/* AMD-style extended register bits 27:24 reach offsets 0x100..0xfff */
+	pci_dev__put32(&d, 0x104, 0xabcd1234);
+	a = 0x80000000u | 1u << 24 | 1u << 11 | 0x04;
+	pci_cf8_ops.write(&h, 0, &a, 4);
+	pci_cf8_ops.read(&h, 4, &v, 4);
+	ck_assert_uint_eq(v, 0xabcd1234);
 	a = 0;
 	pci_cf8_ops.write(&h, 0, &a, 4);
 	pci_cf8_ops.read(&h, 4, &v, 4);
