@@ -66,7 +66,8 @@ case_disk_pci() {
     guest_check pci-read-host-data 'echo SUM-$(md5sum /dev/vda | cut -d" " -f1)' "^SUM-$SUM_A\$" || return $?
     guest_check pci-write 'yes kvmini-pci | head -c 4194304 | dd of=/dev/vdb bs=65536 oflag=direct 2>/dev/null; sync; echo WROTE-$?' '^WROTE-0$' || return $?
     guest_check pci-msix 'echo MSIX-$(grep -E "PCI-MSI.*virtio[01]-req" /proc/interrupts | wc -l)' '^MSIX-2$' || return $?
-    vm_send 'grep -E "virtio|MSI" /proc/interrupts; dmesg | grep -iE "pci|virtio|mmconfig|ecam" | head -40' || true
+    # for the log; then wait for its end, so its console output is not counted as exits below
+    guest_check pci-diagnostics 'grep -E "virtio|MSI" /proc/interrupts; dmesg | grep -iE "pci|virtio|mmconfig|ecam" | head -40; echo DIAG-DONE' '^DIAG-DONE$' || return $?
     exits_per_request pci-exits || return $?
     vm_send 'poweroff' || true
     expect_exit pci-poweroff zero || return $?
