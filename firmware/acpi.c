@@ -11,7 +11,7 @@
 
 /*
  * Layout in the buffer, each table 8-byte aligned in guest-physical terms: DSDT, FADT, MADT,
- * XSDT, then the RSDP on a 16-byte boundary (where a guest scanning 0xe0000..0xfffff finds it).
+ * MCFG (with PCI), XSDT, then the RSDP on a 16-byte boundary (where a guest scanning 0xe0000..0xfffff finds it).
  * Each table only points at tables already written, so one pass does it.
  */
 
@@ -60,7 +60,8 @@
 /*
  * IA-PC boot architecture flags. Not set: LEGACY_DEVICES (no ISA PnP/LPC bus) and 8042 (the
  * i8042 only serves the reset line, so Linux must not probe it as a keyboard controller).
- * Set: no VGA; no MSI and no PCIe ASPM (there is no PCI at all: virtio-mmio uses wired GSIs);
+ * Set: no VGA; no PCIe ASPM; no MSI unless there is a PCI root bridge (virtio-mmio uses wired
+ * GSIs; virtio-pci uses MSI-X, so with PCI the bit must be clear or Linux turns MSI off);
  * no CMOS RTC (layout.h assigns it no ports; Linux then skips rtc_cmos, and kvmclock gives the
  * wall clock). Clear the RTC bit if a CMOS RTC device is ever added.
  */
@@ -86,6 +87,9 @@
 #define IOAPIC_ID         0   /* what KVM's in-kernel IOAPIC reports in its ID register */
 
 #define XSDT_REVISION     1
+/* MCFG (PCI Firmware 3.2, 4.1.2): one ECAM allocation, segment 0 */
+#define MCFG_REVISION     1
+#define MCFG_ALLOC_LEN    16
 #define DSDT_REVISION     2   /* 2: AML integers are 64-bit */
 
 /* Sleep type package for S5 (7.4.2): SLP_TYPa, SLP_TYPb, two reserved */
@@ -109,6 +113,11 @@ static void set_checksum(uint8_t *table, size_t len, size_t at)
 
 static int check_config(const struct acpi_config *cfg)
 {
+	const struct acpi_pci *pci = &cfg->pci;
+	if (pci->ecam_base && (pci->mmio_size == 0 || (uint64_t)pci->mmio_base + pci->mmio_size >
+			       (1ull << 32) || pci->io_size == 0 ||
+			       (uint32_t)pci->io_base + pci->io_size > 0x10000 || (pci->ecam_base & 0xfffff)))
+		return -EINVAL;
 	if (cfg->ncpus == 0 || cfg->ncpus > 255)
 		return -EINVAL;
 	if (cfg->n_virtio_mmio > ACPI_MAX_VIRTIO_MMIO)
@@ -204,6 +213,46 @@ static void dsdt_virtio(struct aml_buf *b, unsigned index, const struct acpi_vir
 	aml__close(b, dev);
 }
 
+/*
+ * The PCI root bridge (PCI Firmware 3.2, 4.1): PNP0A08 (PCIe) compatible with PNP0A03, segment
+ * 0 from bus 0. _CRS hands the bus its bus numbers, an I/O window, and the 32-bit BAR window,
+ * and consumes the configuration ports. No _PRT: the devices use MSI-X, not INTx.
+ */
+static void dsdt_pci(struct aml_buf *b, const struct acpi_pci *pci)
+{
+	size_t dev = aml__device_open(b, "PCI0");
+	aml__name(b, "_HID");
+	aml__eisaid(b, "PNP0A08");
+	aml__name(b, "_CID");
+	aml__eisaid(b, "PNP0A03");
+	aml__name(b, "_SEG");
+	aml__integer(b, 0);
+	aml__name(b, "_BBN");
+	aml__integer(b, 0);
+	aml__name(b, "_UID");
+	aml__integer(b, 0);
+	aml__name(b, "_CRS");
+	size_t crs = aml__restemplate_open(b);
+	aml__res_word_bus(b, 0, pci->bus_end);
+	aml__res_io(b, pci->cf8_port, 8);
+	aml__res_word_io(b, pci->io_base, (uint16_t)(pci->io_base + pci->io_size - 1));
+	aml__res_dword_mem(b, pci->mmio_base, pci->mmio_base + pci->mmio_size - 1);
+	aml__restemplate_close(b, crs);
+	aml__close(b, dev);
+
+	/* the ECAM window is a motherboard resource, so that Linux trusts the MCFG entry */
+	dev = aml__device_open(b, "PCMR");
+	aml__name(b, "_HID");
+	aml__eisaid(b, "PNP0C02");
+	aml__name(b, "_UID");
+	aml__integer(b, 1);
+	aml__name(b, "_CRS");
+	crs = aml__restemplate_open(b);
+	aml__res_mem32_fixed(b, false, (uint32_t)pci->ecam_base, ((uint32_t)pci->bus_end + 1) << 20);
+	aml__restemplate_close(b, crs);
+	aml__close(b, dev);
+}
+
 /* \_S5_: Linux's poweroff then writes (SLP_TYP << 2) | SLP_EN to the sleep control register. */
 static void dsdt_s5(struct aml_buf *b)
 {
@@ -225,6 +274,8 @@ static size_t build_dsdt(struct aml_buf *b, uint64_t base, const struct acpi_con
 		dsdt_pvpanic(b, cfg);
 	for (unsigned i = 0; i < cfg->n_virtio_mmio; i++)
 		dsdt_virtio(b, i, &cfg->virtio_mmio[i]);
+	if (cfg->pci.ecam_base)
+		dsdt_pci(b, &cfg->pci);
 	aml__close(b, sb);
 	dsdt_s5(b);
 	sdt_close(b, start);
@@ -261,8 +312,9 @@ static size_t build_fadt(struct aml_buf *b, uint64_t base, const struct acpi_con
 
 	if (dsdt_gpa <= UINT32_MAX)   /* for ACPI 1.0 readers; X_DSDT is the one that counts */
 		aml__put32(f + FADT_DSDT, (uint32_t)dsdt_gpa);
-	aml__put16(f + FADT_IAPC_BOOT, IAPC_VGA_NOT_PRESENT | IAPC_MSI_NOT_SUPP |
-		   IAPC_PCIE_ASPM_CTRL | IAPC_NO_CMOS_RTC);
+	/* with PCI, MSI must not be declared unsupported: Linux would turn MSI off everywhere */
+	aml__put16(f + FADT_IAPC_BOOT, IAPC_VGA_NOT_PRESENT | IAPC_PCIE_ASPM_CTRL |
+		   IAPC_NO_CMOS_RTC | (cfg->pci.ecam_base ? 0 : IAPC_MSI_NOT_SUPP));
 	aml__put32(f + FADT_FLAGS, flags);
 	put_gas_io8(f + FADT_RESET_REG, cfg->reset_port);
 	f[FADT_RESET_VALUE] = cfg->reset_port ? cfg->reset_value : 0;
@@ -340,6 +392,23 @@ static size_t build_madt(struct aml_buf *b, uint64_t base, const struct acpi_con
 	return start;
 }
 
+/* ---- MCFG ---- */
+
+static size_t build_mcfg(struct aml_buf *b, uint64_t base, const struct acpi_pci *pci)
+{
+	size_t start = sdt_open(b, base, "MCFG", MCFG_REVISION);
+	aml__reserve(b, 8);   /* reserved */
+	uint8_t *e = aml__reserve(b, MCFG_ALLOC_LEN);
+	if (e) {
+		aml__put64(e, pci->ecam_base);
+		aml__put16(e + 8, 0);      /* PCI segment group */
+		e[10] = 0;                 /* start bus */
+		e[11] = pci->bus_end;      /* end bus */
+	}
+	sdt_close(b, start);
+	return start;
+}
+
 /* ---- XSDT and RSDP ---- */
 
 static size_t build_xsdt(struct aml_buf *b, uint64_t base, const size_t *tables, size_t n)
@@ -382,10 +451,12 @@ long acpi__build(const struct acpi_config *cfg, void *buf, size_t buflen,
 	aml__init(&b, buf, buflen);
 
 	size_t dsdt = build_dsdt(&b, base_gpa, cfg);
-	size_t tables[2];
-	tables[0] = build_fadt(&b, base_gpa, cfg, dsdt);
-	tables[1] = build_madt(&b, base_gpa, cfg);
-	size_t xsdt = build_xsdt(&b, base_gpa, tables, 2);
+	size_t tables[3], n = 0;
+	tables[n++] = build_fadt(&b, base_gpa, cfg, dsdt);
+	tables[n++] = build_madt(&b, base_gpa, cfg);
+	if (cfg->pci.ecam_base)
+		tables[n++] = build_mcfg(&b, base_gpa, &cfg->pci);
+	size_t xsdt = build_xsdt(&b, base_gpa, tables, n);
 	size_t rsdp = build_rsdp(&b, base_gpa, xsdt);
 	if (b.overflow)
 		return -ENOSPC;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* ACPI tables for a hardware-reduced platform: RSDP, XSDT, FADT, MADT, DSDT (built in a buffer). */
+/* ACPI tables for a hardware-reduced platform: RSDP, XSDT, FADT, MADT, MCFG, DSDT (built in a buffer). */
 #ifndef KVMINI_FIRMWARE_ACPI_H
 #define KVMINI_FIRMWARE_ACPI_H
 
@@ -13,6 +13,15 @@ struct acpi_virtio_mmio {
 	uint32_t irq;          /* GSI, level-triggered active-high */
 };
 
+/* A PCI root bridge on segment 0, buses 0..bus_end, with ECAM (MCFG) and a 32-bit BAR window. */
+struct acpi_pci {
+	uint64_t ecam_base;             /* 0: no PCI at all */
+	uint8_t bus_end;
+	uint32_t mmio_base, mmio_size;
+	uint16_t io_base, io_size;      /* I/O window handed to the bus */
+	uint16_t cf8_port;              /* configuration mechanism #1 ports (8 bytes) */
+};
+
 struct acpi_config {
 	unsigned ncpus;                 /* one MADT local APIC (APIC ID = index) per vCPU */
 	uint32_t lapic_addr, ioapic_addr;
@@ -22,6 +31,7 @@ struct acpi_config {
 	uint16_t pvpanic_port;                     /* DSDT QEMU0001; 0 = none */
 	unsigned n_virtio_mmio;
 	struct acpi_virtio_mmio virtio_mmio[ACPI_MAX_VIRTIO_MMIO];  /* DSDT LNRO0005 each */
+	struct acpi_pci pci;            /* DSDT PCI0 + MCFG when pci.ecam_base != 0 */
 };
 
 /*

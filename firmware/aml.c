@@ -320,3 +320,55 @@ void aml__res_interrupt(struct aml_buf *b, uint8_t flags, uint32_t gsi)
 	p[4] = 1;
 	aml__put32(p + 5, gsi);
 }
+
+/* Address space descriptors (6.4.3.5): producer, MinFixed, MaxFixed, positive decode. */
+#define RES_DWORD_ADDR       0x87   /* large, type 0x07 */
+#define RES_WORD_ADDR        0x88   /* large, type 0x08 */
+#define ADDR_MEMORY          0
+#define ADDR_IO              1
+#define ADDR_BUS             2
+#define ADDR_FLAGS_FIXED     0x0c   /* _MAF | _MIF; _DEC positive; producer */
+
+static void res_word(struct aml_buf *b, uint8_t type, uint8_t tflags, uint16_t min, uint16_t max)
+{
+	uint8_t *p = aml__reserve(b, 16);
+	if (!p)
+		return;
+	p[0] = RES_WORD_ADDR;
+	aml__put16(p + 1, 13);
+	p[3] = type;
+	p[4] = ADDR_FLAGS_FIXED;
+	p[5] = tflags;
+	aml__put16(p + 6, 0);                   /* granularity */
+	aml__put16(p + 8, min);
+	aml__put16(p + 10, max);
+	aml__put16(p + 12, 0);                  /* translation */
+	aml__put16(p + 14, (uint16_t)(max - min + 1));
+}
+
+void aml__res_word_bus(struct aml_buf *b, uint16_t min, uint16_t max)
+{
+	res_word(b, ADDR_BUS, 0, min, max);
+}
+
+void aml__res_word_io(struct aml_buf *b, uint16_t min, uint16_t max)
+{
+	res_word(b, ADDR_IO, 3 /* EntireRange */, min, max);
+}
+
+void aml__res_dword_mem(struct aml_buf *b, uint32_t min, uint32_t max)
+{
+	uint8_t *p = aml__reserve(b, 26);
+	if (!p)
+		return;
+	p[0] = RES_DWORD_ADDR;
+	aml__put16(p + 1, 23);
+	p[3] = ADDR_MEMORY;
+	p[4] = ADDR_FLAGS_FIXED;
+	p[5] = 1;                               /* ReadWrite, NonCacheable */
+	aml__put32(p + 6, 0);                   /* granularity */
+	aml__put32(p + 10, min);
+	aml__put32(p + 14, max);
+	aml__put32(p + 18, 0);                  /* translation */
+	aml__put32(p + 22, max - min + 1);
+}

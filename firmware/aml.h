@@ -58,6 +58,13 @@ void aml__res_irq_noflags(struct aml_buf *b, uint8_t irq);
 /* Memory32Fixed(ReadWrite or ReadOnly, base, size) */
 void aml__res_mem32_fixed(struct aml_buf *b, bool writable, uint32_t base, uint32_t size);
 
+/* WordBusNumber(ResourceProducer, MinFixed, MaxFixed, PosDecode, 0, min, max, 0, count) */
+void aml__res_word_bus(struct aml_buf *b, uint16_t min, uint16_t max);
+/* WordIO(ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange, 0, min, max, 0, len) */
+void aml__res_word_io(struct aml_buf *b, uint16_t min, uint16_t max);
+/* DWordMemory(ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, ReadWrite, ...) */
+void aml__res_dword_mem(struct aml_buf *b, uint32_t min, uint32_t max);
+
 /* Interrupt(...) {gsi}: Extended Interrupt descriptor flags (ACPI 6.4.3.6) */
 #define AML_IRQ_CONSUMER    (1u << 0)   /* else ResourceProducer */
 #define AML_IRQ_EDGE        (1u << 1)   /* else Level */

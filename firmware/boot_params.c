@@ -26,6 +26,10 @@ int boot_params__write(const struct guest_mem *gm, uint64_t zp_gpa,
 	bp->hdr.ramdisk_size = (uint32_t)cfg->initrd_size;
 	bp->ext_ramdisk_size = (uint32_t)(cfg->initrd_size >> 32);
 	bp->acpi_rsdp_addr = cfg->rsdp_gpa;
-	bp->e820_entries = (uint8_t)e820__build(gm, bp->e820_table, E820_MAX_ENTRIES_ZEROPAGE);
+	unsigned n = e820__build(gm, bp->e820_table, E820_MAX_ENTRIES_ZEROPAGE);
+	if (cfg->reserved_size && n < E820_MAX_ENTRIES_ZEROPAGE)
+		bp->e820_table[n++] = (struct boot_e820_entry){
+			.addr = cfg->reserved_gpa, .size = cfg->reserved_size, .type = E820_TYPE_RESERVED };
+	bp->e820_entries = (uint8_t)n;
 	return 0;
 }

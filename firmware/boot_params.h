@@ -13,6 +13,7 @@ struct boot_params_cfg {
 	uint32_t cmdline_size;           /* including the NUL */
 	uint64_t initrd_gpa, initrd_size;
 	uint64_t rsdp_gpa;               /* 0: none */
+	uint64_t reserved_gpa, reserved_size; /* one more e820 reserved range (PCI ECAM); 0: none */
 };
 
 /* Writes the zero page at zp_gpa: setup header, loader fields, e820 map, RSDP. 0 or -EFAULT. */

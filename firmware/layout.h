@@ -24,8 +24,12 @@
 /* ---- the 32-bit hole: RAM above 3 GiB is moved above 4 GiB ---- */
 #define LAYOUT_MMIO_HOLE    0xc0000000ULL
 #define LAYOUT_MMIO_HOLE_END 0x100000000ULL
+#define LAYOUT_PCI_MMIO     0xc0000000ULL  /* PCI BAR window (32-bit, in the root bridge _CRS) */
+#define LAYOUT_PCI_MMIO_SIZE 0x10000000ULL /* 256 MiB, up to the virtio-mmio windows */
 #define LAYOUT_VIRTIO_MMIO  0xd0000000ULL  /* virtio-mmio windows, 4 KiB each */
 #define LAYOUT_VIRTIO_MMIO_SIZE 0x1000ULL
+#define LAYOUT_PCI_ECAM     0xe0000000ULL  /* PCIe ECAM for bus 0 (MCFG; reserved in e820) */
+#define LAYOUT_PCI_ECAM_SIZE 0x100000ULL
 #define LAYOUT_IOAPIC       0xfec00000ULL
 #define LAYOUT_LAPIC        0xfee00000ULL
 #define LAYOUT_TSS          0xfffbd000ULL  /* KVM_SET_TSS_ADDR: 3 pages */
@@ -41,6 +45,8 @@
 #define PORT_ACPI_SLEEP_STS 0x601          /* FADT SLEEP_STATUS_REG */
 #define PORT_TEST_EXIT      0xf4           /* isa-debug-exit convention: test payloads only */
 #define PORT_BOOT_TIMER     0x440          /* guest writes here when it is up: kvmini logs the time */
+#define PORT_PCI_CF8        0xcf8          /* PCI configuration mechanism #1: 0xcf8..0xcff */
+#define PORT_PCI_IO_WINDOW  0x1000         /* root bridge I/O window 0x1000..0xffff (no I/O BARs yet) */
 
 /* ACPI S5 sleep type written by the guest on poweroff: SLP_TYP=5 in bits 2..4, SLP_EN bit 5 */
 #define ACPI_S5_SLP_TYP     5

@@ -7,7 +7,7 @@
 # Outputs:
 #   OUTDIR/kernel-pkg/          the unpacked Debian kernel package (also used by tests/nested)
 #   OUTDIR/bzImage, OUTDIR/config   that package's kernel and its config
-#   OUTDIR/initramfs.cpio.gz    busybox-static + virtio/virtio-mmio/virtio-blk/ext4/pvpanic modules
+#   OUTDIR/initramfs.cpio.gz    busybox-static + virtio/virtio-mmio/virtio-pci/virtio-blk/ext4/pvpanic modules
 #   OUTDIR/kernel-version       one line: the kernel package and version used
 # Each step is skipped when its outputs exist and are newer than this script (and its inputs).
 #
@@ -137,7 +137,7 @@ poweroff -f
 EOF
 }
 
-guest_mods=(virtio_ring virtio virtio_mmio virtio_blk crc32c_generic crc32c-intel crc16 mbcache jbd2
+guest_mods=(virtio_ring virtio virtio_mmio virtio_pci virtio_blk crc32c_generic crc32c-intel crc16 mbcache jbd2
     ext4 pvpanic pvpanic-mmio)
 initrd="$out/initramfs.cpio.gz"
 if ! fresh "$initrd" "$deb_stamp" "$here/resolve-modules.sh" "$busybox"; then

@@ -9,7 +9,7 @@ set -u
 BUILD=${1:?usage: acpi-iasl.sh BUILD}
 DUMP=$BUILD/acpi-dump
 WORK=$BUILD/acpi-iasl
-CONFIGS=("1 0" "4 3" "255 32")   # NCPUS NVIRTIO
+CONFIGS=("1 0" "4 3" "255 32" "2 0 pci" "4 3 pci")   # NCPUS NVIRTIO [pci]
 # acpi-dump's standard config (layout.h): virtio device i at 0xd0000000 + i * 0x1000, GSI 5 + i
 VIRTIO_BASE=$((0xd0000000)) VIRTIO_STRIDE=$((0x1000)) VIRTIO_GSI=5
 IMAGE_GPA=$((0xe0000))   # LAYOUT_ACPI: where acpi-dump's image.dat sits in the guest
@@ -101,20 +101,31 @@ at_gpa() {
 		{ echo "  0x$2 is not where $3 is" >&2; return 1; }
 }
 
-# Every pointer leads to the right table: RSDP -> XSDT -> {FADT, MADT}, FADT -> DSDT.
+# Every pointer leads to the right table: RSDP -> XSDT -> {FADT, MADT[, MCFG]}, FADT -> DSDT.
 pointers_ok() {
-	local dir=$1
+	local dir=$1 pci=$2
 	read_bytes "$dir/rsdp.dat"
 	at_gpa "$dir" "$(le 24 8)" xsdt || return 1
 	read_bytes "$dir/xsdt.dat"
-	[ "${#B[@]}" -eq 52 ] || { echo "  xsdt: not two entries" >&2; return 1; }
+	if [ -n "$pci" ]; then
+		[ "${#B[@]}" -eq 60 ] && at_gpa "$dir" "$(le 52 8)" mcfg ||
+			{ echo "  xsdt: not three entries ending in the MCFG" >&2; return 1; }
+	else
+		[ "${#B[@]}" -eq 52 ] || { echo "  xsdt: not two entries" >&2; return 1; }
+	fi
 	at_gpa "$dir" "$(le 36 8)" facp && at_gpa "$dir" "$(le 44 8)" apic || return 1
 	read_bytes "$dir/facp.dat"
 	at_gpa "$dir" "$(le 140 8)" dsdt && at_gpa "$dir" "$(le 40 4)" dsdt
 }
 
 facp_content_ok() {
-	local d=$1/facp.dsl
+	local d=$1/facp.dsl pci=$2
+	# MSI is declared unsupported exactly when there is no PCI (virtio-pci needs MSI-X)
+	if [ -n "$pci" ]; then
+		grep -Eq 'MSI Not Supported \(V4\) : 0' "$d"
+	else
+		grep -Eq 'MSI Not Supported \(V4\) : 1' "$d"
+	fi || { echo "  facp: MSI-disabled flag wrong for pci='$pci'" >&2; return 1; }
 	grep -q 'Revision : 06' "$d" && grep -q 'Table Length : 00000114' "$d" &&
 	grep -Eq 'Hardware Reduced \(V5\) : 1' "$d" && grep -Eq 'Reset Register Supported \(V2\) : 1' "$d" &&
 	grep -A5 'Sleep Control Register' "$d" | grep -q 'Address : 0000000000000600' &&
@@ -156,12 +167,37 @@ dsdt_ok() {
 	done
 }
 
+# MCFG: one allocation, ECAM at 0xe0000000 (layout.h), segment 0, buses 0..0
+mcfg_content_ok() {
+	local d=$1/mcfg.dsl
+	grep -q 'Base Address : 00000000E0000000' "$d" && grep -q 'Segment Group Number : 0000' "$d" &&
+	grep -q 'Start Bus Number : 00' "$d" && grep -q 'End Bus Number : 00' "$d" &&
+	[ "$(grep -c 'Base Address :' "$d")" -eq 1 ] || { echo "  mcfg: unexpected fields" >&2; return 1; }
+}
+
+# The PCI root bridge: PNP0A08/PNP0A03, _SEG/_BBN 0, bus 0..0, the CF8 ports, an I/O window
+# and the 32-bit BAR window 0xc0000000..0xcfffffff; the ECAM as a PNP0C02 motherboard resource.
+dsdt_pci_ok() {
+	local d=$1/dsdt.dsl
+	grep -q 'Device (PCI0)' "$d" && grep -q 'EisaId ("PNP0A08")' "$d" &&
+	grep -A1 'Name (_CID' "$d" | grep -q 'EisaId ("PNP0A03")' &&
+	grep -q 'Name (_SEG, Zero)' "$d" && grep -q 'Name (_BBN, Zero)' "$d" &&
+	grep -A5 'WordBusNumber (ResourceProducer' "$d" | grep -q '0x0000,             // Range Maximum' &&
+	grep -q '0x0CF8,             // Range Minimum' "$d" &&
+	grep -A6 'WordIO (ResourceProducer' "$d" | grep -q '0xFFFF,             // Range Maximum' &&
+	grep -A6 'DWordMemory (ResourceProducer' "$d" | grep -q '0xC0000000,         // Range Minimum' &&
+	grep -A6 'DWordMemory (ResourceProducer' "$d" | grep -q '0xCFFFFFFF,         // Range Maximum' &&
+	grep -q 'EisaId ("PNP0C02")' "$d" &&
+	grep -A2 'Memory32Fixed (ReadOnly' "$d" | grep -q '0xE0000000,         // Address Base' ||
+	{ echo "  dsdt: PCI root bridge missing or wrong" >&2; grep -A30 'Device (PCI0)' "$d" >&2; return 1; }
+}
+
 rm -rf "$WORK"
 for cfg in "${CONFIGS[@]}"; do
-	read -r ncpus nvirtio <<<"$cfg"
-	dir=$WORK/cpus$ncpus-virtio$nvirtio
+	read -r ncpus nvirtio pci <<<"$cfg"
+	dir=$WORK/cpus$ncpus-virtio$nvirtio${pci:+-$pci}
 	mkdir -p "$dir"
-	if ! "$DUMP" "$dir" "$ncpus" "$nvirtio"; then
+	if ! "$DUMP" "$dir" "$ncpus" "$nvirtio" $pci; then
 		check "acpi-dump $cfg" false
 		continue
 	fi
@@ -172,8 +208,14 @@ for cfg in "${CONFIGS[@]}"; do
 	for t in xsdt facp apic; do
 		check "$dir: $t recompiles to the same bytes" data_roundtrip_ok "$dir" "$t"
 	done
-	check "$dir: RSDP, XSDT and FADT point at the tables" pointers_ok "$dir"
-	check "$dir: FADT fields" facp_content_ok "$dir"
+	check "$dir: RSDP, XSDT and FADT point at the tables" pointers_ok "$dir" "$pci"
+	check "$dir: FADT fields" facp_content_ok "$dir" "$pci"
+	if [ -n "$pci" ]; then
+		check "$dir: mcfg decodes cleanly" sdt_ok "$dir/mcfg.dat"
+		check "$dir: mcfg recompiles to the same bytes" data_roundtrip_ok "$dir" mcfg
+		check "$dir: MCFG fields" mcfg_content_ok "$dir"
+		check "$dir: DSDT has the PCI root bridge" dsdt_pci_ok "$dir"
+	fi
 	check "$dir: MADT entries" apic_content_ok "$dir" "$ncpus"
 	check "$dir: DSDT recompiles and has the devices" dsdt_ok "$dir" "$nvirtio"
 done

@@ -75,6 +75,11 @@ case_ disk-bad-cache   2 "bad value 'fast' for cache" -- --disk "path=$tmp/disk.
 case_ disk-bad-engine  2 "bad value 'aio' for engine" -- --disk "path=$tmp/disk.img,engine=aio"
 case_ disk-bad-ro      2 "bad value 'maybe' for ro" -- --disk "path=$tmp/disk.img,ro=maybe"
 case_ disk-no-path     2 "no path" -- --disk "ro=on"
+case_ disk-queues-bad   2 "queues must be 1 to 8" -- --disk "path=$tmp/disk.img,queues=9"
+case_ disk-queues-cpus  2 "only 1 vCPUs" -- --disk "path=$tmp/disk.img,queues=2"
+case_ transport-bad    2 "--virtio-transport 'usb': use mmio or pci" -- --virtio-transport usb
+case_ transport-empty  2 "--virtio-transport '': use mmio or pci" -- --virtio-transport ''
+
 case_ disk-long-serial 2 "serial is longer" -- --disk "path=$tmp/disk.img,serial=abcdefghijklmnopqrstuvwxyz"
 many=()
 for _ in $(seq 17); do many+=(--disk "$tmp/disk.img"); done

@@ -44,6 +44,11 @@ int blk__init(struct blk_dev *b, const struct blk_opts *opts, char *err, size_t 
 {
 	memset(b, 0, sizeof(*b));
 	b->stop_fd = -1;
+	b->nq = opts->queues ? opts->queues : 1;
+	if (b->nq > VIRTIO_MAX_QUEUES) {
+		snprintf(err, errlen, "disk %s: at most %d queues", opts->disk.path, VIRTIO_MAX_QUEUES);
+		return -1;
+	}
 	if (disk__open(&b->disk, &opts->disk, err, errlen, note, notelen))
 		return -1;
 	memcpy(b->serial, opts->serial, sizeof(b->serial));
@@ -58,7 +63,7 @@ int blk__init(struct blk_dev *b, const struct blk_opts *opts, char *err, size_t 
 	c->alignment_offset = 0;
 	c->min_io_size = 1;
 	c->opt_io_size = 0;
-	c->num_queues = 1;
+	c->num_queues = (uint16_t)b->nq;
 	c->max_discard_sectors = UINT32_MAX / SECTOR;
 	c->max_discard_seg = 1;
 	c->discard_sector_alignment = bs / SECTOR;
@@ -76,14 +81,29 @@ int blk__init(struct blk_dev *b, const struct blk_opts *opts, char *err, size_t 
 		b->features |= (1ULL << VIRTIO_BLK_F_DISCARD) | (1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
 	else
 		b->features |= 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
+	if (b->nq > 1)
+		b->features |= 1ULL << VIRTIO_BLK_F_MQ;
 	return 0;
 }
 
 void blk__free(struct blk_dev *b)
 {
 	disk__close(&b->disk);
-	free(b->reqs);
-	b->reqs = NULL;
+}
+
+static void add_stats(struct blk_stats *to, const struct blk_stats *s)
+{
+	uint64_t *t = (uint64_t *)to;
+	const uint64_t *f = (const uint64_t *)s;
+	for (size_t i = 0; i < sizeof(*s) / sizeof(uint64_t); i++)
+		t[i] += f[i];
+}
+
+void blk__stats(const struct blk_dev *b, struct blk_stats *out)
+{
+	*out = b->stats;
+	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		add_stats(out, &b->q[i].stats);
 }
 
 /* ---- request parsing ---- */
@@ -159,8 +179,9 @@ static bool range_ok(const struct blk_dev *b, uint64_t off, uint64_t len)
 	return off <= b->disk.size && len <= b->disk.size - off && off % bs == 0 && len % bs == 0;
 }
 
-static enum parse_result parse(struct blk_dev *b, struct blk_req *r, const struct virtq_chain *c)
+static enum parse_result parse(struct blk_queue *q, struct blk_req *r, const struct virtq_chain *c)
 {
+	const struct blk_dev *b = q->b;
 	struct virtio_blk_outhdr hdr;
 	struct virtio_blk_discard_write_zeroes seg;
 	const struct virtq_iov *last = &c->iov[c->n_out + c->n_in - 1];
@@ -168,12 +189,12 @@ static enum parse_result parse(struct blk_dev *b, struct blk_req *r, const struc
 	r->status = (uint8_t *)last->base + last->len - 1;
 	r->written = 1;
 	if (c->out_len < sizeof(hdr) || chain_copy_out(c, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
-		b->stats.bad_requests++;
+		q->stats.bad_requests++;
 		return finish_now(r, VIRTIO_BLK_S_IOERR);
 	}
 	r->type = hdr.type;
 	if (hdr.sector > UINT64_MAX / SECTOR)
-		return b->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
+		return q->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
 	uint64_t off = hdr.sector * SECTOR;
 	int64_t len;
 
@@ -182,15 +203,15 @@ static enum parse_result parse(struct blk_dev *b, struct blk_req *r, const struc
 	case VIRTIO_BLK_T_OUT: {
 		bool in = hdr.type == VIRTIO_BLK_T_IN;
 		if (in && c->out_len != sizeof(hdr))
-			return b->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
+			return q->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
 		if (!in && b->disk.readonly)
-			return b->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
+			return q->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
 		len = in ? build_iov(r, c, c->n_out, c->n_in, 0, 1)
 			 : build_iov(r, c, 0, c->n_out, sizeof(hdr), 0);
 		if (!in && c->in_len != 1)
 			len = -1;	/* a write's only writable byte is the status */
 		if (len <= 0 || len % SECTOR || !range_ok(b, off, (uint64_t)len))
-			return b->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
+			return q->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
 		r->dr.op = in ? DISK_READ : DISK_WRITE;
 		r->dr.offset = off;
 		r->dr.len = (uint64_t)len;
@@ -205,7 +226,7 @@ static enum parse_result parse(struct blk_dev *b, struct blk_req *r, const struc
 	case VIRTIO_BLK_T_GET_ID: {
 		len = build_iov(r, c, c->n_out, c->n_in, 0, 1);
 		if (len < 0)
-			return b->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
+			return q->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
 		uint64_t n = (uint64_t)len < BLK_SERIAL_MAX ? (uint64_t)len : BLK_SERIAL_MAX;
 		uint64_t copied = 0;
 		char id[BLK_SERIAL_MAX] = { 0 };
@@ -215,7 +236,7 @@ static enum parse_result parse(struct blk_dev *b, struct blk_req *r, const struc
 			memcpy(r->iov[i].iov_base, id + copied, k);
 			copied += k;
 		}
-		b->stats.get_ids++;
+		q->stats.get_ids++;
 		r->written = (uint32_t)copied + 1;
 		return finish_now(r, VIRTIO_BLK_S_OK);
 	}
@@ -223,14 +244,14 @@ static enum parse_result parse(struct blk_dev *b, struct blk_req *r, const struc
 	case VIRTIO_BLK_T_WRITE_ZEROES: {
 		bool dis = hdr.type == VIRTIO_BLK_T_DISCARD;
 		if (!(b->features & (1ULL << (dis ? VIRTIO_BLK_F_DISCARD : VIRTIO_BLK_F_WRITE_ZEROES))))
-			return b->stats.unsupported++, finish_now(r, VIRTIO_BLK_S_UNSUPP);
+			return q->stats.unsupported++, finish_now(r, VIRTIO_BLK_S_UNSUPP);
 		/* exactly one segment (max_*_seg = 1) */
 		if (c->out_len != sizeof(hdr) + sizeof(seg) ||
 		    chain_copy_out(c, sizeof(hdr), &seg, sizeof(seg)) != sizeof(seg) ||
 		    (seg.flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) ||
 		    (dis && seg.flags) || seg.sector > UINT64_MAX / SECTOR ||
 		    !range_ok(b, seg.sector * SECTOR, (uint64_t)seg.num_sectors * SECTOR))
-			return b->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
+			return q->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
 		r->dr.op = dis ? DISK_DISCARD : DISK_WRITE_ZEROES;
 		r->dr.offset = seg.sector * SECTOR;
 		r->dr.len = (uint64_t)seg.num_sectors * SECTOR;
@@ -238,7 +259,7 @@ static enum parse_result parse(struct blk_dev *b, struct blk_req *r, const struc
 		return PARSE_SUBMIT;
 	}
 	default:
-		b->stats.unsupported++;
+		q->stats.unsupported++;
 		return finish_now(r, VIRTIO_BLK_S_UNSUPP);
 	}
 }
@@ -251,37 +272,38 @@ static void complete(struct virtq *vq, struct blk_req *r)
 	r->busy = false;
 }
 
-static void account(struct blk_dev *b, struct blk_req *r)
+static void account(struct blk_queue *q, struct blk_req *r)
 {
 	int64_t res = r->dr.result;
 
 	if (res < 0 || (r->dr.op <= DISK_WRITE && (uint64_t)res != r->dr.len)) {
-		b->stats.io_errors++;
+		q->stats.io_errors++;
 		*r->status = VIRTIO_BLK_S_IOERR;
 		r->written = 1;
 		return;
 	}
 	*r->status = VIRTIO_BLK_S_OK;
 	switch (r->dr.op) {
-	case DISK_READ: b->stats.reads++; b->stats.read_bytes += r->dr.len; break;
-	case DISK_WRITE: b->stats.writes++; b->stats.write_bytes += r->dr.len; break;
-	case DISK_FLUSH: b->stats.flushes++; break;
-	case DISK_DISCARD: b->stats.discards++; break;
-	case DISK_WRITE_ZEROES: b->stats.write_zeroes++; break;
+	case DISK_READ: q->stats.reads++; q->stats.read_bytes += r->dr.len; break;
+	case DISK_WRITE: q->stats.writes++; q->stats.write_bytes += r->dr.len; break;
+	case DISK_FLUSH: q->stats.flushes++; break;
+	case DISK_DISCARD: q->stats.discards++; break;
+	case DISK_WRITE_ZEROES: q->stats.write_zeroes++; break;
 	}
 }
 
-static void maybe_notify(struct blk_dev *b, struct virtq *vq)
+static void maybe_notify(struct blk_queue *q, struct virtq *vq)
 {
 	if (virtq__should_notify(vq)) {
-		b->stats.interrupts++;
-		b->vdev->t_ops->notify_used(b->vdev->transport, 0);
+		q->stats.interrupts++;
+		q->b->vdev->t_ops->notify_used(q->b->vdev->transport, q->idx);
 	}
 }
 
 /* Pops every available chain, answers the malformed ones, submits the rest as one batch. */
-static void process_queue(struct blk_dev *b, struct virtq *vq, struct virtq_chain *chain)
+static void process_queue(struct blk_queue *q, struct virtq *vq, struct virtq_chain *chain)
 {
+	struct blk_dev *b = q->b;
 	struct disk_req *batch[BLK_QUEUE_MAX];
 	bool pushed = false;
 
@@ -296,7 +318,7 @@ static void process_queue(struct blk_dev *b, struct virtq *vq, struct virtq_chai
 			}
 			if (got == 0)
 				break;
-			struct blk_req *r = &b->reqs[chain->head];
+			struct blk_req *r = &q->reqs[chain->head];
 			if (r->busy || chain->n_in == 0 || chain->iov[chain->n_out + chain->n_in - 1].len == 0) {
 				/* a head still in flight, or no byte for the status: the guest broke it */
 				vq->broken = true;
@@ -308,7 +330,7 @@ static void process_queue(struct blk_dev *b, struct virtq *vq, struct virtq_chai
 			r->busy = true;
 			r->head = chain->head;
 			r->dr = (struct disk_req){ .cookie = r };
-			if (parse(b, r, chain) == PARSE_DONE) {
+			if (parse(q, r, chain) == PARSE_DONE) {
 				complete(vq, r);
 				pushed = true;
 			} else {
@@ -316,13 +338,13 @@ static void process_queue(struct blk_dev *b, struct virtq *vq, struct virtq_chai
 			}
 		}
 		if (n) {
-			b->stats.batches++;
-			int e = disk__submit(&b->disk, batch, n);
+			q->stats.batches++;
+			int e = disk__submit(q->disk, batch, n);
 			if (e < 0) {
 				for (unsigned i = 0; i < n; i++) {
 					struct blk_req *r = batch[i]->cookie;
 					r->dr.result = e;
-					account(b, r);
+					account(q, r);
 					complete(vq, r);
 				}
 				pushed = true;
@@ -330,39 +352,42 @@ static void process_queue(struct blk_dev *b, struct virtq *vq, struct virtq_chai
 		}
 	} while (virtq__enable_notify(vq));
 	if (pushed)
-		maybe_notify(b, vq);
+		maybe_notify(q, vq);
 }
 
-static void reap(struct blk_dev *b, struct virtq *vq, bool wait)
+static void reap(struct blk_queue *q, struct virtq *vq, bool wait)
 {
 	struct disk_req *done[64];
 	int n;
 	bool any = false;
 
-	while ((n = disk__reap(&b->disk, done, 64, wait)) > 0) {
+	while ((n = disk__reap(q->disk, done, 64, wait)) > 0) {
 		for (int i = 0; i < n; i++) {
 			struct blk_req *r = done[i]->cookie;
-			account(b, r);
+			account(q, r);
 			if (vq)
 				complete(vq, r);
 			else
 				r->busy = false;
 		}
 		any = true;
-		wait = wait && disk__inflight(&b->disk) > 0;
+		wait = wait && disk__inflight(q->disk) > 0;
 	}
 	if (any && vq)
-		maybe_notify(b, vq);
+		maybe_notify(q, vq);
 }
 
+/* One per queue: its own ring, request table, disk context (io_uring) and statistics, so
+ * queues never share a lock or a cache line on the request path. */
 static void *blk_thread(void *arg)
 {
-	struct blk_dev *b = arg;
-	struct virtq *vq = &b->vdev->vq[0];
+	struct blk_queue *q = arg;
+	struct blk_dev *b = q->b;
+	struct virtq *vq = &b->vdev->vq[q->idx];
 	struct virtq_chain *chain = malloc(sizeof(*chain));
 	struct pollfd p[3] = {
-		{ .fd = b->vdev->kick_fd[0], .events = POLLIN },
-		{ .fd = disk__completion_fd(&b->disk), .events = POLLIN },
+		{ .fd = b->vdev->kick_fd[q->idx], .events = POLLIN },
+		{ .fd = disk__completion_fd(q->disk), .events = POLLIN },
 		{ .fd = b->stop_fd, .events = POLLIN },
 	};
 
@@ -370,53 +395,86 @@ static void *blk_thread(void *arg)
 		b->vdev->t_ops->needs_reset(b->vdev->transport, "out of memory");
 		return NULL;
 	}
-	process_queue(b, vq, chain);	/* kicks that came before DRIVER_OK */
+	process_queue(q, vq, chain);	/* kicks that came before DRIVER_OK */
 	while (!(p[2].revents & POLLIN)) {
 		if (poll(p, 3, -1) < 0)
 			continue;
 		if (p[1].revents & POLLIN) {
 			eventfd_t v;
 			eventfd_read(p[1].fd, &v);
-			reap(b, vq, false);
+			reap(q, vq, false);
 		}
 		if (p[0].revents & POLLIN) {
 			eventfd_t v;
 			eventfd_read(p[0].fd, &v);
-			b->stats.kicks++;
+			q->stats.kicks++;
 			if (!vq->broken)
-				process_queue(b, vq, chain);
+				process_queue(q, vq, chain);
 		}
 	}
 	/* stopping (reset or exit): let what is in flight land, but touch no ring any more */
-	while (disk__inflight(&b->disk))
-		reap(b, NULL, true);
+	while (disk__inflight(q->disk))
+		reap(q, NULL, true);
 	free(chain);
 	return NULL;
+}
+
+static void stop_queues(struct blk_dev *b)
+{
+	if (b->stop_fd >= 0)
+		eventfd_write(b->stop_fd, 1);
+	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+		struct blk_queue *q = &b->q[i];
+		if (q->running) {
+			pthread_join(q->thread, NULL);
+			q->running = false;
+		}
+		if (q->disk == &q->ctx)
+			disk__close(&q->ctx);
+		q->disk = NULL;
+		free(q->reqs);
+		q->reqs = NULL;
+		add_stats(&b->stats, &q->stats);
+		memset(&q->stats, 0, sizeof(q->stats));
+	}
+	if (b->stop_fd >= 0)
+		close(b->stop_fd);
+	b->stop_fd = -1;
 }
 
 static int blk_activate(void *priv, struct virtio_dev *vdev)
 {
 	struct blk_dev *b = priv;
+	char why[256];
 
-	if (!vdev->vq_ready[0])
-		return -EINVAL;
+	for (unsigned i = 0; i < b->nq; i++)
+		if (!vdev->vq_ready[i])
+			return -EINVAL;	/* the driver must set up every queue it was offered */
 	b->vdev = vdev;
-	b->nreqs = vdev->vq[0].size;
-	b->reqs = calloc(b->nreqs, sizeof(*b->reqs));
 	b->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!b->reqs || b->stop_fd < 0)
+	if (b->stop_fd < 0)
 		goto fail;
-	if (pthread_create(&b->thread, NULL, blk_thread, b))
-		goto fail;
-	pthread_setname_np(b->thread, "virtio-blk");
-	b->running = true;
+	for (unsigned i = 0; i < b->nq; i++) {
+		struct blk_queue *q = &b->q[i];
+		*q = (struct blk_queue){ .b = b, .idx = i, .disk = &b->disk, .nreqs = vdev->vq[i].size };
+		if (i && disk__open_ctx(&q->ctx, &b->disk, why, sizeof(why))) {
+			fprintf(stderr, "kvmini: virtio-blk queue %u: %s\n", i, why);
+			goto fail;
+		}
+		if (i)
+			q->disk = &q->ctx;
+		q->reqs = calloc(q->nreqs, sizeof(*q->reqs));
+		if (!q->reqs || pthread_create(&q->thread, NULL, blk_thread, q))
+			goto fail;
+		char name[16];
+		snprintf(name, sizeof(name), "virtio-blk-q%u", i);
+		pthread_setname_np(q->thread, name);
+		q->running = true;
+	}
 	return 0;
 fail:
-	free(b->reqs);
-	b->reqs = NULL;
-	if (b->stop_fd >= 0)
-		close(b->stop_fd);
-	b->stop_fd = -1;
+	stop_queues(b);
+	b->vdev = NULL;
 	return -ENOMEM;
 }
 
@@ -424,16 +482,7 @@ static void blk_reset(void *priv)
 {
 	struct blk_dev *b = priv;
 
-	if (b->running) {
-		eventfd_write(b->stop_fd, 1);
-		pthread_join(b->thread, NULL);
-		b->running = false;
-	}
-	if (b->stop_fd >= 0)
-		close(b->stop_fd);
-	b->stop_fd = -1;
-	free(b->reqs);
-	b->reqs = NULL;
+	stop_queues(b);
 	b->vdev = NULL;
 }
 

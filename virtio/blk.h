@@ -20,11 +20,12 @@
 struct blk_opts {
 	struct disk_opts disk;             /* disk.path points into buf */
 	char serial[BLK_SERIAL_MAX + 1];
+	unsigned queues;                   /* virtqueues, 1..VIRTIO_MAX_QUEUES (0 reads as 1) */
 	char buf[4096];
 };
 
 /* Parses "path=PATH[,ro=on|off][,cache=writeback|none][,engine=sync|io_uring][,serial=ID]
- * [,force=on]". A bare first item without '=' is the path; ",," is a literal comma.
+ * [,force=on][,queues=N]". A bare first item without '=' is the path; ",," is a literal comma.
  * 0, or -1 with a one-line reason in err. */
 int blk__parse_opts(const char *spec, struct blk_opts *opts, char *err, size_t errlen);
 
@@ -37,24 +38,39 @@ struct blk_stats {
 	uint64_t kicks, batches, interrupts;
 };
 
+struct blk_dev;
+
+/* One virtqueue and everything its I/O thread owns. */
+struct blk_queue {
+	struct blk_dev *b;
+	unsigned idx;
+	struct disk *disk;           /* queue 0: &b->disk; the others: &ctx, their own engine */
+	struct disk ctx;
+	pthread_t thread;
+	bool running;
+	struct blk_req *reqs;        /* indexed by chain head */
+	unsigned nreqs;
+	struct blk_stats stats;      /* written by this queue's thread only */
+};
+
 struct blk_dev {
 	struct disk disk;
 	char serial[BLK_SERIAL_MAX + 1];
 	struct virtio_blk_config config;
 	uint64_t features;
+	unsigned nq;                 /* virtqueues offered (num_queues) */
 	struct virtio_dev *vdev;     /* set while active */
-	pthread_t thread;
-	bool running;
 	int stop_fd;
-	struct blk_req *reqs;        /* indexed by chain head */
-	unsigned nreqs;
-	struct blk_stats stats;
+	struct blk_queue q[VIRTIO_MAX_QUEUES];
+	struct blk_stats stats;      /* totals of queues that have stopped (see blk__stats) */
 };
 
 /* Opens the backing and fills the config space. 0, or -1 with a reason in err. */
 int blk__init(struct blk_dev *b, const struct blk_opts *opts, char *err, size_t errlen,
 	      char *note, size_t notelen);
 void blk__free(struct blk_dev *b);
+/* The statistics so far: every queue's plus what stopped queues left (quiescent reads). */
+void blk__stats(const struct blk_dev *b, struct blk_stats *out);
 
 extern const struct virtio_dev_ops blk_dev_ops;
 

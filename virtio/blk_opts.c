@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The --disk option: path=PATH,ro=on,cache=none,engine=io_uring,serial=ID,force=on. */
+/* The --disk option: path=PATH,ro=on,cache=none,engine=io_uring,serial=ID,force=on,queues=N. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "virtio/blk.h"
@@ -101,9 +102,18 @@ int blk__parse_opts(const char *spec, struct blk_opts *o, char *err, size_t errl
 				return -1;
 			}
 			strcpy(o->serial, v);
+		} else if (!strcmp(k, "queues")) {
+			char *end;
+			unsigned long nq = strtoul(v, &end, 10);
+			if (*v < '1' || *v > '9' || *end || nq > VIRTIO_MAX_QUEUES) {
+				snprintf(err, errlen, "--disk '%s': queues must be 1 to %d", spec,
+					 VIRTIO_MAX_QUEUES);
+				return -1;
+			}
+			o->queues = (unsigned)nq;
 		} else {
 			snprintf(err, errlen, "--disk '%s': unknown key '%s' (path, ro, cache, engine, "
-				 "serial, force)", spec, k);
+				 "serial, force, queues)", spec, k);
 			return -1;
 		}
 		continue;

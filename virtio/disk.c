@@ -558,6 +558,22 @@ err_close:
 	return -1;
 }
 
+int disk__open_ctx(struct disk *ctx, const struct disk *parent, char *err, size_t errlen)
+{
+	char why[256];
+
+	*ctx = *parent;
+	ctx->engine_priv = NULL;
+	ctx->errors = 0;
+	ctx->borrowed = true;
+	if (disk__ops(ctx)->init(ctx, why, sizeof(why))) {
+		disk__msg(err, errlen, "another I/O context (%s engine): %s", disk__ops(ctx)->name, why);
+		ctx->fd = ctx->buffered_fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
 void disk__close(struct disk *d)
 {
 	const struct disk_engine_ops *ops = disk__ops(d);
@@ -565,6 +581,10 @@ void disk__close(struct disk *d)
 	if (d->engine_priv && ops)
 		ops->exit(d);
 	d->engine_priv = NULL;
+	if (d->borrowed) {
+		d->fd = d->buffered_fd = -1;
+		return;
+	}
 	if (d->buffered_fd >= 0)
 		close(d->buffered_fd);
 	if (d->fd >= 0)

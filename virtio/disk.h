@@ -51,6 +51,7 @@ struct disk {
 	                            * offset/length are not block aligned; -1 otherwise */
 	enum disk_engine engine;   /* what is really in use (io_uring may have fallen back) */
 	uint64_t errors;           /* requests that completed with an error */
+	bool borrowed;             /* a context of another disk: its fds are not ours to close */
 	void *engine_priv;
 };
 
@@ -62,6 +63,10 @@ struct disk {
  * by another process...). */
 int disk__open(struct disk *d, const struct disk_opts *opts, char *err, size_t errlen,
 	       char *note, size_t notelen);
+/* A second I/O context on an open disk (one per virtqueue): the same fds and properties, its
+ * own engine instance (its own io_uring and completion eventfd). Close it with disk__close
+ * before the parent. 0, or -1 with a reason in err. */
+int disk__open_ctx(struct disk *ctx, const struct disk *parent, char *err, size_t errlen);
 /* Waits for requests still in flight (their results are dropped: reap first), then closes. */
 void disk__close(struct disk *d);
 

@@ -41,12 +41,14 @@ static void needs_reset(void *transport, const char *why)
 {
 	struct virtio_mmio *t = transport;
 
+	/* InterruptStatus first: a driver that sees NEEDS_RESET also sees the config bit */
+	__atomic_or_fetch(&t->isr, VIRTIO_MMIO_INT_CONFIG, __ATOMIC_SEQ_CST);
 	if (__atomic_fetch_or(&t->status, VIRTIO_CONFIG_S_NEEDS_RESET, __ATOMIC_SEQ_CST) &
 	    VIRTIO_CONFIG_S_NEEDS_RESET)
 		return;	/* already reported */
+	raise_irq(t, VIRTIO_MMIO_INT_CONFIG);
 	fprintf(stderr, "kvmini: virtio-%s@0x%llx: device needs reset: %s\n",
 		t->vdev.ops->name, (unsigned long long)t->base, why);
-	raise_irq(t, VIRTIO_MMIO_INT_CONFIG);
 }
 
 static const struct virtio_transport_ops mmio_transport_ops = {

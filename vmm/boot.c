@@ -168,6 +168,9 @@ int boot__linux(struct vm *vm, const struct run_config *cfg, const struct acpi_c
 		.cmdline_gpa = LAYOUT_CMDLINE, .cmdline_size = (uint32_t)clen,
 		.initrd_gpa = plan.initrd_gpa, .initrd_size = plan.initrd_size,
 		.rsdp_gpa = rsdp,
+		/* Linux uses ECAM only where firmware reserved it (e820 or a PNP0C02 _CRS) */
+		.reserved_gpa = acpi->pci.ecam_base,
+		.reserved_size = acpi->pci.ecam_base ? ((uint64_t)acpi->pci.bus_end + 1) << 20 : 0,
 	};
 	if (boot_params__write(gm, LAYOUT_ZERO_PAGE, &bp) || x86__write_boot_tables(gm)) {
 		snprintf(err, errlen, "guest memory too small for the boot tables");

@@ -97,8 +97,14 @@ void cli__usage(FILE *f)
 "                         none, or file=PATH (output to PATH, no input)\n"
 "  -d, --disk SPEC        a virtio-blk disk (repeatable, up to %d), SPEC is\n"
 "                         path=PATH[,ro=on][,cache=writeback|none][,engine=io_uring|sync]\n"
-"                         [,serial=ID][,force=on]: a regular file or a block device; the\n"
+"                         [,serial=ID][,force=on][,queues=N]: a regular file or a block\n"
+"                         device; queues=N (1..8, at most --cpus) gives N virtqueues, each\n"
+"                         with its own I/O thread (and MSI-X vector with pci); the\n"
 "                         guest sees /dev/vda, /dev/vdb, ... in order\n"
+"      --virtio-transport T  how disks attach: mmio (default: virtio-mmio windows with\n"
+"                         wired GSIs, described in the DSDT) or pci (virtio-pci modern\n"
+"                         devices behind a PCI root bridge, MSI-X interrupts through\n"
+"                         KVM irqfds, kicks through ioeventfds)\n"
 "      --virtio-mmio-cmdline  also add virtio_mmio.device= to the command line (for\n"
 "                         kernels with CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES; stock\n"
 "                         kernels find the devices through ACPI)\n"
@@ -128,7 +134,7 @@ void cli__usage(FILE *f)
 int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, size_t errlen)
 {
 	enum { OPT_CMDLINE = 256, OPT_APPEND, OPT_CONSOLE, OPT_KVM, OPT_VIRTIO_CMDLINE,
-	       OPT_EXIT_STATS, OPT_TRACE_EXITS, OPT_STRICT };
+	       OPT_EXIT_STATS, OPT_TRACE_EXITS, OPT_STRICT, OPT_TRANSPORT };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -140,6 +146,7 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 		{ "kvm-device", required_argument, NULL, OPT_KVM },
 		{ "disk", required_argument, NULL, 'd' },
 		{ "virtio-mmio-cmdline", no_argument, NULL, OPT_VIRTIO_CMDLINE },
+		{ "virtio-transport", required_argument, NULL, OPT_TRANSPORT },
 		{ "exit-stats", optional_argument, NULL, OPT_EXIT_STATS },
 		{ "trace-exits", required_argument, NULL, OPT_TRACE_EXITS },
 		{ "strict", no_argument, NULL, OPT_STRICT },
@@ -219,6 +226,16 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 			break;
 		case OPT_VIRTIO_CMDLINE:
 			cfg->virtio_cmdline = true;
+			break;
+		case OPT_TRANSPORT:
+			if (!strcmp(optarg, "mmio")) {
+				cfg->transport = VIRTIO_TRANSPORT_MMIO;
+			} else if (!strcmp(optarg, "pci")) {
+				cfg->transport = VIRTIO_TRANSPORT_PCI;
+			} else {
+				snprintf(err, errlen, "--virtio-transport '%s': use mmio or pci", optarg);
+				return -1;
+			}
 			break;
 		case OPT_EXIT_STATS:
 			if (parse_exit_stats(optarg, cfg)) {

@@ -17,6 +17,7 @@
 #define MAX_DISKS       16    /* virtio-mmio windows with their own GSI */
 
 enum console_mode { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
+enum virtio_transport { VIRTIO_TRANSPORT_MMIO, VIRTIO_TRANSPORT_PCI };
 enum exit_stats_mode { EXIT_STATS_OFF, EXIT_STATS_TEXT, EXIT_STATS_JSON };
 
 struct run_config {
@@ -33,6 +34,7 @@ struct run_config {
 	uint64_t launch_ns;        /* CLOCK_MONOTONIC at process start (set by main) */
 	unsigned ndisks;
 	struct blk_opts disks[MAX_DISKS];
+	enum virtio_transport transport; /* --virtio-transport mmio|pci (default mmio) */
 	bool virtio_cmdline;       /* also describe virtio-mmio devices with virtio_mmio.device= */
 	enum exit_stats_mode exit_stats; /* --exit-stats[=text|json|json:PATH] */
 	const char *exit_stats_path;     /* json:PATH: written there, else stderr */

@@ -189,9 +189,54 @@ int machine__create(struct machine *m, const struct run_config *cfg, int *status
 static const uint32_t virtio_gsis[MAX_DISKS] = { 16, 17, 18, 19, 20, 21, 22, 23,
 						 5, 6, 7, 9, 10, 11, 12, 13 };
 
+/* The PCI host: CF8/CFC ports, the ECAM window, the BAR window, the root bridge in ACPI, and
+ * the GSI routing table MSI-X vectors are added to. */
+static int add_pci_host(struct machine *m, char *err, size_t errlen)
+{
+	struct vm *vm = &m->vm;
+
+	if (irq_routes__init(&m->routes, vm->fd)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	pci_host__init(&m->pci, LAYOUT_PCI_MMIO, LAYOUT_PCI_MMIO_SIZE);
+	m->pci_on = true;
+	if (bus__register(&vm->pio, PORT_PCI_CF8, PCI_CF8_LEN, &pci_cf8_ops, &m->pci) ||
+	    bus__register(&vm->mmio, LAYOUT_PCI_ECAM, LAYOUT_PCI_ECAM_SIZE, &pci_ecam_ops, &m->pci) ||
+	    bus__register(&vm->mmio, LAYOUT_PCI_MMIO, LAYOUT_PCI_MMIO_SIZE, &pci_window_ops,
+			  &m->pci)) {
+		snprintf(err, errlen, "cannot register the PCI host's ports and windows");
+		return -1;
+	}
+	m->acpi.pci = (struct acpi_pci){
+		.ecam_base = LAYOUT_PCI_ECAM, .bus_end = 0,
+		.mmio_base = (uint32_t)LAYOUT_PCI_MMIO, .mmio_size = (uint32_t)LAYOUT_PCI_MMIO_SIZE,
+		.io_base = PORT_PCI_IO_WINDOW, .io_size = (uint16_t)(0x10000 - PORT_PCI_IO_WINDOW),
+		.cf8_port = PORT_PCI_CF8,
+	};
+	return 0;
+}
+
+static int add_pci_disk(struct machine *m, unsigned i, const char *path, char *err, size_t errlen)
+{
+	struct virtio_pci *t = &m->vpci[i];
+
+	int e = virtio_pci__init(t, &blk_dev_ops, &m->blk[i], m->blk[i].nq, BLK_QUEUE_MAX,
+				 &m->vm.mem);
+	if (e || (e = pci_host__add(&m->pci, &t->pci)) < 0) {
+		snprintf(err, errlen, "disk %s: cannot set up its virtio-pci function: %s", path,
+			 strerror(-e));
+		return -1;
+	}
+	return virtio_pci__attach_kvm(t, m->vm.fd, &m->routes, err, errlen);
+}
+
 int machine__add_disks(struct machine *m, const struct run_config *cfg, int *status,
 		       char *err, size_t errlen)
 {
+	m->transport = cfg->transport;
+	if (cfg->transport == VIRTIO_TRANSPORT_PCI && add_pci_host(m, err, errlen))
+		return -1;
 	char why[400], note[200];
 	size_t cl_len = 0;
 
@@ -207,10 +252,21 @@ int machine__add_disks(struct machine *m, const struct run_config *cfg, int *sta
 			return -1;
 		}
 		m->ndisks = i + 1;
+		if (m->blk[i].nq > cfg->cpus) {
+			snprintf(err, errlen, "disk %s: queues=%u, but there are only %u vCPUs (at most "
+				 "one queue per vCPU)", o->disk.path, m->blk[i].nq, cfg->cpus);
+			*status = 2;
+			return -1;
+		}
 		if (note[0] && !cfg->quiet)
 			fprintf(stderr, "kvmini: disk %s: %s\n", o->disk.path, note);
-		int e = virtio_mmio__init(&m->vmmio[i], &blk_dev_ops, &m->blk[i], 1, BLK_QUEUE_MAX,
-					  &m->vm.mem, base, gsi, (struct irq_line){ 0 });
+		if (cfg->transport == VIRTIO_TRANSPORT_PCI) {
+			if (add_pci_disk(m, i, o->disk.path, err, errlen))
+				return -1;
+			continue;
+		}
+		int e = virtio_mmio__init(&m->vmmio[i], &blk_dev_ops, &m->blk[i], m->blk[i].nq,
+					  BLK_QUEUE_MAX, &m->vm.mem, base, gsi, (struct irq_line){ 0 });
 		if (e || bus__register(&m->vm.mmio, base, VIRTIO_MMIO_WINDOW, &virtio_mmio_ops,
 				       &m->vmmio[i])) {
 			snprintf(err, errlen, "disk %s: cannot set up its virtio-mmio window", o->disk.path);
@@ -264,8 +320,14 @@ int machine__run(struct machine *m, const struct run_config *cfg)
 			(unsigned long long)ex, (unsigned long long)io, (unsigned long long)mm);
 		report_unhandled(&vm->pio);
 		report_unhandled(&vm->mmio);
+		uint64_t bad = m->pci_on ? __atomic_load_n(&m->pci.bad_accesses, __ATOMIC_RELAXED) : 0;
+		if (bad)
+			fprintf(stderr, "kvmini: %llu PCI accesses hit no enabled BAR or crossed a "
+				"function's config space\n", (unsigned long long)bad);
 		for (unsigned i = 0; i < m->ndisks; i++) {
-			const struct blk_stats *st = &m->blk[i].stats;
+			struct blk_stats sum;
+			const struct blk_stats *st = &sum;
+			blk__stats(&m->blk[i], &sum);
 			fprintf(stderr, "kvmini: disk %s: %llu reads, %llu writes, %llu flushes, "
 				"%llu I/O errors, %llu bad requests\n", cfg->disks[i].disk.path,
 				(unsigned long long)st->reads, (unsigned long long)st->writes,
@@ -284,10 +346,19 @@ void machine__destroy(struct machine *m)
 	trace__close(m->trace, NULL, true, NULL);	/* an error path: the vCPUs never ran */
 	m->trace = NULL;
 	for (unsigned i = 0; i < m->ndisks; i++) {
-		virtio_mmio__destroy(&m->vmmio[i]);	/* stops the device's I/O thread first */
+		/* stops the device's I/O thread first */
+		if (m->transport == VIRTIO_TRANSPORT_PCI)
+			virtio_pci__destroy(&m->vpci[i]);
+		else
+			virtio_mmio__destroy(&m->vmmio[i]);
 		blk__free(&m->blk[i]);
 	}
 	m->ndisks = 0;
+	if (m->pci_on) {
+		pci_host__destroy(&m->pci);
+		irq_routes__destroy(&m->routes);
+		m->pci_on = false;
+	}
 	free(m->extra_cmdline);
 	m->extra_cmdline = NULL;
 	if (m->vm.fd >= 0 || m->vm.vcpus)

@@ -12,6 +12,9 @@
 #include "vmm/vm.h"
 #include "virtio/blk.h"
 #include "virtio/mmio.h"
+#include "virtio/pci.h"
+#include "devices/pci.h"
+#include "vmm/irq_routes.h"
 
 struct serial;
 struct trace;
@@ -27,6 +30,11 @@ struct machine {
 	unsigned ndisks;
 	struct blk_dev blk[MAX_DISKS];
 	struct virtio_mmio vmmio[MAX_DISKS];
+	enum virtio_transport transport;
+	bool pci_on;                /* the PCI host, its ports/windows and irq routes are set up */
+	struct pci_host pci;
+	struct irq_routes routes;
+	struct virtio_pci vpci[MAX_DISKS];
 	char *extra_cmdline;       /* virtio_mmio.device=... when asked for (malloc'd) */
 	enum exit_stats_mode exit_stats;
 	const char *exit_stats_path;
@@ -39,7 +47,7 @@ int machine__create(struct machine *m, const struct run_config *cfg, int *status
 /* Registers the platform devices on the buses (also used by the direct-KVM tests). */
 int machine__add_devices(struct machine *m, char *err, size_t errlen);
 /* Opens every --disk and puts each on its own virtio-mmio window and GSI, described in the
- * DSDT. 0, or -1 with a reason (bad disks are usage errors: *status 2). */
+ * DSDT, or (--virtio-transport pci) on its own virtio-pci function behind the root bridge. 0, or -1 with a reason (bad disks are usage errors: *status 2). */
 int machine__add_disks(struct machine *m, const struct run_config *cfg, int *status,
 		       char *err, size_t errlen);
 /* Runs the vCPUs and the console until the VM stops; returns the exit status. */

@@ -23,6 +23,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/cases-trace.sh"
 # shellcheck source=cases-bench.sh disable=SC1091
 . "$here/cases-bench.sh"
+# shellcheck source=cases-pci.sh disable=SC1091
+. "$here/cases-pci.sh"
 
 if [ $# -ne 1 ]; then
     echo "usage: $0 BUILD" >&2
@@ -205,7 +207,7 @@ run_all_cases() {
         local cases="smp_stdin_poweroff append_reboot memory_panic"
         # the virtio-blk cases use kvmini's --disk option
         [ "$L2_VMM" != kvmini ] ||
-            cases+=" disk_two_files disk_ext4_ro disk_blockdev_discard disk_kill_after_sync trace_boot bench_quick"
+            cases+=" disk_two_files disk_ext4_ro disk_blockdev_discard disk_kill_after_sync trace_boot bench_quick disk_pci disk_pci_acpi_off disk_pci_mq disk_mmio_exits"
         for c in ${CASES:-$cases}; do
             run_case "case_$c"
         done

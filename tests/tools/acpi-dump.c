@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* acpi-dump OUTDIR [NCPUS] [NVIRTIO]: builds the ACPI tables and writes each as OUTDIR/<sig>.dat. */
+/* acpi-dump OUTDIR [NCPUS] [NVIRTIO] [pci]: builds the ACPI tables and writes each as OUTDIR/<sig>.dat. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
@@ -118,16 +118,24 @@ int main(int argc, char **argv)
 {
 	unsigned ncpus = 1, nvirtio = 0;
 
-	if (argc < 2 || argc > 4 ||
+	if (argc < 2 || argc > 5 ||
 	    (argc > 2 && parse_count(argv[2], 255, &ncpus)) ||
-	    (argc > 3 && parse_count(argv[3], ACPI_MAX_VIRTIO_MMIO, &nvirtio))) {
-		fprintf(stderr, "usage: acpi-dump OUTDIR [NCPUS 1..255] [NVIRTIO 0..%d]\n",
+	    (argc > 3 && parse_count(argv[3], ACPI_MAX_VIRTIO_MMIO, &nvirtio)) ||
+	    (argc > 4 && strcmp(argv[4], "pci"))) {
+		fprintf(stderr, "usage: acpi-dump OUTDIR [NCPUS 1..255] [NVIRTIO 0..%d] [pci]\n",
 			ACPI_MAX_VIRTIO_MMIO);
 		return 2;
 	}
 
 	struct acpi_config cfg;
 	standard_config(&cfg, ncpus, nvirtio);
+	if (argc > 4)	/* the PCI root bridge as --virtio-transport pci sets it up */
+		cfg.pci = (struct acpi_pci){
+			.ecam_base = LAYOUT_PCI_ECAM, .bus_end = 0,
+			.mmio_base = (uint32_t)LAYOUT_PCI_MMIO, .mmio_size = (uint32_t)LAYOUT_PCI_MMIO_SIZE,
+			.io_base = PORT_PCI_IO_WINDOW, .io_size = (uint16_t)(0x10000 - PORT_PCI_IO_WINDOW),
+			.cf8_port = PORT_PCI_CF8,
+		};
 	uint8_t *buf = calloc(1, LAYOUT_ACPI_SIZE);
 	uint64_t rsdp_gpa;
 	long used = buf ? acpi__build(&cfg, buf, LAYOUT_ACPI_SIZE, LAYOUT_ACPI, &rsdp_gpa) : -ENOMEM;

@@ -586,6 +586,55 @@ START_TEST(test_aml_overflow_latches)
 }
 END_TEST
 
+static void pci_config(struct acpi_config *cfg)
+{
+	standard_config(cfg, 2, 1);
+	cfg->pci = (struct acpi_pci){
+		.ecam_base = LAYOUT_PCI_ECAM, .bus_end = 0,
+		.mmio_base = (uint32_t)LAYOUT_PCI_MMIO, .mmio_size = (uint32_t)LAYOUT_PCI_MMIO_SIZE,
+		.io_base = PORT_PCI_IO_WINDOW, .io_size = (uint16_t)(0x10000 - PORT_PCI_IO_WINDOW),
+		.cf8_port = PORT_PCI_CF8,
+	};
+}
+
+/* With PCI: a third XSDT entry, the MCFG, checksummed, with one ECAM allocation for bus 0; the
+ * DSDT gains PCI0 (PNP0A08) and the FADT no longer says "no MSI". */
+START_TEST(test_mcfg_and_pci_root)
+{
+	struct acpi_config cfg;
+	pci_config(&cfg);
+	struct built b = build_at(&cfg, BASE);
+	const uint8_t *x = xsdt(&b);
+	ck_assert_uint_eq(le(x + 4, 4), 36 + 3 * 8);
+	const uint8_t *m = table(&b, le(x + 52, 8), "MCFG");
+	ck_assert_uint_eq(le(m + 4, 4), 36 + 8 + 16);
+	ck_assert_uint_eq(acpi__checksum(m, le(m + 4, 4)), 0);
+	ck_assert_uint_eq(le(m + 44, 8), LAYOUT_PCI_ECAM);
+	ck_assert_uint_eq(le(m + 52, 2), 0);     /* segment */
+	ck_assert_uint_eq(m[54], 0);             /* start bus */
+	ck_assert_uint_eq(m[55], 0);             /* end bus */
+	const uint8_t *d = dsdt(&b);
+	ck_assert_uint_eq(acpi__checksum(d, le(d + 4, 4)), 0);
+	ck_assert_uint_eq(count_in_table(d, "PCI0", 4), 1);
+	ck_assert_uint_eq(le(fadt(&b) + 109, 2) & (1u << 3), 0);
+	free(b.buf);
+	/* without PCI: two entries and MSI declared unsupported */
+	b = build(2, 1);
+	ck_assert_uint_eq(le(xsdt(&b) + 4, 4), 36 + 2 * 8);
+	ck_assert_uint_eq(count_in_table(dsdt(&b), "PCI0", 4), 0);
+	ck_assert_uint_ne(le(fadt(&b) + 109, 2) & (1u << 3), 0);
+	free(b.buf);
+	/* a window past 4 GiB or an unaligned ECAM is refused */
+	uint8_t buf[256];
+	pci_config(&cfg);
+	cfg.pci.mmio_size = 0x50000000;
+	ck_assert_int_eq(acpi__build(&cfg, buf, sizeof(buf), BASE, NULL), -EINVAL);
+	pci_config(&cfg);
+	cfg.pci.ecam_base += 0x1000;
+	ck_assert_int_eq(acpi__build(&cfg, buf, sizeof(buf), BASE, NULL), -EINVAL);
+}
+END_TEST
+
 Suite *acpi_suite(void)
 {
 	Suite *s = suite_create("acpi");
@@ -596,6 +645,7 @@ Suite *acpi_suite(void)
 
 	tcase_add_test(tables, test_rsdp);
 	tcase_add_test(tables, test_xsdt_entries);
+	tcase_add_test(tables, test_mcfg_and_pci_root);
 	tcase_add_loop_test(tables, test_checksums_and_lengths, 0, ncounts);
 	tcase_add_test(tables, test_unaligned_base);
 	tcase_add_test(tables, test_fadt);

@@ -50,6 +50,13 @@ static void wr(uint64_t off, uint32_t v)
 	virtio_mmio_ops.write(&t, off, &v, 4);
 }
 
+static struct blk_stats stats(void)
+{
+	struct blk_stats s;
+	blk__stats(&blk, &s);
+	return s;
+}
+
 static void open_dev(bool ro, const char *serial)
 {
 	struct blk_opts o;
@@ -238,9 +245,9 @@ START_TEST(read_write_roundtrip)
 	ck_assert_int_eq(pread(fd, back, 8192, 100 * 512), 8192);
 	close(fd);
 	ck_assert_mem_eq(back, ram + DATA_GPA + 0x10000, 8192);
-	ck_assert_uint_eq(blk.stats.reads, 2);
-	ck_assert_uint_eq(blk.stats.writes, 1);
-	ck_assert_uint_eq(blk.stats.flushes, 1);
+	ck_assert_uint_eq(stats().reads, 2);
+	ck_assert_uint_eq(stats().writes, 1);
+	ck_assert_uint_eq(stats().flushes, 1);
 	ck_assert_int_gt(irqs, 0);
 	ck_assert(rd(VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_VRING);
 	wr(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
@@ -267,8 +274,8 @@ START_TEST(bad_requests_get_status)
 	memset(ram + DATA_GPA, 0xff, 32);
 	ck_assert_uint_eq(request(VIRTIO_BLK_T_GET_ID, 0, DATA_GPA, 20, true), VIRTIO_BLK_S_OK);
 	ck_assert_mem_eq(ram + DATA_GPA, "serial-xyz\0\0\0\0\0\0\0\0\0\0", 20);
-	ck_assert_uint_eq(blk.stats.bad_requests, 5);
-	ck_assert_uint_eq(blk.stats.unsupported, 1);
+	ck_assert_uint_eq(stats().bad_requests, 5);
+	ck_assert_uint_eq(stats().unsupported, 1);
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
 }
 END_TEST

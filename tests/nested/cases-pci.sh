@@ -1,0 +1,127 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# virtio-pci cases for run-tests.sh (sourced): the disk over PCI + MSI-X with ACPI on and with
+# acpi=off, data round trips, and userspace exits per 4 KiB O_DIRECT read on pci and mmio.
+# shellcheck disable=SC2016 # $(...) and $? in vm_send strings are for the guest's shell
+
+# stats_snapshot OUT: SIGUSR2 makes kvmini rewrite its --exit-stats=json:PATH file
+stats_snapshot() {
+    local i
+    rm -f "$DISKS_TMP/stats.json"
+    kill -USR2 "$VM_PID" 2>/dev/null || return 1
+    for i in $(seq 50); do
+        [ -s "$DISKS_TMP/stats.json" ] && break
+        sleep 0.1
+    done
+    cp "$DISKS_TMP/stats.json" "$1"
+}
+
+# exits_per_request NAME: 2000 x 4 KiB O_DIRECT reads of /dev/vda between two snapshots;
+# writes "NAME: ..." to $WORK/exits-per-request and checks the dd worked
+exits_per_request() {
+    stats_snapshot "$DISKS_TMP/s0.json" || return 1
+    guest_check "$1-dd" 'a=$(cut -d" " -f1 /proc/uptime); dd if=/dev/vda of=/dev/null bs=4096 count=2000 iflag=direct 2>/dev/null; r=$?; echo DD-$r-$a-$(cut -d" " -f1 /proc/uptime)' '^DD-0-' || return $?
+    stats_snapshot "$DISKS_TMP/s1.json" || return 1
+    local t
+    t=$(vm_clean_out | grep -a -m1 -E '^DD-0-' | awk -F- '{ printf "%.2f", $4 - $3 }')
+    python3 - "$DISKS_TMP/s0.json" "$DISKS_TMP/s1.json" "$1" "$t" <<'PY' | tee -a "$WORK/exits-per-request"
+import json, sys
+def load(p):
+    t = json.load(open(p))["total"]
+    dev = {}
+    for s in t["sites"]:
+        dev[s.get("device") or "?"] = dev.get(s.get("device") or "?", 0) + s["count"]
+    return t["exits"], dev, (t.get("kvm") or {}).get("exits")
+e0, d0, k0 = load(sys.argv[1]); e1, d1, k1 = load(sys.argv[2])
+n = 2000
+delta = {k: d1.get(k, 0) - d0.get(k, 0) for k in set(d0) | set(d1)}
+virtio = sum(v for k, v in delta.items() if k.startswith(("virtio", "pci")))
+kvm = "n/a" if k0 is None or k1 is None else "%.2f" % ((k1 - k0) / n)
+print("%s: %d reads in %s s (guest uptime): userspace exits %.2f/request in all (serial "
+      "echo of the command included), %.2f/request at virtio/pci devices %s; KVM exits "
+      "%s/request" % (sys.argv[3], n, sys.argv[4], (e1 - e0) / n, virtio / n,
+                      sorted((k, v) for k, v in delta.items() if v), kvm))
+PY
+}
+
+pci_disks() { # a 16 MiB random disk A and an empty one B in $DISKS_TMP
+    disk_dir
+    head -c $((16 << 20)) /dev/urandom > "$DISKS_TMP/a.img"
+    truncate -s 16M "$DISKS_TMP/b.img"
+    SUM_A=$(md5sum < "$DISKS_TMP/a.img" | cut -d' ' -f1)
+}
+
+# two disks over virtio-pci with ACPI (MCFG + PNP0A08): ids, MSI-X, data both ways, exits
+case_disk_pci() {
+    pci_disks
+    kvmini_cmd --virtio-transport pci --disk "path=$DISKS_TMP/a.img,serial=pci-a" \
+        --disk "path=$DISKS_TMP/b.img,serial=pci-b,engine=sync" \
+        --exit-stats="json:$DISKS_TMP/stats.json"
+    vm_start "$WORK/pci" "${L2_CMD[@]}" || return 1
+    boot_to_shell pci-boot || return $?
+    guest_check pci-ids 'echo PCIID-$(cat /sys/block/vda/device/../vendor)-$(cat /sys/block/vda/device/../device)' '^PCIID-0x1af4-0x1042$' || return $?
+    guest_check pci-functions 'echo PCIFN-$(ls /sys/bus/pci/devices | tr "\n" -)' '^PCIFN-0000:00:00.0-0000:00:01.0-0000:00:02.0-$' || return $?
+    guest_check pci-ecam 'echo ECAM-$(dmesg | grep -c "MMCONFIG at \[mem 0xe0000000-0xe00fffff\] reserved")' '^ECAM-1$' || return $?
+    guest_check pci-serial 'echo SERIAL-$(cat /sys/block/vdb/serial)' '^SERIAL-pci-b$' || return $?
+    guest_check pci-read-host-data 'echo SUM-$(md5sum /dev/vda | cut -d" " -f1)' "^SUM-$SUM_A\$" || return $?
+    guest_check pci-write 'yes kvmini-pci | head -c 4194304 | dd of=/dev/vdb bs=65536 oflag=direct 2>/dev/null; sync; echo WROTE-$?' '^WROTE-0$' || return $?
+    guest_check pci-msix 'echo MSIX-$(grep -E "PCI-MSI.*virtio[01]-req" /proc/interrupts | wc -l)' '^MSIX-2$' || return $?
+    # for the log; then wait for its end, so its console output is not counted as exits below
+    guest_check pci-diagnostics 'grep -E "virtio|MSI" /proc/interrupts; dmesg | grep -iE "pci|virtio|mmconfig|ecam" | head -40; echo DIAG-DONE' '^DIAG-DONE$' || return $?
+    exits_per_request pci-exits || return $?
+    vm_send 'poweroff' || true
+    expect_exit pci-poweroff zero || return $?
+    local rc=0
+    cmp -s -n 4194304 <(yes kvmini-pci | head -c 4194304) "$DISKS_TMP/b.img" || rc=1
+    host_check pci-guest-data-on-host "$rc" "the host file does not hold what the guest wrote" || return $?
+    rc=0
+    ! grep -E 'driver error|needs reset|no INTx' "$VM_DIR/err" || rc=1
+    host_check pci-no-driver-errors "$rc" "kvmini reported driver errors: $(errline)"
+}
+
+# acpi=off: Linux finds the bus with the legacy CF8/CFC probe and still uses MSI-X
+case_disk_pci_acpi_off() {
+    pci_disks
+    kvmini_cmd --virtio-transport pci --disk "path=$DISKS_TMP/a.img" --append acpi=off
+    vm_start "$WORK/pci-noacpi" "${L2_CMD[@]}" || return 1
+    boot_to_shell pci-noacpi-boot || return $?
+    guest_check pci-noacpi-ids 'echo PCIID-$(cat /sys/block/vda/device/../vendor)-$(cat /sys/block/vda/device/../device)' '^PCIID-0x1af4-0x1042$' || return $?
+    guest_check pci-noacpi-read 'echo SUM-$(md5sum /dev/vda | cut -d" " -f1)' "^SUM-$SUM_A\$" || return $?
+    guest_check pci-noacpi-msix 'echo MSIX-$(grep -cE "PCI-MSI.*virtio0-req" /proc/interrupts)' '^MSIX-1$' || return $?
+    guest_check pci-noacpi-no-mcfg 'echo MMCFG-$(dmesg | grep -c MMCONFIG)' '^MMCFG-0$' || return $?
+    # no ACPI, no S5: reboot=k (the i8042 reset line) is how this guest ends
+    vm_send 'reboot' || true
+    expect_exit pci-noacpi-reboot zero
+}
+
+# the same O_DIRECT read loop over virtio-mmio, for the exits-per-request comparison
+case_disk_mmio_exits() {
+    pci_disks
+    kvmini_cmd --disk "path=$DISKS_TMP/a.img" --exit-stats="json:$DISKS_TMP/stats.json"
+    vm_start "$WORK/mmio-exits" "${L2_CMD[@]}" || return 1
+    boot_to_shell mmio-exits-boot || return $?
+    exits_per_request mmio-exits || return $?
+    vm_send 'poweroff' || true
+    expect_exit mmio-exits-poweroff zero
+}
+
+# --cpus 2 and queues=2 over PCI: two hardware queues, a vector each, data round trip
+case_disk_pci_mq() {
+    pci_disks
+    kvmini_cmd --cpus 2 --virtio-transport pci --disk "path=$DISKS_TMP/a.img,queues=2" \
+        --disk "path=$DISKS_TMP/b.img,queues=2"
+    vm_start "$WORK/pci-mq" "${L2_CMD[@]}" || return 1
+    boot_to_shell pci-mq-boot || return $?
+    guest_check pci-mq-hwqueues 'echo HWQ-$(ls /sys/block/vda/mq | tr "\n" -)' '^HWQ-0-1-$' || return $?
+    guest_check pci-mq-vectors 'echo VEC-$(grep -cE "PCI-MSI.*virtio0-req\.[01]" /proc/interrupts)' '^VEC-2$' || return $?
+    guest_check pci-mq-read 'echo SUM-$(md5sum /dev/vda | cut -d" " -f1)' "^SUM-$SUM_A\$" || return $?
+    # two writers at once, one per vCPU
+    guest_check pci-mq-write '(taskset 1 sh -c "yes mq-one | head -c 2097152 | dd of=/dev/vdb bs=65536 oflag=direct" & taskset 2 sh -c "yes mq-two | head -c 2097152 | dd of=/dev/vdb bs=65536 seek=32 oflag=direct" & wait) 2>/dev/null; sync; echo MQW-$?' '^MQW-0$' || return $?
+    vm_send 'grep virtio /proc/interrupts' || true
+    vm_send 'poweroff' || true
+    expect_exit pci-mq-poweroff zero || return $?
+    local rc=0
+    cmp -s -n 2097152 <(yes mq-one 2>/dev/null | head -c 2097152) "$DISKS_TMP/b.img" || rc=1
+    cmp -s -n 2097152 <(yes mq-two 2>/dev/null | head -c 2097152) <(tail -c +$((2097152 + 1)) "$DISKS_TMP/b.img" 2>/dev/null) || rc=1
+    host_check pci-mq-data-on-host "$rc" "the host file does not hold what the two writers wrote"
+}
