@@ -35,6 +35,8 @@ struct run_config {
 	bool virtio_cmdline;       /* also describe virtio-mmio devices with virtio_mmio.device= */
 	enum exit_stats_mode exit_stats; /* --exit-stats[=text|json|json:PATH] */
 	const char *exit_stats_path;     /* json:PATH: written there, else stderr */
+	const char *gdb;           /* --gdb tcp:HOST:PORT | unix:PATH, NULL when off */
+	bool gdb_wait;             /* --gdb-wait: no guest instruction before gdb resumes */
 };
 
 /* "512M", "4G", "65536K", "1T"; a bare number is MiB. Must be a whole number of 4 KiB pages.

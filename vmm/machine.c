@@ -11,6 +11,7 @@
 
 #include "devices/serial.h"
 #include "firmware/layout.h"
+#include "vmm/gdb.h"
 #include "vmm/stats.h"
 #include "vmm/vcpu.h"
 
@@ -172,7 +173,13 @@ int machine__create(struct machine *m, const struct run_config *cfg, int *status
 		return -1;
 	if (machine__add_devices(m, err, errlen))
 		return -1;
-	return machine__add_disks(m, cfg, status, err, errlen);
+	if (machine__add_disks(m, cfg, status, err, errlen))
+		return -1;
+	if (cfg->gdb && gdb__open(&m->vm, cfg->gdb, cfg->gdb_wait, cfg->quiet, err, errlen)) {
+		*status = 2;	/* a --gdb address we cannot listen on */
+		return -1;
+	}
+	return 0;
 }
 
 /* GSIs for virtio-mmio devices: the IOAPIC pins above the ISA range first, then free ISA ones */
@@ -237,8 +244,11 @@ int machine__run(struct machine *m, const struct run_config *cfg)
 	char err[256];
 
 	console__raw(&m->console);
-	if (vm__start_vcpus(vm, err, sizeof(err)) == 0)
+	if (vm__start_vcpus(vm, err, sizeof(err)) == 0 &&
+	    (!vm->gdb || gdb__start(vm, err, sizeof(err)) == 0))
 		console__loop(&m->console, m->uart, vm);
+	else
+		fprintf(stderr, "kvmini: error: %s\n", err);
 	vm__stop_and_join(vm);
 	console__restore();
 	if (!cfg->quiet) {
@@ -276,6 +286,7 @@ void machine__destroy(struct machine *m)
 	m->ndisks = 0;
 	free(m->extra_cmdline);
 	m->extra_cmdline = NULL;
+	gdb__close(&m->vm);	/* after the vCPU threads are gone */
 	if (m->vm.fd >= 0 || m->vm.vcpus)
 		vm__destroy(&m->vm);
 	serial__free(m->uart);
