@@ -589,6 +589,201 @@ START_TEST(gdb_batch_session)
 }
 END_TEST
 
+
+/* ---- the stub over a raw socket: replies to malformed and edge-case packets ---- */
+static int rsp_fd = -1;
+static struct gdbpkt_rx rsp_rx;
+
+/* Reads until a whole packet arrives (skipping acks); returns its payload, or "-" for a NACK. */
+static const char *rsp_read(void)
+{
+	for (;;) {
+		struct pollfd p = { .fd = rsp_fd, .events = POLLIN };
+		ck_assert_msg(poll(&p, 1, 20000) == 1, "no reply from the stub");
+		uint8_t c;
+		ck_assert_int_eq(read(rsp_fd, &c, 1), 1);
+		enum gdbpkt_event e = gdbpkt__rx_byte(&rsp_rx, c);
+		if (e == GDBPKT_PACKET)
+			return rsp_rx.buf;
+		if (e == GDBPKT_NACK)
+			return "-";
+		ck_assert(e != GDBPKT_BAD);
+	}
+}
+
+static void rsp_send_raw(const char *s, size_t n)
+{
+	ck_assert_int_eq(write(rsp_fd, s, n), (ssize_t)n);
+}
+
+static const char *rsp(const char *payload)
+{
+	static char buf[20000];
+	size_t n = gdbpkt__frame(payload, strlen(payload), buf, sizeof(buf));
+	ck_assert_uint_gt(n, 0);
+	rsp_send_raw(buf, n);
+	return rsp_read();
+}
+
+#define RSP_EQ(pkt, want) ck_assert_str_eq(rsp(pkt), want)
+
+/* Two running vCPUs, a raw connection: threads, registers per thread, memory, breakpoint
+ * limits, Ctrl-C, and an error reply (never a crash) for every malformed packet. */
+START_TEST(gdb_stub_protocol_edges)
+{
+	char sock[64], spec[80], err[256];
+	const unsigned n = 2;
+
+	snprintf(sock, sizeof(sock), "/tmp/kvmini-gdb-raw-%d.sock", (int)getpid());
+	snprintf(spec, sizeof(spec), "unix:%s", sock);
+	setup_vm(n);
+	load_payload("lm_percpu", 0x100000);
+	for (unsigned i = 0; i < n; i++)
+		enter_long_mode(&vm.vcpus[i], 0x100000, i);
+	ck_assert_msg(gdb__open(&vm, spec, false, true, err, sizeof(err)) == 0, "%s", err);
+	/* a second stub on the same socket path is refused while the first listens */
+	struct vm other = vm;
+	ck_assert_int_eq(gdb__open(&other, spec, false, true, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "another process is listening"), "%s", err);
+	ck_assert_int_eq(vm__start_vcpus(&vm, err, sizeof(err)), 0);
+	ck_assert_msg(gdb__start(&vm, err, sizeof(err)) == 0, "%s", err);
+	for (int t = 0; t < 2000 && rec.ids_seen != (1u << n) - 1; t++)
+		usleep(10000);
+	ck_assert_uint_eq(rec.ids_seen, (1u << n) - 1);	/* both ran: no --gdb-wait */
+
+	rsp_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	ck_assert_int_eq(connect(rsp_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	gdbpkt__rx_init(&rsp_rx);
+
+	/* attaching stopped both halted vCPUs */
+	ck_assert(!strncmp(rsp("?"), "T05thread:1;", 12));
+	ck_assert(strstr(rsp("qSupported:multiprocess+;swbreak+;hwbreak+"), "PacketSize=4000"));
+	RSP_EQ("qfThreadInfo", "m1,2");
+	RSP_EQ("qsThreadInfo", "l");
+	RSP_EQ("qC", "QC1");
+	RSP_EQ("qThreadExtraInfo,2", "764350552031");	/* "vCPU 1" */
+	RSP_EQ("qThreadExtraInfo,3", "E01");
+	RSP_EQ("T2", "OK");
+	RSP_EQ("T3", "E01");
+	RSP_EQ("T0x", "E01");
+	RSP_EQ("qAttached", "1");
+	ck_assert(!strncmp(rsp("qXfer:features:read:target.xml:0,10"), "m<?xml", 6));
+	RSP_EQ("qXfer:features:read:target.xml:100000,10", "l");
+	RSP_EQ("qXfer:features:read:other.xml:0,10", "E00");
+	RSP_EQ("qXfer:features:read:target.xml:zz", "E01");
+	RSP_EQ("vCont?", "vCont;c;C;s;S");
+	RSP_EQ("qBogus", "");
+	RSP_EQ("X100000,0:", "");		/* binary writes: gdb falls back to M */
+
+	/* registers: each thread its own vCPU (the payload got its id in rsi) */
+	RSP_EQ("Hg2", "OK");
+	const char *g = rsp("g");
+	ck_assert_uint_eq(strlen(g), 2 * 552);	/* 59 registers, 552 bytes */
+	ck_assert(!strncmp(g + 4 * 16, "0100000000000000", 16));	/* rsi of vCPU 1 */
+	RSP_EQ("p4", "0100000000000000");
+	RSP_EQ("Hg1", "OK");
+	RSP_EQ("p4", "0000000000000000");
+	RSP_EQ("P4=4242000000000000", "OK");
+	RSP_EQ("p4", "4242000000000000");
+	RSP_EQ("p12", "10000000");			/* cs (reg 18) = 0x10, 32 bits */
+	RSP_EQ("P12=18000000", "E01");			/* a selector alone cannot change */
+	RSP_EQ("P12=10000000", "OK");			/* the same value is fine */
+	RSP_EQ("p3b", "E01");				/* past the last register */
+	RSP_EQ("pzz", "E01");
+	RSP_EQ("P4=42", "E01");				/* too short */
+	RSP_EQ("P4", "E01");
+	RSP_EQ("Hg3", "E01");
+	RSP_EQ("Hgx", "E01");
+	RSP_EQ("Hx1", "E01");
+	RSP_EQ("G00", "E01");				/* a G that ends mid-register */
+	RSP_EQ("gx", "E01");
+
+	/* memory by virtual address */
+	RSP_EQ("m100000,3", "4889f0");		/* mov %rsi,%rax */
+	RSP_EQ("mffff800000000000,10", "E0e");	/* not mapped */
+	RSP_EQ("m100000", "E01");
+	RSP_EQ("m100000,zz", "E01");
+	RSP_EQ("m,4", "E01");
+	RSP_EQ("m11111111111111111,4", "E01");	/* 17 digits */
+	ck_assert_uint_eq(strlen(rsp("m0,100000")), 16384);	/* clamped to the packet size */
+	RSP_EQ("M3000,2:abcd", "OK");
+	RSP_EQ("m3000,2", "abcd");
+	RSP_EQ("M3000,2:abc", "E01");
+	RSP_EQ("M3000,2:zzzz", "E01");
+	RSP_EQ("M3000,2", "E01");
+	RSP_EQ("Mffff800000000000,1:00", "E0e");
+	RSP_EQ("m3000,0", "");
+	/* the last 2 bytes of RAM (16 MiB), then a page that translates but is not RAM: a short
+	 * read of 2 bytes; a write there is refused whole */
+	RSP_EQ("Mfffffe,2:5a5a", "OK");
+	RSP_EQ("mfffffe,4", "5a5a");
+	RSP_EQ("Mfffffe,4:00000000", "E0e");
+	RSP_EQ("mfffffe,2", "5a5a");
+
+	/* breakpoints: four debug registers, checked watchpoint lengths and alignment */
+	for (int i = 0; i < 4; i++) {
+		char z[32];
+		snprintf(z, sizeof(z), "Z1,%x,1", 0x100000 + i);
+		RSP_EQ(z, "OK");
+	}
+	RSP_EQ("Z1,100010,1", "E28");			/* no fifth debug register */
+	RSP_EQ("z1,100010,1", "E02");			/* not inserted */
+	for (int i = 0; i < 4; i++) {
+		char z[32];
+		snprintf(z, sizeof(z), "z1,%x,1", 0x100000 + i);
+		RSP_EQ(z, "OK");
+	}
+	RSP_EQ("Z2,3001,2", "E16");			/* unaligned */
+	RSP_EQ("Z2,3000,3", "E16");			/* no 3-byte watchpoints */
+	RSP_EQ("Z4,3000,8", "OK");
+	RSP_EQ("z4,3000,8", "OK");
+	RSP_EQ("Z3,3000,4", "");			/* read watchpoints: not on x86 */
+	RSP_EQ("Z9,3000,4", "E01");
+	RSP_EQ("Z1,zz,1", "E01");
+	RSP_EQ("Z1", "E01");
+	RSP_EQ("Z0,ffff800000000000,1", kvm__host_kind(NULL, NULL) == KVM_HOST_PVM ? "OK" : "E0e");
+	RSP_EQ("z0,ffff800000000000,1", kvm__host_kind(NULL, NULL) == KVM_HOST_PVM ? "OK" : "E02");
+
+	/* a bad checksum gets a NACK; the stub goes on */
+	rsp_send_raw("$g#00", 5);
+	ck_assert_str_eq(rsp_read(), "-");
+	RSP_EQ("vCont;x", "E01");
+	RSP_EQ("vCont;s:9", "E01");
+	RSP_EQ("c zz", "E01");
+
+	/* continue both (halted), then Ctrl-C stops them again */
+	rsp_send_raw("$c#63", 5);
+	usleep(100000);
+	rsp_send_raw("\x03", 1);
+	ck_assert(!strncmp(rsp_read(), "T02thread:", 10));
+	RSP_EQ("qfThreadInfo", "m1,2");
+	RSP_EQ("D", "OK");
+	/* detached: the connection ends, the guest runs on (no stop yet) */
+	char c;
+	struct pollfd p = { .fd = rsp_fd, .events = POLLIN };
+	ck_assert_int_eq(poll(&p, 1, 5000), 1);
+	ck_assert_int_eq(read(rsp_fd, &c, 1), 0);
+	close(rsp_fd);
+	ck_assert(!vm__stopping(&vm));
+	/* a second gdb may attach after the first detached; vKill ends the VM */
+	rsp_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(rsp_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	gdbpkt__rx_init(&rsp_rx);
+	ck_assert(!strncmp(rsp("?"), "T05thread:1;", 12));
+	RSP_EQ("vKill;1", "OK");
+	close(rsp_fd);
+	struct pollfd ps = { .fd = vm.stop_efd, .events = POLLIN };
+	ck_assert_int_eq(poll(&ps, 1, 10000), 1);
+	ck_assert_int_eq(vm.stop_reason, VM_STOP_USER);
+	ck_assert_str_eq(vm.stop_msg, "killed from gdb");
+	vm__stop_and_join(&vm);
+	gdb__close(&vm);
+	teardown_vm();
+}
+END_TEST
+
 static Suite *kvm_suite(void)
 {
 	Suite *s = suite_create("direct-kvm");
@@ -603,6 +798,7 @@ static Suite *kvm_suite(void)
 	tcase_add_test(tc, triple_fault_is_a_crash);
 	tcase_add_test(tc, debug_exit_without_gdb);
 	tcase_add_test(tc, gdb_batch_session);
+	tcase_add_test(tc, gdb_stub_protocol_edges);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -19,6 +19,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/l2lib.sh"
 # shellcheck source=cases-disk.sh disable=SC1091
 . "$here/cases-disk.sh"
+# shellcheck source=cases-gdb.sh disable=SC1091
+. "$here/cases-gdb.sh"
 
 if [ $# -ne 1 ]; then
     echo "usage: $0 BUILD" >&2
@@ -201,6 +203,7 @@ run_all_cases() {
         # the virtio-blk cases use kvmini's --disk option
         [ "$L2_VMM" != kvmini ] ||
             cases+=" disk_two_files disk_ext4_ro disk_blockdev_discard disk_kill_after_sync"
+        [ "$L2_VMM" != kvmini ] || cases+=" gdb_kernel"	# kvmini's --gdb
         for c in ${CASES:-$cases}; do
             run_case "case_$c"
         done

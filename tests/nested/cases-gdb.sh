@@ -1,0 +1,66 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# gdb stub case for run-tests.sh (sourced): gdb -batch breaks on a kernel function of the guest.
+# shellcheck disable=SC2016 # $(...) in vm_send strings are for the guest's shell
+
+# gdb_expect REGEX SECONDS: waits for REGEX in gdb's output ($VM_DIR/gdb.out); 124 on timeout,
+# 1 if gdb exited first without printing it
+gdb_expect() {
+    local end=$((SECONDS + $2))
+    while :; do
+        grep -a -q -E -- "$1" "$VM_DIR/gdb.out" 2>/dev/null && return 0
+        kill -0 "$GDB_PID" 2>/dev/null || { grep -a -q -E -- "$1" "$VM_DIR/gdb.out"; return; }
+        [ "$SECONDS" -lt "$end" ] || return 124
+        sleep 0.2
+    done
+}
+
+# kvmini --gdb on a booted guest: gdb (batch mode) attaches over TCP, puts a hardware breakpoint
+# on __x64_sys_sync (address from the guest's /proc/kallsyms: KASLR), `sync` in the guest hits
+# it; gdb reads registers, steps one instruction, then a software breakpoint (int3) on the same
+# function is hit by a second `sync`; gdb continues and sees the guest power off.
+case_gdb_kernel() {
+    local port=1234 addr rc=0
+    kvmini_cmd --gdb "tcp:127.0.0.1:$port"
+    vm_start "$WORK/gdb" "${L2_CMD[@]}" || return 1
+    boot_to_shell gdb-boot-ready || return $?
+    vm_send 'echo 0 > /proc/sys/kernel/kptr_restrict; echo KSYM-$(grep " __x64_sys_sync$" /proc/kallsyms | cut -d" " -f1)'
+    vm_expect '^KSYM-[0-9a-f]{16}$' "$CASE_TIMEOUT" || rc=$?
+    step gdb-kallsyms "$rc" "no __x64_sys_sync address from /proc/kallsyms" || return $?
+    addr=$(vm_clean_out | grep -a -o -E '^KSYM-[0-9a-f]{16}$' | tail -n 1 | cut -c6-)
+    timeout $((CASE_TIMEOUT * 2)) gdb -batch -nx -ex 'set pagination off' \
+        -ex "target remote 127.0.0.1:$port" -ex 'info threads' \
+        -ex "hbreak *0x$addr" -ex continue -ex 'info registers rip rsp cs eflags' \
+        -ex 'x/4i $pc' -ex bt -ex stepi -ex 'p/x $pc' -ex delete \
+        -ex "break *0x$addr" -ex continue -ex 'p/x $pc' -ex delete \
+        -ex continue > "$VM_DIR/gdb.out" 2>&1 &
+    GDB_PID=$!
+    rc=0
+    gdb_expect '^Hardware assisted breakpoint 1 at' "$CASE_TIMEOUT" || rc=$?
+    step gdb-attach "$rc" "gdb did not attach: $(tr '\n' '|' < "$VM_DIR/gdb.out")" || return $?
+    vm_send 'sync; echo synced-1'
+    rc=0
+    gdb_expect "^Breakpoint 1, 0x0*$addr in" "$CASE_TIMEOUT" || rc=$?
+    step gdb-hbreak-hit "$rc" "no hardware breakpoint hit: $(tr '\n' '|' < "$VM_DIR/gdb.out")" || return $?
+    rc=0
+    gdb_expect "^rip +0x$addr " 10 || rc=$?
+    step gdb-registers "$rc" "rip is not 0x$addr: $(tr '\n' '|' < "$VM_DIR/gdb.out")" || return $?
+    rc=0
+    gdb_expect '^Breakpoint 2 at' "$CASE_TIMEOUT" || rc=$?
+    step gdb-stepi "$rc" "no single step: $(tr '\n' '|' < "$VM_DIR/gdb.out")" || return $?
+    vm_send 'sync; echo synced-2'
+    rc=0
+    gdb_expect "^Breakpoint 2, 0x0*$addr in" "$CASE_TIMEOUT" || rc=$?
+    step gdb-break-hit "$rc" "no software breakpoint hit: $(tr '\n' '|' < "$VM_DIR/gdb.out")" || return $?
+    rc=0
+    vm_expect '^synced-2$' "$CASE_TIMEOUT" || rc=$?
+    step gdb-guest-runs-on "$rc" "the guest did not go on after the breakpoints" || return $?
+    vm_send 'poweroff'
+    expect_exit gdb-poweroff-exit-0 zero || return $?
+    rc=0
+    gdb_expect 'exited normally' 10 || rc=$?
+    step gdb-sees-exit "$rc" "gdb did not see the VM end: $(tr '\n' '|' < "$VM_DIR/gdb.out")" || return $?
+    wait "$GDB_PID" 2>/dev/null || true
+    echo "--- gdb session:"
+    sed 's/^/    /' "$VM_DIR/gdb.out"
+}
