@@ -1294,9 +1294,8 @@ static void *stub_thread(void *arg)
 		close(fd);
 		g->conn_fd = -1;
 		release_all(g);
-		if (!g->quiet && next != CLOSE)
-			fprintf(stderr, "kvmini: gdb: %s; the VM runs on\n",
-				next == KILL ? "killed the VM" : "detached");
+		if (!g->quiet && next == DETACH)	/* (a kill says so in the stop message) */
+			fprintf(stderr, "kvmini: gdb: detached; the VM runs on\n");
 	}
 	release_all(g);
 	return NULL;
