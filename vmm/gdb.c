@@ -278,17 +278,23 @@ enum exit_action gdb__debug_exit(struct vcpu *v)
 		}
 		ev = EV_SWBP;
 		addr = d->pc;
-	} else if (d->exception == 1) {	/* #DB: a debug register or the single step */
-		for (unsigned i = 0; i < NHWBP && ev == EV_NONE; i++) {
-			const struct hwbp *h = &g->hw[i];
-			if (!h->used || !(d->dr6 & (1u << i)))
-				continue;
-			addr = h->addr;
-			ev = h->type == HW_EXEC ? (h->for_sw ? EV_SWBP : EV_HWBP) :
-			     h->type == HW_WRITE ? EV_WATCH : EV_AWATCH;
+	} else if (d->exception == 1) {	/* #DB: the single step or a debug register */
+		/* data watchpoints, then the step, then instruction breakpoints: a step that
+		 * stores to a watched address is a watchpoint hit, and an instruction breakpoint
+		 * bit seen with the step bit is left over from an earlier hit */
+		bool step = (d->dr6 & DR6_BS) && g->step_cpu == (int)v->id;
+		for (unsigned pass = 0; pass < 2 && ev == EV_NONE; pass++) {
+			for (unsigned i = 0; i < NHWBP && ev == EV_NONE; i++) {
+				const struct hwbp *h = &g->hw[i];
+				if (!h->used || !(d->dr6 & (1u << i)) || (h->type == HW_EXEC) != pass)
+					continue;
+				addr = h->addr;
+				ev = h->type == HW_EXEC ? (h->for_sw ? EV_SWBP : EV_HWBP) :
+				     h->type == HW_WRITE ? EV_WATCH : EV_AWATCH;
+			}
+			if (ev == EV_NONE && pass == 0 && step)
+				ev = EV_STEP;
 		}
-		if (ev == EV_NONE && (d->dr6 & DR6_BS) && g->step_cpu == (int)v->id)
-			ev = EV_STEP;
 	}
 	if (ev == EV_NONE || !g->resumed) {
 		/* not ours, or gdb already stopped the VM: the vCPU re-executes and, if it is
