@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1362,7 +1363,14 @@ fail:
 int gdb__start(struct vm *vm, char *err, size_t errlen)
 {
 	struct gdb *g = vm->gdb;
+	sigset_t all, old;
+
+	/* the thread takes no signals (it inherits this mask): SIGINT/SIGTERM belong to the
+	 * console loop, SIGUSR1 to the vCPUs */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	int e = pthread_create(&g->thread, NULL, stub_thread, g);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	if (e) {
 		snprintf(err, errlen, "cannot start the gdb thread: %s", strerror(e));
