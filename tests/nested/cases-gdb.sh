@@ -20,8 +20,14 @@ gdb_expect() {
 # it; gdb reads registers, steps one instruction, then a software breakpoint (int3) on the same
 # function is hit by a second `sync`; gdb continues and sees the guest power off.
 case_gdb_kernel() {
-    local port=1234 addr rc=0
-    kvmini_cmd --gdb "tcp:127.0.0.1:$port"
+    local port=1234 addr rc=0 spec target
+    # L1 comes up with loopback down: TCP when it can be brought up, else a unix socket
+    if ip link set lo up 2>/dev/null; then
+        spec="tcp:127.0.0.1:$port" target="127.0.0.1:$port"
+    else
+        spec="unix:/tmp/kvmini-gdb.sock" target=/tmp/kvmini-gdb.sock
+    fi
+    kvmini_cmd --gdb "$spec"
     vm_start "$WORK/gdb" "${L2_CMD[@]}" || return 1
     boot_to_shell gdb-boot-ready || return $?
     vm_send 'echo 0 > /proc/sys/kernel/kptr_restrict; echo KSYM-$(grep " __x64_sys_sync$" /proc/kallsyms | cut -d" " -f1)'
@@ -29,7 +35,7 @@ case_gdb_kernel() {
     step gdb-kallsyms "$rc" "no __x64_sys_sync address from /proc/kallsyms" || return $?
     addr=$(vm_clean_out | grep -a -o -E '^KSYM-[0-9a-f]{16}$' | tail -n 1 | cut -c6-)
     timeout $((CASE_TIMEOUT * 2)) gdb -batch -nx -ex 'set pagination off' \
-        -ex "target remote 127.0.0.1:$port" -ex 'info threads' \
+        -ex "target remote $target" -ex 'info threads' \
         -ex "hbreak *0x$addr" -ex continue -ex 'info registers rip rsp cs eflags' \
         -ex 'x/4i $pc' -ex bt -ex stepi -ex 'p/x $pc' -ex delete \
         -ex "break *0x$addr" -ex continue -ex 'p/x $pc' -ex delete \
@@ -61,6 +67,6 @@ case_gdb_kernel() {
     gdb_expect 'exited normally' 10 || rc=$?
     step gdb-sees-exit "$rc" "gdb did not see the VM end: $(tr '\n' '|' < "$VM_DIR/gdb.out")" || return $?
     wait "$GDB_PID" 2>/dev/null || true
-    echo "--- gdb session:"
+    echo "--- gdb session (over $spec):"
     sed 's/^/    /' "$VM_DIR/gdb.out"
 }
