@@ -1294,7 +1294,11 @@ static void *stub_thread(void *arg)
 		enum serve_next next = serve(g);
 		if (next == KILL)
 			vm__request_stop(g->vm, VM_STOP_USER, 0, "killed from gdb");
-		/* detach, kill or a lost connection: no breakpoints left behind, the guest runs */
+		/* detach, kill or a lost connection: no breakpoints left behind, the guest runs.
+		 * gdb may have gone while the VM ran: park the vCPUs first (a vCPU ioctl waits for
+		 * KVM_RUN to return, which for a halted vCPU may be never) */
+		if (!vm__stopping(g->vm))
+			stop_all(g);
 		remove_all_bps(g);
 		if (!vm__stopping(g->vm))
 			apply_debug(g, -1);

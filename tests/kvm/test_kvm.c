@@ -767,11 +767,22 @@ START_TEST(gdb_stub_protocol_edges)
 	ck_assert_int_eq(read(rsp_fd, &c, 1), 0);
 	close(rsp_fd);
 	ck_assert(!vm__stopping(&vm));
-	/* a second gdb may attach after the first detached; vKill ends the VM */
-	rsp_fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	ck_assert_int_eq(connect(rsp_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	gdbpkt__rx_init(&rsp_rx);
-	ck_assert(!strncmp(rsp("?"), "T05thread:1;", 12));
+	/* a gdb that goes away while the VM runs (its vCPUs halted in KVM_RUN): the stub
+	 * stops them, clears the breakpoints, resumes them and takes the next gdb */
+	for (int round = 0; round < 2; round++) {
+		rsp_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		ck_assert_int_eq(connect(rsp_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		gdbpkt__rx_init(&rsp_rx);
+		ck_assert(!strncmp(rsp("?"), "T05thread:1;", 12));
+		if (round == 1)
+			break;
+		RSP_EQ("Z1,100000,1", "OK");
+		rsp_send_raw("$c#63", 5);
+		usleep(200000);
+		close(rsp_fd);
+	}
+	ck_assert(!vm__stopping(&vm));
+	/* vKill ends the VM */
 	RSP_EQ("vKill;1", "OK");
 	close(rsp_fd);
 	struct pollfd ps = { .fd = vm.stop_efd, .events = POLLIN };
