@@ -40,7 +40,8 @@ case_gdb_kernel() {
     addr=$(vm_clean_out | grep -a -o -E '^KSYM-[0-9a-f]{16}$' | tail -n 1 | cut -c6-)
 
     # 1. hbreak in its own gdb (see above)
-    timeout $((CASE_TIMEOUT * 2)) gdb -batch -nx -ex 'set pagination off' \
+    # (no `timeout` wrapper: a miss is ended with SIGKILL to gdb itself, a lost connection)
+    gdb -batch -nx -ex 'set pagination off' \
         -ex "target remote $target" -ex "hbreak *0x$addr" -ex continue \
         -ex 'info registers rip' -ex delete -ex detach > "$VM_DIR/gdb.out" 2>&1 &
     GDB_PID=$!
