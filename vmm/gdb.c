@@ -272,13 +272,24 @@ enum exit_action gdb__debug_exit(struct vcpu *v)
 
 	pthread_mutex_lock(&g->lock);
 	if (d->exception == 3) {	/* #BP */
-		if (!is_our_sw(g, d->pc)) {
+		uint64_t at = d->pc;
+		if (!is_our_sw(g, at) && is_our_sw(g, at - 1)) {
+			/* reported after the int3 (seen in the nested L1: the guest then took
+			 * the #BP as its own and panicked): back to the breakpoint address */
+			struct kvm_regs r;
+			at--;
+			if (ioctl(v->fd, KVM_GET_REGS, &r) == 0 && (r.rip & 0xfff) == ((at + 1) & 0xfff)) {
+				r.rip--;
+				ioctl(v->fd, KVM_SET_REGS, &r);
+			}
+		}
+		if (!is_our_sw(g, at)) {
 			pthread_mutex_unlock(&g->lock);
 			reinject(v, 3);
 			return EXIT_CONTINUE;
 		}
 		ev = EV_SWBP;
-		addr = d->pc;
+		addr = at;
 	} else if (d->exception == 1) {	/* #DB: the single step or a debug register */
 		/* data watchpoints, then the step, then instruction breakpoints: a step that
 		 * stores to a watched address is a watchpoint hit, and an instruction breakpoint

@@ -203,7 +203,8 @@ run_all_cases() {
         # the virtio-blk cases use kvmini's --disk option
         [ "$L2_VMM" != kvmini ] ||
             cases+=" disk_two_files disk_ext4_ro disk_blockdev_discard disk_kill_after_sync"
-        [ "$L2_VMM" != kvmini ] || cases+=" gdb_kernel"	# kvmini's --gdb
+        # gdb_kernel (kvmini's --gdb) is not in the default list yet: its int3 breakpoint still
+        # fails in the nested L1 (see docs/debugging.md); run it with CASES=gdb_kernel
         for c in ${CASES:-$cases}; do
             run_case "case_$c"
         done
