@@ -149,6 +149,27 @@ exits_case record-size 2 "record size 48 does not match" -- "$tmp/recsize.trace"
 exits_case bad-option  2 "unknown option '--frob'" -- --frob "$tmp/empty"
 exits_case two-files   2 "unexpected argument" -- "$tmp/empty" "$tmp/empty"
 exits_case chrome-noarg 2 "--chrome needs an output file" -- "$tmp/empty" --chrome
+# --gdb: bad values are usage errors; an address kvmini cannot listen on is refused at start
+case_ gdb-missing      2 "needs a value"      -- --gdb
+case_ gdb-bare-port    2 "--gdb '1234'"       -- --gdb 1234
+case_ gdb-no-host      2 "--gdb 'tcp::1234'"  -- --gdb tcp::1234
+case_ gdb-port-zero    2 "PORT 1-65535"       -- --gdb tcp:127.0.0.1:0
+case_ gdb-port-huge    2 "PORT 1-65535"       -- --gdb tcp:127.0.0.1:70000
+case_ gdb-unix-empty   2 "--gdb 'unix:'"      -- --gdb unix:
+case_ gdb-wait-alone   2 "--gdb-wait needs --gdb" -- --gdb-wait
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+    case_ gdb-unix-file    2 "exists and is not a socket" -- --kernel "$tmp/random" --gdb "unix:$tmp/empty"
+    case_ gdb-unix-nodir   2 "cannot listen" -- --kernel "$tmp/random" --gdb "unix:$tmp/no/such/dir/sock"
+    # a port someone else listens on
+    python3 -c 'import socket,sys,time
+s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(1)
+print(s.getsockname()[1], flush=True); time.sleep(60)' > "$tmp/port" &
+    holder=$!
+    for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+    port=$(cat "$tmp/port")
+    case_ gdb-port-in-use  2 "Address already in use" -- --kernel "$tmp/random" --gdb "tcp:127.0.0.1:$port"
+    kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+fi
 
 # no --kernel and no default guest next to the binary
 cp "$kvmini" "$tmp/kvmini"

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmm/gdb.h"
 #include "vmm/memory.h"
 
 int cli__parse_size(const char *s, uint64_t *out)
@@ -122,6 +123,11 @@ void cli__usage(FILE *f)
 "                         past it records are counted as dropped)\n"
 "      --strict           an access to a port or MMIO address with no device stops the\n"
 "                         VM with a dump (default: counted, reads return all-ones)\n"
+"      --gdb SPEC         a gdb stub (GDB remote protocol) on SPEC: tcp:HOST:PORT or\n"
+"                         unix:PATH; one gdb thread per vCPU; attaching stops the VM,\n"
+"                         detaching resumes it. In gdb: target remote HOST:PORT\n"
+"      --gdb-wait         with --gdb: the VM runs no instruction until gdb attaches and\n"
+"                         continues it (like QEMU's -s -S)\n"
 "      --kvm-device PATH  KVM device (default /dev/kvm)\n"
 "  -q, --quiet            print only errors, not what kvmini is doing\n"
 "  -h, --help             this text\n"
@@ -134,7 +140,7 @@ void cli__usage(FILE *f)
 int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, size_t errlen)
 {
 	enum { OPT_CMDLINE = 256, OPT_APPEND, OPT_CONSOLE, OPT_KVM, OPT_VIRTIO_CMDLINE,
-	       OPT_EXIT_STATS, OPT_TRACE_EXITS, OPT_STRICT, OPT_TRANSPORT };
+	       OPT_EXIT_STATS, OPT_TRACE_EXITS, OPT_STRICT, OPT_TRANSPORT, OPT_GDB, OPT_GDB_WAIT };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -150,6 +156,8 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 		{ "exit-stats", optional_argument, NULL, OPT_EXIT_STATS },
 		{ "trace-exits", required_argument, NULL, OPT_TRACE_EXITS },
 		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "gdb", required_argument, NULL, OPT_GDB },
+		{ "gdb-wait", no_argument, NULL, OPT_GDB_WAIT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -252,6 +260,17 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 		case OPT_STRICT:
 			cfg->strict = true;
 			break;
+		case OPT_GDB:
+			if (gdb__check_spec(optarg)) {
+				snprintf(err, errlen, "--gdb '%s': use tcp:HOST:PORT (PORT 1-65535) or "
+					 "unix:PATH", optarg);
+				return -1;
+			}
+			cfg->gdb = optarg;
+			break;
+		case OPT_GDB_WAIT:
+			cfg->gdb_wait = true;
+			break;
 		case 'q':
 			cfg->quiet = true;
 			break;
@@ -275,6 +294,10 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 		snprintf(err, errlen, "--trace-exits: vcpu=%d, but there %s only %u vCPU%s",
 			 cfg->trace_opts.filter.vcpu, cfg->cpus == 1 ? "is" : "are", cfg->cpus,
 			 cfg->cpus == 1 ? "" : "s");
+		return -1;
+	}
+	if (cfg->gdb_wait && !cfg->gdb) {
+		snprintf(err, errlen, "--gdb-wait needs --gdb");
 		return -1;
 	}
 	return 0;

@@ -41,6 +41,8 @@ struct run_config {
 	bool trace;                      /* --trace-exits FILE[,filter...] */
 	struct trace_opts trace_opts;
 	bool strict;                     /* --strict: an access that hits no device stops the VM */
+	const char *gdb;           /* --gdb tcp:HOST:PORT | unix:PATH, NULL when off */
+	bool gdb_wait;             /* --gdb-wait: no guest instruction before gdb resumes */
 };
 
 /* "512M", "4G", "65536K", "1T"; a bare number is MiB. Must be a whole number of 4 KiB pages.

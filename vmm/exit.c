@@ -7,6 +7,7 @@
 #include <time.h>
 #include <linux/kvm.h>
 
+#include "vmm/gdb.h"
 #include "vmm/stats.h"
 #include "vmm/trace.h"
 #include "vmm/vcpu.h"
@@ -128,6 +129,8 @@ static enum exit_action dispatch(struct vcpu *v)
 		return EXIT_CONTINUE;
 	case KVM_EXIT_SYSTEM_EVENT:
 		return handle_system_event(v);
+	case KVM_EXIT_DEBUG:	/* a breakpoint or step for gdb; ignored without it */
+		return gdb__debug_exit(v);
 	case KVM_EXIT_HLT:
 		vm__request_stop(v->vm, VM_STOP_CRASH, 1, "vCPU %u halted with nothing to wake it",
 				 v->id);

@@ -11,6 +11,7 @@
 
 #include "devices/serial.h"
 #include "firmware/layout.h"
+#include "vmm/gdb.h"
 #include "vmm/stats.h"
 #include "vmm/trace.h"
 #include "vmm/vcpu.h"
@@ -176,6 +177,10 @@ int machine__create(struct machine *m, const struct run_config *cfg, int *status
 		return -1;
 	if (machine__add_disks(m, cfg, status, err, errlen))
 		return -1;
+	if (cfg->gdb && gdb__open(&m->vm, cfg->gdb, cfg->gdb_wait, cfg->quiet, err, errlen)) {
+		*status = 2;	/* a --gdb address we cannot listen on */
+		return -1;
+	}
 	/* last: the trace's header lists every device on the buses */
 	if (cfg->trace && trace__open(&m->trace, &cfg->trace_opts, &m->vm, cfg->launch_ns, err,
 				      errlen)) {
@@ -303,8 +308,11 @@ int machine__run(struct machine *m, const struct run_config *cfg)
 	char err[256];
 
 	console__raw(&m->console);
-	if (vm__start_vcpus(vm, err, sizeof(err)) == 0)
+	if (vm__start_vcpus(vm, err, sizeof(err)) == 0 &&
+	    (!vm->gdb || gdb__start(vm, err, sizeof(err)) == 0))
 		console__loop(&m->console, m->uart, vm);
+	else
+		fprintf(stderr, "kvmini: error: %s\n", err);
 	vm__stop_and_join(vm);
 	console__restore();
 	trace__close(m->trace, stderr, cfg->quiet, NULL);
@@ -361,6 +369,7 @@ void machine__destroy(struct machine *m)
 	}
 	free(m->extra_cmdline);
 	m->extra_cmdline = NULL;
+	gdb__close(&m->vm);	/* after the vCPU threads are gone */
 	if (m->vm.fd >= 0 || m->vm.vcpus)
 		vm__destroy(&m->vm);
 	serial__free(m->uart);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vmm/exit.h"
+#include "vmm/gdb.h"
 #include "vmm/stats.h"
 #include "vmm/vm.h"
 #include "vmm/x86.h"
@@ -142,6 +143,8 @@ void *vcpu__thread(void *arg)
 	this_run = v->run;
 
 	while (!vm__stopping(vm)) {
+		if (__builtin_expect(vm->gdb != NULL, 0))
+			gdb__vcpu_wait(v);	/* parks here while gdb holds the VM stopped */
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				v->run->immediate_exit = 0;

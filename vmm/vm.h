@@ -12,6 +12,7 @@
 #include "vmm/memory.h"
 
 struct vcpu;
+struct gdb;
 
 enum vm_stop_reason {
 	VM_RUNNING = 0,
@@ -39,6 +40,7 @@ struct vm {
 	uint64_t launch_ns;           /* CLOCK_MONOTONIC when kvmini started (boot-timer port) */
 	bool strict;                  /* --strict: an access that hits no device stops the VM */
 	char stop_msg[256];
+	struct gdb *gdb;               /* --gdb: the stub (vmm/gdb.c), NULL when off */
 };
 
 /* Creates the VM with irqchip, PIT and `ram` bytes of RAM. 0, or -1 with a reason in err. */

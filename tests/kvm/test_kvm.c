@@ -8,12 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "devices/pm.h"
 #include "firmware/layout.h"
 #include "vmm/exit.h"
+#include "vmm/gdb.h"
+#include "vmm/gdb_packet.h"
 #include "vmm/kvm.h"
 #include "vmm/stats.h"
 #include "vmm/trace.h"
@@ -777,6 +784,365 @@ START_TEST(trace_overhead)
 }
 END_TEST
 
+/* Without gdb a KVM_EXIT_DEBUG is not a crash: single-step the payload to its end. */
+START_TEST(debug_exit_without_gdb)
+{
+	setup_vm(1);
+	load_payload("lm_gdb", 0x100000);
+	enter_long_mode(&vm.vcpus[0], 0x100000, 0);
+	struct kvm_guest_debug dbg = { .control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP };
+	ck_assert_int_eq(ioctl(vm.vcpus[0].fd, KVM_SET_GUEST_DEBUG, &dbg), 0);
+	ck_assert(run_until_stop(30000));
+	ck_assert_msg(vm.stop_reason == VM_STOP_TEST, "stopped: %s", vm.stop_msg);
+	ck_assert_uint_eq(vm.test_value, 0x600d);
+	teardown_vm();
+}
+END_TEST
+
+/* Runs `gdb -batch` with the -ex commands in cmds against sock; its output goes to out. */
+static int run_gdb(const char *sock, const char *const *cmds, char *out, size_t outlen)
+{
+	char log[64], target[160];
+	const char *argv[64];
+	int n = 0;
+
+	snprintf(log, sizeof(log), "/tmp/kvmini-gdb-test-%d.log", (int)getpid());
+	snprintf(target, sizeof(target), "target remote %s", sock);
+	argv[n++] = "gdb";
+	argv[n++] = "-batch";
+	argv[n++] = "-nx";
+	argv[n++] = "-ex";
+	argv[n++] = "set pagination off";
+	argv[n++] = "-ex";
+	argv[n++] = target;
+	for (int i = 0; cmds[i] && n < 60; i++) {
+		argv[n++] = "-ex";
+		argv[n++] = cmds[i];
+	}
+	argv[n] = NULL;
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execvp("gdb", (char **)argv);
+		_exit(127);
+	}
+	int status = -1;
+	for (int t = 0; t < 1200; t++) {	/* 60 s */
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		if (t == 1199) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+		}
+		usleep(50000);
+	}
+	FILE *f = fopen(log, "r");
+	size_t got = f ? fread(out, 1, outlen - 1, f) : 0;
+	out[got] = '\0';
+	if (f)
+		fclose(f);
+	unlink(log);
+	fprintf(stderr, "---- gdb session (exit status %d) ----\n%s----\n", status, out);
+	return status;
+}
+
+static void expect_in(const char *out, const char *needle)
+{
+	ck_assert_msg(strstr(out, needle), "gdb output lacks '%s'", needle);
+}
+
+/* The stub against the real gdb: breakpoints (Z0, Z1), a watchpoint, single steps, register
+ * reads and writes, memory reads, and the guest running to its end after the last continue. */
+START_TEST(gdb_batch_session)
+{
+	char sock[64], err[256];
+	static char out[65536];
+
+	if (access("/usr/bin/gdb", X_OK) != 0) {
+		fprintf(stderr, "note: gdb_batch_session: no /usr/bin/gdb, skipped\n");
+		return;
+	}
+	snprintf(sock, sizeof(sock), "/tmp/kvmini-gdb-test-%d.sock", (int)getpid());
+	setup_vm(1);
+	load_payload("lm_gdb", 0x100000);
+	enter_long_mode(&vm.vcpus[0], 0x100000, 0);
+	ck_assert_msg(gdb__open(&vm, (char[80]){ 0 }, true, true, err, sizeof(err)) == -1, "empty");
+	char spec[80];
+	snprintf(spec, sizeof(spec), "unix:%s", sock);
+	ck_assert_msg(gdb__open(&vm, spec, true, true, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(vm__start_vcpus(&vm, err, sizeof(err)), 0);
+	ck_assert_msg(gdb__start(&vm, err, sizeof(err)) == 0, "%s", err);
+	/* kvm_pvm (this build machine's KVM) ignores data breakpoints in KVM_SET_GUEST_DEBUG: the
+	 * store runs without a debug exit. The watchpoint part runs on VMX and SVM only. */
+	bool watch = kvm__host_kind(NULL, NULL) != KVM_HOST_PVM;
+	const char *cmds[40];
+	int n = 0;
+	cmds[n++] = "info threads";
+	cmds[n++] = "p/x $rip";
+	cmds[n++] = "break *0x100020";
+	cmds[n++] = "hbreak *0x100040";
+	cmds[n++] = "continue";
+	cmds[n++] = "p/x $rax";
+	cmds[n++] = "stepi";
+	cmds[n++] = "stepi";
+	cmds[n++] = "p/x $pc";
+	cmds[n++] = "p/x $rbx";
+	cmds[n++] = "set var $rbx = 0x4242";
+	cmds[n++] = "x/4xb 0x100020";
+	if (watch) {
+		cmds[n++] = "watch *(long *)0x3000";
+		cmds[n++] = "continue";
+		cmds[n++] = "delete 3";
+	}
+	cmds[n++] = "continue";
+	cmds[n++] = "p/x $rdx";
+	cmds[n++] = "info registers rip eflags cs fs_base";
+	cmds[n++] = "x/3i $pc";
+	cmds[n++] = "p/x *(long *)0x3000";
+	cmds[n++] = "x/x 0xffff800000000000";
+	cmds[n++] = "continue";
+	cmds[n] = NULL;
+	int st = run_gdb(sock, cmds, out, sizeof(out));
+	struct pollfd p = { .fd = vm.stop_efd, .events = POLLIN };
+	ck_assert_int_eq(poll(&p, 1, 20000), 1);
+	vm__stop_and_join(&vm);
+	gdb__close(&vm);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "gdb status %d", st);
+	ck_assert_msg(vm.stop_reason == VM_STOP_TEST, "stopped: %s", vm.stop_msg);
+	ck_assert_uint_eq(vm.test_value, 0x600d);
+	expect_in(out, "Thread 1");
+	expect_in(out, "= 0x100000");                   /* rip before the first instruction */
+	expect_in(out, "Breakpoint 1, 0x0000000000100020");
+	expect_in(out, "= 0x1234");                     /* rax at bp1 */
+	expect_in(out, "= 0x10002a");                   /* two steps later */
+	expect_in(out, "= 0x5679");                     /* rbx after the inc */
+	expect_in(out, "0x48\t0xc7\t0xc3\t0x78");       /* original bytes, not an int3 */
+	if (watch)
+		expect_in(out, "New value = 16962");    /* the watched store of rbx = 0x4242 */
+	else
+		fprintf(stderr, "note: kvm_pvm: no data breakpoints, the watchpoint part skipped\n");
+	expect_in(out, "Breakpoint 2, 0x0000000000100040");
+	expect_in(out, "$6 = 0x4242");                  /* the store of rbx, the value gdb wrote */
+	expect_in(out, "rip            0x100040");
+	expect_in(out, "cs             0x10");
+	expect_in(out, "=> 0x100040:\tmov    %rbx,%rdx");
+	expect_in(out, "Cannot access memory at address 0xffff800000000000");
+	expect_in(out, "exited normally");
+	ck_assert_ptr_null(vm.gdb);
+	ck_assert_int_ne(access(sock, F_OK), 0);	/* the socket is removed */
+	teardown_vm();
+}
+END_TEST
+
+
+/* ---- the stub over a raw socket: replies to malformed and edge-case packets ---- */
+static int rsp_fd = -1;
+static struct gdbpkt_rx rsp_rx;
+
+/* Reads until a whole packet arrives (skipping acks); returns its payload, or "-" for a NACK. */
+static const char *rsp_read(void)
+{
+	for (;;) {
+		struct pollfd p = { .fd = rsp_fd, .events = POLLIN };
+		ck_assert_msg(poll(&p, 1, 20000) == 1, "no reply from the stub");
+		uint8_t c;
+		ck_assert_int_eq(read(rsp_fd, &c, 1), 1);
+		enum gdbpkt_event e = gdbpkt__rx_byte(&rsp_rx, c);
+		if (e == GDBPKT_PACKET)
+			return rsp_rx.buf;
+		if (e == GDBPKT_NACK)
+			return "-";
+		ck_assert(e != GDBPKT_BAD);
+	}
+}
+
+static void rsp_send_raw(const char *s, size_t n)
+{
+	ck_assert_int_eq(write(rsp_fd, s, n), (ssize_t)n);
+}
+
+static const char *rsp(const char *payload)
+{
+	static char buf[20000];
+	size_t n = gdbpkt__frame(payload, strlen(payload), buf, sizeof(buf));
+	ck_assert_uint_gt(n, 0);
+	rsp_send_raw(buf, n);
+	return rsp_read();
+}
+
+#define RSP_EQ(pkt, want) ck_assert_str_eq(rsp(pkt), want)
+
+/* Two running vCPUs, a raw connection: threads, registers per thread, memory, breakpoint
+ * limits, Ctrl-C, and an error reply (never a crash) for every malformed packet. */
+START_TEST(gdb_stub_protocol_edges)
+{
+	char sock[64], spec[80], err[256];
+	const unsigned n = 2;
+
+	snprintf(sock, sizeof(sock), "/tmp/kvmini-gdb-raw-%d.sock", (int)getpid());
+	snprintf(spec, sizeof(spec), "unix:%s", sock);
+	setup_vm(n);
+	load_payload("lm_percpu", 0x100000);
+	for (unsigned i = 0; i < n; i++)
+		enter_long_mode(&vm.vcpus[i], 0x100000, i);
+	ck_assert_msg(gdb__open(&vm, spec, false, true, err, sizeof(err)) == 0, "%s", err);
+	/* a second stub on the same socket path is refused while the first listens */
+	struct vm other = vm;
+	ck_assert_int_eq(gdb__open(&other, spec, false, true, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "another process is listening"), "%s", err);
+	ck_assert_int_eq(vm__start_vcpus(&vm, err, sizeof(err)), 0);
+	ck_assert_msg(gdb__start(&vm, err, sizeof(err)) == 0, "%s", err);
+	for (int t = 0; t < 2000 && rec.ids_seen != (1u << n) - 1; t++)
+		usleep(10000);
+	ck_assert_uint_eq(rec.ids_seen, (1u << n) - 1);	/* both ran: no --gdb-wait */
+
+	rsp_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	ck_assert_int_eq(connect(rsp_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	gdbpkt__rx_init(&rsp_rx);
+
+	/* attaching stopped both halted vCPUs */
+	ck_assert(!strncmp(rsp("?"), "T05thread:1;", 12));
+	ck_assert(strstr(rsp("qSupported:multiprocess+;swbreak+;hwbreak+"), "PacketSize=4000"));
+	RSP_EQ("qfThreadInfo", "m1,2");
+	RSP_EQ("qsThreadInfo", "l");
+	RSP_EQ("qC", "QC1");
+	RSP_EQ("qThreadExtraInfo,2", "764350552031");	/* "vCPU 1" */
+	RSP_EQ("qThreadExtraInfo,3", "E01");
+	RSP_EQ("T2", "OK");
+	RSP_EQ("T3", "E01");
+	RSP_EQ("T0x", "E01");
+	RSP_EQ("qAttached", "1");
+	ck_assert(!strncmp(rsp("qXfer:features:read:target.xml:0,10"), "m<?xml", 6));
+	RSP_EQ("qXfer:features:read:target.xml:100000,10", "l");
+	RSP_EQ("qXfer:features:read:other.xml:0,10", "E00");
+	RSP_EQ("qXfer:features:read:target.xml:zz", "E01");
+	RSP_EQ("vCont?", "vCont;c;C;s;S");
+	RSP_EQ("qBogus", "");
+	RSP_EQ("X100000,0:", "");		/* binary writes: gdb falls back to M */
+
+	/* registers: each thread its own vCPU (the payload got its id in rsi) */
+	RSP_EQ("Hg2", "OK");
+	const char *g = rsp("g");
+	ck_assert_uint_eq(strlen(g), 2 * 552);	/* 59 registers, 552 bytes */
+	ck_assert(!strncmp(g + 4 * 16, "0100000000000000", 16));	/* rsi of vCPU 1 */
+	RSP_EQ("p4", "0100000000000000");
+	RSP_EQ("Hg1", "OK");
+	RSP_EQ("p4", "0000000000000000");
+	RSP_EQ("P4=4242000000000000", "OK");
+	RSP_EQ("p4", "4242000000000000");
+	RSP_EQ("p12", "10000000");			/* cs (reg 18) = 0x10, 32 bits */
+	RSP_EQ("P12=18000000", "E01");			/* a selector alone cannot change */
+	RSP_EQ("P12=10000000", "OK");			/* the same value is fine */
+	RSP_EQ("p3b", "E01");				/* past the last register */
+	RSP_EQ("pzz", "E01");
+	RSP_EQ("P4=42", "E01");				/* too short */
+	RSP_EQ("P4", "E01");
+	RSP_EQ("Hg3", "E01");
+	RSP_EQ("Hgx", "E01");
+	RSP_EQ("Hx1", "E01");
+	RSP_EQ("G00", "E01");				/* a G that ends mid-register */
+	RSP_EQ("gx", "E01");
+
+	/* memory by virtual address */
+	RSP_EQ("m100000,3", "4889f0");		/* mov %rsi,%rax */
+	RSP_EQ("mffff800000000000,10", "E0e");	/* not mapped */
+	RSP_EQ("m100000", "E01");
+	RSP_EQ("m100000,zz", "E01");
+	RSP_EQ("m,4", "E01");
+	RSP_EQ("m11111111111111111,4", "E01");	/* 17 digits */
+	ck_assert_uint_eq(strlen(rsp("m0,100000")), 16384);	/* clamped to the packet size */
+	RSP_EQ("M3000,2:abcd", "OK");
+	RSP_EQ("m3000,2", "abcd");
+	RSP_EQ("M3000,2:abc", "E01");
+	RSP_EQ("M3000,2:zzzz", "E01");
+	RSP_EQ("M3000,2", "E01");
+	RSP_EQ("Mffff800000000000,1:00", "E0e");
+	RSP_EQ("m3000,0", "");
+	/* the last 2 bytes of RAM (16 MiB), then a page that translates but is not RAM: a short
+	 * read of 2 bytes; a write there is refused whole */
+	RSP_EQ("Mfffffe,2:5a5a", "OK");
+	RSP_EQ("mfffffe,4", "5a5a");
+	RSP_EQ("Mfffffe,4:00000000", "E0e");
+	RSP_EQ("mfffffe,2", "5a5a");
+
+	/* breakpoints: four debug registers, checked watchpoint lengths and alignment */
+	for (int i = 0; i < 4; i++) {
+		char z[32];
+		snprintf(z, sizeof(z), "Z1,%x,1", 0x100000 + i);
+		RSP_EQ(z, "OK");
+	}
+	RSP_EQ("Z1,100010,1", "E28");			/* no fifth debug register */
+	RSP_EQ("z1,100010,1", "E02");			/* not inserted */
+	for (int i = 0; i < 4; i++) {
+		char z[32];
+		snprintf(z, sizeof(z), "z1,%x,1", 0x100000 + i);
+		RSP_EQ(z, "OK");
+	}
+	RSP_EQ("Z2,3001,2", "E16");			/* unaligned */
+	RSP_EQ("Z2,3000,3", "E16");			/* no 3-byte watchpoints */
+	RSP_EQ("Z4,3000,8", "OK");
+	RSP_EQ("z4,3000,8", "OK");
+	RSP_EQ("Z3,3000,4", "");			/* read watchpoints: not on x86 */
+	RSP_EQ("Z9,3000,4", "E01");
+	RSP_EQ("Z1,zz,1", "E01");
+	RSP_EQ("Z1", "E01");
+	RSP_EQ("Z0,ffff800000000000,1", kvm__host_kind(NULL, NULL) == KVM_HOST_PVM ? "OK" : "E0e");
+	RSP_EQ("z0,ffff800000000000,1", kvm__host_kind(NULL, NULL) == KVM_HOST_PVM ? "OK" : "E02");
+
+	/* a bad checksum gets a NACK; the stub goes on */
+	rsp_send_raw("$g#00", 5);
+	ck_assert_str_eq(rsp_read(), "-");
+	RSP_EQ("vCont;x", "E01");
+	RSP_EQ("vCont;s:9", "E01");
+	RSP_EQ("c zz", "E01");
+
+	/* continue both (halted), then Ctrl-C stops them again */
+	rsp_send_raw("$c#63", 5);
+	usleep(100000);
+	rsp_send_raw("\x03", 1);
+	ck_assert(!strncmp(rsp_read(), "T02thread:", 10));
+	RSP_EQ("qfThreadInfo", "m1,2");
+	RSP_EQ("D", "OK");
+	/* detached: the connection ends, the guest runs on (no stop yet) */
+	char c;
+	struct pollfd p = { .fd = rsp_fd, .events = POLLIN };
+	ck_assert_int_eq(poll(&p, 1, 5000), 1);
+	ck_assert_int_eq(read(rsp_fd, &c, 1), 0);
+	close(rsp_fd);
+	ck_assert(!vm__stopping(&vm));
+	/* a gdb that goes away while the VM runs (its vCPUs halted in KVM_RUN): the stub
+	 * stops them, clears the breakpoints, resumes them and takes the next gdb */
+	for (int round = 0; round < 2; round++) {
+		rsp_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		ck_assert_int_eq(connect(rsp_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		gdbpkt__rx_init(&rsp_rx);
+		ck_assert(!strncmp(rsp("?"), "T05thread:1;", 12));
+		if (round == 1)
+			break;
+		RSP_EQ("Z1,100000,1", "OK");
+		rsp_send_raw("$c#63", 5);
+		usleep(200000);
+		close(rsp_fd);
+	}
+	ck_assert(!vm__stopping(&vm));
+	/* vKill ends the VM */
+	RSP_EQ("vKill;1", "OK");
+	close(rsp_fd);
+	struct pollfd ps = { .fd = vm.stop_efd, .events = POLLIN };
+	ck_assert_int_eq(poll(&ps, 1, 10000), 1);
+	ck_assert_int_eq(vm.stop_reason, VM_STOP_USER);
+	ck_assert_str_eq(vm.stop_msg, "killed from gdb");
+	vm__stop_and_join(&vm);
+	gdb__close(&vm);
+	teardown_vm();
+}
+END_TEST
+
 static Suite *kvm_suite(void)
 {
 	Suite *s = suite_create("direct-kvm");
@@ -795,6 +1161,9 @@ static Suite *kvm_suite(void)
 	tcase_add_test(tc, dump_shows_the_last_exits);
 	tcase_add_test(tc, triple_fault_dump_has_last_exits);
 	tcase_add_test(tc, trace_overhead);
+	tcase_add_test(tc, debug_exit_without_gdb);
+	tcase_add_test(tc, gdb_batch_session);
+	tcase_add_test(tc, gdb_stub_protocol_edges);
 	suite_add_tcase(s, tc);
 	return s;
 }
