@@ -210,8 +210,8 @@ run_all_cases() {
         # the virtio-blk cases use kvmini's --disk option
         [ "$L2_VMM" != kvmini ] ||
             cases+=" disk_two_files disk_ext4_ro disk_blockdev_discard disk_kill_after_sync trace_boot bench_quick disk_pci disk_pci_acpi_off disk_pci_mq disk_mmio_exits"
-        # gdb_kernel (kvmini's --gdb) is not in the default list yet: its int3 breakpoint still
-        # fails in the nested L1 (see docs/debugging.md); run it with CASES=gdb_kernel
+        # gdb_kernel (kvmini's --gdb) is not in the default list: neither int3 nor debug-register
+        # breakpoints reach kvmini from L2 under the emulated SVM (docs/debugging.md); CASES=gdb_kernel
         for c in ${CASES:-$cases}; do
             run_case "case_$c"
         done
