@@ -112,7 +112,7 @@ void cli__usage(FILE *f)
 "      --exit-stats[=FMT] count VM exits by reason, port/address and device, with\n"
 "                         handling latency (p50/p99/max) and KVM's in-kernel counters;\n"
 "                         FMT is text (default, stderr), json (stderr) or json:PATH\n"
-"                         (written to PATH). Printed when the VM ends and on SIGUSR2\n"
+"                         (written to PATH). Printed when the VM ends and on SIGUSR1\n"
 "                         (the VM keeps running)\n"
 "      --trace-exits FILE[,ITEM...]  record every VM exit kvmini handles to FILE (a\n"
 "                         compact binary trace: `kvmini exits FILE` summarises it); ITEMs:\n"

@@ -133,14 +133,15 @@ static void read_input(struct console *c, struct vm *vm)
 
 static void on_signal(struct console *c, struct vm *vm, int sig)
 {
-	if (sig != SIGUSR2) {
+	if (sig != SIGUSR1 && sig != SIGUSR2) {
 		vm__request_stop(vm, VM_STOP_USER, 128 + sig, "stopped by signal %s", strsignal(sig));
 		return;
 	}
 	if (c->on_stats)
 		c->on_stats(c->stats_ctx);
 	else
-		fprintf(stderr, "kvmini: SIGUSR2: exit stats are off (run with --exit-stats)\n");
+		fprintf(stderr, "kvmini: %s: exit stats are off (run with --exit-stats)\n",
+			sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2");
 }
 
 void console__loop(struct console *c, struct serial *uart, struct vm *vm)
@@ -153,7 +154,8 @@ void console__loop(struct console *c, struct serial *uart, struct vm *vm)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGQUIT);
-	sigaddset(&sigs, SIGUSR2);	/* exit stats on demand; SIGUSR1 kicks vCPUs */
+	sigaddset(&sigs, SIGUSR1);	/* exit stats on demand (SIGRTMIN kicks vCPUs) */
+	sigaddset(&sigs, SIGUSR2);	/* the same, kept for scripts that use it */
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 

@@ -1381,7 +1381,7 @@ int gdb__start(struct vm *vm, char *err, size_t errlen)
 	sigset_t all, old;
 
 	/* the thread takes no signals (it inherits this mask): SIGINT/SIGTERM belong to the
-	 * console loop, SIGUSR1 to the vCPUs */
+	 * console loop, SIGRTMIN to the vCPUs */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	int e = pthread_create(&g->thread, NULL, stub_thread, g);

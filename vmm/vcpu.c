@@ -17,7 +17,7 @@
 #include "vmm/vm.h"
 #include "vmm/x86.h"
 
-#define SIG_VCPU_KICK SIGUSR1
+#define SIG_VCPU_KICK SIGRTMIN	/* SIGUSR1/SIGUSR2 are the user's: exit stats */
 #define MSR_IA32_MISC_ENABLE 0x1a0
 #define MSR_MTRR_DEF_TYPE    0x2ff
 #define APIC_LVT_LINT0       0x350

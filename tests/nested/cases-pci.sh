@@ -4,11 +4,11 @@
 # acpi=off, data round trips, and userspace exits per 4 KiB O_DIRECT read on pci and mmio.
 # shellcheck disable=SC2016 # $(...) and $? in vm_send strings are for the guest's shell
 
-# stats_snapshot OUT: SIGUSR2 makes kvmini rewrite its --exit-stats=json:PATH file
+# stats_snapshot OUT: SIGUSR1 (the documented signal; blk-matrix.sh uses SIGUSR2) makes kvmini rewrite its --exit-stats=json:PATH file
 stats_snapshot() {
     local i
     rm -f "$DISKS_TMP/stats.json"
-    kill -USR2 "$VM_PID" 2>/dev/null || return 1
+    kill -USR1 "$VM_PID" 2>/dev/null || return 1
     for i in $(seq 50); do
         [ -s "$DISKS_TMP/stats.json" ] && break
         sleep 0.1
