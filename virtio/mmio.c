@@ -11,7 +11,8 @@
 #include <linux/kvm.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
-#include <linux/virtio_ring.h>
+
+#include "virtio/core.h"
 
 #define MMIO_MAGIC   0x74726976   /* "virt" */
 #define MMIO_VERSION 2
@@ -43,8 +44,7 @@ static void needs_reset(void *transport, const char *why)
 
 	/* InterruptStatus first: a driver that sees NEEDS_RESET also sees the config bit */
 	__atomic_or_fetch(&t->isr, VIRTIO_MMIO_INT_CONFIG, __ATOMIC_SEQ_CST);
-	if (__atomic_fetch_or(&t->status, VIRTIO_CONFIG_S_NEEDS_RESET, __ATOMIC_SEQ_CST) &
-	    VIRTIO_CONFIG_S_NEEDS_RESET)
+	if (!virtio_core__needs_reset(&t->status))
 		return;	/* already reported */
 	raise_irq(t, VIRTIO_MMIO_INT_CONFIG);
 	fprintf(stderr, "kvmini: virtio-%s@0x%llx: device needs reset: %s\n",
@@ -56,14 +56,15 @@ static const struct virtio_transport_ops mmio_transport_ops = {
 	.needs_reset = needs_reset,
 };
 
-static void driver_error(struct virtio_mmio *t, const char *what)
+static void driver_error(void *transport, const char *what)
 {
-	t->protocol_errors++;
-	if (strcmp(t->last_error, what)) {	/* once per kind in a row, not per access */
-		snprintf(t->last_error, sizeof(t->last_error), "%s", what);
-		fprintf(stderr, "kvmini: virtio-%s@0x%llx: driver error: %s\n", t->vdev.ops->name,
-			(unsigned long long)t->base, what);
-	}
+	struct virtio_mmio *t = transport;
+	char who[64];
+
+	snprintf(who, sizeof(who), "virtio-%s@0x%llx", t->vdev.ops->name,
+		 (unsigned long long)t->base);
+	virtio_core__driver_error(&t->protocol_errors, t->last_error, sizeof(t->last_error), who,
+				  what);
 }
 
 /* ---- lifecycle ---- */
@@ -89,15 +90,10 @@ int virtio_mmio__init(struct virtio_mmio *t, const struct virtio_dev_ops *ops, v
 	t->vm_fd = -1;
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		t->vdev.kick_fd[i] = -1;
-	for (unsigned i = 0; i < num_queues; i++) {
-		t->vdev.kick_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (t->vdev.kick_fd[i] < 0) {
-			int e = -errno;
-			virtio_mmio__destroy(t);
-			return e;
-		}
-	}
-	return 0;
+	int e = virtio_core__kicks_open(&t->vdev);
+	if (e)
+		virtio_mmio__destroy(t);
+	return e;
 }
 
 int virtio_mmio__attach_kvm(struct virtio_mmio *t, int vm_fd, char *err, size_t errlen)
@@ -124,23 +120,21 @@ int virtio_mmio__attach_kvm(struct virtio_mmio *t, int vm_fd, char *err, size_t 
 	return 0;
 }
 
-static void reset_locked(struct virtio_mmio *t)
+static void reset_locked(void *transport)
 {
-	if (t->active || t->status)
-		t->vdev.ops->reset(t->vdev.priv);
-	t->active = false;
-	__atomic_store_n(&t->status, 0, __ATOMIC_SEQ_CST);
+	struct virtio_mmio *t = transport;
+
+	virtio_core__reset(&t->vdev, &t->status, &t->active);
 	__atomic_store_n(&t->isr, 0, __ATOMIC_SEQ_CST);
 	t->dev_feat_sel = t->drv_feat_sel = t->queue_sel = 0;
 	t->driver_features = 0;
-	t->vdev.features = 0;
 	memset(t->q, 0, sizeof(t->q));
-	memset(t->vdev.vq_ready, 0, sizeof(t->vdev.vq_ready));
-	for (unsigned i = 0; i < t->vdev.num_queues; i++) {
-		eventfd_t drop;
-		eventfd_read(t->vdev.kick_fd[i], &drop);	/* stale kicks die with the queues */
-	}
 }
+
+static const struct virtio_core_ops mmio_core_ops = {
+	.driver_error = driver_error,
+	.reset = reset_locked,
+};
 
 void virtio_mmio__destroy(struct virtio_mmio *t)
 {
@@ -149,11 +143,7 @@ void virtio_mmio__destroy(struct virtio_mmio *t)
 	pthread_mutex_lock(&t->lock);
 	reset_locked(t);
 	pthread_mutex_unlock(&t->lock);
-	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
-		if (t->vdev.kick_fd[i] >= 0)
-			close(t->vdev.kick_fd[i]);
-		t->vdev.kick_fd[i] = -1;
-	}
+	virtio_core__kicks_close(&t->vdev);
 	if (t->irq_fd >= 0)
 		close(t->irq_fd);	/* closing an irqfd's eventfd detaches it from KVM */
 	t->irq_fd = -1;
@@ -172,9 +162,7 @@ static uint32_t reg_read(struct virtio_mmio *t, uint64_t off)
 	case VIRTIO_MMIO_DEVICE_ID: return t->vdev.ops->device_id;
 	case VIRTIO_MMIO_VENDOR_ID: return VENDOR_ID;
 	case VIRTIO_MMIO_DEVICE_FEATURES:
-		if (t->dev_feat_sel > 1)
-			return 0;
-		return (uint32_t)(t->vdev.ops->features(t->vdev.priv) >> (32 * t->dev_feat_sel));
+		return virtio_core__features_read(t->vdev.ops->features(t->vdev.priv), t->dev_feat_sel);
 	case VIRTIO_MMIO_QUEUE_NUM_MAX: return q ? t->vdev.queue_max : 0;
 	case VIRTIO_MMIO_QUEUE_READY: return q ? q->ready : 0;
 	case VIRTIO_MMIO_INTERRUPT_STATUS: return __atomic_load_n(&t->isr, __ATOMIC_SEQ_CST);
@@ -187,71 +175,6 @@ static uint32_t reg_read(struct virtio_mmio *t, uint64_t off)
 	}
 }
 
-static void set_addr(uint64_t *a, bool high, uint32_t v)
-{
-	*a = high ? (*a & 0xffffffffULL) | ((uint64_t)v << 32) : (*a & ~0xffffffffULL) | v;
-}
-
-static void queue_ready(struct virtio_mmio *t, struct virtio_mmio_queue *q, unsigned idx)
-{
-	struct virtio_dev *v = &t->vdev;
-
-	if (q->num == 0 || q->num > v->queue_max || (q->num & (q->num - 1))) {
-		driver_error(t, "QueueReady with a queue size that is 0, too big or not a power of 2");
-		needs_reset(t, "bad queue size");
-		return;
-	}
-	int e = virtq__init(&v->vq[idx], t->mem, q->num, q->desc, q->avail, q->used,
-			    virtio__has(v, VIRTIO_RING_F_EVENT_IDX),
-			    virtio__has(v, VIRTIO_RING_F_INDIRECT_DESC));
-	if (e) {
-		driver_error(t, v->vq[idx].error);
-		needs_reset(t, v->vq[idx].error);
-		return;
-	}
-	q->ready = true;
-	v->vq_ready[idx] = true;
-}
-
-static void status_write(struct virtio_mmio *t, uint32_t val)
-{
-	uint32_t old = __atomic_load_n(&t->status, __ATOMIC_SEQ_CST);
-
-	if (val == 0) {
-		reset_locked(t);
-		return;
-	}
-	if ((old & ~val) & ~VIRTIO_CONFIG_S_NEEDS_RESET) {
-		driver_error(t, "status bits cleared without a reset");
-		return;
-	}
-	if ((val & VIRTIO_CONFIG_S_FEATURES_OK) && !(old & VIRTIO_CONFIG_S_FEATURES_OK)) {
-		uint64_t offered = t->vdev.ops->features(t->vdev.priv);
-		if ((t->driver_features & ~offered) ||
-		    !(t->driver_features & (1ULL << VIRTIO_F_VERSION_1))) {
-			driver_error(t, "features not offered, or no VIRTIO_F_VERSION_1 (legacy driver)");
-			val &= ~VIRTIO_CONFIG_S_FEATURES_OK;	/* the driver sees it did not stick */
-		} else {
-			t->vdev.features = t->driver_features;
-		}
-	}
-	if ((val & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK)) {
-		if (!(val & VIRTIO_CONFIG_S_FEATURES_OK)) {
-			driver_error(t, "DRIVER_OK without FEATURES_OK");
-			needs_reset(t, "DRIVER_OK without FEATURES_OK");
-		} else if (!(old & VIRTIO_CONFIG_S_NEEDS_RESET)) {
-			int e = t->vdev.ops->activate(t->vdev.priv, &t->vdev);
-			if (e) {
-				__atomic_store_n(&t->status, val, __ATOMIC_SEQ_CST);
-				needs_reset(t, "the device could not start");
-				return;
-			}
-			t->active = true;
-		}
-	}
-	__atomic_store_n(&t->status, val | (old & VIRTIO_CONFIG_S_NEEDS_RESET), __ATOMIC_SEQ_CST);
-}
-
 static void reg_write(struct virtio_mmio *t, uint64_t off, uint32_t val)
 {
 	unsigned qi = t->queue_sel;
@@ -262,10 +185,8 @@ static void reg_write(struct virtio_mmio *t, uint64_t off, uint32_t val)
 	case VIRTIO_MMIO_DEVICE_FEATURES_SEL: t->dev_feat_sel = val; return;
 	case VIRTIO_MMIO_DRIVER_FEATURES_SEL: t->drv_feat_sel = val; return;
 	case VIRTIO_MMIO_DRIVER_FEATURES:
-		if (status & VIRTIO_CONFIG_S_FEATURES_OK)
-			driver_error(t, "feature write after FEATURES_OK");
-		else if (t->drv_feat_sel < 2)
-			set_addr(&t->driver_features, t->drv_feat_sel, val);
+		virtio_core__driver_features_write(&t->vdev, &mmio_core_ops, status,
+						   &t->driver_features, t->drv_feat_sel, val);
 		return;
 	case VIRTIO_MMIO_QUEUE_SEL: t->queue_sel = val; return;
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
@@ -279,7 +200,8 @@ static void reg_write(struct virtio_mmio *t, uint64_t off, uint32_t val)
 		__atomic_and_fetch(&t->isr, ~val, __ATOMIC_SEQ_CST);
 		return;
 	case VIRTIO_MMIO_STATUS:
-		status_write(t, val);
+		virtio_core__status_write(&t->vdev, &mmio_core_ops, &t->status, &t->active,
+					  t->driver_features, val);
 		return;
 	}
 	/* the rest configure the selected queue: only while it is not live */
@@ -293,18 +215,20 @@ static void reg_write(struct virtio_mmio *t, uint64_t off, uint32_t val)
 	}
 	switch (off) {
 	case VIRTIO_MMIO_QUEUE_NUM: q->num = (uint16_t)(val > 0xffff ? 0 : val); break;
-	case VIRTIO_MMIO_QUEUE_DESC_LOW: set_addr(&q->desc, false, val); break;
-	case VIRTIO_MMIO_QUEUE_DESC_HIGH: set_addr(&q->desc, true, val); break;
-	case VIRTIO_MMIO_QUEUE_AVAIL_LOW: set_addr(&q->avail, false, val); break;
-	case VIRTIO_MMIO_QUEUE_AVAIL_HIGH: set_addr(&q->avail, true, val); break;
-	case VIRTIO_MMIO_QUEUE_USED_LOW: set_addr(&q->used, false, val); break;
-	case VIRTIO_MMIO_QUEUE_USED_HIGH: set_addr(&q->used, true, val); break;
+	case VIRTIO_MMIO_QUEUE_DESC_LOW: virtio_core__set_half(&q->desc, false, val); break;
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH: virtio_core__set_half(&q->desc, true, val); break;
+	case VIRTIO_MMIO_QUEUE_AVAIL_LOW: virtio_core__set_half(&q->avail, false, val); break;
+	case VIRTIO_MMIO_QUEUE_AVAIL_HIGH: virtio_core__set_half(&q->avail, true, val); break;
+	case VIRTIO_MMIO_QUEUE_USED_LOW: virtio_core__set_half(&q->used, false, val); break;
+	case VIRTIO_MMIO_QUEUE_USED_HIGH: virtio_core__set_half(&q->used, true, val); break;
 	case VIRTIO_MMIO_QUEUE_READY:
 		if (val == 1 && !q->ready) {
 			if (status & VIRTIO_CONFIG_S_DRIVER_OK)
 				driver_error(t, "QueueReady after DRIVER_OK");	/* no live add */
 			else
-				queue_ready(t, q, qi);
+				q->ready = virtio_core__queue_enable(&t->vdev, &mmio_core_ops, t->mem, qi,
+								     q->num, q->desc, q->avail,
+								     q->used);
 		} else if (val == 0 && q->ready) {
 			driver_error(t, "QueueReady=0 on a live queue (reset the device instead)");
 		}

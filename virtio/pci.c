@@ -12,7 +12,8 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_pci.h>
-#include <linux/virtio_ring.h>
+
+#include "virtio/core.h"
 
 #define PCI_CAP_ID_VNDR      0x09
 #define VNDR_CAP_LEN         16      /* struct virtio_pci_cap */
@@ -25,13 +26,12 @@
 
 /* ---- errors and interrupts ---- */
 
-static void driver_error(struct virtio_pci *t, const char *what)
+static void driver_error(void *transport, const char *what)
 {
-	t->protocol_errors++;
-	if (strcmp(t->last_error, what)) {	/* once per kind in a row, not per access */
-		snprintf(t->last_error, sizeof(t->last_error), "%s", what);
-		fprintf(stderr, "kvmini: %s: driver error: %s\n", t->name, what);
-	}
+	struct virtio_pci *t = transport;
+
+	virtio_core__driver_error(&t->protocol_errors, t->last_error, sizeof(t->last_error),
+				  t->name, what);
 }
 
 /* Vector vec (or VPCI_NO_VECTOR) fires; with MSI-X off there is no INTx to fall back on. */
@@ -56,8 +56,7 @@ static void needs_reset(void *transport, const char *why)
 	struct virtio_pci *t = transport;
 
 	__atomic_or_fetch(&t->isr, ISR_CONFIG, __ATOMIC_SEQ_CST);	/* before the status bit */
-	if (__atomic_fetch_or(&t->status, VIRTIO_CONFIG_S_NEEDS_RESET, __ATOMIC_SEQ_CST) &
-	    VIRTIO_CONFIG_S_NEEDS_RESET)
+	if (!virtio_core__needs_reset(&t->status))
 		return;	/* already reported */
 	interrupt(t, __atomic_load_n(&t->config_vector, __ATOMIC_RELAXED), ISR_CONFIG);
 	fprintf(stderr, "kvmini: %s: device needs reset: %s\n", t->name, why);
@@ -199,26 +198,24 @@ static void add_vndr_cap(struct virtio_pci *t, uint8_t type, uint32_t off, uint3
 		pci_dev__put32(&t->pci, c + VNDR_CAP_LEN, VPCI_NOTIFY_MULT);
 }
 
-static void reset_locked(struct virtio_pci *t)
+static void reset_locked(void *transport)
 {
-	if (t->active || t->status)
-		t->vdev.ops->reset(t->vdev.priv);
-	t->active = false;
-	__atomic_store_n(&t->status, 0, __ATOMIC_SEQ_CST);
+	struct virtio_pci *t = transport;
+
+	virtio_core__reset(&t->vdev, &t->status, &t->active);
 	__atomic_store_n(&t->isr, 0, __ATOMIC_SEQ_CST);
 	t->dev_feat_sel = t->drv_feat_sel = t->queue_sel = 0;
 	t->driver_features = 0;
-	t->vdev.features = 0;
 	__atomic_store_n(&t->config_vector, VPCI_NO_VECTOR, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		t->q[i] = (struct virtio_pci_queue){ .num = t->vdev.queue_max,
 						     .vector = VPCI_NO_VECTOR };
-	memset(t->vdev.vq_ready, 0, sizeof(t->vdev.vq_ready));
-	for (unsigned i = 0; i < t->vdev.num_queues; i++) {
-		eventfd_t drop;
-		eventfd_read(t->vdev.kick_fd[i], &drop);	/* stale kicks die with the queues */
-	}
 }
+
+static const struct virtio_core_ops pci_core_ops = {
+	.driver_error = driver_error,
+	.reset = reset_locked,
+};
 
 int virtio_pci__init(struct virtio_pci *t, const struct virtio_dev_ops *ops, void *priv,
 		     unsigned num_queues, uint16_t queue_max, const struct guest_mem *mem)
@@ -266,15 +263,10 @@ int virtio_pci__init(struct virtio_pci *t, const struct virtio_dev_ops *ops, voi
 	/* bar, offset, length and the data window are the driver's to write */
 	memset(t->pci.wmask + t->pcicfg_cap + VIRTIO_PCI_CAP_BAR, 0xff, 1);
 	memset(t->pci.wmask + t->pcicfg_cap + VIRTIO_PCI_CAP_OFFSET, 0xff, 12);
-	for (unsigned i = 0; i < num_queues; i++) {
-		t->vdev.kick_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (t->vdev.kick_fd[i] < 0) {
-			e = -errno;
-			virtio_pci__destroy(t);
-			return e;
-		}
-	}
-	return 0;
+	e = virtio_core__kicks_open(&t->vdev);
+	if (e)
+		virtio_pci__destroy(t);
+	return e;
 }
 
 int virtio_pci__attach_kvm(struct virtio_pci *t, int vm_fd, struct irq_routes *routes,
@@ -305,11 +297,7 @@ void virtio_pci__destroy(struct virtio_pci *t)
 	for (unsigned q = 0; t->vm_fd >= 0 && t->notify_gpa != UINT64_MAX &&
 			     q < t->vdev.num_queues; q++)
 		ioeventfd(t, q, t->notify_gpa, true);
-	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
-		if (t->vdev.kick_fd[i] >= 0)
-			close(t->vdev.kick_fd[i]);
-		t->vdev.kick_fd[i] = -1;
-	}
+	virtio_core__kicks_close(&t->vdev);
 	for (unsigned i = 0; i <= VIRTIO_MAX_QUEUES; i++) {
 		if (t->irq_fd[i] >= 0)
 			close(t->irq_fd[i]);	/* closing an irqfd's eventfd detaches it from KVM */
@@ -320,67 +308,6 @@ void virtio_pci__destroy(struct virtio_pci *t)
 }
 
 /* ---- common configuration ---- */
-
-static void queue_enable(struct virtio_pci *t, struct virtio_pci_queue *q, unsigned idx)
-{
-	struct virtio_dev *v = &t->vdev;
-
-	if (q->num == 0 || q->num > v->queue_max || (q->num & (q->num - 1))) {
-		driver_error(t, "queue_enable with a queue size that is 0, too big or not a power of 2");
-		needs_reset(t, "bad queue size");
-		return;
-	}
-	int e = virtq__init(&v->vq[idx], t->mem, q->num, q->desc, q->avail, q->used,
-			    virtio__has(v, VIRTIO_RING_F_EVENT_IDX),
-			    virtio__has(v, VIRTIO_RING_F_INDIRECT_DESC));
-	if (e) {
-		driver_error(t, v->vq[idx].error);
-		needs_reset(t, v->vq[idx].error);
-		return;
-	}
-	q->ready = true;
-	v->vq_ready[idx] = true;
-}
-
-static void status_write(struct virtio_pci *t, uint32_t val)
-{
-	uint32_t old = __atomic_load_n(&t->status, __ATOMIC_SEQ_CST);
-
-	if (val == 0) {
-		reset_locked(t);
-		return;
-	}
-	if ((old & ~val) & ~VIRTIO_CONFIG_S_NEEDS_RESET) {
-		driver_error(t, "status bits cleared without a reset");
-		return;
-	}
-	if ((val & VIRTIO_CONFIG_S_FEATURES_OK) && !(old & VIRTIO_CONFIG_S_FEATURES_OK)) {
-		uint64_t offered = t->vdev.ops->features(t->vdev.priv);
-		if ((t->driver_features & ~offered) ||
-		    !(t->driver_features & (1ULL << VIRTIO_F_VERSION_1))) {
-			driver_error(t, "features not offered, or no VIRTIO_F_VERSION_1");
-			val &= ~VIRTIO_CONFIG_S_FEATURES_OK;	/* the driver sees it did not stick */
-		} else {
-			t->vdev.features = t->driver_features;
-		}
-	}
-	if ((val & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK)) {
-		if (!(val & VIRTIO_CONFIG_S_FEATURES_OK)) {
-			driver_error(t, "DRIVER_OK without FEATURES_OK");
-			needs_reset(t, "DRIVER_OK without FEATURES_OK");
-		} else if (!(old & VIRTIO_CONFIG_S_NEEDS_RESET)) {
-			int e = t->vdev.ops->activate(t->vdev.priv, &t->vdev);
-			if (e) {
-				__atomic_store_n(&t->status, val, __ATOMIC_SEQ_CST);
-				needs_reset(t, "the device could not start");
-				return;
-			}
-			t->active = true;
-		}
-	}
-	__atomic_store_n(&t->status, (val & 0xff) | (old & VIRTIO_CONFIG_S_NEEDS_RESET),
-			 __ATOMIC_SEQ_CST);
-}
 
 /* Finds the field holding byte `off`: its offset and width. false past the structure. */
 static bool common_field(uint32_t off, uint32_t *foff, uint32_t *flen)
@@ -419,11 +346,10 @@ static uint32_t common_get(struct virtio_pci *t, uint32_t f)
 	switch (f) {
 	case VIRTIO_PCI_COMMON_DFSELECT: return t->dev_feat_sel;
 	case VIRTIO_PCI_COMMON_DF:
-		return t->dev_feat_sel > 1 ? 0 :
-		       (uint32_t)(t->vdev.ops->features(t->vdev.priv) >> (32 * t->dev_feat_sel));
+		return virtio_core__features_read(t->vdev.ops->features(t->vdev.priv), t->dev_feat_sel);
 	case VIRTIO_PCI_COMMON_GFSELECT: return t->drv_feat_sel;
 	case VIRTIO_PCI_COMMON_GF:
-		return t->drv_feat_sel > 1 ? 0 : (uint32_t)(t->driver_features >> (32 * t->drv_feat_sel));
+		return virtio_core__features_read(t->driver_features, t->drv_feat_sel);
 	case VIRTIO_PCI_COMMON_MSIX: return t->config_vector;
 	case VIRTIO_PCI_COMMON_NUMQ: return t->vdev.num_queues;
 	case VIRTIO_PCI_COMMON_STATUS: return __atomic_load_n(&t->status, __ATOMIC_SEQ_CST) & 0xff;
@@ -443,11 +369,6 @@ static uint32_t common_get(struct virtio_pci *t, uint32_t f)
 	return 0;
 }
 
-static void set_half(uint64_t *a, bool high, uint32_t v)
-{
-	*a = high ? (*a & 0xffffffffULL) | ((uint64_t)v << 32) : (*a & ~0xffffffffULL) | v;
-}
-
 /* A vector number the driver may use: in the table, or NO_VECTOR (anything else reads back
  * as NO_VECTOR, which is how the driver learns the device refused it). */
 static uint16_t check_vector(struct virtio_pci *t, uint32_t v)
@@ -464,15 +385,16 @@ static void common_set(struct virtio_pci *t, uint32_t f, uint32_t val)
 	case VIRTIO_PCI_COMMON_DFSELECT: t->dev_feat_sel = val; return;
 	case VIRTIO_PCI_COMMON_GFSELECT: t->drv_feat_sel = val; return;
 	case VIRTIO_PCI_COMMON_GF:
-		if (status & VIRTIO_CONFIG_S_FEATURES_OK)
-			driver_error(t, "feature write after FEATURES_OK");
-		else if (t->drv_feat_sel < 2)
-			set_half(&t->driver_features, t->drv_feat_sel, val);
+		virtio_core__driver_features_write(&t->vdev, &pci_core_ops, status,
+						   &t->driver_features, t->drv_feat_sel, val);
 		return;
 	case VIRTIO_PCI_COMMON_MSIX:
 		__atomic_store_n(&t->config_vector, check_vector(t, val), __ATOMIC_RELAXED);
 		return;
-	case VIRTIO_PCI_COMMON_STATUS: status_write(t, val); return;
+	case VIRTIO_PCI_COMMON_STATUS:	/* a 1-byte field: val is already <= 0xff */
+		virtio_core__status_write(&t->vdev, &pci_core_ops, &t->status, &t->active,
+					  t->driver_features, val & 0xff);
+		return;
 	case VIRTIO_PCI_COMMON_Q_SELECT: t->queue_sel = (uint16_t)val; return;
 	case VIRTIO_PCI_COMMON_DF: case VIRTIO_PCI_COMMON_NUMQ: case VIRTIO_PCI_COMMON_CFGGENERATION:
 	case VIRTIO_PCI_COMMON_Q_NOFF:
@@ -494,19 +416,21 @@ static void common_set(struct virtio_pci *t, uint32_t f, uint32_t val)
 	}
 	switch (f) {
 	case VIRTIO_PCI_COMMON_Q_SIZE: q->num = (uint16_t)val; break;
-	case VIRTIO_PCI_COMMON_Q_DESCLO: set_half(&q->desc, false, val); break;
-	case VIRTIO_PCI_COMMON_Q_DESCHI: set_half(&q->desc, true, val); break;
-	case VIRTIO_PCI_COMMON_Q_AVAILLO: set_half(&q->avail, false, val); break;
-	case VIRTIO_PCI_COMMON_Q_AVAILHI: set_half(&q->avail, true, val); break;
-	case VIRTIO_PCI_COMMON_Q_USEDLO: set_half(&q->used, false, val); break;
-	case VIRTIO_PCI_COMMON_Q_USEDHI: set_half(&q->used, true, val); break;
+	case VIRTIO_PCI_COMMON_Q_DESCLO: virtio_core__set_half(&q->desc, false, val); break;
+	case VIRTIO_PCI_COMMON_Q_DESCHI: virtio_core__set_half(&q->desc, true, val); break;
+	case VIRTIO_PCI_COMMON_Q_AVAILLO: virtio_core__set_half(&q->avail, false, val); break;
+	case VIRTIO_PCI_COMMON_Q_AVAILHI: virtio_core__set_half(&q->avail, true, val); break;
+	case VIRTIO_PCI_COMMON_Q_USEDLO: virtio_core__set_half(&q->used, false, val); break;
+	case VIRTIO_PCI_COMMON_Q_USEDHI: virtio_core__set_half(&q->used, true, val); break;
 	case VIRTIO_PCI_COMMON_Q_ENABLE:
 		if (val != 1)
 			driver_error(t, "queue_enable written with something other than 1");
 		else if (status & VIRTIO_CONFIG_S_DRIVER_OK)
 			driver_error(t, "queue_enable after DRIVER_OK");
 		else
-			queue_enable(t, q, t->queue_sel);
+			q->ready = virtio_core__queue_enable(&t->vdev, &pci_core_ops, t->mem,
+							     t->queue_sel, q->num, q->desc,
+							     q->avail, q->used);
 		break;
 	}
 }

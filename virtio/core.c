@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The transport-independent half of a virtio transport: device status, features, queue enable. */
+#include "virtio/core.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+
+static void needs_reset(struct virtio_dev *v, const char *why)
+{
+	v->t_ops->needs_reset(v->transport, why);
+}
+
+void virtio_core__driver_features_write(struct virtio_dev *v, const struct virtio_core_ops *ops,
+					uint32_t status, uint64_t *driver_features, uint32_t sel,
+					uint32_t val)
+{
+	if (status & VIRTIO_CONFIG_S_FEATURES_OK)
+		ops->driver_error(v->transport, "feature write after FEATURES_OK");
+	else if (sel < 2)
+		virtio_core__set_half(driver_features, sel, val);
+}
+
+bool virtio_core__queue_enable(struct virtio_dev *v, const struct virtio_core_ops *ops,
+			       const struct guest_mem *mem, unsigned idx, uint16_t num,
+			       uint64_t desc, uint64_t avail, uint64_t used)
+{
+	if (num == 0 || num > v->queue_max || (num & (num - 1))) {
+		ops->driver_error(v->transport,
+				  "queue enabled with a size that is 0, too big or not a power of 2");
+		needs_reset(v, "bad queue size");
+		return false;
+	}
+	int e = virtq__init(&v->vq[idx], mem, num, desc, avail, used,
+			    virtio__has(v, VIRTIO_RING_F_EVENT_IDX),
+			    virtio__has(v, VIRTIO_RING_F_INDIRECT_DESC));
+	if (e) {
+		ops->driver_error(v->transport, v->vq[idx].error);
+		needs_reset(v, v->vq[idx].error);
+		return false;
+	}
+	v->vq_ready[idx] = true;
+	return true;
+}
+
+void virtio_core__status_write(struct virtio_dev *v, const struct virtio_core_ops *ops,
+			       uint32_t *status, bool *active, uint64_t driver_features, uint32_t val)
+{
+	uint32_t old = __atomic_load_n(status, __ATOMIC_SEQ_CST);
+
+	if (val == 0) {
+		ops->reset(v->transport);
+		return;
+	}
+	if ((old & ~val) & ~VIRTIO_CONFIG_S_NEEDS_RESET) {
+		ops->driver_error(v->transport, "status bits cleared without a reset");
+		return;
+	}
+	if ((val & VIRTIO_CONFIG_S_FEATURES_OK) && !(old & VIRTIO_CONFIG_S_FEATURES_OK)) {
+		uint64_t offered = v->ops->features(v->priv);
+		if ((driver_features & ~offered) || !(driver_features & (1ULL << VIRTIO_F_VERSION_1))) {
+			ops->driver_error(v->transport,
+					  "features not offered, or no VIRTIO_F_VERSION_1 (legacy driver)");
+			val &= ~VIRTIO_CONFIG_S_FEATURES_OK;	/* the driver sees it did not stick */
+		} else {
+			v->features = driver_features;
+		}
+	}
+	if ((val & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK)) {
+		if (!(val & VIRTIO_CONFIG_S_FEATURES_OK)) {
+			ops->driver_error(v->transport, "DRIVER_OK without FEATURES_OK");
+			needs_reset(v, "DRIVER_OK without FEATURES_OK");
+		} else if (!(old & VIRTIO_CONFIG_S_NEEDS_RESET)) {
+			int e = v->ops->activate(v->priv, v);
+			if (e) {
+				__atomic_store_n(status, val, __ATOMIC_SEQ_CST);
+				needs_reset(v, "the device could not start");
+				return;
+			}
+			*active = true;
+		}
+	}
+	__atomic_store_n(status, val | (old & VIRTIO_CONFIG_S_NEEDS_RESET), __ATOMIC_SEQ_CST);
+}
+
+int virtio_core__kicks_open(struct virtio_dev *v)
+{
+	for (unsigned i = 0; i < v->num_queues; i++) {
+		v->kick_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (v->kick_fd[i] < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+void virtio_core__kicks_close(struct virtio_dev *v)
+{
+	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+		if (v->kick_fd[i] >= 0)
+			close(v->kick_fd[i]);
+		v->kick_fd[i] = -1;
+	}
+}
+
+void virtio_core__reset(struct virtio_dev *v, uint32_t *status, bool *active)
+{
+	if (*active || *status)
+		v->ops->reset(v->priv);
+	*active = false;
+	__atomic_store_n(status, 0, __ATOMIC_SEQ_CST);
+	v->features = 0;
+	memset(v->vq_ready, 0, sizeof(v->vq_ready));
+	for (unsigned i = 0; i < v->num_queues; i++) {
+		eventfd_t drop;
+		eventfd_read(v->kick_fd[i], &drop);	/* stale kicks die with the queues */
+	}
+}
+
+bool virtio_core__needs_reset(uint32_t *status)
+{
+	return !(__atomic_fetch_or(status, VIRTIO_CONFIG_S_NEEDS_RESET, __ATOMIC_SEQ_CST) &
+		 VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
+void virtio_core__driver_error(uint64_t *errors, char *last, size_t lastlen, const char *who,
+			       const char *what)
+{
+	(*errors)++;
+	if (strcmp(last, what)) {	/* once per kind in a row, not per access */
+		snprintf(last, lastlen, "%s", what);
+		fprintf(stderr, "kvmini: %s: driver error: %s\n", who, what);
+	}
+}
