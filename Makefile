@@ -151,7 +151,7 @@ check: deps
 	$(Q)if [ "$(NESTED)" = 1 ]; then tests/nested/run-tests.sh $(BUILD); fi
 
 # the unit and direct-KVM tests again, built with clang under ASan + UBSan
-check-sanitize:
+check-sanitize: $(PAYLOADS)
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CC=clang SANITIZE=address,undefined \
 		$(BUILD)/asan/unit-tests $(BUILD)/asan/kvm-tests
 	$(Q)echo "  SANITIZE  clang + address,undefined"
