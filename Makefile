@@ -51,8 +51,9 @@ help:
 	@echo "                (BENCH_ARGS='--quick' for one cell; tests/bench/blk-matrix.sh --help)"
 	@echo "options: CC=clang  SANITIZE=address,undefined  V=1  NESTED=0 (skip nested tests)"
 
-deps:
-	$(Q)missing=""; for p in $(PKGS_ALL); do \
+# $(call apt_install,PACKAGES): installs those of PACKAGES that are missing (sudo when not root)
+define apt_install
+	$(Q)missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -62,18 +63,13 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing >/dev/null || \
 	  { echo "kvmini: error: apt-get could not install:$$missing" >&2; exit 1; }; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(PKGS_ALL))
 
 deps-bench: deps
-	$(Q)missing=""; for p in $(PKGS_BENCH); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "  DEPS   installing:$$missing"; \
-	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -q >/dev/null && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing >/dev/null || \
-	  { echo "kvmini: error: apt-get could not install:$$missing" >&2; exit 1; }; \
-	fi
+	$(call apt_install,$(PKGS_BENCH))
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
