@@ -352,23 +352,30 @@ static double handle_ns(bool with_stats)
 	return ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / n;
 }
 
-/* Not an assertion on speed: prints the cost of --exit-stats on the exit path. */
-START_TEST(exit_stats_overhead)
+/* Prints the port-exit rate without and with a feature (rate(n, on)), best of 3 rounds of
+ * KVMINI_BENCH_EXITS (default 100000) exits each. */
+static void print_exit_rates(const char *what, double (*rate)(uint64_t n, bool on))
 {
 	const char *env = getenv("KVMINI_BENCH_EXITS");
 	uint64_t n = env ? strtoull(env, NULL, 10) : 100000;
 	double best_off = 0, best_on = 0;
 
 	for (int round = 0; round < 3; round++) {
-		double off = port_exit_rate(n, false), on = port_exit_rate(n, true);
-		fprintf(stderr, "exit-stats overhead, round %d: %llu port exits: off %.0f exits/s, "
-			"on %.0f exits/s\n", round, (unsigned long long)n, off, on);
+		double off = rate(n, false), on = rate(n, true);
+		fprintf(stderr, "%s overhead, round %d: %llu port exits: off %.0f exits/s, on %.0f "
+			"exits/s\n", what, round, (unsigned long long)n, off, on);
 		best_off = off > best_off ? off : best_off;
 		best_on = on > best_on ? on : best_on;
 	}
-	fprintf(stderr, "exit-stats overhead, best of 3: off %.0f exits/s (%.0f ns/exit), on %.0f "
-		"exits/s (%.0f ns/exit), %+.1f%%\n", best_off, 1e9 / best_off, best_on,
-		1e9 / best_on, (best_off / best_on - 1) * 100);
+	fprintf(stderr, "%s overhead, best of 3: off %.0f exits/s (%.0f ns/exit), on %.0f exits/s "
+		"(%.0f ns/exit), %+.1f%%\n", what, best_off, 1e9 / best_off, best_on, 1e9 / best_on,
+		(best_off / best_on - 1) * 100);
+}
+
+/* Not an assertion on speed: prints the cost of --exit-stats on the exit path. */
+START_TEST(exit_stats_overhead)
+{
+	print_exit_rates("exit-stats", port_exit_rate);
 	double h_off = handle_ns(false), h_on = handle_ns(true);
 	fprintf(stderr, "exit-stats overhead, exit__handle alone (no KVM_RUN): off %.1f ns, "
 		"on %.1f ns per exit\n", h_off, h_on);
@@ -762,20 +769,7 @@ static double traced_handle_ns(bool trace, bool ring_only)
 /* Not an assertion on speed: prints the cost of --trace-exits and of the last-exits ring. */
 START_TEST(trace_overhead)
 {
-	const char *env = getenv("KVMINI_BENCH_EXITS");
-	uint64_t n = env ? strtoull(env, NULL, 10) : 100000;
-	double best_off = 0, best_on = 0;
-
-	for (int round = 0; round < 3; round++) {
-		double off = traced_port_rate(n, false), on = traced_port_rate(n, true);
-		fprintf(stderr, "trace overhead, round %d: %llu port exits: off %.0f exits/s, "
-			"--trace-exits %.0f exits/s\n", round, (unsigned long long)n, off, on);
-		best_off = off > best_off ? off : best_off;
-		best_on = on > best_on ? on : best_on;
-	}
-	fprintf(stderr, "trace overhead, best of 3: off %.0f exits/s (%.0f ns/exit), traced %.0f "
-		"exits/s (%.0f ns/exit), %+.1f%%\n", best_off, 1e9 / best_off, best_on, 1e9 / best_on,
-		(best_off / best_on - 1) * 100);
+	print_exit_rates("trace", traced_port_rate);
 	double h_off = traced_handle_ns(false, false), h_on = traced_handle_ns(true, false);
 	double ring = traced_handle_ns(false, true);
 	fprintf(stderr, "trace overhead, exit__handle alone (no KVM_RUN, fastest of 10 batches): "
