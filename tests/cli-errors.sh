@@ -51,6 +51,12 @@ case_ kernel-missing 2 "No such file"      -- --kernel "$tmp/nope"
 case_ kernel-dir     2 "not a regular file" -- --kernel "$tmp"
 case_ kernel-empty   2 "empty file"        -- --kernel "$tmp/empty"
 case_ kernel-random  2 "not a bzImage"     -- --kernel "$tmp/random"
+# ELF files: a program for this machine, and one patched to say aarch64 (e_machine 183)
+cp "$(type -P true)" "$tmp/prog.elf"
+cp "$tmp/prog.elf" "$tmp/arm.elf"
+printf '\267\000' | dd of="$tmp/arm.elf" bs=1 seek=18 conv=notrunc 2>/dev/null
+case_ kernel-elf-program 2 "an ELF file for x86-64, not a bzImage" -- --kernel "$tmp/prog.elf"
+case_ kernel-elf-aarch64 2 "an ELF file for aarch64, not a bzImage" -- --kernel "$tmp/arm.elf"
 case_ kvm-missing    1 "does not exist"    -- --kvm-device "$tmp/kvm" --kernel "$tmp/random"
 if [ -n "$kernel" ]; then
     head -c 2000000 "$kernel" > "$tmp/truncated"
@@ -104,6 +110,18 @@ if [ -n "$kernel" ]; then
     done
     case_ disk-locked    2 "in use by another process" -- --kernel "$kernel" --disk "$tmp/disk.img"
     kill "$first" 2>/dev/null; wait "$first" 2>/dev/null
+    # a disk on a read-only file system (a tmpfs remounted ro; root only) without ro=on
+    if [ "$(id -u)" = 0 ] && mkdir -p "$tmp/rofs" && mount -t tmpfs -o size=16M tmpfs "$tmp/rofs" 2>/dev/null; then
+        truncate -s 8M "$tmp/rofs/disk.img"
+        if mount -o remount,ro "$tmp/rofs"; then
+            case_ disk-readonly-fs 2 "ro=on" -- --kernel "$kernel" --disk "$tmp/rofs/disk.img"
+        fi
+        umount "$tmp/rofs"
+    fi
+    case_ initrd-directory 2 "initrd '$tmp'" -- --kernel "$kernel" --initrd "$tmp"
+    # no partial writes: the refused invocations above left the disk image as it was (zeros)
+    if cmp -s "$tmp/disk.img" <(head -c $((8 << 20)) /dev/zero); then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL disk-untouched: a refused invocation wrote to $tmp/disk.img"; fi
 fi
 
 # --trace-exits and --strict

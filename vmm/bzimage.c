@@ -20,11 +20,32 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
+/* the architecture an ELF header names (e_machine, little or big endian), for the error */
+static const char *elf_machine(const uint8_t *img)
+{
+	unsigned m = img[5] == 2 ? (unsigned)img[18] << 8 | img[19] : (unsigned)img[19] << 8 | img[18];
+	switch (m) {
+	case 3: return "i386";
+	case 62: return "x86-64";
+	case 40: return "arm";
+	case 183: return "aarch64";
+	case 243: return "riscv";
+	case 8: return "mips";
+	case 20: case 21: return "powerpc";
+	case 22: return "s390";
+	default: return "an unknown machine";
+	}
+}
+
 int bzimage__parse(const uint8_t *img, size_t len, struct bzimage *bz, char *err, size_t errlen)
 {
 	memset(bz, 0, sizeof(*bz));
 	if (len == 0)
 		return fail(err, errlen, "empty file, not a bzImage");
+	if (len >= 20 && memcmp(img, "\177ELF", 4) == 0)
+		return fail(err, errlen, "an ELF file for %s, not a bzImage (kvmini boots x86 bzImage "
+			    "kernels: arch/x86/boot/bzImage or /boot/vmlinuz-*)",
+			    elf_machine(img));
 	if (len < 0x250)
 		return fail(err, errlen, "too short for a bzImage (%zu bytes)", len);
 	if (img[0x1fe] != 0x55 || img[0x1ff] != 0xaa)

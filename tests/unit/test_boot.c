@@ -80,6 +80,14 @@ START_TEST(bzimage_rejections)
 	h = make_image(); expect_reject(IMG_SIZE / 2, "truncated");	/* syssize says more */
 	h = make_image(); h->setup_sects = 200; expect_reject(IMG_SIZE, "truncated");
 	h = make_image(); h->init_size = 100; expect_reject(IMG_SIZE, "init_size");
+	/* ELF files (a vmlinux, a program, another architecture's kernel) are named as such */
+	make_image(); memcpy(img, "\177ELF\2\1\1", 7); img[18] = 183; img[19] = 0;
+	expect_reject(IMG_SIZE, "an ELF file for aarch64, not a bzImage");
+	make_image(); memcpy(img, "\177ELF\2\1\1", 7); img[18] = 62; img[19] = 0;
+	expect_reject(IMG_SIZE, "an ELF file for x86-64, not a bzImage");
+	make_image(); memcpy(img, "\177ELF\1\2\1", 7); img[18] = 0; img[19] = 20;
+	expect_reject(IMG_SIZE, "an ELF file for powerpc");
+	make_image(); memcpy(img, "\177ELF", 4); expect_reject(19, "too short");
 	(void)h;
 	/* random bytes never parse */
 	srand(1);
