@@ -37,7 +37,7 @@ PAYLOADS  := $(patsubst tests/kvm/payloads/%.S,$(BUILD)/tests/kvm/payloads/%.bin
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all deps deps-bench guest demo check check-sanitize unit kvm-test nested-test test-acpi cli-test bench bench-blk clean help
+.PHONY: all deps deps-bench guest demo check check-sanitize unit kvm-test nested-test test-acpi cli-test bench bench-blk stress clean help
 all: $(BUILD)/kvmini
 
 help:
@@ -46,6 +46,8 @@ help:
 	@echo "make guest      build the default guest (stock Debian kernel + initramfs)"
 	@echo "make demo       install, build, and boot the default guest"
 	@echo "make check      install, build, run unit, direct-KVM and nested tests"
+	@echo "make stress     the long reliability runs: CRASH_TRIALS=24 kill -9 trials, four guests"
+	@echo "                under load for LOAD_SECONDS=60 (docs/reliability.md)"
 	@echo "make bench      boot time, RSS and block I/O against QEMU microvm"
 	@echo "make bench-blk  the block matrix: raw device vs file, cache, engine, host and QEMU"
 	@echo "                (BENCH_ARGS='--quick' for one cell; tests/bench/blk-matrix.sh --help)"
@@ -142,6 +144,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory kvm-test
 	$(Q)$(MAKE) --no-print-directory check-sanitize
 	$(Q)guest/build.sh $(BUILD)/guest
+	$(Q)GUEST_KERNEL=linux-image-cloud-amd64 guest/build.sh $(BUILD)/guest-cloud
 	$(Q)tests/cli-errors.sh $(BUILD)
 	$(Q)tests/bench/blk-matrix-cli.sh $(BUILD)
 	$(Q)if [ "$(NESTED)" = 1 ]; then tests/nested/run-tests.sh $(BUILD); fi
@@ -185,6 +188,15 @@ BENCH_ARGS ?=
 bench-blk: deps-bench
 	$(Q)$(MAKE) --no-print-directory all guest $(BUILD)/iogen $(BUILD)/pcache
 	$(Q)tests/bench/blk-matrix.sh $(BENCH_ARGS) $(BUILD)
+
+# the long reliability runs in the nested L1 (or directly on VT-x/AMD-V): crash consistency
+# with more trials and four guests under load at once (docs/reliability.md)
+CRASH_TRIALS ?= 24
+LOAD_SECONDS ?= 60
+stress: deps
+	$(Q)$(MAKE) --no-print-directory all guest
+	$(Q)CASES="crash_consistency load_four" CRASH_TRIALS=$(CRASH_TRIALS) LOAD_SECONDS=$(LOAD_SECONDS) \
+	  L1_TIMEOUT=$${L1_TIMEOUT:-3000} CASE_TIMEOUT=$${CASE_TIMEOUT:-300} tests/nested/run-tests.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

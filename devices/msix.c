@@ -165,6 +165,11 @@ bool msix__notify(struct msix *m, unsigned vec)
 	return ok;
 }
 
+bool msix__enabled(struct msix *m)
+{
+	return __atomic_load_n(&m->enabled, __ATOMIC_ACQUIRE);
+}
+
 bool msix__deliverable(struct msix *m, unsigned vec)
 {
 	pthread_mutex_lock(&m->lock);

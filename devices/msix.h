@@ -58,6 +58,8 @@ void msix__pba_read(struct msix *m, uint64_t off, void *data, uint32_t len);
 /* Signals vector vec: delivered, or left pending while masked. false if MSI-X is disabled or
  * vec is out of range (the caller falls back to INTx, or drops it). Any thread. */
 bool msix__notify(struct msix *m, unsigned vec);
+/* Whether the driver has enabled MSI-X (Message Control bit 15): then the function uses no INTx. */
+bool msix__enabled(struct msix *m);
 /* True when vec would be delivered now (enabled, unmasked, address an interrupt address). */
 bool msix__deliverable(struct msix *m, unsigned vec);
 /* An address in the x86 interrupt range 0xfee00000..0xfeefffff. */

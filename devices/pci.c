@@ -54,7 +54,7 @@ void pci_dev__init(struct pci_dev *d, uint16_t vendor, uint16_t device, uint32_t
 	mask16(d->w1cmask, PCI_CFG_STATUS, 0xf900);
 	d->wmask[0x0c] = 0xff;               /* cache line size */
 	d->wmask[0x0d] = 0xff;               /* latency timer */
-	d->wmask[PCI_CFG_INT_LINE] = 0xff;   /* scratch for the OS; pin 0: no INTx */
+	d->wmask[PCI_CFG_INT_LINE] = 0xff;   /* scratch for the OS; pin 0 (no INTx) until a device sets it */
 	d->cap_end = PCI_CAP_START;
 	d->ops = ops;
 	d->priv = priv;

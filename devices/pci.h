@@ -34,6 +34,7 @@
 #define PCI_CMD_IO         (1u << 0)
 #define PCI_CMD_MEM        (1u << 1)
 #define PCI_CMD_MASTER     (1u << 2)
+#define PCI_CMD_INTX_DISABLE (1u << 10)
 #define PCI_STATUS_CAPS    (1u << 4)
 #define PCI_BAR_MEM64      0x4u     /* memory BAR type 10b: 64-bit */
 

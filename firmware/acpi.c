@@ -216,7 +216,8 @@ static void dsdt_virtio(struct aml_buf *b, unsigned index, const struct acpi_vir
 /*
  * The PCI root bridge (PCI Firmware 3.2, 4.1): PNP0A08 (PCIe) compatible with PNP0A03, segment
  * 0 from bus 0. _CRS hands the bus its bus numbers, an I/O window, and the 32-bit BAR window,
- * and consumes the configuration ports. No _PRT: the devices use MSI-X, not INTx.
+ * and consumes the configuration ports. _PRT wires each slot's INTA..INTD to a GSI (static
+ * routing, source 0: level, active-low) for drivers that do not enable MSI-X.
  */
 static void dsdt_pci(struct aml_buf *b, const struct acpi_pci *pci)
 {
@@ -238,6 +239,21 @@ static void dsdt_pci(struct aml_buf *b, const struct acpi_pci *pci)
 	aml__res_word_io(b, pci->io_base, (uint16_t)(pci->io_base + pci->io_size - 1));
 	aml__res_dword_mem(b, pci->mmio_base, pci->mmio_base + pci->mmio_size - 1);
 	aml__restemplate_close(b, crs);
+	if (pci->intx_slots) {
+		unsigned slots = pci->intx_slots < 31 ? pci->intx_slots : 31;
+		aml__name(b, "_PRT");
+		size_t prt = aml__package_open(b, (uint8_t)(slots * 4));
+		for (unsigned s = 1; s <= slots; s++)
+			for (unsigned pin = 0; pin < 4; pin++) {
+				size_t e = aml__package_open(b, 4);
+				aml__integer(b, (uint64_t)s << 16 | 0xffff);	/* any function */
+				aml__integer(b, pin);
+				aml__integer(b, 0);	/* source 0: the last field is a GSI */
+				aml__integer(b, layout__pci_intx_gsi(s, pin));
+				aml__close(b, e);
+			}
+		aml__close(b, prt);
+	}
 	aml__close(b, dev);
 
 	/* the ECAM window is a motherboard resource, so that Linux trusts the MCFG entry */

@@ -20,6 +20,7 @@ struct acpi_pci {
 	uint32_t mmio_base, mmio_size;
 	uint16_t io_base, io_size;      /* I/O window handed to the bus */
 	uint16_t cf8_port;              /* configuration mechanism #1 ports (8 bytes) */
+	unsigned intx_slots;            /* _PRT: slots 1..intx_slots, INTA-D (layout__pci_intx_gsi) */
 };
 
 struct acpi_config {

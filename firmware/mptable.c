@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "firmware/acpi.h"
+#include "firmware/layout.h"
 
 struct mpf {			/* floating pointer, 16 bytes */
 	char sig[4];		/* "_MP_" */
@@ -47,6 +48,7 @@ struct mpc_small {		/* types 1-4 are 8 bytes each */
 #define MP_IRQ_INT     0
 #define MP_IRQ_NMI     1
 #define MP_IRQ_EXTINT  3
+#define MP_IRQ_LEVEL_LOW 0x0f	/* polarity 3 (active low) | trigger 3 (level) << 2 */
 #define ISA_IRQS       16
 
 static void small(struct mpc_small *e, uint8_t t, uint8_t a, uint8_t b, uint8_t c, uint8_t d,
@@ -55,12 +57,13 @@ static void small(struct mpc_small *e, uint8_t t, uint8_t a, uint8_t b, uint8_t 
 	*e = (struct mpc_small){ { t, a, b, c, d, f, g, h } };
 }
 
-long mptable__build(unsigned ncpus, uint32_t lapic_addr, uint32_t ioapic_addr,
+long mptable__build(unsigned ncpus, unsigned pci_slots, uint32_t lapic_addr, uint32_t ioapic_addr,
 		    void *buf, size_t buflen, uint64_t base_gpa)
 {
-	if (ncpus == 0 || ncpus > 255 || (!buf && buflen))
+	if (ncpus == 0 || ncpus > 255 || pci_slots > 31 || (!buf && buflen))
 		return -EINVAL;
-	size_t n_small = 1 + 1 + ISA_IRQS + 2;	/* bus, IOAPIC, ISA IRQs, LINT0, LINT1 */
+	/* bus, IOAPIC, ISA IRQs, LINT0, LINT1; with PCI its bus and 4 pins per slot */
+	size_t n_small = 1 + 1 + ISA_IRQS + 2 + (pci_slots ? 1 + 4 * pci_slots : 0);
 	size_t table_len = sizeof(struct mpc_header) + ncpus * sizeof(struct mpc_cpu) +
 			   n_small * sizeof(struct mpc_small);
 	size_t total = sizeof(struct mpf) + table_len;
@@ -81,14 +84,25 @@ long mptable__build(unsigned ncpus, uint32_t lapic_addr, uint32_t ioapic_addr,
 			.signature = 0x600, .features = 0x201,	/* family 6, FPU + APIC */
 		};
 	struct mpc_small *s = (struct mpc_small *)e;
-	memcpy(&s[0], (const uint8_t[8]){ 1, 0, 'I', 'S', 'A', ' ', ' ', ' ' }, 8);
+	/* a PCI bus's MP bus ID is its bus number, so PCI bus 0 is ID 0 and ISA moves to 1 */
+	uint8_t isa = pci_slots ? 1 : 0;
+	memcpy(&s[0], (const uint8_t[8]){ 1, isa, 'I', 'S', 'A', ' ', ' ', ' ' }, 8);
 	small(&s[1], 2, ioapic_id, 0x11, 1, 0, 0, 0, 0);
 	memcpy(&s[1].b[4], &ioapic_addr, 4);
 	/* KVM routes GSI n to IOAPIC pin n (no IRQ0 -> pin 2 override, like the MADT) */
 	for (unsigned irq = 0; irq < ISA_IRQS; irq++)
-		small(&s[2 + irq], 3, MP_IRQ_INT, 0, 0, 0, (uint8_t)irq, ioapic_id, (uint8_t)irq);
+		small(&s[2 + irq], 3, MP_IRQ_INT, 0, 0, isa, (uint8_t)irq, ioapic_id, (uint8_t)irq);
 	small(&s[2 + ISA_IRQS], 4, MP_IRQ_EXTINT, 0, 0, 0, 0, 0xff, 0);
 	small(&s[3 + ISA_IRQS], 4, MP_IRQ_NMI, 0, 0, 0, 0, 0xff, 1);
+	if (pci_slots) {
+		struct mpc_small *q = &s[4 + ISA_IRQS];
+		memcpy(&q[0], (const uint8_t[8]){ 1, 0, 'P', 'C', 'I', ' ', ' ', ' ' }, 8);
+		for (unsigned slot = 1, k = 1; slot <= pci_slots; slot++)
+			for (unsigned pin = 0; pin < 4; pin++, k++)	/* source IRQ: slot << 2 | pin */
+				small(&q[k], 3, MP_IRQ_INT, MP_IRQ_LEVEL_LOW, 0, 0,
+				      (uint8_t)(slot << 2 | pin), ioapic_id,
+				      (uint8_t)layout__pci_intx_gsi(slot, pin));
+	}
 
 	memcpy(h->sig, "PCMP", 4);
 	h->length = (uint16_t)table_len;

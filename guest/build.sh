@@ -3,6 +3,9 @@
 # Builds the default guest (stock Debian kernel + busybox initramfs) into OUTDIR; cached.
 #
 # Usage: guest/build.sh OUTDIR        (make guest runs: guest/build.sh build/guest)
+#   GUEST_KERNEL=linux-image-cloud-amd64 guest/build.sh build/guest-cloud builds the same guest
+#   around Debian's cloud kernel (the kernel of the metapackage GUEST_KERNEL, default
+#   linux-image-amd64: the stock kernel)
 #
 # Outputs:
 #   OUTDIR/kernel-pkg/          the unpacked Debian kernel package (also used by tests/nested)
@@ -47,21 +50,23 @@ if [ ! -x "$busybox" ] || ldd "$busybox" >/dev/null 2>&1; then
     die "$busybox is not a static busybox (install busybox-static: make deps)"
 fi
 
-# ---- 1. the kernel package that linux-image-amd64 depends on ----
+# ---- 1. the kernel package that GUEST_KERNEL (linux-image-amd64) depends on ----
+meta=${GUEST_KERNEL:-linux-image-amd64}
+case $meta in linux-image-*) ;; *) die "GUEST_KERNEL '$meta': a linux-image-* metapackage" ;; esac
 resolve_pkg() {
-    apt-cache depends linux-image-amd64 2>/dev/null |
+    apt-cache depends "$meta" 2>/dev/null |
         awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
 }
 deb_stamp="$out/kernel-pkg/.unpacked"
-if ! fresh "$deb_stamp"; then
+if ! fresh "$deb_stamp" || [ "$(cut -d' ' -f3 "$deb_stamp")" != "$meta" ]; then
     pkg=$(resolve_pkg || true)
     if [ -z "$pkg" ]; then
-        log "apt-get update (linux-image-amd64 not known to apt-cache)"
+        log "apt-get update ($meta not known to apt-cache)"
         SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
         $SUDO apt-get update -q >/dev/null || die "apt-get update failed"
         pkg=$(resolve_pkg || true)
     fi
-    [ -n "$pkg" ] || die "cannot resolve the kernel package of linux-image-amd64"
+    [ -n "$pkg" ] || die "cannot resolve the kernel package of $meta"
     mkdir -p "$out/dl"
     rm -f "$out"/dl/*.deb
     log "download $pkg"
@@ -74,7 +79,7 @@ if ! fresh "$deb_stamp"; then
     log "unpack $(basename "$deb")"
     dpkg -x "$deb" "$out/kernel-pkg"
     ver=$(dpkg-deb -f "$deb" Version)
-    echo "$pkg $ver" > "$deb_stamp"
+    echo "$pkg $ver $meta" > "$deb_stamp"
 fi
 kver=$(find "$out/kernel-pkg/lib/modules" -mindepth 1 -maxdepth 1 -printf '%f\n' | head -n1)
 [ -n "$kver" ] || die "no lib/modules in $out/kernel-pkg"

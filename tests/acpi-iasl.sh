@@ -175,6 +175,29 @@ mcfg_content_ok() {
 	[ "$(grep -c 'Base Address :' "$d")" -eq 1 ] || { echo "  mcfg: unexpected fields" >&2; return 1; }
 }
 
+# _PRT (acpi-dump gives 2 slots): 8 entries { slot << 16 | 0xFFFF, pin, 0, GSI 16 + (slot + pin) % 8 }
+dsdt_prt_ok() {
+	python3 - "$1" <<'PY'
+import re, sys
+s = open(sys.argv[1]).read()
+m = re.search(r"Name \(_PRT, Package \(0x08\)[^\n]*\s*\{(.*?)\n\s*\}\)", s, re.S)
+assert m, "no _PRT with 8 entries"
+ents = re.findall(r"Package \(0x04\)\s*\{\s*([^}]*)\}", m.group(1))
+assert len(ents) == 8, ents
+def num(t):
+    t = t.strip().split("//")[0].strip().rstrip(",")
+    return {"Zero": 0, "One": 1}.get(t, None) if not t.startswith("0x") else int(t, 16)
+got = set()
+for e in ents:
+    v = [num(x) for x in e.strip().splitlines() if x.strip()]
+    assert len(v) == 4 and v[0] & 0xffff == 0xffff and v[2] == 0, v
+    slot, pin, gsi = v[0] >> 16, v[1], v[3]
+    assert gsi == 16 + (slot + pin) % 8, v
+    got.add((slot, pin))
+assert got == {(s, p) for s in (1, 2) for p in range(4)}, got
+PY
+}
+
 # The PCI root bridge: PNP0A08/PNP0A03, _SEG/_BBN 0, bus 0..0, the CF8 ports, an I/O window
 # and the 32-bit BAR window 0xc0000000..0xcfffffff; the ECAM as a PNP0C02 motherboard resource.
 dsdt_pci_ok() {
@@ -188,7 +211,8 @@ dsdt_pci_ok() {
 	grep -A6 'DWordMemory (ResourceProducer' "$d" | grep -q '0xC0000000,         // Range Minimum' &&
 	grep -A6 'DWordMemory (ResourceProducer' "$d" | grep -q '0xCFFFFFFF,         // Range Maximum' &&
 	grep -q 'EisaId ("PNP0C02")' "$d" &&
-	grep -A2 'Memory32Fixed (ReadOnly' "$d" | grep -q '0xE0000000,         // Address Base' ||
+	grep -A2 'Memory32Fixed (ReadOnly' "$d" | grep -q '0xE0000000,         // Address Base' &&
+	dsdt_prt_ok "$d" ||
 	{ echo "  dsdt: PCI root bridge missing or wrong" >&2; grep -A30 'Device (PCI0)' "$d" >&2; return 1; }
 }
 

@@ -85,6 +85,7 @@ case_ disk-queues-bad   2 "queues must be 1 to 8" -- --disk "path=$tmp/disk.img,
 case_ disk-queues-cpus  2 "only 1 vCPUs" -- --disk "path=$tmp/disk.img,queues=2"
 case_ transport-bad    2 "--virtio-transport 'usb': use mmio or pci" -- --virtio-transport usb
 case_ transport-empty  2 "--virtio-transport '': use mmio or pci" -- --virtio-transport ''
+case_ mmio-cmdline-pci 2 "--virtio-mmio-cmdline needs --virtio-transport mmio" -- --virtio-mmio-cmdline
 
 case_ disk-long-serial 2 "serial is longer" -- --disk "path=$tmp/disk.img,serial=abcdefghijklmnopqrstuvwxyz"
 many=()

@@ -34,15 +34,36 @@ static void driver_error(void *transport, const char *what)
 				  t->name, what);
 }
 
-/* Vector vec (or VPCI_NO_VECTOR) fires; with MSI-X off there is no INTx to fall back on. */
+/* INTx follows the ISR: asserted while a bit is set (and MSI-X is off and INTx is not
+ * disabled in the command register). Lock-free: whoever changes ISR calls this afterwards,
+ * so the last call sees the final ISR and leaves the line right. */
+static void intx_update(struct virtio_pci *t)
+{
+	if (!t->intx.set || msix__enabled(&t->msix))
+		return;
+	bool level = __atomic_load_n(&t->isr, __ATOMIC_SEQ_CST) &&
+		     !__atomic_load_n(&t->intx_disabled, __ATOMIC_RELAXED);
+	irq_line__set(&t->intx, level);
+}
+
+/* Vector vec (or VPCI_NO_VECTOR) fires: an MSI-X message, or INTx while MSI-X is off. */
 static void interrupt(struct virtio_pci *t, uint16_t vec, uint8_t isr_bit)
 {
 	__atomic_or_fetch(&t->isr, isr_bit, __ATOMIC_SEQ_CST);
-	if (vec != VPCI_NO_VECTOR && msix__notify(&t->msix, vec))
+	if (msix__enabled(&t->msix)) {
+		/* no vector for this source: the driver asked for no interrupt (virtio 1.2 4.1.5.1.2) */
+		if (vec != VPCI_NO_VECTOR)
+			msix__notify(&t->msix, vec);
 		return;
+	}
+	if (t->intx.set) {
+		__atomic_add_fetch(&t->intx_irqs, 1, __ATOMIC_RELAXED);
+		intx_update(t);
+		return;
+	}
 	if (__atomic_fetch_add(&t->no_msix_irqs, 1, __ATOMIC_RELAXED) == 0)
-		fprintf(stderr, "kvmini: %s: the driver did not set up MSI-X (vector %u): this device "
-			"has no INTx, interrupts are dropped\n", t->name, vec);
+		fprintf(stderr, "kvmini: %s: the driver did not set up MSI-X (vector %u) and the "
+			"function has no INTx line: interrupts are dropped\n", t->name, vec);
 }
 
 static void notify_used(void *transport, unsigned queue)
@@ -175,7 +196,16 @@ static void config_written(void *priv, struct pci_dev *d, uint32_t off, uint32_t
 
 	if (pcicfg_window(t, off, len, &boff, &blen))
 		bar_access(t, boff, true, d->cfg + t->pcicfg_cap + VNDR_CAP_LEN, blen);
+	bool was_msix = msix__enabled(&t->msix);
 	msix__config_written(&t->msix, d, off, len);
+	if (!was_msix && msix__enabled(&t->msix) && t->intx.set)
+		irq_line__set(&t->intx, 0);	/* MSI-X on: INTx is no longer used */
+	if (off < PCI_CFG_COMMAND + 2 && off + len > PCI_CFG_COMMAND) {
+		__atomic_store_n(&t->intx_disabled,
+				 (pci_dev__get16(d, PCI_CFG_COMMAND) & PCI_CMD_INTX_DISABLE) != 0,
+				 __ATOMIC_RELAXED);
+		intx_update(t);
+	}
 	if ((off < PCI_CFG_COMMAND + 2 && off + len > PCI_CFG_COMMAND) ||
 	    (off < PCI_CFG_BAR0 + 8 && off + len > PCI_CFG_BAR0))
 		update_ioeventfds(t);
@@ -204,6 +234,7 @@ static void reset_locked(void *transport)
 
 	virtio_core__reset(&t->vdev, &t->status, &t->active);
 	__atomic_store_n(&t->isr, 0, __ATOMIC_SEQ_CST);
+	intx_update(t);
 	t->dev_feat_sel = t->drv_feat_sel = t->queue_sel = 0;
 	t->driver_features = 0;
 	__atomic_store_n(&t->config_vector, VPCI_NO_VECTOR, __ATOMIC_RELAXED);
@@ -285,6 +316,13 @@ int virtio_pci__attach_kvm(struct virtio_pci *t, int vm_fd, struct irq_routes *r
 		}
 	}
 	return 0;
+}
+
+void virtio_pci__set_intx(struct virtio_pci *t, struct irq_line line)
+{
+	t->intx = line;
+	t->pci.cfg[PCI_CFG_INT_PIN] = 1;	/* INTA */
+	t->pci.cfg[PCI_CFG_INT_LINE] = (uint8_t)line.gsi;
 }
 
 void virtio_pci__destroy(struct virtio_pci *t)
@@ -483,8 +521,10 @@ static void bar_access(struct virtio_pci *t, uint64_t off, bool is_write, void *
 	if (off < VPCI_COMMON_OFF + VPCI_COMMON_LEN) {
 		common_access(t, (uint32_t)off, is_write, data, len);
 	} else if (off == VPCI_ISR_OFF && len == 1) {
-		if (!is_write)	/* read-to-clear */
+		if (!is_write) {	/* read-to-clear; it also lowers INTx */
 			*(uint8_t *)data = __atomic_exchange_n(&t->isr, 0, __ATOMIC_SEQ_CST);
+			intx_update(t);
+		}
 	} else if (off >= VPCI_DEVCFG_OFF && off < VPCI_DEVCFG_OFF + 0x1000) {
 		uint32_t c = (uint32_t)(off - VPCI_DEVCFG_OFF);
 		if (c + len > t->vdev.ops->config_size)

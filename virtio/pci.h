@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices/irq.h"
 #include "devices/msix.h"
 #include "devices/pci.h"
 #include "virtio/virtio.h"
@@ -58,7 +59,12 @@ struct virtio_pci {
 	void (*msi_fallback)(void *ctx, uint64_t addr, uint32_t data);
 	void *msi_ctx;
 	uint64_t protocol_errors;
-	uint64_t no_msix_irqs;             /* interrupts dropped: MSI-X off (there is no INTx) */
+	/* INTx, for a driver that does not enable MSI-X: asserted while ISR != 0, lowered by the
+	 * ISR read (read-to-clear); level-triggered on the GSI layout__pci_intx_gsi() gives */
+	struct irq_line intx;              /* .set NULL: no INTx (unit tests without a line) */
+	bool intx_disabled;                /* atomic: command register bit 10 (Interrupt Disable) */
+	uint64_t intx_irqs;                /* interrupts raised through INTx */
+	uint64_t no_msix_irqs;             /* interrupts dropped: MSI-X off and no INTx line */
 	char last_error[160];
 	char name[48];
 };
@@ -71,6 +77,8 @@ int virtio_pci__init(struct virtio_pci *t, const struct virtio_dev_ops *ops, voi
  * 0, or -1 with a reason in err. */
 int virtio_pci__attach_kvm(struct virtio_pci *t, int vm_fd, struct irq_routes *routes,
 			   char *err, size_t errlen);
+/* Wires INTA to `line` (its GSI also goes into the Interrupt Line register). */
+void virtio_pci__set_intx(struct virtio_pci *t, struct irq_line line);
 void virtio_pci__destroy(struct virtio_pci *t);
 
 extern const struct pci_dev_ops virtio_pci_dev_ops;

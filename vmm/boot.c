@@ -157,7 +157,7 @@ int boot__linux(struct vm *vm, const struct run_config *cfg, const struct acpi_c
 		goto out;
 	}
 	void *mp_buf = gm__ptr(gm, LAYOUT_MPTABLE, LAYOUT_MPTABLE_SIZE);
-	used = mp_buf ? mptable__build(vm->ncpus, LAYOUT_LAPIC, LAYOUT_IOAPIC, mp_buf,
+	used = mp_buf ? mptable__build(vm->ncpus, acpi->pci.intx_slots, LAYOUT_LAPIC, LAYOUT_IOAPIC, mp_buf,
 					LAYOUT_MPTABLE_SIZE, LAYOUT_MPTABLE) : -1;
 	if (used < 0) {
 		snprintf(err, errlen, "building the MP table failed (%ld)", used);

@@ -102,10 +102,11 @@ void cli__usage(FILE *f)
 "                         device; queues=N (1..8, at most --cpus) gives N virtqueues, each\n"
 "                         with its own I/O thread (and MSI-X vector with pci); the\n"
 "                         guest sees /dev/vda, /dev/vdb, ... in order\n"
-"      --virtio-transport T  how disks attach: mmio (default: virtio-mmio windows with\n"
-"                         wired GSIs, described in the DSDT) or pci (virtio-pci modern\n"
-"                         devices behind a PCI root bridge, MSI-X interrupts through\n"
-"                         KVM irqfds, kicks through ioeventfds)\n"
+"      --virtio-transport T  how disks attach: pci (default: virtio-pci modern devices\n"
+"                         behind a PCI root bridge, MSI-X interrupts through KVM irqfds,\n"
+"                         kicks through ioeventfds: no userspace exit per request) or\n"
+"                         mmio (virtio-mmio windows with wired GSIs, described in the\n"
+"                         DSDT; two exits per completion interrupt)\n"
 "      --virtio-mmio-cmdline  also add virtio_mmio.device= to the command line (for\n"
 "                         kernels with CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES; stock\n"
 "                         kernels find the devices through ACPI)\n"
@@ -169,6 +170,7 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 	cfg->memory = DEFAULT_MEMORY;
 	cfg->console = CONSOLE_STDIO;
 	cfg->kvm_path = "/dev/kvm";
+	cfg->transport = VIRTIO_TRANSPORT_PCI;	/* measured faster: docs/benchmarks.md */
 	optind = 0;	/* reset getopt: tests call this more than once */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:k:i:c:m:d:qh", opts, NULL)) != -1) {
@@ -298,6 +300,11 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 	}
 	if (cfg->gdb_wait && !cfg->gdb) {
 		snprintf(err, errlen, "--gdb-wait needs --gdb");
+		return -1;
+	}
+	if (cfg->virtio_cmdline && cfg->transport != VIRTIO_TRANSPORT_MMIO) {
+		snprintf(err, errlen, "--virtio-mmio-cmdline needs --virtio-transport mmio "
+			 "(the default transport is pci)");
 		return -1;
 	}
 	return 0;

@@ -34,7 +34,7 @@ struct run_config {
 	uint64_t launch_ns;        /* CLOCK_MONOTONIC at process start (set by main) */
 	unsigned ndisks;
 	struct blk_opts disks[MAX_DISKS];
-	enum virtio_transport transport; /* --virtio-transport mmio|pci (default mmio) */
+	enum virtio_transport transport; /* --virtio-transport mmio|pci (default pci) */
 	bool virtio_cmdline;       /* also describe virtio-mmio devices with virtio_mmio.device= */
 	enum exit_stats_mode exit_stats; /* --exit-stats[=text|json|json:PATH] */
 	const char *exit_stats_path;     /* json:PATH: written there, else stderr */

@@ -233,6 +233,11 @@ static int add_pci_disk(struct machine *m, unsigned i, const char *path, char *e
 			 strerror(-e));
 		return -1;
 	}
+	/* INTA for drivers that never enable MSI-X (pci=nomsi), routed by _PRT / the MP table */
+	virtio_pci__set_intx(t, (struct irq_line){ .set = vm__set_irq, .ctx = &m->vm,
+						   .gsi = layout__pci_intx_gsi((unsigned)e, 0) });
+	if ((unsigned)e > m->acpi.pci.intx_slots)
+		m->acpi.pci.intx_slots = (unsigned)e;
 	return virtio_pci__attach_kvm(t, m->vm.fd, &m->routes, err, errlen);
 }
 
@@ -240,7 +245,9 @@ int machine__add_disks(struct machine *m, const struct run_config *cfg, int *sta
 		       char *err, size_t errlen)
 {
 	m->transport = cfg->transport;
-	if (cfg->transport == VIRTIO_TRANSPORT_PCI && add_pci_host(m, err, errlen))
+	/* the PCI host bridge (and its ACPI description) only when a disk sits on it: a guest
+	 * without devices does not pay for probing an empty bus */
+	if (cfg->transport == VIRTIO_TRANSPORT_PCI && cfg->ndisks && add_pci_host(m, err, errlen))
 		return -1;
 	char why[400], note[200];
 	size_t cl_len = 0;

@@ -54,6 +54,10 @@ case_ cache-bad       2 "--cache: unknown value 'unsafe'" -- --cache none,unsafe
 case_ engine-bad      2 "--engine: unknown value 'aio'" -- --engine aio
 case_ workload-bad    2 "--workloads: unknown value 'rr8k'" -- --workloads rr4k-qd1,rr8k
 case_ backing-bad     2 "--backing: unknown value 'nfs'" -- --backing nfs
+case_ transport-bad   2 "--transport: unknown value 'isa'" -- --transport pci,isa
+case_ transport-empty 2 "--transport is empty"        -- --transport ""
+case_ transport-plan  0 "transport=mmio workloads"    -- --transport mmio --dry-run
+case_ quick-pci       0 "transport=pci workloads=rr4k-qd32" -- --quick --dry-run
 case_ device-missing  2 "--device $tmp/nodev: no such device" -- --device "$tmp/nodev" --file "$tmp/f"
 case_ device-regular  2 "not a block device"          -- --device "$tmp/regular" --file "$tmp/f"
 case_ file-dir-gone   2 "directory $tmp/no does not exist" -- --device /dev/null --file "$tmp/no/f"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # Block benchmark matrix: raw device vs file on ext4, cache=none vs writeback, io_uring vs sync,
-# six O_DIRECT workloads in the guest; kvmini, QEMU microvm and the host ceiling in one run.
+# virtio-pci vs virtio-mmio, six O_DIRECT workloads in the guest; kvmini, QEMU microvm and the
+# host ceiling in one run.
 #
 # Usage: tests/bench/blk-matrix.sh [options] [BUILD]      (make bench-blk; see --help)
 # Where this machine has no usable hardware virtualization (kvm_pvm, like our build machines)
@@ -30,10 +31,12 @@ options:
   --size SIZE        working set and file size: 256M (K, M, G suffixes)
   --seconds N        measured seconds per workload (3)    --warmup N  warm-up seconds (1)
   --backing LIST     raw,file      --cache LIST  none,writeback   --engine LIST  io_uring,sync
+  --transport LIST   pci,mmio      (kvmini --virtio-transport; QEMU microvm virtio-blk-pci with
+                     pcie=on, or virtio-blk-device)
   --workloads LIST   rr4k-qd1,rr4k-qd32,rw4k-qd1,rw4k-qd32,sr1m,sw1m
                      (4 KiB random read/write at QD1/QD32, 1 MiB sequential read/write at QD4)
   --no-qemu          skip the QEMU microvm reference     --no-host  skip the host ceiling
-  --quick            one cell: raw, cache=none, io_uring, rr4k-qd32, 2 s + 1 s warm-up
+  --quick            one cell: raw, cache=none, io_uring, pci, rr4k-qd32, 2 s + 1 s warm-up
   --out DIR          results directory (default BUILD/bench/blk-matrix)
   --dry-run          check the options and devices, print the plan, write nothing
   -h, --help         this text
@@ -44,7 +47,7 @@ say() { echo "blk-matrix: $*"; }
 
 # ---- options ----
 DEVICE="" FILE="" SIZE=256M SECS=3 WARM=1 BACKINGS=raw,file CACHES=none,writeback
-ENGINES=io_uring,sync WORKLOADS=rr4k-qd1,rr4k-qd32,rw4k-qd1,rw4k-qd32,sr1m,sw1m QEMU=1 HOST=1
+ENGINES=io_uring,sync TRANSPORTS=pci,mmio WORKLOADS=rr4k-qd1,rr4k-qd32,rw4k-qd1,rw4k-qd32,sr1m,sw1m QEMU=1 HOST=1
 OUT="" OUT_SET=0 DRY=0 QUICK=0 BUILD=""
 ARGS=()   # the options, without BUILD (passed on to the run inside L1)
 while [ $# -gt 0 ]; do
@@ -53,7 +56,7 @@ while [ $# -gt 0 ]; do
     case $opt in
     --*=*) val=${opt#*=}; opt=${opt%%=*}; ARGS+=("$1") ;;
     --device | --file | --size | --seconds | --warmup | --backing | --cache | --engine | \
-        --workloads | --out)
+        --workloads | --transport | --out)
         [ $# -ge 2 ] || die "$opt needs a value"
         val=$2; ARGS+=("$1" "$2"); shift ;;
     -*) ARGS+=("$1") ;;
@@ -68,6 +71,7 @@ while [ $# -gt 0 ]; do
     --cache) CACHES=$val ;;
     --engine) ENGINES=$val ;;
     --workloads) WORKLOADS=$val ;;
+    --transport) TRANSPORTS=$val ;;
     --out) OUT=$val OUT_SET=1 ;;
     --no-qemu) QEMU=0 ;;
     --no-host) HOST=0 ;;
@@ -88,7 +92,7 @@ for a in "${ARGS[@]}"; do
     L1ARGS+=("$a")
 done
 if [ "$QUICK" = 1 ]; then
-    BACKINGS=raw CACHES=none ENGINES=io_uring WORKLOADS=rr4k-qd32 SECS=2 WARM=1
+    BACKINGS=raw CACHES=none ENGINES=io_uring TRANSPORTS=pci WORKLOADS=rr4k-qd32 SECS=2 WARM=1
 fi
 BUILD=${BUILD:-$top/build}
 [ -d "$BUILD" ] || die "build directory '$BUILD' does not exist (run make first)"
@@ -124,6 +128,7 @@ is_num "$WARM" || die "--warmup '$WARM': a number of seconds"
 check_list --backing "$BACKINGS" raw file
 check_list --cache "$CACHES" none writeback
 check_list --engine "$ENGINES" io_uring sync
+check_list --transport "$TRANSPORTS" pci mmio
 check_list --workloads "$WORKLOADS" rr4k-qd1 rr4k-qd32 rw4k-qd1 rw4k-qd32 sr1m sw1m
 
 # ---- the devices the user named: every check before anything is written ----
@@ -198,7 +203,7 @@ if [ "$DRY" = 1 ]; then
     else
         writes="two loop devices over ${SIZE} scratch files in ${TMPDIR:-/tmp}"
     fi
-    echo "plan: backing=$BACKINGS cache=$CACHES engine=$ENGINES workloads=$WORKLOADS seconds=$SECS warmup=$WARM size=$SIZE_B qemu=$QEMU host=$HOST nested=$NESTED"
+    echo "plan: backing=$BACKINGS cache=$CACHES engine=$ENGINES transport=$TRANSPORTS workloads=$WORKLOADS seconds=$SECS warmup=$WARM size=$SIZE_B qemu=$QEMU host=$HOST nested=$NESTED"
     echo "writes: $writes"
     echo "results: $OUT"
     exit 0
@@ -231,7 +236,7 @@ if [ "$NESTED" = 1 ]; then
     rc=0
     for attempt in 1 2 3; do
         rc=0
-        L1_KEEP_RESULTS=$([ "$attempt" = 1 ] && echo 0 || echo 1) L1_TIMEOUT=${L1_TIMEOUT:-3000} \
+        L1_KEEP_RESULTS=$([ "$attempt" = 1 ] && echo 0 || echo 1) L1_TIMEOUT=${L1_TIMEOUT:-6000} \
             L1_QUIET=1 L1_LOG="$log" l1_run "$BUILD" "$here/blk-matrix.sh" "${L1ARGS[@]}" "$BUILD" || rc=$?
         { [ "$rc" = 124 ] || [ "$rc" = 125 ]; } || break
         [ "$attempt" = 3 ] || say "the nested L1 failed (status $rc): running it again from the first unfinished configuration"
@@ -367,7 +372,7 @@ kvmstats() { # PID: "exits=N,io_exits=N,..." from KVM's debugfs for that VM, or 
 # written under a temporary name and renamed at the end, so a resumed run skips it
 mkdir -p "$RAW/cells"
 rm -f "$RAW"/cells/*.part
-HDR='vmm\tbacking\tcache\tengine\tworkload\tiogen\tticks0\tticks1\tjson0\tjson1\tkvm0\tkvm1\tcached_kb\n'
+HDR='vmm\ttransport\tbacking\tcache\tengine\tworkload\tiogen\tticks0\tticks1\tjson0\tjson1\tkvm0\tkvm1\tcached_kb\n'
 # shellcheck disable=SC2059 # HDR is the format
 start_cells() { printf "$HDR" > "$RAW/cells/$1.part"; }
 end_cells() { mv "$RAW/cells/$1.part" "$RAW/cells/$1.tsv"; }
@@ -394,17 +399,17 @@ NCELLS=0 CELL=0
 count_cells() {
     local nb nc ne nw=${#WL[@]}
     nb=$(tr ',' '\n' <<<"$BACKINGS" | grep -c .); nc=$(tr ',' '\n' <<<"$CACHES" | grep -c .)
-    ne=$(tr ',' '\n' <<<"$ENGINES" | grep -c .)
-    NCELLS=$((nb * nc * ne * nw * (1 + QEMU) + HOST * nb * nw))
+    ne=$(tr ',' '\n' <<<"$ENGINES" | grep -c .); nt=$(tr ',' '\n' <<<"$TRANSPORTS" | grep -c .)
+    NCELLS=$((nb * nc * ne * nt * nw * (1 + QEMU) + HOST * nb * nw))
 }
 count_cells
 echo "$NCELLS" > "$RAW/expected"
-progress() { # VMM BACKING CACHE ENGINE WORKLOAD IOGEN-LINE
+progress() { # VMM TRANSPORT BACKING CACHE ENGINE WORKLOAD IOGEN-LINE
     CELL=$((CELL + 1))
-    local f=$6
+    local f=$7
     v() { tr ' ' '\n' <<<"$f" | sed -n "s/^$1=//p"; }
-    printf '  [%3d/%d] %-6s %-4s %-9s %-8s %-9s %8s IOPS %8s MB/s p99 %6s us\n' "$CELL" "$NCELLS" \
-        "$1" "$2" "$3" "$4" "$5" "$(v iops)" "$(v mbps)" "$(v lat_p99_us)"
+    printf '  [%3d/%d] %-6s %-4s %-4s %-9s %-8s %-9s %8s IOPS %8s MB/s p99 %6s us\n' "$CELL" "$NCELLS" \
+        "$1" "$2" "$3" "$4" "$5" "$6" "$(v iops)" "$(v mbps)" "$(v lat_p99_us)"
 }
 
 # ---- the host ceiling: the same iogen jobs directly on the backing ----
@@ -419,41 +424,43 @@ if [ "$HOST" = 1 ]; then
             drop "$b"
             # shellcheck disable=SC2086 # the job's options
             line=$("$BUILD/iogen" ${JOB[$w]} -t "$SECS" -W "$WARM" -S "$SIZE_B" "$(path_of "$b")" 2>&1 | grep '^iogen:' || echo "iogen: failed")
-            printf 'host\t%s\t-\t-\t%s\t%s\t-\t-\t-\t-\t-\t-\t%s\n' "$b" "$w" "$line" "$(cached_kb "$b")" >> "$RAW/cells/host-$b.part"
-            progress host "$b" - - "$w" "$line"
+            printf 'host\t-\t%s\t-\t-\t%s\t%s\t-\t-\t-\t-\t-\t-\t%s\n' "$b" "$w" "$line" "$(cached_kb "$b")" >> "$RAW/cells/host-$b.part"
+            progress host - "$b" - - "$w" "$line"
         done
         end_cells "host-$b"
     done
 fi
 
-# run_vm VMM BACKING CACHE ENGINE LAST: boot one guest that runs every workload (status 1 if
+# run_vm VMM TRANSPORT BACKING CACHE ENGINE LAST: boot one guest that runs every workload (status 1 if
 # it did not get through them; LAST=1 keeps the cells it got); a snapshot of
-# the VMM's CPU time, its exit counters (kvmini: SIGUSR2 -> one JSON line on stderr) and
+# the VMM's CPU time, its exit counters (kvmini: SIGUSR1 -> one JSON line on stderr) and
 # KVM's at each marker, while the guest waits for the acknowledgement
 run_vm() {
-    local vmm=$1 b=$2 c=$3 e=$4 tag="$1-$2-$3-$4" path
+    local vmm=$1 t=$2 b=$3 c=$4 e=$5 tag="$1-$2-$3-$4-$5" path
     path=$(path_of "$b")
     local con="$RAW/$tag.console" err="$RAW/$tag.err"
     local -a cmd
     if [ "$vmm" = kvmini ]; then
         cmd=("$BUILD/kvmini" run -q --kernel "$KERNEL" --initrd "$work/initrd" --append "$APPEND"
-            --disk "path=$path,cache=$c,engine=$e" --exit-stats=json)
+            --disk "path=$path,cache=$c,engine=$e" --virtio-transport "$t" --exit-stats=json)
     else
         local aio=io_uring
+        local machine=microvm,acpi=on dev=virtio-blk-device
         [ "$e" = sync ] && aio=threads
+        [ "$t" = pci ] && machine+=,pcie=on dev=virtio-blk-pci
         # shellcheck disable=SC2054 # commas are QEMU's
-        cmd=(qemu-system-x86_64 -M microvm,acpi=on -enable-kvm -cpu host -m 512
+        cmd=(qemu-system-x86_64 -M "$machine" -enable-kvm -cpu host -m 512
             -kernel "$KERNEL" -initrd "$work/initrd"
             -append "console=ttyS0 reboot=k panic=-1 $APPEND"
             -nodefaults -no-user-config -display none -serial stdio -no-reboot
             -drive "file=$path,if=none,id=d0,format=raw,cache=$c,aio=$aio"
-            -device virtio-blk-device,drive=d0)
+            -device "$dev,drive=d0")
     fi
     if finished "$tag"; then
         CELL=$((CELL + ${#WL[@]})); say "$tag: done in an earlier L1 run"; return 0
     fi
     start_cells "$tag"
-    say "$vmm, $b, cache=$c, engine=$e: one boot, ${#WL[*]} workload(s); the backing's page cache is dropped before each"
+    say "$vmm, $t, $b, cache=$c, engine=$e: one boot, ${#WL[*]} workload(s); the backing's page cache is dropped before each"
     drop "$b"
     rm -f "$work/in" "$work/out"
     mkfifo "$work/in" "$work/out"
@@ -477,7 +484,7 @@ run_vm() {
             local tk jn=- kv
             if [ "$vmm" = kvmini ]; then
                 nj=$(grep -c '^{' "$err" || true)
-                kill -USR2 "$pid"
+                kill -USR1 "$pid"
                 for _ in $(seq 100); do
                     [ "$(grep -c '^{' "$err" || true)" -gt "$nj" ] && break
                     sleep 0.05
@@ -488,10 +495,10 @@ run_vm() {
             if [[ $line == BLKM-BEGIN* ]]; then
                 t0=$tk j0=$jn k0=$kv iog=""
             else
-                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$vmm" "$b" "$c" "$e" \
+                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$vmm" "$t" "$b" "$c" "$e" \
                     "$w" "${iog:-iogen: failed}" "$t0" "$tk" "$j0" "$jn" "$k0" "$kv" \
                     "$(cached_kb "$b")" >> "$RAW/cells/$tag.part"
-                progress "$vmm" "$b" "$c" "$e" "$w" "${iog:-iogen: failed}"
+                progress "$vmm" "$t" "$b" "$c" "$e" "$w" "${iog:-iogen: failed}"
             fi
             printf 'go\n' >&"$infd" ;;
         iogen:*) iog=$line ;;
@@ -508,23 +515,25 @@ run_vm() {
     fi
     say "$tag: the guest did not finish its workloads (status $rc; see $con, $err)"
     # the last try keeps the cells it has; an earlier one leaves them for the retry
-    [ "$5" = 1 ] && end_cells "$tag"
+    [ "$6" = 1 ] && end_cells "$tag"
     return 1
 }
 
 for vmm in kvmini qemu; do
     [ "$vmm" = kvmini ] || [ "$QEMU" = 1 ] || continue
-    for b in ${BACKINGS//,/ }; do
-        for c in ${CACHES//,/ }; do
-            for e in ${ENGINES//,/ }; do
-                # an L2 guest that resets mid-run (environmental in the nested L1, QEMU's too,
-                # see docs/nested.md) gets its configuration booted once more
-                cell0=$CELL
-                if ! run_vm "$vmm" "$b" "$c" "$e" 0; then
-                    CELL=$cell0
-                    say "$vmm-$b-$c-$e: booting that configuration once more"
-                    run_vm "$vmm" "$b" "$c" "$e" 1 || true
-                fi
+    for t in ${TRANSPORTS//,/ }; do
+        for b in ${BACKINGS//,/ }; do
+            for c in ${CACHES//,/ }; do
+                for e in ${ENGINES//,/ }; do
+                    # an L2 guest that resets mid-run (environmental in the nested L1, QEMU's
+                    # too, see docs/nested.md) gets its configuration booted once more
+                    cell0=$CELL
+                    if ! run_vm "$vmm" "$t" "$b" "$c" "$e" 0; then
+                        CELL=$cell0
+                        say "$vmm-$t-$b-$c-$e: booting that configuration once more"
+                        run_vm "$vmm" "$t" "$b" "$c" "$e" 1 || true
+                    fi
+                done
             done
         done
     done

@@ -3,8 +3,9 @@
 # Benchmark smoke case for run-tests.sh (sourced): one cell of the block matrix end to end.
 
 # tests/bench/blk-matrix.sh --quick without QEMU on a small backing: the host ceiling and one
-# kvmini boot (raw loop device, cache=none, io_uring, 4 KiB random reads at QD32), then the
+# kvmini boot (virtio-pci, raw loop device, cache=none, io_uring, 4 KiB random reads at QD32), then the
 # report; checks that both cells have IOPS and kvmini's cell its per-I/O counters (~30 s in L1)
+# and, over virtio-pci, no exit at the disk
 case_bench_quick() {
     local out="$WORK/bench" rc=0 t0=$SECONDS line
     rm -rf "$out"
@@ -17,18 +18,29 @@ case_bench_quick() {
     fi
     ok bench-quick-run $((SECONDS - t0))
     # the table line of the kvmini cell: IOPS, MB/s, latencies, CPU and exits per I/O are numbers
-    line=$(grep -E '^rr4k-qd32 +kvmini +raw +none +io_uring ' "$out/table.txt" || true)
-    if [[ $line =~ ^rr4k-qd32\ +kvmini\ +raw\ +none\ +io_uring\ +[1-9][0-9]*\ +[0-9.]+\ +[0-9]+\ +[0-9]+\ +[0-9]+\ +[0-9]+\ +[0-9]+\ +[0-9.]+\ +[0-9.]+\ +[0-9]+\ +[0-9.]+ ]]; then
+    line=$(grep -E '^rr4k-qd32 +kvmini +pci +raw +none +io_uring ' "$out/table.txt" || true)
+    if [[ $line =~ ^rr4k-qd32\ +kvmini\ +pci\ +raw\ +none\ +io_uring\ +[1-9][0-9]*\ +[0-9.]+\ +[0-9]+\ +[0-9]+\ +[0-9]+\ +[0-9]+\ +[0-9]+\ +[0-9.]+\ +[0-9.]+\ +[0-9.]+\ +[0-9]+\ +[0-9.]+ ]]; then
         ok bench-quick-kvmini-cell $((SECONDS - t0))
     else
         bad bench-quick-kvmini-cell "no complete kvmini row in $out/table.txt: '${line:-none}'"
         return 1
     fi
-    if grep -qE '^rr4k-qd32 +host +raw .* [1-9][0-9]* ' "$out/table.txt" && [ -s "$out/results.json" ] &&
+    if grep -qE '^rr4k-qd32 +host +- +raw .* [1-9][0-9]* ' "$out/table.txt" && [ -s "$out/results.json" ] &&
         [ "$(grep -c . "$out/results.csv")" = 3 ]; then
         ok bench-quick-host-json-csv $((SECONDS - t0))
     else
         bad bench-quick-host-json-csv "no host row, results.json or 2-row results.csv in $out"
+        return 1
+    fi
+    # issue 3/7's target: over virtio-pci no userspace exit at the disk per request
+    local dex
+    dex=$(python3 -c 'import json, sys
+c = [c for c in json.load(open(sys.argv[1]))["cells"] if c["vmm"] == "kvmini"][0]
+print(c["disk_exits_per_io"])' "$out/results.json" 2>/dev/null || echo "?")
+    if awk -v d="$dex" 'BEGIN { exit !(d != "?" && d != "None" && d + 0 < 0.01) }'; then
+        ok bench-quick-pci-no-disk-exits $((SECONDS - t0))
+    else
+        bad bench-quick-pci-no-disk-exits "exits at the disk per I/O over virtio-pci: $dex (want < 0.01)"
         return 1
     fi
 }

@@ -52,7 +52,7 @@ case_disk_two_files() {
     truncate -s 16M "$DISKS_TMP/b.img"
     local sum_a
     sum_a=$(md5sum < "$DISKS_TMP/a.img" | cut -d' ' -f1)
-    kvmini_cmd --disk "path=$DISKS_TMP/a.img,serial=disk-a,engine=io_uring" \
+    kvmini_cmd --virtio-transport mmio --disk "path=$DISKS_TMP/a.img,serial=disk-a,engine=io_uring" \
         --disk "path=$DISKS_TMP/b.img,serial=disk-b,engine=sync" \
         --exit-stats="json:$DISKS_TMP/stats.json"
     vm_start "$WORK/disk2" "${L2_CMD[@]}" || return 1

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # virtio-pci cases for run-tests.sh (sourced): the disk over PCI + MSI-X with ACPI on and with
-# acpi=off, data round trips, and userspace exits per 4 KiB O_DIRECT read on pci and mmio.
+# acpi=off, the cloud kernel, data round trips, and userspace exits per 4 KiB O_DIRECT read on
+# pci and mmio.
 # shellcheck disable=SC2016 # $(...) and $? in vm_send strings are for the guest's shell
 
 # stats_snapshot OUT: SIGUSR1 (the documented signal; blk-matrix.sh uses SIGUSR2) makes kvmini rewrite its --exit-stats=json:PATH file
@@ -97,7 +98,7 @@ case_disk_pci_acpi_off() {
 # the same O_DIRECT read loop over virtio-mmio, for the exits-per-request comparison
 case_disk_mmio_exits() {
     pci_disks
-    kvmini_cmd --disk "path=$DISKS_TMP/a.img" --exit-stats="json:$DISKS_TMP/stats.json"
+    kvmini_cmd --virtio-transport mmio --disk "path=$DISKS_TMP/a.img" --exit-stats="json:$DISKS_TMP/stats.json"
     vm_start "$WORK/mmio-exits" "${L2_CMD[@]}" || return 1
     boot_to_shell mmio-exits-boot || return $?
     exits_per_request mmio-exits || return $?
@@ -124,4 +125,63 @@ case_disk_pci_mq() {
     cmp -s -n 2097152 <(yes mq-one 2>/dev/null | head -c 2097152) "$DISKS_TMP/b.img" || rc=1
     cmp -s -n 2097152 <(yes mq-two 2>/dev/null | head -c 2097152) <(tail -c +$((2097152 + 1)) "$DISKS_TMP/b.img" 2>/dev/null) || rc=1
     host_check pci-mq-data-on-host "$rc" "the host file does not hold what the two writers wrote"
+}
+
+# Debian's cloud kernel (build/guest-cloud: GUEST_KERNEL=linux-image-cloud-amd64 guest/build.sh)
+# finds the disk over PCI with ACPI and with acpi=off; data both ways on a raw loop device
+case_disk_pci_cloud() {
+    local g="$BUILD/guest-cloud" acpi loop rc
+    if [ ! -f "$g/bzImage" ]; then
+        bad pci-cloud-guest "no cloud-kernel guest in $g (make check builds it)"
+        return 1
+    fi
+    pci_disks
+    loop=$(losetup -f --show "$DISKS_TMP/a.img") || { bad pci-cloud-loop "no loop device"; return 1; }
+    for acpi in on off; do
+        L2_CMD=("$BUILD/kvmini" run --kernel "$g/bzImage" --initrd "$g/initramfs.cpio.gz" --console stdio
+            --virtio-transport pci --disk "path=$loop,cache=none")
+        [ "$acpi" = on ] || L2_CMD+=(--append acpi=off)
+        vm_start "$WORK/pci-cloud-acpi-$acpi" "${L2_CMD[@]}" || break
+        rc=0
+        boot_to_shell "pci-cloud-acpi-$acpi-boot" || rc=$?
+        [ "$rc" = 0 ] && { guest_check "pci-cloud-acpi-$acpi-kernel" 'echo KREL-$(uname -r)' '^KREL-.*-cloud-amd64$' || rc=$?; }
+        [ "$rc" = 0 ] && { guest_check "pci-cloud-acpi-$acpi-ids" 'echo PCIID-$(cat /sys/block/vda/device/../vendor)-$(cat /sys/block/vda/device/../device)' '^PCIID-0x1af4-0x1042$' || rc=$?; }
+        [ "$rc" = 0 ] && [ "$acpi" = on ] && { guest_check pci-cloud-read 'echo SUM-$(md5sum /dev/vda | cut -d" " -f1)' "^SUM-$SUM_A\$" || rc=$?; }
+        [ "$rc" = 0 ] && [ "$acpi" = off ] && { guest_check pci-cloud-write 'yes cloud-pci | head -c 1048576 | dd of=/dev/vda bs=65536 oflag=direct 2>/dev/null; sync; echo CW-$?' '^CW-0$' || rc=$?; }
+        if [ "$rc" = 0 ]; then
+            # no ACPI, no S5: reboot=k (the i8042 reset line) ends the acpi=off guest
+            vm_send "$([ "$acpi" = on ] && echo poweroff || echo reboot)" || true
+            expect_exit "pci-cloud-acpi-$acpi-exit" zero || rc=$?
+        fi
+        vm_kill
+        [ "$rc" = 0 ] || { losetup -d "$loop"; return "$rc"; }
+    done
+    rc=0
+    cmp -s -n 1048576 <(yes cloud-pci 2>/dev/null | head -c 1048576) "$loop" || rc=1
+    losetup -d "$loop"
+    host_check pci-cloud-data-on-host "$rc" "the loop device does not hold what the cloud guest wrote"
+}
+
+# a driver that never enables MSI-X (pci=nomsi): the disk works through INTA, routed by the
+# DSDT's _PRT with ACPI and by the MP table with acpi=off; level-triggered on the IOAPIC
+case_disk_pci_intx() {
+    local acpi rc
+    pci_disks
+    for acpi in on off; do
+        kvmini_cmd --virtio-transport pci --disk "path=$DISKS_TMP/a.img" \
+            --disk "path=$DISKS_TMP/b.img" --append "pci=nomsi$([ "$acpi" = off ] && echo ' acpi=off')"
+        vm_start "$WORK/pci-intx-acpi-$acpi" "${L2_CMD[@]}" || return 1
+        rc=0
+        boot_to_shell "pci-intx-acpi-$acpi-boot" || return $?
+        guest_check "pci-intx-acpi-$acpi-no-msi" 'echo MSI-$(grep -c PCI-MSI /proc/interrupts)' '^MSI-0$' || return $?
+        guest_check "pci-intx-acpi-$acpi-ioapic-level" 'echo INTX-$(grep -E "IO-APIC.*(1[6-9]|2[0-3])-fasteoi.*virtio" /proc/interrupts | wc -l)' '^INTX-[12]$' || return $?
+        guest_check "pci-intx-acpi-$acpi-read" 'echo SUM-$(md5sum /dev/vda | cut -d" " -f1)' "^SUM-$SUM_A\$" || return $?
+        guest_check "pci-intx-acpi-$acpi-write" "yes intx-$acpi | head -c 1048576 | dd of=/dev/vdb bs=65536 oflag=direct 2>/dev/null; sync; echo IW-\$?" '^IW-0$' || return $?
+        vm_send 'grep -E "virtio|IO-APIC" /proc/interrupts' || true
+        vm_send "$([ "$acpi" = on ] && echo poweroff || echo reboot)" || true
+        expect_exit "pci-intx-acpi-$acpi-exit" zero || return $?
+        cmp -s -n 1048576 <(yes "intx-$acpi" 2>/dev/null | head -c 1048576) "$DISKS_TMP/b.img" || rc=1
+        host_check "pci-intx-acpi-$acpi-data-on-host" "$rc" "the host file does not hold what the guest wrote over INTx" || return $?
+        vm_kill
+    done
 }

@@ -9,7 +9,7 @@ case_trace_boot() {
     truncate -s 8M "$dir/disk.img"
     L2_CMD=("$BUILD/kvmini" run --kernel "$BUILD/guest/bzImage"
         --initrd "$BUILD/guest/initramfs.cpio.gz" --console stdio --cpus 2
-        --disk "path=$dir/disk.img" --trace-exits "$dir/boot.trace")
+        --virtio-transport mmio --disk "path=$dir/disk.img" --trace-exits "$dir/boot.trace")
     vm_start "$WORK/trace" "${L2_CMD[@]}" || return 1
     boot_to_shell trace-boot || return $?
     vm_send 'dd if=/dev/vda of=/dev/null bs=4096 count=64 2>/dev/null; poweroff' || true

@@ -134,7 +134,7 @@ int main(int argc, char **argv)
 			.ecam_base = LAYOUT_PCI_ECAM, .bus_end = 0,
 			.mmio_base = (uint32_t)LAYOUT_PCI_MMIO, .mmio_size = (uint32_t)LAYOUT_PCI_MMIO_SIZE,
 			.io_base = PORT_PCI_IO_WINDOW, .io_size = (uint16_t)(0x10000 - PORT_PCI_IO_WINDOW),
-			.cf8_port = PORT_PCI_CF8,
+			.cf8_port = PORT_PCI_CF8, .intx_slots = 2,
 		};
 	uint8_t *buf = calloc(1, LAYOUT_ACPI_SIZE);
 	uint64_t rsdp_gpa;

@@ -139,19 +139,22 @@ static void probe(void)
 
 #define C(f) (off_common + VIRTIO_PCI_COMMON_##f)
 
-/* vp_modern_find_vqs with one vector per queue plus config (vp_find_vqs_msix) */
-static void driver_init(uint64_t features)
+/* vp_modern_find_vqs with one vector per queue plus config (vp_find_vqs_msix), or with
+ * use_msix false the INTx fallback (vp_find_vqs_intx: no vectors at all) */
+static void driver_init_irq(uint64_t features, bool use_msix)
 {
 	probe();
 	uint32_t msix = t.msix.cap;
-	cfg_wr(msix + 2, MSIX_CTRL_ENABLE | MSIX_CTRL_FMASK, 2);
-	for (unsigned v = 0; v < 2; v++) {
-		mwr(VPCI_MSIX_OFF + 16 * v, 0xfee00000, 4);
-		mwr(VPCI_MSIX_OFF + 16 * v + 4, 0, 4);
-		mwr(VPCI_MSIX_OFF + 16 * v + 8, 0x40 + v, 4);
-		mwr(VPCI_MSIX_OFF + 16 * v + 12, 0, 4);
+	if (use_msix) {
+		cfg_wr(msix + 2, MSIX_CTRL_ENABLE | MSIX_CTRL_FMASK, 2);
+		for (unsigned v = 0; v < 2; v++) {
+			mwr(VPCI_MSIX_OFF + 16 * v, 0xfee00000, 4);
+			mwr(VPCI_MSIX_OFF + 16 * v + 4, 0, 4);
+			mwr(VPCI_MSIX_OFF + 16 * v + 8, 0x40 + v, 4);
+			mwr(VPCI_MSIX_OFF + 16 * v + 12, 0, 4);
+		}
+		cfg_wr(msix + 2, MSIX_CTRL_ENABLE, 2);
 	}
-	cfg_wr(msix + 2, MSIX_CTRL_ENABLE, 2);
 	mwr(C(STATUS), 0, 1);
 	ck_assert_uint_eq(mrd(C(STATUS), 1), 0);
 	mwr(C(STATUS), VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER, 1);
@@ -164,15 +167,19 @@ static void driver_init(uint64_t features)
 	mwr(C(STATUS), VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 	    VIRTIO_CONFIG_S_FEATURES_OK, 1);
 	ck_assert(mrd(C(STATUS), 1) & VIRTIO_CONFIG_S_FEATURES_OK);
-	mwr(C(MSIX), 0, 2);
-	ck_assert_uint_eq(mrd(C(MSIX), 2), 0);
+	if (use_msix) {
+		mwr(C(MSIX), 0, 2);
+		ck_assert_uint_eq(mrd(C(MSIX), 2), 0);
+	}
 	ck_assert_uint_eq(mrd(C(NUMQ), 2), 1);
 	mwr(C(Q_SELECT), 0, 2);
 	ck_assert_uint_eq(mrd(C(Q_SIZE), 2), BLK_QUEUE_MAX);
 	ck_assert_uint_eq(mrd(C(Q_ENABLE), 2), 0);
 	mwr(C(Q_SIZE), QSZ, 2);
-	mwr(C(Q_MSIX), 1, 2);
-	ck_assert_uint_eq(mrd(C(Q_MSIX), 2), 1);
+	if (use_msix) {
+		mwr(C(Q_MSIX), 1, 2);
+		ck_assert_uint_eq(mrd(C(Q_MSIX), 2), 1);
+	}
 	mwr(C(Q_DESCLO), DESC_GPA, 4);
 	mwr(C(Q_DESCHI), 0, 4);
 	mwr(C(Q_AVAILLO), AVAIL_GPA, 4);
@@ -185,6 +192,11 @@ static void driver_init(uint64_t features)
 	mwr(C(STATUS), VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 	    VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK, 1);
 	ck_assert_uint_eq(mrd(C(STATUS), 1) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+}
+
+static void driver_init(uint64_t features)
+{
+	driver_init_irq(features, true);
 }
 
 #define QBASE(q)  ((q) * 0x3000u)   /* queue q's rings: DESC/AVAIL/USED + QBASE(q) */
@@ -245,6 +257,61 @@ START_TEST(linux_sequence_and_msix_completion)
 	mwr(C(STATUS), 0, 1);
 	ck_assert_uint_eq(mrd(C(STATUS), 1), 0);
 	ck_assert_uint_eq(mrd(C(MSIX), 2), VPCI_NO_VECTOR);
+}
+END_TEST
+
+static int intx_level = -1, intx_changes;
+static unsigned intx_gsi;
+
+static void on_intx(void *ctx, unsigned gsi, int level)
+{
+	(void)ctx;
+	__atomic_store_n(&intx_gsi, gsi, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&intx_level, level, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&intx_changes, 1, __ATOMIC_SEQ_CST);
+}
+
+static void wait_level(int want)
+{
+	for (int i = 0; i < 1000 && __atomic_load_n(&intx_level, __ATOMIC_SEQ_CST) != want; i++)
+		usleep(1000);
+	ck_assert_int_eq(__atomic_load_n(&intx_level, __ATOMIC_SEQ_CST), want);
+}
+
+/* a driver that never enables MSI-X (pci=nomsi): the completion raises INTA, the ISR read
+ * (read-to-clear) lowers it; the command register's Interrupt Disable holds it low */
+START_TEST(intx_without_msix)
+{
+	virtio_pci__set_intx(&t, (struct irq_line){ .set = on_intx, .gsi = 17 });
+	ck_assert_uint_eq(cfg_rd(PCI_CFG_INT_PIN, 1), 1);
+	ck_assert_uint_eq(cfg_rd(PCI_CFG_INT_LINE, 1), 17);
+	driver_init_irq((1ULL << VIRTIO_F_VERSION_1), false);
+	read_request();
+	wait_level(1);
+	ck_assert_uint_eq(intx_gsi, 17);
+	ck_assert_int_eq(msis, 0);
+	ck_assert_uint_eq(mrd(off_isr, 1), 1);		/* queue interrupt */
+	ck_assert_int_eq(intx_level, 0);		/* lowered by the read */
+	ck_assert_uint_eq(mrd(off_isr, 1), 0);
+	/* Interrupt Disable: the line stays low while an interrupt is pending, rises on enable */
+	cfg_wr(PCI_CFG_COMMAND, PCI_CMD_MEM | PCI_CMD_MASTER | PCI_CMD_INTX_DISABLE, 2);
+	read_request();
+	usleep(20000);
+	ck_assert_int_eq(intx_level, 0);
+	cfg_wr(PCI_CFG_COMMAND, PCI_CMD_MEM | PCI_CMD_MASTER, 2);
+	ck_assert_int_eq(intx_level, 1);
+	ck_assert_uint_eq(mrd(off_isr, 1), 1);
+	ck_assert_int_eq(intx_level, 0);
+	ck_assert_uint_ge(t.intx_irqs, 2);
+	ck_assert_uint_eq(t.no_msix_irqs, 0);
+	/* enabling MSI-X later: INTx is no longer used */
+	cfg_wr(t.msix.cap + 2, MSIX_CTRL_ENABLE, 2);
+	int changes = intx_changes;
+	read_request();
+	usleep(20000);
+	ck_assert_int_eq(intx_level, 0);
+	ck_assert_int_eq(__atomic_load_n(&intx_changes, __ATOMIC_SEQ_CST), changes);
+	ck_assert_uint_eq(t.protocol_errors, 0);
 }
 END_TEST
 
@@ -418,6 +485,7 @@ Suite *virtio_pci_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, linux_sequence_and_msix_completion);
+	tcase_add_test(tc, intx_without_msix);
 	tcase_add_test(tc, bad_vectors_and_queue_sizes);
 	tcase_add_test(tc, hostile_bar_accesses);
 	tcase_add_test(tc, pci_cfg_window);
