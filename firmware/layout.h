@@ -48,13 +48,19 @@
 #define PORT_PCI_CF8        0xcf8          /* PCI configuration mechanism #1: 0xcf8..0xcff */
 #define PORT_PCI_IO_WINDOW  0x1000         /* root bridge I/O window 0x1000..0xffff (no I/O BARs yet) */
 
-/* PCI INTx (for drivers that do not enable MSI-X): slot S's pin P (0 = INTA .. 3 = INTD) is
- * wired to IOAPIC pin 16 + (S + P) % 8, level-triggered, active-low; the DSDT's _PRT and the MP
- * table (acpi=off) say the same */
+/* PCI INTx (for drivers that do not enable MSI-X), wired like an ICH chipset's PIRQ lines:
+ * slot S's pin P (0 = INTA .. 3 = INTD) goes to IOAPIC pin 16 + (S + P) % 8 (level, active-low;
+ * the DSDT's _PRT and the MP table say so) and, for a guest in 8259 PIC mode (no APIC: e.g. a
+ * kernel without MP-table support booted with acpi=off), to ISA IRQ 10 or 11, which the
+ * function's Interrupt Line register names */
 #define LAYOUT_PCI_INTX_GSI_BASE 16u
 static inline uint32_t layout__pci_intx_gsi(unsigned slot, unsigned pin)
 {
 	return LAYOUT_PCI_INTX_GSI_BASE + (slot + pin) % 8;
+}
+static inline uint32_t layout__pci_intx_pic_irq(unsigned slot, unsigned pin)
+{
+	return 10 + (slot + pin) % 2;
 }
 
 /* ACPI S5 sleep type written by the guest on poweroff: SLP_TYP=5 in bits 2..4, SLP_EN bit 5 */

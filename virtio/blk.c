@@ -467,7 +467,7 @@ static int blk_activate(void *priv, struct virtio_dev *vdev)
 		if (!q->reqs || pthread_create(&q->thread, NULL, blk_thread, q))
 			goto fail;
 		char name[16];
-		snprintf(name, sizeof(name), "virtio-blk-q%u", i);
+		snprintf(name, sizeof(name), "virtio-blk-q%u", i % 100u);	/* 15 bytes at most */
 		pthread_setname_np(q->thread, name);
 		q->running = true;
 	}

@@ -44,6 +44,7 @@ static void intx_update(struct virtio_pci *t)
 	bool level = __atomic_load_n(&t->isr, __ATOMIC_SEQ_CST) &&
 		     !__atomic_load_n(&t->intx_disabled, __ATOMIC_RELAXED);
 	irq_line__set(&t->intx, level);
+	irq_line__set(&t->intx_pic, level);
 }
 
 /* Vector vec (or VPCI_NO_VECTOR) fires: an MSI-X message, or INTx while MSI-X is off. */
@@ -198,8 +199,10 @@ static void config_written(void *priv, struct pci_dev *d, uint32_t off, uint32_t
 		bar_access(t, boff, true, d->cfg + t->pcicfg_cap + VNDR_CAP_LEN, blen);
 	bool was_msix = msix__enabled(&t->msix);
 	msix__config_written(&t->msix, d, off, len);
-	if (!was_msix && msix__enabled(&t->msix) && t->intx.set)
+	if (!was_msix && msix__enabled(&t->msix) && t->intx.set) {
 		irq_line__set(&t->intx, 0);	/* MSI-X on: INTx is no longer used */
+		irq_line__set(&t->intx_pic, 0);
+	}
 	if (off < PCI_CFG_COMMAND + 2 && off + len > PCI_CFG_COMMAND) {
 		__atomic_store_n(&t->intx_disabled,
 				 (pci_dev__get16(d, PCI_CFG_COMMAND) & PCI_CMD_INTX_DISABLE) != 0,
@@ -318,11 +321,13 @@ int virtio_pci__attach_kvm(struct virtio_pci *t, int vm_fd, struct irq_routes *r
 	return 0;
 }
 
-void virtio_pci__set_intx(struct virtio_pci *t, struct irq_line line)
+void virtio_pci__set_intx(struct virtio_pci *t, struct irq_line line, struct irq_line pic)
 {
 	t->intx = line;
+	t->intx_pic = pic;
 	t->pci.cfg[PCI_CFG_INT_PIN] = 1;	/* INTA */
-	t->pci.cfg[PCI_CFG_INT_LINE] = (uint8_t)line.gsi;
+	/* what firmware leaves for a PIC-mode OS; an APIC-mode OS routes by _PRT / MP table */
+	t->pci.cfg[PCI_CFG_INT_LINE] = (uint8_t)(pic.set ? pic.gsi : 0xff);
 }
 
 void virtio_pci__destroy(struct virtio_pci *t)

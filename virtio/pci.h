@@ -62,6 +62,7 @@ struct virtio_pci {
 	/* INTx, for a driver that does not enable MSI-X: asserted while ISR != 0, lowered by the
 	 * ISR read (read-to-clear); level-triggered on the GSI layout__pci_intx_gsi() gives */
 	struct irq_line intx;              /* .set NULL: no INTx (unit tests without a line) */
+	struct irq_line intx_pic;          /* the same wire steered to the 8259 (PIC-mode guests) */
 	bool intx_disabled;                /* atomic: command register bit 10 (Interrupt Disable) */
 	uint64_t intx_irqs;                /* interrupts raised through INTx */
 	uint64_t no_msix_irqs;             /* interrupts dropped: MSI-X off and no INTx line */
@@ -77,8 +78,9 @@ int virtio_pci__init(struct virtio_pci *t, const struct virtio_dev_ops *ops, voi
  * 0, or -1 with a reason in err. */
 int virtio_pci__attach_kvm(struct virtio_pci *t, int vm_fd, struct irq_routes *routes,
 			   char *err, size_t errlen);
-/* Wires INTA to `line` (its GSI also goes into the Interrupt Line register). */
-void virtio_pci__set_intx(struct virtio_pci *t, struct irq_line line);
+/* Wires INTA to `line` (an IOAPIC pin) and `pic` (an ISA IRQ, named by the Interrupt Line
+ * register; .set NULL: none): both follow the same level. */
+void virtio_pci__set_intx(struct virtio_pci *t, struct irq_line line, struct irq_line pic);
 void virtio_pci__destroy(struct virtio_pci *t);
 
 extern const struct pci_dev_ops virtio_pci_dev_ops;

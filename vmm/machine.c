@@ -235,7 +235,9 @@ static int add_pci_disk(struct machine *m, unsigned i, const char *path, char *e
 	}
 	/* INTA for drivers that never enable MSI-X (pci=nomsi), routed by _PRT / the MP table */
 	virtio_pci__set_intx(t, (struct irq_line){ .set = vm__set_irq, .ctx = &m->vm,
-						   .gsi = layout__pci_intx_gsi((unsigned)e, 0) });
+						   .gsi = layout__pci_intx_gsi((unsigned)e, 0) },
+			     (struct irq_line){ .set = vm__set_irq, .ctx = &m->vm,
+						.gsi = layout__pci_intx_pic_irq((unsigned)e, 0) });
 	if ((unsigned)e > m->acpi.pci.intx_slots)
 		m->acpi.pci.intx_slots = (unsigned)e;
 	return virtio_pci__attach_kvm(t, m->vm.fd, &m->routes, err, errlen);

@@ -271,6 +271,15 @@ static void on_intx(void *ctx, unsigned gsi, int level)
 	__atomic_add_fetch(&intx_changes, 1, __ATOMIC_SEQ_CST);
 }
 
+static int pic_level = -1;
+
+static void on_pic(void *ctx, unsigned gsi, int level)
+{
+	(void)ctx;
+	ck_assert_uint_eq(gsi, 11);
+	__atomic_store_n(&pic_level, level, __ATOMIC_SEQ_CST);
+}
+
 static void wait_level(int want)
 {
 	for (int i = 0; i < 1000 && __atomic_load_n(&intx_level, __ATOMIC_SEQ_CST) != want; i++)
@@ -282,16 +291,19 @@ static void wait_level(int want)
  * (read-to-clear) lowers it; the command register's Interrupt Disable holds it low */
 START_TEST(intx_without_msix)
 {
-	virtio_pci__set_intx(&t, (struct irq_line){ .set = on_intx, .gsi = 17 });
+	virtio_pci__set_intx(&t, (struct irq_line){ .set = on_intx, .gsi = 17 },
+			     (struct irq_line){ .set = on_pic, .gsi = 11 });
 	ck_assert_uint_eq(cfg_rd(PCI_CFG_INT_PIN, 1), 1);
-	ck_assert_uint_eq(cfg_rd(PCI_CFG_INT_LINE, 1), 17);
+	ck_assert_uint_eq(cfg_rd(PCI_CFG_INT_LINE, 1), 11);	/* the PIC-mode IRQ */
 	driver_init_irq((1ULL << VIRTIO_F_VERSION_1), false);
 	read_request();
 	wait_level(1);
 	ck_assert_uint_eq(intx_gsi, 17);
+	ck_assert_int_eq(pic_level, 1);			/* the same wire, steered to the 8259 */
 	ck_assert_int_eq(msis, 0);
 	ck_assert_uint_eq(mrd(off_isr, 1), 1);		/* queue interrupt */
 	ck_assert_int_eq(intx_level, 0);		/* lowered by the read */
+	ck_assert_int_eq(pic_level, 0);
 	ck_assert_uint_eq(mrd(off_isr, 1), 0);
 	/* Interrupt Disable: the line stays low while an interrupt is pending, rises on enable */
 	cfg_wr(PCI_CFG_COMMAND, PCI_CMD_MEM | PCI_CMD_MASTER | PCI_CMD_INTX_DISABLE, 2);
