@@ -9,7 +9,9 @@
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
 
+#include "devices/pci.h"
 #include "firmware/layout.h"
+#include "virtio/pci.h"
 #include "tests/kvm/hostile.h"
 
 #define DISK_SIZE   (1ULL << 20)
@@ -469,12 +471,160 @@ START_TEST(mmio_hostile_driver)
 }
 END_TEST
 
+static void set_bar0(struct hg *h, const struct hg_dev *d, uint64_t addr)
+{
+	hg__store(h, 4, d->ecam + PCI_CFG_BAR0, (uint32_t)addr);
+	hg__store(h, 4, d->ecam + PCI_CFG_BAR0 + 4, (uint32_t)(addr >> 32));
+}
+
+/* One plain read on a fresh ring set; returns the status byte's gpa and sets *wait. */
+static uint64_t plain_read(struct hg *h, struct hg_dev *d, unsigned *wait)
+{
+	hg__bringup(h, d, 0, QSZ, true);
+	uint64_t st = hg__blk_req(h, d, VIRTIO_BLK_T_IN, 0, 0, 512);
+	hg__publish(h, d, 0, 1);
+	hg__notify(h, d, 0);
+	*wait = hg__wait_used(h, d, 1);
+	return st;
+}
+
+START_TEST(pci_hostile_driver)
+{
+	struct hg *h = hg__new(2, DISK_SIZE, true, ",engine=io_uring", NULL);
+	struct hg_dev d, d2;
+	static struct results r;
+	const uint32_t cfg_size = sizeof(struct virtio_blk_config);
+
+	hg__dev_init(h, &d, 0);
+	hg__dev_init(h, &d2, 1);
+	hg__msix_setup(h, &d, LAYOUT_LAPIC);
+	virtq_attacks(h, &d, &r);
+	uint32_t mark = r.mark_end + 1;
+
+	/* common configuration: every width at every offset, read-only fields written */
+	hg__bringup(h, &d, 0, QSZ, true);
+	sweep_reads(h, d.base, 0, VPCI_COMMON_LEN + 8);
+	hg__store(h, 4, d.base + VIRTIO_PCI_COMMON_DF, 0xffffffff);
+	hg__store(h, 2, d.base + VIRTIO_PCI_COMMON_NUMQ, 7);
+	hg__store(h, 1, d.base + VIRTIO_PCI_COMMON_CFGGENERATION, 7);
+	hg__store(h, 2, d.base + VIRTIO_PCI_COMMON_Q_NOFF, 7);
+	hg__store(h, 2, d.base + VIRTIO_PCI_COMMON_Q_MSIX, 50);	/* no such vector */
+	unsigned numq = hg__load(h, 2, d.base + VIRTIO_PCI_COMMON_NUMQ);
+	unsigned qvec = hg__load(h, 2, d.base + VIRTIO_PCI_COMMON_Q_MSIX);
+	hg__store(h, 2, d.base + VIRTIO_PCI_COMMON_Q_MSIX, 1);
+	/* device config: every width at every offset, past the end too; writes */
+	unsigned cfg_first = sweep_reads(h, d.base + VPCI_DEVCFG_OFF, 0, cfg_size + 16);
+	sweep_writes(h, d.base + VPCI_DEVCFG_OFF, 0, cfg_size + 16, 0);
+	/* ISR with the wrong width, holes of BAR 0, the PBA written, MSI-X entries past the table */
+	hg__load(h, 2, d.base + VPCI_ISR_OFF);
+	hg__load(h, 4, d.base + 0x7000);
+	hg__store(h, 8, d.base + VPCI_PBA_OFF, ~0ULL);
+	hg__store(h, 4, d.base + VPCI_MSIX_OFF + 16 * 40, 0xfee00000);
+	unsigned past_table = hg__load(h, 4, d.base + VPCI_MSIX_OFF + 16 * 40);
+	hg__mark(h, mark++);
+
+	/* config space through ECAM: every width at every offset of the header and capabilities;
+	 * read-only ids written; an access across the end of the function's 4 KiB; an absent
+	 * function; the same through CF8/CFC */
+	sweep_reads(h, d.ecam, 0, 0x100);
+	hg__store(h, 4, d.ecam + PCI_CFG_VENDOR, 0x12345678);
+	hg__store(h, 4, d.ecam + PCI_CFG_REVISION, 0x12345678);
+	unsigned vendor = hg__load(h, 4, d.ecam + PCI_CFG_VENDOR);
+	unsigned across = hg__load(h, 8, d.ecam + 0xffc);
+	unsigned absent = hg__load(h, 4, LAYOUT_PCI_ECAM + (9u << 15));
+	hg__op(h, SOP_OUT, 4, PCI_CF8_PORT, 0x80000000u | (d.ecam - LAYOUT_PCI_ECAM) >> 4, 0, 0);
+	unsigned cf8_vendor = hg__op(h, SOP_IN, 4, PCI_CF8_PORT + 4, 0, 0, 0);
+	hg__op(h, SOP_OUT, 4, PCI_CF8_PORT, 0x800000fcu | (d.ecam - LAYOUT_PCI_ECAM) >> 4, 0, 0);
+	hg__op(h, SOP_IN, 4, PCI_CF8_PORT + 6, 0, 0, 0);	/* a dword across the data window */
+	hg__mark(h, mark++);
+
+	/* MSI-X entries pointing nowhere: interrupts are dropped, requests still complete */
+	hg__msix_setup(h, &d, 0x12340000);
+	unsigned nowhere_wait;
+	uint64_t nowhere_st = plain_read(h, &d, &nowhere_wait);
+	hg__msix_setup(h, &d, LAYOUT_LAPIC);
+	hg__mark(h, mark++);
+
+	/* a driver that never enables MSI-X (the second function): one line, requests complete */
+	unsigned nomsix_wait;
+	uint64_t nomsix_st = plain_read(h, &d2, &nomsix_wait);
+	uint64_t nomsix_st2 = plain_read(h, &d2, &nomsix_wait);
+	hg__mark(h, mark++);
+
+	/* BAR 0 programmed over RAM: the RAM wins, the device is unreachable, then moved back */
+	*(uint32_t *)hg__ram(h, 0x600000 + VIRTIO_PCI_COMMON_NUMQ, 4) = 0x1234abcd;
+	set_bar0(h, &d, 0x600000);
+	unsigned over_ram = hg__load(h, 4, 0x600000 + VIRTIO_PCI_COMMON_NUMQ);
+	hg__store(h, 2, 0x600000 + 0x3000, 0);	/* a "kick" into RAM */
+	unsigned old_place = hg__load(h, 4, d.base);
+	set_bar0(h, &d, d.base);
+	unsigned back_wait;
+	uint64_t back_st = plain_read(h, &d, &back_wait);
+	hg__mark(h, mark++);
+
+	/* the second function's BAR 0 over the first one's, back and forth: the first function
+	 * answers there, one report, and both work once it is moved back */
+	for (unsigned i = 0; i < 10; i++) {
+		set_bar0(h, &d2, d.base);
+		set_bar0(h, &d2, d2.base);
+	}
+	set_bar0(h, &d2, d.base);
+	unsigned shared_numq = hg__load(h, 2, d.base + VIRTIO_PCI_COMMON_NUMQ);
+	set_bar0(h, &d2, d2.base);
+	/* and over the ECAM window and above 4 GiB (outside the BAR window: nothing answers) */
+	set_bar0(h, &d2, LAYOUT_PCI_ECAM);
+	unsigned ecam_vendor = hg__load(h, 4, d.ecam + PCI_CFG_VENDOR);
+	set_bar0(h, &d2, 0x100000000ULL);
+	set_bar0(h, &d2, d2.base);
+	unsigned both1_wait, both2_wait;
+	uint64_t both1_st = plain_read(h, &d, &both1_wait);
+	uint64_t both2_st = plain_read(h, &d2, &both2_wait);
+	hg__mark(h, mark);
+
+	ck_assert_msg(hg__run(h, 150000), "the payload did not finish: %s", h->m->vm.stop_msg);
+	check_virtq_attacks(h, &d, &r);
+	ck_assert_uint_eq(hg__out(h, numq), 1);
+	ck_assert_uint_eq(hg__out(h, qvec), VPCI_NO_VECTOR);
+	check_config_sweep(h, cfg_first, cfg_size, 16);
+	ck_assert_uint_eq(hg__out(h, past_table), 0);
+	ck_assert_uint_eq(hg__out(h, vendor), 0x10421af4);
+	/* KVM splits it at the page: register 0xffc (0), then the absent function 1 (all-ones) */
+	ck_assert_uint_eq(hg__out(h, across), 0xffffffff00000000ULL);
+	ck_assert_uint_eq(hg__out(h, absent), 0xffffffff);
+	ck_assert_uint_eq(hg__out(h, cf8_vendor), 0x10421af4);
+	ck_assert_uint_eq(hg__out(h, nowhere_wait), 1);
+	ck_assert_uint_eq(hg__byte(h, nowhere_st), VIRTIO_BLK_S_OK);
+	ck_assert_uint_gt(__atomic_load_n(&h->m->vpci[0].msix.dropped, __ATOMIC_RELAXED), 0);
+	ck_assert_uint_eq(hg__out(h, nomsix_wait), 1);
+	ck_assert_uint_eq(hg__byte(h, nomsix_st), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(hg__byte(h, nomsix_st2), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(hg__count(h, "did not set up MSI-X"), 1);
+	ck_assert_uint_eq(hg__out(h, over_ram), 0x1234abcd);
+	ck_assert_uint_eq(hg__out(h, old_place), 0xffffffff);
+	ck_assert_uint_eq(hg__out(h, back_wait), 1);
+	ck_assert_uint_eq(hg__byte(h, back_st), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(hg__out(h, shared_numq), 1);
+	ck_assert_uint_eq(hg__out(h, ecam_vendor), 0x10421af4);
+	ck_assert_uint_eq(hg__out(h, both1_wait), 1);
+	ck_assert_uint_eq(hg__out(h, both2_wait), 1);
+	ck_assert_uint_eq(hg__byte(h, both1_st), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(hg__byte(h, both2_st), VIRTIO_BLK_S_OK);
+	ck_assert_uint_le(hg__count(h, "KVM_IOEVENTFD"), 1);
+	ck_assert_uint_eq(hg__count(h, "write to a read-only common configuration field"), 1);
+	ck_assert_uint_eq(hg__count(h, "device config access past its end"), 1);
+	ck_assert_uint_gt(h->m->pci.bad_accesses, 0);
+	ck_assert_uint_eq(h->marks[h->nmarks - 1], mark);
+	hg__free(h);
+}
+END_TEST
+
 Suite *hostile_suite(void)
 {
 	Suite *s = suite_create("hostile-guest");
 	TCase *tc = tcase_create("attacks");
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, mmio_hostile_driver);
+	tcase_add_test(tc, pci_hostile_driver);
 	suite_add_tcase(s, tc);
 	return s;
 }
