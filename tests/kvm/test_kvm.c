@@ -1171,6 +1171,7 @@ int main(void)
 	}
 	SRunner *sr = srunner_create(kvm_suite());
 	srunner_add_suite(sr, hostile_suite());
+	srunner_add_suite(sr, faulty_disk_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
