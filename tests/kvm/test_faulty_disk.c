@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Faulty disks under a real guest: bad sectors, a full file system, a backing that shrinks away. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/loop.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 
@@ -213,6 +216,107 @@ START_TEST(backing_truncated_under_the_vm)
 }
 END_TEST
 
+struct loop_ctx {
+	char dev[64], file[64];
+};
+
+/* At mark 1: the loop device's backing file shrinks to nothing and the device is detached
+ * (LOOP_CLR_FD) while kvmini still holds it open. */
+static void lose_backing(struct hg *h, uint32_t mark)
+{
+	struct loop_ctx *l = h->ctx;
+	if (mark != 1)
+		return;
+	ck_assert_int_eq(truncate(l->file, 0), 0);
+	int fd = open(l->dev, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	int rc = ioctl(fd, LOOP_CLR_FD, 0);
+	fprintf(stderr, "loop: LOOP_CLR_FD on %s with kvmini holding it: %s\n", l->dev,
+		rc ? strerror(errno) : "ok (deferred to the last close)");
+	close(fd);
+}
+
+/* A raw block device (a loop device, cache=none) whose backing file is truncated and which is
+ * detached under the running VM: reads of what is gone come back IOERR (the loop driver
+ * returns nothing), every error is counted, the device never asks for a reset, and kvmini
+ * goes on. Needs root for the loop device. */
+START_TEST(loop_device_loses_its_backing)
+{
+	struct loop_ctx l;
+	char cmd[200];
+
+	if (getuid() != 0) {
+		fprintf(stderr, "note: loop_device_loses_its_backing: skipped, needs root\n");
+		return;
+	}
+	snprintf(l.file, sizeof(l.file), "/tmp/kvmini-loop-XXXXXX");
+	int fd = mkstemp(l.file);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, (off_t)DISK_SIZE), 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "losetup -f --show %s 2>/dev/null", l.file);
+	FILE *p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	bool got = fgets(l.dev, sizeof(l.dev), p) != NULL;
+	pclose(p);
+	if (!got || strncmp(l.dev, "/dev/loop", 9)) {
+		fprintf(stderr, "note: loop_device_loses_its_backing: skipped, losetup failed\n");
+		unlink(l.file);
+		return;
+	}
+	l.dev[strcspn(l.dev, "\n")] = '\0';
+
+	const char *paths[] = { l.dev };
+	struct hg *h = hg__new(1, 0, false, ",cache=none,engine=io_uring", paths);
+	struct hg_dev d;
+	struct req before[] = { { VIRTIO_BLK_T_IN, 0, 4096, VIRTIO_BLK_S_OK, 0 } };
+	struct req after[] = { { VIRTIO_BLK_T_IN, 64, 4096, 0xff, 0 },
+			       { VIRTIO_BLK_T_IN, 1024, 4096, 0xff, 0 },
+			       { VIRTIO_BLK_T_OUT, 8, 4096, 0xff, 0 },
+			       { VIRTIO_BLK_T_FLUSH, 0, 0, 0xff, 0 },
+			       { VIRTIO_BLK_T_IN, 8, 4096, 0xff, 0 } };
+	const unsigned n = sizeof(after) / sizeof(after[0]);
+
+	h->ctx = &l;
+	h->on_mark = lose_backing;
+	hg__dev_init(h, &d, 0);
+	hg__bringup(h, &d, 0, 64, true);
+	unsigned w1 = batch(h, &d, before, 1);
+	hg__mark(h, 1);
+	unsigned w2 = batch(h, &d, after, n);
+	unsigned status = hg__status_read(h, &d);
+	hg__mark(h, 2);
+	ck_assert_msg(hg__run(h, 60000), "the payload did not finish: %s", h->m->vm.stop_msg);
+	ck_assert_uint_eq(hg__out(h, w1), 1);
+	ck_assert_uint_eq(hg__out(h, w2), 1 + n);
+	check(h, before, 1, "before");
+	unsigned ioerr = 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t st = hg__byte(h, after[i].st);
+		ck_assert_msg(st == VIRTIO_BLK_S_OK || st == VIRTIO_BLK_S_IOERR, "status %u", st);
+		ioerr += st == VIRTIO_BLK_S_IOERR;
+		fprintf(stderr, "loop: after losing the backing, request %u: %s\n", i,
+			st ? "IOERR" : "OK");
+	}
+	ck_assert_uint_ge(ioerr, 1);	/* what was there is gone */
+	ck_assert_uint_eq(hg__out(h, status) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+	struct blk_stats s = hg__blk_stats(h, 0);
+	ck_assert_uint_eq(s.io_errors, ioerr);
+	ck_assert_uint_le(hg__count(h, "I/O error from the backing"), 2);
+	hg__free(h);
+	/* kvmini closed it: the deferred detach happened */
+	char sys[200];
+	snprintf(sys, sizeof(sys), "/sys/block/%s/loop/backing_file", l.dev + 5);
+	for (int i = 0; i < 100 && access(sys, F_OK) == 0; i++)
+		usleep(10000);
+	if (access(sys, F_OK) == 0) {	/* not detached after all: do not leak the device */
+		snprintf(cmd, sizeof(cmd), "losetup -d %s", l.dev);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+	unlink(l.file);
+}
+END_TEST
+
 Suite *faulty_disk_suite(void)
 {
 	Suite *s = suite_create("faulty-disk");
@@ -221,6 +325,7 @@ Suite *faulty_disk_suite(void)
 	tcase_add_test(tc, eio_on_chosen_sectors);
 	tcase_add_test(tc, enospc_on_a_full_tmpfs);
 	tcase_add_test(tc, backing_truncated_under_the_vm);
+	tcase_add_test(tc, loop_device_loses_its_backing);
 	suite_add_tcase(s, tc);
 	return s;
 }
