@@ -280,7 +280,7 @@ static void account(struct blk_queue *q, struct blk_req *r)
 	if (res < 0 || (r->dr.op <= DISK_WRITE && (uint64_t)res != r->dr.len)) {
 		q->stats.io_errors++;
 		/* the backing failed, not the guest: once per kind of error, the rest are counted */
-		virtio_report(&q->b->reports, q->b->name, "I/O error from the backing: %s (the guest "
+		virtio_core__report(&q->b->reports, q->b->name, "I/O error from the backing: %s (the guest "
 			      "gets IOERR; kvmini goes on and counts them)",
 			      strerror(res < 0 ? (int)-res : EIO));
 		*r->status = VIRTIO_BLK_S_IOERR;

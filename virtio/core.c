@@ -166,7 +166,7 @@ static bool report_first(struct virtio_report *r, uint32_t h)
 	return false;
 }
 
-void virtio_report(struct virtio_report *r, const char *who, const char *fmt, ...)
+void virtio_core__report(struct virtio_report *r, const char *who, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -186,5 +186,5 @@ void virtio_core__driver_error(uint64_t *errors, struct virtio_report *r, const 
 			       const char *what)
 {
 	(*errors)++;
-	virtio_report(r, who, "driver error: %s", what);
+	virtio_core__report(r, who, "driver error: %s", what);
 }

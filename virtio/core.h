@@ -77,7 +77,7 @@ struct virtio_report {
 
 /* Prints "kvmini: <who>: <what>" if it is the first of its kind (see struct virtio_report). */
 __attribute__((format(printf, 3, 4)))
-void virtio_report(struct virtio_report *r, const char *who, const char *fmt, ...);
+void virtio_core__report(struct virtio_report *r, const char *who, const char *fmt, ...);
 
 /* Counts a driver error in *errors and reports "driver error: <what>" through r. */
 void virtio_core__driver_error(uint64_t *errors, struct virtio_report *r, const char *who,

@@ -50,7 +50,7 @@ static void needs_reset(void *transport, const char *why)
 	char who[64];
 	snprintf(who, sizeof(who), "virtio-%s@0x%llx", t->vdev.ops->name,
 		 (unsigned long long)t->base);
-	virtio_report(&t->reports, who, "device needs reset: %s", why);
+	virtio_core__report(&t->reports, who, "device needs reset: %s", why);
 }
 
 static const struct virtio_transport_ops mmio_transport_ops = {

@@ -79,7 +79,7 @@ static void needs_reset(void *transport, const char *why)
 	if (!virtio_core__needs_reset(&t->status))
 		return;	/* already reported */
 	interrupt(t, __atomic_load_n(&t->config_vector, __ATOMIC_RELAXED), ISR_CONFIG);
-	virtio_report(&t->reports, t->name, "device needs reset: %s", why);
+	virtio_core__report(&t->reports, t->name, "device needs reset: %s", why);
 }
 
 static const struct virtio_transport_ops pci_transport_ops = {
@@ -96,7 +96,7 @@ static void msi_route(void *ctx, unsigned vec, uint64_t addr, uint32_t data)
 		return;
 	int e = irq_routes__set_msi(t->routes, (unsigned)t->gsi[vec], addr, data);
 	if (e)
-		virtio_report(&t->reports, t->name, "KVM_SET_GSI_ROUTING for an MSI-X vector: %s",
+		virtio_core__report(&t->reports, t->name, "KVM_SET_GSI_ROUTING for an MSI-X vector: %s",
 			      strerror(-e));
 }
 
@@ -142,7 +142,7 @@ static void update_ioeventfds(struct virtio_pci *t)
 		if (ioeventfd(t, q, want, false) < 0) {
 			/* kicks still work, through a userspace exit (bar_write below); the guest
 			 * chose the address (another BAR, say): one report, not one per move */
-			virtio_report(&t->reports, t->name, "no KVM_IOEVENTFD where BAR 0 now is (%s): "
+			virtio_core__report(&t->reports, t->name, "no KVM_IOEVENTFD where BAR 0 now is (%s): "
 				      "kicks take a userspace exit", strerror(errno));
 			while (q--)
 				ioeventfd(t, q, want, true);
