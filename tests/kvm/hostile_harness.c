@@ -116,6 +116,10 @@ struct hg *hg__new(unsigned ndisks, uint64_t disk_size, bool pci, const char *sp
 		ck_assert_msg(blk__parse_opts(spec, &cfg->disks[i], err, sizeof(err)) == 0, "%s", err);
 	}
 	ck_assert_msg(machine__add_disks(m, cfg, &status, err, sizeof(err)) == 0, "%s", err);
+	/* kvmini holds them open: gone from /tmp even if an assertion ends the test early */
+	for (unsigned i = 0; i < ndisks; i++)
+		if (!paths || !paths[i])
+			unlink(h->disk_path[i]);
 
 	load_payload(h);
 	h->script = hg__ram(h, HG_SCRIPT, HG_RINGS - HG_SCRIPT);
@@ -130,9 +134,6 @@ void hg__free(struct hg *h)
 	machine__destroy(h->m);
 	close(out);
 	close(h->uart_fd);
-	for (unsigned i = 0; i < h->cfg->ndisks; i++)
-		if (!strncmp(h->disk_path[i], "/tmp/kvmini-hostile-", 20))
-			unlink(h->disk_path[i]);
 	free(h->err_text);
 	free(h->cfg);
 	free(h->m);
