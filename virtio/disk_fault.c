@@ -3,6 +3,7 @@
 #include "virtio/disk_fault.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "virtio/disk_engine.h"
 
@@ -41,6 +42,24 @@ static void fault__exit(struct disk *d)
 	inner(d)->exit(d);
 }
 
+/* A request that completes here with res: it waits for disk__reap in the wrapper's queue. */
+static void park(struct disk *d, struct disk_req *r, int64_t res)
+{
+	struct disk_fault *f = d->fault;
+
+	r->bounce = NULL;
+	r->resid_iov = NULL;
+	r->next = NULL;
+	r->len = req_len(r);
+	disk__req_complete(d, r, res);
+	if (f->tail)
+		f->tail->next = r;
+	else
+		f->head = r;
+	f->tail = r;
+	f->waiting++;
+}
+
 static int fault__submit(struct disk *d, struct disk_req **reqs, unsigned n)
 {
 	struct disk_fault *f = d->fault;
@@ -53,17 +72,7 @@ static int fault__submit(struct disk *d, struct disk_req **reqs, unsigned n)
 			pass[npass++] = r;
 			continue;
 		}
-		r->bounce = NULL;
-		r->resid_iov = NULL;
-		r->next = NULL;
-		r->len = req_len(r);
-		disk__req_complete(d, r, -f->err);
-		if (f->tail)
-			f->tail->next = r;
-		else
-			f->head = r;
-		f->tail = r;
-		f->waiting++;
+		park(d, r, -f->err);
 		failed++;
 		__atomic_add_fetch(&f->hits, 1, __ATOMIC_RELAXED);
 	}
@@ -71,6 +80,11 @@ static int fault__submit(struct disk *d, struct disk_req **reqs, unsigned n)
 		disk__efd_signal(inner(d)->completion_fd(d));	/* readable with nothing to reap is fine */
 	if (!npass)
 		return (int)n;
+	if (__atomic_load_n(&f->hold, __ATOMIC_ACQUIRE) && f->nheld + npass <= sizeof(f->held) / sizeof(f->held[0])) {
+		memcpy(f->held + f->nheld, pass, npass * sizeof(pass[0]));
+		f->nheld += npass;
+		return (int)n;
+	}
 	int rc = inner(d)->submit(d, pass, npass);
 	return rc < 0 && !failed ? rc : (int)n;
 }
@@ -80,6 +94,13 @@ static int fault__reap(struct disk *d, struct disk_req **done, unsigned max, boo
 	struct disk_fault *f = d->fault;
 	unsigned got = 0;
 
+	if (wait && f->nheld) {	/* the device drains: what was held goes to the engine now */
+		unsigned k = f->nheld;
+		f->nheld = 0;
+		int rc = inner(d)->submit(d, f->held, k);
+		for (unsigned i = 0; rc < 0 && i < k; i++)
+			park(d, f->held[i], rc);	/* each still comes back exactly once */
+	}
 	while (got < max && f->head) {
 		struct disk_req *r = f->head;
 		f->head = r->next;
@@ -102,7 +123,7 @@ static int fault__completion_fd(const struct disk *d)
 
 static unsigned fault__inflight(const struct disk *d)
 {
-	return d->fault->waiting + inner(d)->inflight(d);
+	return d->fault->waiting + d->fault->nheld + inner(d)->inflight(d);
 }
 
 const struct disk_engine_ops disk_fault_ops = {
@@ -119,5 +140,6 @@ void disk_fault__attach(struct disk *d, struct disk_fault *f)
 {
 	f->head = f->tail = NULL;
 	f->waiting = 0;
+	f->nheld = 0;
 	d->fault = f;
 }

@@ -18,10 +18,16 @@ struct disk_fault {
 	uint64_t first, last;
 	int err;                       /* EIO, ENOSPC, ... */
 	unsigned ops;
+	bool hold;                     /* the other requests wait here, in flight, until a reap
+	                                * that waits (a device draining at reset or stop) sends
+	                                * them to the engine: a disk that is slow on purpose.
+	                                * Atomic: a test may clear it while the device runs. */
 	uint64_t hits;                 /* requests failed so far (atomic) */
 	/* private */
 	struct disk_req *head, *tail;  /* failed requests waiting for disk__reap */
 	unsigned waiting;
+	struct disk_req *held[256];    /* hold: requests not passed on yet */
+	unsigned nheld;
 };
 
 #define DISK_FAULT_RW ((1u << DISK_READ) | (1u << DISK_WRITE))

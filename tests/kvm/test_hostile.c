@@ -13,6 +13,7 @@
 #include "devices/pci.h"
 #include "devices/serial.h"
 #include "firmware/layout.h"
+#include "virtio/disk_fault.h"
 #include "virtio/pci.h"
 #include "tests/kvm/hostile.h"
 
@@ -685,6 +686,83 @@ START_TEST(pci_hostile_driver)
 }
 END_TEST
 
+static void release_hold(struct hg *h, uint32_t mark)
+{
+	if (mark == 4)	/* the resets are done: the disk answers again */
+		__atomic_store_n(&((struct disk_fault *)h->ctx)->hold, false, __ATOMIC_RELEASE);
+}
+
+/* A reset (status 0) while the disk still holds 16 requests (the fault wrapper keeps them in
+ * flight until the device drains): the reset waits for them, they are never answered in the
+ * old used ring, from the moment it returns the device writes nothing more to the old rings or
+ * buffers, and the next driver works. Both transports, both engines. */
+START_TEST(reset_while_requests_in_flight)
+{
+	static const char *const engines[] = { ",engine=io_uring", ",engine=sync" };
+
+	for (unsigned c = 0; c < 4; c++) {
+		bool pci = c & 1;
+		struct hg *h = hg__new(1, DISK_SIZE, pci, engines[c >> 1], NULL);
+		struct disk_fault slow = { .ops = 0, .hold = true };	/* in flight until the drain */
+		struct hg_dev d;
+		uint64_t st[INFLIGHT];
+
+		disk_fault__attach(&h->m->blk[0].disk, &slow);
+		h->ctx = &slow;
+		h->on_mark = release_hold;
+		hg__dev_init(h, &d, 0);
+		if (pci)
+			hg__msix_setup(h, &d, LAYOUT_LAPIC);
+		unsigned u1[4], u2[4], b1[4], b2[4];
+		for (unsigned round = 0; round < 4; round++) {
+			hg__bringup(h, &d, 0, 64, true);
+			uint64_t used_idx = HG_RINGS + (uint64_t)d.ring * 0x4000 + 0x2000 + 2;
+			for (unsigned i = 0; i < INFLIGHT; i++)
+				st[i] = hg__blk_req(h, &d, VIRTIO_BLK_T_IN, 8 * i, 0, 4096);
+			hg__publish(h, &d, 0, INFLIGHT);
+			hg__notify(h, &d, 0);
+			hg__status(h, &d, 0);
+			u1[round] = hg__load(h, 2, used_idx);
+			b1[round] = hg__load(h, 1, st[INFLIGHT - 1]);
+			/* ~50 ms of nothing: a poll that cannot succeed */
+			hg__op(h, SOP_POLL, 1, st[0], 0x100, 0xff, 200);
+			u2[round] = hg__load(h, 2, used_idx);
+			b2[round] = hg__load(h, 1, st[INFLIGHT - 1]);
+			hg__mark(h, round + 1);
+		}
+		unsigned w;
+		hg__bringup(h, &d, 0, QSZ, true);
+		uint64_t good = hg__blk_req(h, &d, VIRTIO_BLK_T_IN, 0, 0, 4096);
+		hg__publish(h, &d, 0, 1);
+		hg__notify(h, &d, 0);
+		w = hg__wait_used(h, &d, 1);
+		hg__mark(h, 5);
+
+		ck_assert_msg(hg__run(h, 60000), "case %u: the payload did not finish: %s", c,
+			      h->m->vm.stop_msg);
+		ck_assert_uint_eq(h->nmarks, 5);
+		unsigned unanswered = 0;
+		for (unsigned round = 0; round < 4; round++) {
+			unanswered += INFLIGHT - (unsigned)hg__out(h, u1[round]);
+			ck_assert_msg(hg__out(h, u1[round]) == hg__out(h, u2[round]),
+				      "case %u round %u: used idx %llu after the reset, %llu later", c,
+				      round, (unsigned long long)hg__out(h, u1[round]),
+				      (unsigned long long)hg__out(h, u2[round]));
+			ck_assert_uint_eq(hg__out(h, b1[round]), hg__out(h, b2[round]));
+		}
+		ck_assert_uint_eq(hg__out(h, w), 1);
+		ck_assert_uint_eq(hg__byte(h, good), VIRTIO_BLK_S_OK);
+		struct blk_stats s = hg__blk_stats(h, 0);
+		fprintf(stderr, "reset in flight, case %u: %u of %u requests were never answered "
+			"(reset first)\n", c, unanswered, 4 * INFLIGHT);
+		ck_assert_uint_eq(unanswered, 4 * INFLIGHT);	/* all caught in flight */
+		ck_assert_uint_eq(s.reads, 4 * INFLIGHT + 1);	/* the resets waited for each one */
+		ck_assert_uint_eq(s.io_errors, 0);
+		hg__free(h);
+	}
+}
+END_TEST
+
 /* The UART flooded at full speed into a console nobody reads, its receiver overrun in loopback,
  * and every port read at every width. */
 START_TEST(uart_flood)
@@ -734,6 +812,7 @@ Suite *hostile_suite(void)
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, mmio_hostile_driver);
 	tcase_add_test(tc, pci_hostile_driver);
+	tcase_add_test(tc, reset_while_requests_in_flight);
 	tcase_add_test(tc, uart_flood);
 	suite_add_tcase(s, tc);
 	return s;

@@ -139,12 +139,52 @@ START_TEST(full_disk_and_failing_flush)
 }
 END_TEST
 
+/* hold: requests stay in flight through non-waiting reaps, a waiting reap sends them on */
+START_TEST(hold_keeps_requests_in_flight)
+{
+	for (unsigned e = 0; e < 2; e++) {
+		struct disk d;
+		char path[64];
+		struct disk_fault f = { .hold = true };
+		static uint8_t buf[3][512];
+		struct iovec v[3];
+		struct disk_req r[3], *rp[3], *done[4];
+
+		open_file(&d, path, engines[e]);
+		disk_fault__attach(&d, &f);
+		for (unsigned i = 0; i < 3; i++) {
+			v[i] = (struct iovec){ buf[i], 512 };
+			r[i] = (struct disk_req){ .op = DISK_READ, .offset = 512 * (i + 1), .iov = &v[i],
+						  .iovcnt = 1 };
+			rp[i] = &r[i];
+		}
+		ck_assert_int_eq(disk__submit(&d, rp, 3), 3);
+		ck_assert_uint_eq(disk__inflight(&d), 3);
+		ck_assert_int_eq(disk__reap(&d, done, 4, false), 0);
+		ck_assert_uint_eq(disk__inflight(&d), 3);
+		unsigned got = 0;
+		while (got < 3) {
+			int k = disk__reap(&d, done + got, 4 - got, true);
+			ck_assert_int_gt(k, 0);
+			got += (unsigned)k;
+		}
+		ck_assert_uint_eq(disk__inflight(&d), 0);
+		for (unsigned i = 0; i < 3; i++) {
+			ck_assert_int_eq(r[i].result, 512);
+			ck_assert_uint_eq(buf[i][0], i + 1);
+		}
+		disk__close(&d);
+	}
+}
+END_TEST
+
 Suite *disk_fault_suite(void)
 {
 	Suite *s = suite_create("disk-fault");
 	TCase *tc = tcase_create("wrapper");
 	tcase_add_test(tc, bad_sectors_fail_the_rest_work);
 	tcase_add_test(tc, full_disk_and_failing_flush);
+	tcase_add_test(tc, hold_keeps_requests_in_flight);
 	suite_add_tcase(s, tc);
 	return s;
 }
