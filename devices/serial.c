@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -253,7 +254,10 @@ static ssize_t serial__write1(const struct serial *s, uint8_t b)
 
 static void serial__out_drop(struct serial *s, int err)
 {
-	s->out_dropped++;
+	/* one line however long the guest goes on: the total is printed at exit */
+	if (s->out_dropped++ == 0)
+		fprintf(stderr, "kvmini: the console output does not drain (%s): guest output is "
+			"dropped while it does not\n", err ? strerror(err) : "stalled");
 	if (err)
 		s->out_err = err;
 	else
@@ -521,6 +525,14 @@ struct serial *serial__new(struct irq_line irq, int out_fd)
 	s->lcr = 0x03; /* 8n1 */
 	s->msr = serial__modem_lines(s);
 	return s;
+}
+
+uint64_t serial__out_dropped(struct serial *s)
+{
+	pthread_mutex_lock(&s->lock);
+	uint64_t n = s->out_dropped;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
 
 void serial__free(struct serial *s)

@@ -16,6 +16,8 @@ void serial__free(struct serial *s);
 /* Host -> guest: queues up to n bytes of input, returns how many were accepted (0 when the
  * receive buffer is full; the caller retries later). Thread-safe. */
 size_t serial__rx(struct serial *s, const uint8_t *buf, size_t n);
+/* Bytes the guest sent that out_fd did not take (stalled or broken). */
+uint64_t serial__out_dropped(struct serial *s);
 /* Registered on the PIO bus at the COM base, length 8. */
 extern const struct bus_dev_ops serial_ops;
 

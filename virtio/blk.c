@@ -52,6 +52,7 @@ int blk__init(struct blk_dev *b, const struct blk_opts *opts, char *err, size_t 
 	if (disk__open(&b->disk, &opts->disk, err, errlen, note, notelen))
 		return -1;
 	memcpy(b->serial, opts->serial, sizeof(b->serial));
+	snprintf(b->name, sizeof(b->name), "virtio-blk %s", opts->disk.path);
 
 	struct virtio_blk_config *c = &b->config;
 	uint32_t bs = b->disk.block_size ? b->disk.block_size : SECTOR;
@@ -278,6 +279,10 @@ static void account(struct blk_queue *q, struct blk_req *r)
 
 	if (res < 0 || (r->dr.op <= DISK_WRITE && (uint64_t)res != r->dr.len)) {
 		q->stats.io_errors++;
+		/* the backing failed, not the guest: once per kind of error, the rest are counted */
+		virtio_core__report(&q->b->reports, q->b->name, "I/O error from the backing: %s (the guest "
+			      "gets IOERR; kvmini goes on and counts them)",
+			      strerror(res < 0 ? (int)-res : EIO));
 		*r->status = VIRTIO_BLK_S_IOERR;
 		r->written = 1;
 		return;

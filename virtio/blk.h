@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <linux/virtio_blk.h>
 
+#include "virtio/core.h"
 #include "virtio/disk.h"
 #include "virtio/virtio.h"
 
@@ -63,6 +64,8 @@ struct blk_dev {
 	int stop_fd;
 	struct blk_queue q[VIRTIO_MAX_QUEUES];
 	struct blk_stats stats;      /* totals of queues that have stopped (see blk__stats) */
+	char name[64];               /* "virtio-blk <path>", for reports */
+	struct virtio_report reports;  /* backing errors said once per kind (virtio/core.h) */
 };
 
 /* Opens the backing and fills the config space. 0, or -1 with a reason in err. */

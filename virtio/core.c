@@ -2,7 +2,9 @@
 /* The transport-independent half of a virtio transport: device status, features, queue enable. */
 #include "virtio/core.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -84,7 +86,12 @@ void virtio_core__status_write(struct virtio_dev *v, const struct virtio_core_op
 			*active = true;
 		}
 	}
-	__atomic_store_n(status, val | (old & VIRTIO_CONFIG_S_NEEDS_RESET), __ATOMIC_SEQ_CST);
+	/* keep NEEDS_RESET, whether set before this write, by it (DRIVER_OK without FEATURES_OK)
+	 * or meanwhile by the I/O thread: a plain store of val | (old & NEEDS_RESET) lost it */
+	uint32_t cur = __atomic_load_n(status, __ATOMIC_SEQ_CST);
+	while (!__atomic_compare_exchange_n(status, &cur, val | (cur & VIRTIO_CONFIG_S_NEEDS_RESET),
+					    false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		;
 }
 
 int virtio_core__kicks_open(struct virtio_dev *v)
@@ -126,12 +133,58 @@ bool virtio_core__needs_reset(uint32_t *status)
 		 VIRTIO_CONFIG_S_NEEDS_RESET);
 }
 
-void virtio_core__driver_error(uint64_t *errors, char *last, size_t lastlen, const char *who,
+/* FNV-1a of the text without its numbers (decimal, and hex after "0x"), so that "buffer
+ * outside RAM (0x1000+512)" and "(0x2000+16)" are one kind; never 0 (a free slot) */
+static uint32_t report_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++) {
+		if (s[0] == '0' && s[1] == 'x') {
+			for (s += 2; isxdigit((unsigned char)*s); s++)
+				;
+			s--;
+			continue;
+		}
+		if (isdigit((unsigned char)*s))
+			continue;
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	}
+	return h ? h : 1;
+}
+
+/* true for the first report of this kind; false for a repeat or once the table is full */
+static bool report_first(struct virtio_report *r, uint32_t h)
+{
+	for (unsigned i = 0; i < VIRTIO_REPORT_KINDS; i++) {
+		uint32_t cur = __atomic_load_n(&r->seen[i], __ATOMIC_ACQUIRE);
+		if (cur == 0 && __atomic_compare_exchange_n(&r->seen[i], &cur, h, false,
+							    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return true;
+		if (cur == h)
+			return false;
+	}
+	return false;
+}
+
+void virtio_core__report(struct virtio_report *r, const char *who, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (report_first(r, report_hash(msg)))
+		fprintf(stderr, "kvmini: %s: %s\n", who, msg);
+	else if (r->seen[VIRTIO_REPORT_KINDS - 1] &&
+		 !__atomic_exchange_n(&r->capped, true, __ATOMIC_ACQ_REL))
+		fprintf(stderr, "kvmini: %s: more kinds of guest errors than %d: the rest are only "
+			"counted\n", who, VIRTIO_REPORT_KINDS);
+}
+
+void virtio_core__driver_error(uint64_t *errors, struct virtio_report *r, const char *who,
 			       const char *what)
 {
 	(*errors)++;
-	if (strcmp(last, what)) {	/* once per kind in a row, not per access */
-		snprintf(last, lastlen, "%s", what);
-		fprintf(stderr, "kvmini: %s: driver error: %s\n", who, what);
-	}
+	virtio_core__report(r, who, "driver error: %s", what);
 }

@@ -63,9 +63,24 @@ void virtio_core__reset(struct virtio_dev *v, uint32_t *status, bool *active);
 /* Sets NEEDS_RESET in the atomic *status: true the first time (report and interrupt then). */
 bool virtio_core__needs_reset(uint32_t *status);
 
-/* Counts a driver error in *errors; reports it as "kvmini: <who>: driver error: <what>" unless
- * it is the same kind as the last one (kept in last[lastlen]). */
-void virtio_core__driver_error(uint64_t *errors, char *last, size_t lastlen, const char *who,
+/* What a device has reported about its guest, so that a guest cannot flood stderr: each kind
+ * of report (its text, numbers left out) is printed once for the life of the device, resets
+ * included; after
+ * VIRTIO_REPORT_KINDS kinds one more line says the rest are only counted. Lock-free (vCPU and
+ * I/O threads). Zeroed memory is an empty one. */
+#define VIRTIO_REPORT_KINDS 32
+
+struct virtio_report {
+	uint32_t seen[VIRTIO_REPORT_KINDS];  /* hashes of the kinds printed (0: free slot) */
+	bool capped;                         /* the "not reported any more" line was printed */
+};
+
+/* Prints "kvmini: <who>: <what>" if it is the first of its kind (see struct virtio_report). */
+__attribute__((format(printf, 3, 4)))
+void virtio_core__report(struct virtio_report *r, const char *who, const char *fmt, ...);
+
+/* Counts a driver error in *errors and reports "driver error: <what>" through r. */
+void virtio_core__driver_error(uint64_t *errors, struct virtio_report *r, const char *who,
 			       const char *what);
 
 #endif

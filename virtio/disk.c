@@ -25,11 +25,16 @@ static const struct disk_engine_ops *const disk_engines[] = {
 	[DISK_ENGINE_IO_URING] = &disk_uring_ops,
 };
 
+const struct disk_engine_ops *disk__engine_ops(enum disk_engine e)
+{
+	if ((unsigned)e >= sizeof(disk_engines) / sizeof(disk_engines[0]))
+		return NULL;
+	return disk_engines[e];
+}
+
 static const struct disk_engine_ops *disk__ops(const struct disk *d)
 {
-	if ((unsigned)d->engine >= sizeof(disk_engines) / sizeof(disk_engines[0]))
-		return NULL;
-	return disk_engines[d->engine];
+	return d->fault ? &disk_fault_ops : disk__engine_ops(d->engine);
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -564,6 +569,7 @@ int disk__open_ctx(struct disk *ctx, const struct disk *parent, char *err, size_
 
 	*ctx = *parent;
 	ctx->engine_priv = NULL;
+	ctx->fault = NULL;
 	ctx->errors = 0;
 	ctx->borrowed = true;
 	if (disk__ops(ctx)->init(ctx, why, sizeof(why))) {

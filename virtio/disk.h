@@ -18,6 +18,8 @@ struct disk_opts {
 	enum disk_engine engine;
 };
 
+struct disk_fault;
+
 enum disk_op { DISK_READ, DISK_WRITE, DISK_FLUSH, DISK_DISCARD, DISK_WRITE_ZEROES };
 
 /* One request. The caller owns it until it comes back from disk__reap. */
@@ -53,6 +55,7 @@ struct disk {
 	uint64_t errors;           /* requests that completed with an error */
 	bool borrowed;             /* a context of another disk: its fds are not ours to close */
 	void *engine_priv;
+	struct disk_fault *fault;  /* tests only (virtio/disk_fault.h): fails chosen requests */
 };
 
 /* Opens and probes a backing: regular file (fstat) or block device (S_ISBLK, BLKGETSIZE64,

@@ -21,6 +21,10 @@ struct disk_engine_ops {
 
 extern const struct disk_engine_ops disk_sync_ops;
 extern const struct disk_engine_ops disk_uring_ops;
+extern const struct disk_engine_ops disk_fault_ops;   /* virtio/disk_fault.c, tests only */
+
+/* The engine itself (not a fault wrapper in front of it), or NULL for an unknown one. */
+const struct disk_engine_ops *disk__engine_ops(enum disk_engine e);
 
 /* Is io_uring usable in this process? Probed once. 0, or -errno with a reason in why. */
 int disk_uring__probe(char *why, size_t whylen);

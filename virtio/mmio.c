@@ -47,8 +47,10 @@ static void needs_reset(void *transport, const char *why)
 	if (!virtio_core__needs_reset(&t->status))
 		return;	/* already reported */
 	raise_irq(t, VIRTIO_MMIO_INT_CONFIG);
-	fprintf(stderr, "kvmini: virtio-%s@0x%llx: device needs reset: %s\n",
-		t->vdev.ops->name, (unsigned long long)t->base, why);
+	char who[64];
+	snprintf(who, sizeof(who), "virtio-%s@0x%llx", t->vdev.ops->name,
+		 (unsigned long long)t->base);
+	virtio_core__report(&t->reports, who, "device needs reset: %s", why);
 }
 
 static const struct virtio_transport_ops mmio_transport_ops = {
@@ -63,8 +65,7 @@ static void driver_error(void *transport, const char *what)
 
 	snprintf(who, sizeof(who), "virtio-%s@0x%llx", t->vdev.ops->name,
 		 (unsigned long long)t->base);
-	virtio_core__driver_error(&t->protocol_errors, t->last_error, sizeof(t->last_error), who,
-				  what);
+	virtio_core__driver_error(&t->protocol_errors, &t->reports, who, what);
 }
 
 /* ---- lifecycle ---- */
@@ -202,6 +203,14 @@ static void reg_write(struct virtio_mmio *t, uint64_t off, uint32_t val)
 	case VIRTIO_MMIO_STATUS:
 		virtio_core__status_write(&t->vdev, &mmio_core_ops, &t->status, &t->active,
 					  t->driver_features, val);
+		return;
+	case VIRTIO_MMIO_MAGIC_VALUE: case VIRTIO_MMIO_VERSION: case VIRTIO_MMIO_DEVICE_ID:
+	case VIRTIO_MMIO_VENDOR_ID: case VIRTIO_MMIO_DEVICE_FEATURES: case VIRTIO_MMIO_QUEUE_NUM_MAX:
+	case VIRTIO_MMIO_INTERRUPT_STATUS: case VIRTIO_MMIO_CONFIG_GENERATION:
+	case VIRTIO_MMIO_SHM_LEN_LOW: case VIRTIO_MMIO_SHM_LEN_HIGH:
+	case VIRTIO_MMIO_SHM_BASE_LOW: case VIRTIO_MMIO_SHM_BASE_HIGH:
+		/* before the queue checks, so the report says what really happened */
+		driver_error(t, "write to a read-only register");
 		return;
 	}
 	/* the rest configure the selected queue: only while it is not live */

@@ -9,6 +9,7 @@
 
 #include "devices/bus.h"
 #include "devices/irq.h"
+#include "virtio/core.h"
 #include "virtio/virtio.h"
 
 #define VIRTIO_MMIO_WINDOW 0x1000   /* bytes of MMIO per device */
@@ -36,7 +37,7 @@ struct virtio_mmio {
 	struct irq_line irq;               /* fallback when there is no irqfd (unit tests) */
 	int vm_fd;                         /* for ioeventfd (de)registration; -1 without KVM */
 	uint64_t protocol_errors;          /* driver mistakes seen (reported once each kind) */
-	char last_error[160];
+	struct virtio_report reports;      /* what was said about the guest (rate limit) */
 };
 
 /* Sets up the transport for a device. kick eventfds are created here; a write to QueueNotify

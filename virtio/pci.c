@@ -30,8 +30,7 @@ static void driver_error(void *transport, const char *what)
 {
 	struct virtio_pci *t = transport;
 
-	virtio_core__driver_error(&t->protocol_errors, t->last_error, sizeof(t->last_error),
-				  t->name, what);
+	virtio_core__driver_error(&t->protocol_errors, &t->reports, t->name, what);
 }
 
 /* INTx follows the ISR: asserted while a bit is set (and MSI-X is off and INTx is not
@@ -81,7 +80,7 @@ static void needs_reset(void *transport, const char *why)
 	if (!virtio_core__needs_reset(&t->status))
 		return;	/* already reported */
 	interrupt(t, __atomic_load_n(&t->config_vector, __ATOMIC_RELAXED), ISR_CONFIG);
-	fprintf(stderr, "kvmini: %s: device needs reset: %s\n", t->name, why);
+	virtio_core__report(&t->reports, t->name, "device needs reset: %s", why);
 }
 
 static const struct virtio_transport_ops pci_transport_ops = {
@@ -98,8 +97,8 @@ static void msi_route(void *ctx, unsigned vec, uint64_t addr, uint32_t data)
 		return;
 	int e = irq_routes__set_msi(t->routes, (unsigned)t->gsi[vec], addr, data);
 	if (e)
-		fprintf(stderr, "kvmini: %s: KVM_SET_GSI_ROUTING for vector %u: %s\n", t->name, vec,
-			strerror(-e));
+		virtio_core__report(&t->reports, t->name, "KVM_SET_GSI_ROUTING for an MSI-X vector: %s",
+			      strerror(-e));
 }
 
 static void msi_fire(void *ctx, unsigned vec, uint64_t addr, uint32_t data)
@@ -142,9 +141,10 @@ static void update_ioeventfds(struct virtio_pci *t)
 		return;
 	for (unsigned q = 0; q < t->vdev.num_queues; q++) {
 		if (ioeventfd(t, q, want, false) < 0) {
-			/* kicks still work, through a userspace exit (bar_write below) */
-			fprintf(stderr, "kvmini: %s: KVM_IOEVENTFD at 0x%llx: %s\n", t->name,
-				(unsigned long long)(want + VPCI_NOTIFY_MULT * q), strerror(errno));
+			/* kicks still work, through a userspace exit (bar_write below); the guest
+			 * chose the address (another BAR, say): one report, not one per move */
+			virtio_core__report(&t->reports, t->name, "no KVM_IOEVENTFD where BAR 0 now is (%s): "
+				      "kicks take a userspace exit", strerror(errno));
 			while (q--)
 				ioeventfd(t, q, want, true);
 			return;

@@ -10,6 +10,7 @@
 #include "devices/irq.h"
 #include "devices/msix.h"
 #include "devices/pci.h"
+#include "virtio/core.h"
 #include "virtio/virtio.h"
 #include "vmm/irq_routes.h"
 
@@ -66,7 +67,7 @@ struct virtio_pci {
 	bool intx_disabled;                /* atomic: command register bit 10 (Interrupt Disable) */
 	uint64_t intx_irqs;                /* interrupts raised through INTx */
 	uint64_t no_msix_irqs;             /* interrupts dropped: MSI-X off and no INTx line */
-	char last_error[160];
+	struct virtio_report reports;      /* what was said about the guest (rate limit) */
 	char name[48];
 };
 

@@ -335,6 +335,10 @@ int machine__run(struct machine *m, const struct run_config *cfg)
 		}
 		fprintf(stderr, "kvmini: %llu exits to userspace (%llu port I/O, %llu MMIO)\n",
 			(unsigned long long)ex, (unsigned long long)io, (unsigned long long)mm);
+		uint64_t dropped = m->uart ? serial__out_dropped(m->uart) : 0;
+		if (dropped)
+			fprintf(stderr, "kvmini: %llu bytes of guest console output dropped (the "
+				"output did not drain)\n", (unsigned long long)dropped);
 		report_unhandled(&vm->pio);
 		report_unhandled(&vm->mmio);
 		uint64_t bad = m->pci_on ? __atomic_load_n(&m->pci.bad_accesses, __ATOMIC_RELAXED) : 0;

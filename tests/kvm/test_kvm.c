@@ -27,6 +27,7 @@
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 #include "vmm/x86.h"
+#include "tests/kvm/hostile.h"
 
 #define TEST_PORT  0x510
 #define TEST_MMIO  LAYOUT_VIRTIO_MMIO
@@ -1169,6 +1170,8 @@ int main(void)
 		return 1;
 	}
 	SRunner *sr = srunner_create(kvm_suite());
+	srunner_add_suite(sr, hostile_suite());
+	srunner_add_suite(sr, faulty_disk_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

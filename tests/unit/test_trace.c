@@ -589,6 +589,7 @@ Suite *trace_suite(void)
 {
 	Suite *s = suite_create("trace");
 	TCase *tc = tcase_create("trace-exits");
+	tcase_set_timeout(tc, 30);	/* the summary + chrome export take ~5 s under ASan */
 	tcase_add_test(tc, opts_parse);
 	tcase_add_test(tc, filter_match);
 	tcase_add_test(tc, recorder_round_trip);
