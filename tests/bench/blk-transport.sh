@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# Transport comparison at queue depth 1: 2000 x 4 KiB O_DIRECT reads in the default guest over
-# kvmini's virtio-mmio, kvmini's virtio-pci (MSI-X) and QEMU microvm's virtio-pci (pcie=on).
+# Transport comparison at queue depth 1: 2000 x 4 KiB O_DIRECT reads (dd) in the default guest
+# over kvmini's and QEMU microvm's virtio-mmio and virtio-pci (MSI-X; QEMU: pcie=on).
 #
 # Usage, inside a machine with a fast /dev/kvm (or the nested L1):
 #   tests/nested/l1.sh run build tests/bench/blk-transport.sh   # on machines like ours
@@ -33,11 +33,15 @@ for round in 1 2 3; do
             --append "quiet kvmini.run=$DD;poweroff+-f" </dev/null >/tmp/k1.out 2>/tmp/k1.err || true
         echo "round $round kvmini $t: reads $(secs /tmp/k1.out) s, $(exits /tmp/k1.err) exits to userspace" >> "$out"
     done
-    timeout 180 qemu-system-x86_64 -M microvm,acpi=on,pcie=on -enable-kvm -cpu host -m 512 \
-        -kernel "$K" -initrd "$I" -append "console=ttyS0 reboot=k panic=-1 quiet kvmini.run=$DD;poweroff+-f" \
-        -nodefaults -no-user-config -display none -serial stdio -no-reboot \
-        -drive "file=$img,if=none,id=d0,format=raw" -device virtio-blk-pci,drive=d0 \
-        </dev/null >/tmp/q1.out 2>&1 || true
-    echo "round $round qemu microvm virtio-pci: reads $(secs /tmp/q1.out) s" >> "$out"
+    for t in mmio pci; do
+        m=microvm,acpi=on dev=virtio-blk-device
+        [ "$t" = pci ] && m+=,pcie=on dev=virtio-blk-pci
+        timeout 180 qemu-system-x86_64 -M "$m" -enable-kvm -cpu host -m 512 \
+            -kernel "$K" -initrd "$I" -append "console=ttyS0 reboot=k panic=-1 quiet kvmini.run=$DD;poweroff+-f" \
+            -nodefaults -no-user-config -display none -serial stdio -no-reboot \
+            -drive "file=$img,if=none,id=d0,format=raw" -device "$dev,drive=d0" \
+            </dev/null >/tmp/q1.out 2>&1 || true
+        echo "round $round qemu microvm virtio-$t: reads $(secs /tmp/q1.out) s" >> "$out"
+    done
 done
 cat "$out"
