@@ -73,7 +73,15 @@ deps:
 deps-bench: deps
 	$(call apt_install,$(PKGS_BENCH))
 
-$(BUILD)/%.o: %.c
+# every object is rebuilt when the compiler or its flags change (CC=clang, SANITIZE=...), so a
+# `make check SANITIZE=address,undefined` after a plain build really is sanitized
+FLAGS_STAMP := $(BUILD)/.flags
+.PHONY: FORCE
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CC) $(CFLAGS) $(LDFLAGS)' | cmp -s - $@ || echo '$(CC) $(CFLAGS) $(LDFLAGS)' > $@
+
+$(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC     $<")
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -92,7 +100,7 @@ $(BUILD)/tests/unit/suites.h: $(UNIT_SRCS)
 	$(Q)grep -ho '^Suite \*[a-z0-9_]*_suite(void)' $(UNIT_SRCS) | sed 's/^Suite \*\(.*\)(void)/SUITE(\1)/' > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/tests/unit/main.o: $(BUILD)/tests/unit/suites.h
-$(BUILD)/tests/unit/%.o: tests/unit/%.c
+$(BUILD)/tests/unit/%.o: tests/unit/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC     $<")
 	$(Q)$(CC) $(CFLAGS) $(CHECK_CFLAGS) -I$(BUILD)/tests/unit -c $< -o $@
@@ -110,7 +118,7 @@ $(BUILD)/tests/kvm/payloads/%.bin: tests/kvm/payloads/%.S
 $(BUILD)/kvm-tests: $(KVMT_OBJS) $(BUILD)/libkvmini.a | $(PAYLOADS)
 	@$(if $(Q),echo "  LD     $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
-$(BUILD)/tests/kvm/%.o: tests/kvm/%.c
+$(BUILD)/tests/kvm/%.o: tests/kvm/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC     $<")
 	$(Q)$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
