@@ -77,14 +77,19 @@ void virtio_core__status_write(struct virtio_dev *v, const struct virtio_core_op
 		} else if (!(old & VIRTIO_CONFIG_S_NEEDS_RESET)) {
 			int e = v->ops->activate(v->priv, v);
 			if (e) {
-				__atomic_store_n(status, val, __ATOMIC_SEQ_CST);
+				__atomic_fetch_or(status, val, __ATOMIC_SEQ_CST);
 				needs_reset(v, "the device could not start");
 				return;
 			}
 			*active = true;
 		}
 	}
-	__atomic_store_n(status, val | (old & VIRTIO_CONFIG_S_NEEDS_RESET), __ATOMIC_SEQ_CST);
+	/* An OR, not a store: the device's I/O threads run from inside activate and may set
+	 * NEEDS_RESET before we get here (a bad chain queued before DRIVER_OK); a store would
+	 * erase it and the driver would never learn. The bits only grow here: clearing any
+	 * but NEEDS_RESET was refused above, and FEATURES_OK is only dropped when it was
+	 * not set before. */
+	__atomic_fetch_or(status, val, __ATOMIC_SEQ_CST);
 }
 
 int virtio_core__kicks_open(struct virtio_dev *v)
