@@ -21,7 +21,7 @@
  * check is part of the target. The device (2 queues) starts its I/O threads on DRIVER_OK;
  * every input ends with virtio_mmio__destroy, which resets it.
  */
-#define RAM_SIZE (256u << 10)
+#define RAM_SIZE (64u << 10)
 #define BASE     0xd0000000ull
 
 static const uint16_t regs[] = {

@@ -28,7 +28,7 @@
  *     5..7  like 3 (the virtio structures are where the bugs would be)
  *   then the value (the access width) for a write.
  */
-#define RAM_SIZE (256u << 10)
+#define RAM_SIZE (64u << 10)
 
 static struct blk_dev blk;
 static struct virtio_pci t;

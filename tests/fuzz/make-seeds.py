@@ -76,12 +76,12 @@ def virtq():
     ops += bytes([OP_PUBLISH]) + u16(1) + bytes([OP_POP])
     put("virtq", "loop-then-reinit", u8(0) + u8(2) + u16(len(img)) + img + ops)
 
-    # rings at addresses from the input (size 16): desc 0x1000, avail 0x2000, used 0x3000
-    img = bytearray(0x3000 + 6 + 8 * 16)
-    img[0x1000:0x1010] = desc(0x4000, 64, 0, 0)
-    img[0x2000:0x2008] = struct.pack("<HHH", 0, 1, 0) + b"\0\0"
+    # rings at addresses from the input (size 16): desc 0x100, avail 0x200, used 0x300
+    img = bytearray(0x300 + 6 + 8 * 16)
+    img[0x100:0x110] = desc(0x4000, 64, 0, 0)
+    img[0x200:0x208] = struct.pack("<HHH", 0, 1, 0) + b"\0\0"
     ops = bytes([OP_POP, OP_PUSH]) + u16(0) + u32(0) + bytes([OP_NOTIFY])
-    put("virtq", "rings-anywhere", u8(4) + u8(4) + u64(0x1000) + u64(0x2000) + u64(0x3000) +
+    put("virtq", "rings-anywhere", u8(4) + u8(4) + u64(0x100) + u64(0x200) + u64(0x300) +
         u16(len(img)) + bytes(img) + ops)
 
 
