@@ -37,7 +37,8 @@ PAYLOADS  := $(patsubst tests/kvm/payloads/%.S,$(BUILD)/tests/kvm/payloads/%.bin
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all deps deps-bench guest demo check check-sanitize unit kvm-test nested-test test-acpi cli-test bench bench-blk stress clean help
+.PHONY: all deps deps-bench guest demo check check-sanitize unit kvm-test nested-test test-acpi cli-test bench bench-blk stress clean help \
+	fuzz fuzz-smoke fuzz-build FORCE
 all: $(BUILD)/kvmini
 
 help:
@@ -51,6 +52,10 @@ help:
 	@echo "make bench      boot time, RSS and block I/O against QEMU microvm"
 	@echo "make bench-blk  the block matrix: raw device vs file, cache, engine, host and QEMU"
 	@echo "                (BENCH_ARGS='--quick' for one cell; tests/bench/blk-matrix.sh --help)"
+	@echo "make fuzz       build the libFuzzer targets (tests/fuzz), replay their regressions, run"
+	@echo "                each for FUZZ_TIME seconds (default 60)"
+	@echo "make fuzz-smoke replay regressions + corpus, run each target FUZZ_SMOKE_TIME s (10;"
+	@echo "                part of make check); docs/reliability.md"
 	@echo "options: CC=clang  SANITIZE=address,undefined  V=1  NESTED=0 (skip nested tests)"
 
 # $(call apt_install,PACKAGES): installs those of PACKAGES that are missing (sudo when not root)
@@ -76,7 +81,6 @@ deps-bench: deps
 # every object is rebuilt when the compiler or its flags change (CC=clang, SANITIZE=...), so a
 # `make check SANITIZE=address,undefined` after a plain build really is sanitized
 FLAGS_STAMP := $(BUILD)/.flags
-.PHONY: FORCE
 $(FLAGS_STAMP): FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(CC) $(CFLAGS) $(LDFLAGS)' | cmp -s - $@ || echo '$(CC) $(CFLAGS) $(LDFLAGS)' > $@
@@ -151,6 +155,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory test-acpi
 	$(Q)$(MAKE) --no-print-directory kvm-test
 	$(Q)$(MAKE) --no-print-directory check-sanitize
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)guest/build.sh $(BUILD)/guest
 	$(Q)GUEST_KERNEL=linux-image-cloud-amd64 guest/build.sh $(BUILD)/guest-cloud
 	$(Q)tests/cli-errors.sh $(BUILD)
@@ -164,6 +169,61 @@ check-sanitize: $(PAYLOADS)
 	$(Q)echo "  SANITIZE  clang + address,undefined"
 	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(BUILD)/asan/unit-tests
 	$(Q)ASAN_OPTIONS=detect_leaks=1 KVMINI_PAYLOADS=$(BUILD)/tests/kvm/payloads $(BUILD)/asan/kvm-tests
+
+# ---- fuzzing (libFuzzer, clang): one target per tests/fuzz/fuzz_*.c, see docs/reliability.md ----
+# The library is built again with fuzzer-no-link coverage + ASan + UBSan in its own directory;
+# each target links it with -fsanitize=fuzzer. tests/fuzz/corpus/T holds the seeds,
+# tests/fuzz/regressions/T every input that ever crashed T (replayed first, always).
+FUZZ_TIME       ?= 60
+FUZZ_SMOKE_TIME ?= 10
+FUZZ_CC         ?= clang
+FUZZ_SAN        := address,undefined
+FUZZ_TARGETS    := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS       := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_LIB        := $(BUILD)/fuzz-lib/libkvmini.a
+FUZZ_ENV        := ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+		   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+FUZZ_FLAGS      := -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 -close_fd_mask=3
+
+$(FUZZ_LIB): FORCE
+	$(Q)$(MAKE) --no-print-directory $(if $(Q),-s) BUILD=$(BUILD)/fuzz-lib CC=$(FUZZ_CC) \
+		SANITIZE=fuzzer-no-link,$(FUZZ_SAN) $@
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC $<")
+	$(Q)$(FUZZ_CC) $(filter-out -MMD -MP,$(CFLAGS)) -fsanitize=fuzzer,$(FUZZ_SAN) \
+		-fno-omit-frame-pointer -fno-sanitize-recover=all -o $@ $< $(FUZZ_LIB) $(LDFLAGS) $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# $(call fuzz_run,SECONDS): for each target, replay tests/fuzz/regressions/T and the corpus,
+# then fuzz for SECONDS (new inputs go to $(BUILD)/fuzz/corpus/T, crashes to
+# $(BUILD)/fuzz/artifacts/T/); the first failure stops the run.
+define fuzz_run
+	$(Q)set -e; for t in $(FUZZ_TARGETS); do \
+	  bin=$(BUILD)/fuzz/fuzz_$$t; art=$(BUILD)/fuzz/artifacts/$$t/; work=$(BUILD)/fuzz/corpus/$$t; \
+	  mkdir -p $$art $$work; \
+	  dirs=tests/fuzz/corpus/$$t; [ -d tests/fuzz/regressions/$$t ] && dirs="tests/fuzz/regressions/$$t $$dirs"; \
+	  echo "  FUZZ   $$t: replay $$dirs"; \
+	  $(FUZZ_ENV) $$bin $(FUZZ_FLAGS) -artifact_prefix=$$art -runs=0 $$dirs > $$art/replay.log 2>&1 || \
+	    { tail -50 $$art/replay.log; echo "kvmini: fuzz target $$t failed on a stored input" >&2; exit 1; }; \
+	  echo "  FUZZ   $$t: $(1) s"; \
+	  $(FUZZ_ENV) $$bin $(FUZZ_FLAGS) -artifact_prefix=$$art -max_total_time=$(1) $$work $$dirs \
+	    > $$art/fuzz.log 2>&1 || \
+	    { tail -60 $$art/fuzz.log; echo "kvmini: fuzz target $$t crashed: see $$art" >&2; exit 1; }; \
+	  grep -h 'stat::number_of_executed_units\|stat::average_exec_per_sec\|stat::peak_rss_mb' $$art/fuzz.log | \
+	    sed 's/^/         /'; \
+	done
+endef
+
+fuzz: fuzz-build
+	$(call fuzz_run,$(FUZZ_TIME))
+
+fuzz-smoke: fuzz-build
+	$(call fuzz_run,$(FUZZ_SMOKE_TIME))
+
+FORCE:
 
 cli-test: $(BUILD)/kvmini
 	$(Q)tests/cli-errors.sh $(BUILD)

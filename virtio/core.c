@@ -79,7 +79,7 @@ void virtio_core__status_write(struct virtio_dev *v, const struct virtio_core_op
 		} else if (!(old & VIRTIO_CONFIG_S_NEEDS_RESET)) {
 			int e = v->ops->activate(v->priv, v);
 			if (e) {
-				__atomic_store_n(status, val, __ATOMIC_SEQ_CST);
+				__atomic_fetch_or(status, val, __ATOMIC_SEQ_CST);
 				needs_reset(v, "the device could not start");
 				return;
 			}
@@ -87,7 +87,9 @@ void virtio_core__status_write(struct virtio_dev *v, const struct virtio_core_op
 		}
 	}
 	/* keep NEEDS_RESET, whether set before this write, by it (DRIVER_OK without FEATURES_OK)
-	 * or meanwhile by the I/O thread: a plain store of val | (old & NEEDS_RESET) lost it */
+	 * or meanwhile by the I/O threads, which run from inside activate and may find a bad
+	 * chain queued before DRIVER_OK: a plain store would erase it and the driver would never
+	 * learn (found by the blk fuzz target and the hostile-guest suite) */
 	uint32_t cur = __atomic_load_n(status, __ATOMIC_SEQ_CST);
 	while (!__atomic_compare_exchange_n(status, &cur, val | (cur & VIRTIO_CONFIG_S_NEEDS_RESET),
 					    false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))

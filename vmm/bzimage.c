@@ -3,6 +3,7 @@
 #include "vmm/bzimage.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,6 +57,10 @@ int bzimage__parse(const uint8_t *img, size_t len, struct bzimage *bz, char *err
 	size_t hdr_len = hdr_end - SETUP_HDR_OFFSET;
 	if (hdr_len > sizeof(bz->hdr))
 		hdr_len = sizeof(bz->hdr);
+	/* len >= 0x250 does not cover a whole header (up to 0x26c): never read past the file */
+	if (SETUP_HDR_OFFSET + hdr_len > len)
+		return fail(err, errlen, "truncated bzImage: the setup header ends at %#zx, past "
+			    "the end of the file (%zu bytes)", SETUP_HDR_OFFSET + hdr_len, len);
 	memcpy(&bz->hdr, img + SETUP_HDR_OFFSET, hdr_len);
 	bz->hdr_len = hdr_len;
 
@@ -88,6 +93,12 @@ int bzimage__parse(const uint8_t *img, size_t len, struct bzimage *bz, char *err
 	return 0;
 }
 
+/* [start, start + len) lies below end, without wrapping (start comes from the file) */
+static bool fits_below(uint64_t start, uint64_t len, uint64_t end)
+{
+	return start <= end && len <= end - start;
+}
+
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
 	return a ? (v + a - 1) / a * a : v;
@@ -103,13 +114,19 @@ int bzimage__plan(const struct bzimage *bz, const struct guest_mem *gm, uint64_t
 	memset(plan, 0, sizeof(*plan));
 	if (kaddr < LAYOUT_HIMEM)
 		kaddr = LAYOUT_HIMEM;
-	if (h->relocatable_kernel && kaddr + h->init_size > low_end)
+	if (h->relocatable_kernel && !fits_below(kaddr, h->init_size, low_end))
 		kaddr = align_up(LAYOUT_HIMEM, h->kernel_alignment);
-	uint64_t kend = kaddr + h->init_size;
-	if (kend > low_end)
+	if (!fits_below(kaddr, h->init_size, low_end)) {
+		uint64_t need = kaddr + h->init_size + initrd_size;
+		if (need < kaddr || need > LAYOUT_MMIO_HOLE)	/* no --memory will do */
+			return fail(err, errlen, "this kernel asks to be loaded at 0x%llx (%u bytes), "
+				    "past the guest RAM below the 3 GiB hole", (unsigned long long)kaddr,
+				    h->init_size);
 		return fail(err, errlen,
 			    "guest memory too small for this kernel: it needs at least %llu MiB",
-			    (unsigned long long)((kend + initrd_size + (1 << 20) - 1) >> 20));
+			    (unsigned long long)((need + (1 << 20) - 1) >> 20));
+	}
+	uint64_t kend = kaddr + h->init_size;
 	plan->kernel_gpa = kaddr;
 	plan->entry_gpa = kaddr + 0x200;
 

@@ -89,6 +89,17 @@ START_TEST(bzimage_rejections)
 	expect_reject(IMG_SIZE, "an ELF file for powerpc");
 	make_image(); memcpy(img, "\177ELF", 4); expect_reject(19, "too short");
 	(void)h;
+	/* a file that ends inside its setup header (found by tests/fuzz/fuzz_bzimage): refused
+	 * without reading past its end (the copy is exactly that long, for ASan) */
+	make_image();
+	uint8_t *cut = malloc(0x260);
+	ck_assert_ptr_nonnull(cut);
+	memcpy(cut, img, 0x260);
+	struct bzimage cbz;
+	char cerr[200] = "";
+	ck_assert_int_eq(bzimage__parse(cut, 0x260, &cbz, cerr, sizeof(cerr)), -1);
+	ck_assert_msg(strstr(cerr, "setup header ends at 0x26c"), "%s", cerr);
+	free(cut);
 	/* random bytes never parse */
 	srand(1);
 	for (int t = 0; t < 200; t++) {
@@ -133,6 +144,16 @@ START_TEST(bzimage_plan_and_initrd)
 	gm__init_flat(&gm, ram, 4 << 20);
 	ck_assert_int_eq(bzimage__plan(&bz, &gm, 0, &p, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "too small"));
+	/* pref_address + init_size wrapping past 2^64 is no fit (found by tests/fuzz/fuzz_bzimage's
+	 * plan check: it used to be planned at pref_address); relocatable, it is moved to 1 MiB */
+	gm__init_flat(&gm, ram, sizeof(ram));
+	bz.hdr.relocatable_kernel = 0;
+	bz.hdr.pref_address = 0xffffffffffe00000ULL;
+	ck_assert_int_eq(bzimage__plan(&bz, &gm, 0, &p, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "past the guest RAM"), "%s", err);
+	bz.hdr.relocatable_kernel = 1;
+	ck_assert_msg(bzimage__plan(&bz, &gm, 0, &p, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(p.kernel_gpa, 2 << 20);	/* 1 MiB aligned up to kernel_alignment */
 }
 END_TEST
 

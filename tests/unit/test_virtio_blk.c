@@ -380,6 +380,59 @@ START_TEST(kick_before_driver_ok_is_served_after)
 }
 END_TEST
 
+/* A device whose I/O thread fails at once (here: inside activate itself) asks for a reset
+ * before the DRIVER_OK write has finished: NEEDS_RESET must survive that write. (Found by
+ * tests/fuzz/fuzz_blk: a chain without a status byte queued before DRIVER_OK.) */
+static uint64_t stub_features(void *priv)
+{
+	(void)priv;
+	return 1ULL << VIRTIO_F_VERSION_1;
+}
+
+static int stub_activate_fails_at_once(void *priv, struct virtio_dev *vdev)
+{
+	(void)priv;
+	vdev->t_ops->needs_reset(vdev->transport, "stub device: broken while starting");
+	return 0;
+}
+
+static void stub_reset(void *priv)
+{
+	(void)priv;
+}
+
+static const struct virtio_dev_ops stub_ops = {
+	.name = "stub", .device_id = 2, .features = stub_features,
+	.activate = stub_activate_fails_at_once, .reset = stub_reset,
+};
+
+START_TEST(needs_reset_during_activate_survives_driver_ok)
+{
+	ram = calloc(1, MEM_SIZE);
+	gm__init_flat(&gm, ram, MEM_SIZE);
+	irqs = 0;
+	ck_assert_int_eq(virtio_mmio__init(&t, &stub_ops, NULL, 1, QSZ, &gm, 0xd0000000, 16,
+					   (struct irq_line){ .set = count_irq }), 0);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1);
+	wr(VIRTIO_MMIO_STATUS, 11);
+	wr(VIRTIO_MMIO_QUEUE_NUM, QSZ);
+	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, DESC_GPA);
+	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, AVAIL_GPA);
+	wr(VIRTIO_MMIO_QUEUE_USED_LOW, USED_GPA);
+	wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	wr(VIRTIO_MMIO_STATUS, 15);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 15 | VIRTIO_CONFIG_S_NEEDS_RESET);
+	ck_assert(rd(VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG);
+	ck_assert_int_gt(irqs, 0);
+	wr(VIRTIO_MMIO_STATUS, 0);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0);
+	virtio_mmio__destroy(&t);
+	free(ram);
+}
+END_TEST
+
 Suite *virtio_blk_suite(void)
 {
 	Suite *s = suite_create("virtio-blk");
@@ -395,5 +448,8 @@ Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, bad_queue_setup);
 	tcase_add_test(tc, kick_before_driver_ok_is_served_after);
 	suite_add_tcase(s, tc);
+	TCase *core = tcase_create("core");
+	tcase_add_test(core, needs_reset_during_activate_survives_driver_ok);
+	suite_add_tcase(s, core);
 	return s;
 }
