@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The gdb stub's packets: queries, registers, memory, breakpoints, resuming; stop replies. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <linux/kvm.h>
+
+#include "vmm/gdb_int.h"
+#include "vmm/gdb_mem.h"
+#include "vmm/gdb_regs.h"
+#include "vmm/vcpu.h"
+#include "vmm/vm.h"
+
+#define TID(i)       ((i) + 1)	/* gdb thread ids start at 1: vCPU i is thread i+1 */
+
+/* The stop reply for the vCPU that stopped (picks one if several did). */
+void gdb_cmd__stop_reply(struct gdb *g, int signal)
+{
+	int who = -1;
+	enum stop_event ev = EV_NONE;
+	uint64_t addr = 0;
+
+	pthread_mutex_lock(&g->lock);
+	if (g->step_cpu >= 0 && g->cpu[g->step_cpu].ev != EV_NONE)
+		who = g->step_cpu;
+	for (unsigned i = 0; i < g->vm->ncpus && who < 0; i++)
+		if (g->cpu[i].ev != EV_NONE)
+			who = (int)i;
+	if (who >= 0) {
+		ev = g->cpu[who].ev;
+		addr = g->cpu[who].ev_addr;
+	} else {
+		who = g->step_cpu >= 0 ? g->step_cpu : g->gcpu;
+	}
+	pthread_mutex_unlock(&g->lock);
+	g->gcpu = who;
+	g->ccpu = who;
+	int n = snprintf(g->last_stop, sizeof(g->last_stop), "T%02xthread:%x;",
+			 ev == EV_NONE ? signal : 5, TID(who));
+	const char *why = ev == EV_SWBP ? "swbreak:;" : ev == EV_HWBP ? "hwbreak:;" : "";
+	if (ev == EV_WATCH || ev == EV_AWATCH)
+		snprintf(g->last_stop + n, sizeof(g->last_stop) - (size_t)n, "%swatch:%llx;",
+			 ev == EV_AWATCH ? "a" : "", (unsigned long long)addr);
+	else
+		snprintf(g->last_stop + n, sizeof(g->last_stop) - (size_t)n, "%s", why);
+}
+
+/* "p" or "-1" or "0" thread ids: -1 all, 0 any. Returns a vCPU index, -1 for all, -2 bad. */
+static int parse_tid(struct gdb *g, const char *s, bool allow_all)
+{
+	uint64_t t;
+
+	if (!strcmp(s, "-1"))
+		return allow_all ? -1 : -2;
+	if (gdbpkt__parse_hex(&s, &t) || *s)
+		return -2;
+	if (t == 0)
+		return g->gcpu;
+	if (t > g->vm->ncpus)
+		return -2;
+	return (int)t - 1;
+}
+
+static void handle_query(struct gdb *g, const char *p, char *r)
+{
+	uint64_t off, len;
+	const char *rest;
+
+	r[0] = '\0';
+	if (!strncmp(p, "qSupported", 10)) {
+		snprintf(r, GDBPKT_MAX, "PacketSize=%x;qXfer:features:read+;swbreak+;hwbreak+;"
+			 "vContSupported+;QStartNoAckMode+", GDBPKT_MAX);
+	} else if (!strcmp(p, "qC")) {
+		snprintf(r, GDBPKT_MAX, "QC%x", TID(g->gcpu));
+	} else if (!strcmp(p, "qfThreadInfo")) {
+		size_t n = 0;
+		r[n++] = 'm';
+		for (unsigned i = 0; i < g->vm->ncpus; i++)
+			n += (size_t)snprintf(r + n, GDBPKT_MAX - n, "%s%x", i ? "," : "", TID(i));
+	} else if (!strcmp(p, "qsThreadInfo")) {
+		strcpy(r, "l");
+	} else if (!strncmp(p, "qThreadExtraInfo,", 17)) {
+		int c = parse_tid(g, p + 17, false);
+		char text[32];
+		if (c < 0) {
+			strcpy(r, "E01");
+			return;
+		}
+		snprintf(text, sizeof(text), "vCPU %d", c);
+		gdbpkt__hex_encode(text, strlen(text), r);
+	} else if (!strcmp(p, "qAttached") || !strncmp(p, "qAttached:", 10)) {
+		strcpy(r, "1");
+	} else if (!strncmp(p, "qXfer:features:read:", 20)) {
+		const char *annex = p + 20, *colon = strchr(annex, ':');
+		if (!colon || (size_t)(colon - annex) != 10 || strncmp(annex, "target.xml", 10)) {
+			strcpy(r, "E00");
+			return;
+		}
+		if (gdbpkt__parse_addr_len(colon + 1, &off, &len, 0, &rest)) {
+			strcpy(r, "E01");
+			return;
+		}
+		size_t total;
+		const char *xml = gdb_regs__target_xml(&total);
+		if (len > GDBPKT_MAX - 2)
+			len = GDBPKT_MAX - 2;
+		if (off >= total) {
+			strcpy(r, "l");
+			return;
+		}
+		size_t n = total - off < len ? total - off : len;
+		r[0] = off + n >= total ? 'l' : 'm';
+		memcpy(r + 1, xml + off, n);
+		r[n + 1] = '\0';
+	}
+	/* anything else (qTStatus, qOffsets, qSymbol, ...): empty, "not supported" */
+}
+
+/* vCont;ACTION[:TID][;ACTION[:TID]]...: returns the vCPU to step, -1 to continue all,
+ * -2 if malformed. A step runs only that vCPU; the others stay stopped. */
+static int parse_vcont(struct gdb *g, const char *p)
+{
+	int step = -3;
+
+	while (*p == ';') {
+		p++;
+		char a = *p++;
+		if (a == 'C' || a == 'S') {	/* signals cannot be delivered to a VM: ignored */
+			uint64_t sig;
+			if (gdbpkt__parse_hex(&p, &sig))
+				return -2;
+		} else if (a != 'c' && a != 's') {
+			return -2;
+		}
+		int cpu = -1;
+		if (*p == ':') {
+			char tid[24];
+			size_t n = strcspn(++p, ";");
+			if (n >= sizeof(tid))
+				return -2;
+			memcpy(tid, p, n);
+			tid[n] = '\0';
+			p += n;
+			cpu = parse_tid(g, tid, true);
+			if (cpu == -2)
+				return -2;
+		}
+		if ((a == 's' || a == 'S') && step == -3)
+			step = cpu >= 0 ? cpu : g->ccpu >= 0 ? g->ccpu : g->gcpu;
+	}
+	if (*p)
+		return -2;
+	return step == -3 ? -1 : step;
+}
+
+/* Handles one packet while the VM is stopped. Sets *resume_step to -1 (continue) or a vCPU
+ * (step) when the packet resumes the guest, and returns what to do with the connection. */
+enum serve_next gdb_cmd__handle(struct gdb *g, const char *p, int *resume_step)
+{
+	char *r = g->reply;
+	struct gdb_cpu_regs regs;
+	struct vcpu *v = &g->vm->vcpus[g->gcpu];
+	uint64_t addr, len;
+	const char *rest;
+
+	*resume_step = -2;
+	r[0] = '\0';
+	switch (p[0]) {
+	case '?':
+		strcpy(r, g->last_stop);
+		break;
+	case 'q':
+		handle_query(g, p, r);
+		break;
+	case 'Q':
+		if (!strcmp(p, "QStartNoAckMode")) {
+			gdb__send_str(g, "OK");
+			g->noack = true;
+			return KEEP;
+		}
+		break;
+	case 'H': {
+		int c = parse_tid(g, p + 2, true);
+		if ((p[1] != 'g' && p[1] != 'c') || c == -2 || (p[1] == 'g' && c < 0)) {
+			strcpy(r, "E01");
+			break;
+		}
+		*(p[1] == 'g' ? &g->gcpu : &g->ccpu) = c;
+		strcpy(r, "OK");
+		break;
+	}
+	case 'T':
+		strcpy(r, parse_tid(g, p + 1, false) >= 0 ? "OK" : "E01");
+		break;
+	case 'g':
+		if (p[1] || gdb_regs__read(v, &regs)) {
+			strcpy(r, "E01");
+			break;
+		}
+		for (unsigned i = 0, o = 0; i < GDB_NREGS; i++) {
+			uint8_t b[16];
+			gdb_regs__get(&regs, i, b);
+			gdbpkt__hex_encode(b, gdb_regs__size(i), r + o);
+			o += 2 * gdb_regs__size(i);
+		}
+		break;
+	case 'G': {
+		const char *h = p + 1;
+		unsigned i;
+		if (gdb_regs__read(v, &regs)) {
+			strcpy(r, "E01");
+			break;
+		}
+		/* a shorter G sets the registers it covers */
+		for (i = 0; i < GDB_NREGS && strlen(h) >= 2 * gdb_regs__size(i); i++) {
+			uint8_t b[16], old[16];
+			if (gdbpkt__hex_decode(h, gdb_regs__size(i), b))
+				break;
+			gdb_regs__get(&regs, i, old);
+			if (memcmp(b, old, gdb_regs__size(i)) && gdb_regs__set(&regs, i, b))
+				break;
+			h += 2 * gdb_regs__size(i);
+		}
+		strcpy(r, *h || gdb_regs__write(v, &regs) ? "E01" : "OK");
+		break;
+	}
+	case 'p': {
+		const char *s = p + 1;
+		uint64_t n;
+		uint8_t b[16];
+		if (gdbpkt__parse_hex(&s, &n) || *s || n >= GDB_NREGS || gdb_regs__read(v, &regs)) {
+			strcpy(r, "E01");
+			break;
+		}
+		gdb_regs__get(&regs, (unsigned)n, b);
+		gdbpkt__hex_encode(b, gdb_regs__size((unsigned)n), r);
+		break;
+	}
+	case 'P': {
+		const char *s = p + 1;
+		uint64_t n;
+		uint8_t b[16];
+		if (gdbpkt__parse_hex(&s, &n) || *s++ != '=' || n >= GDB_NREGS ||
+		    strlen(s) != 2 * gdb_regs__size((unsigned)n) ||
+		    gdbpkt__hex_decode(s, gdb_regs__size((unsigned)n), b) ||
+		    gdb_regs__read(v, &regs) || gdb_regs__set(&regs, (unsigned)n, b) ||
+		    gdb_regs__write(v, &regs))
+			strcpy(r, "E01");
+		else
+			strcpy(r, "OK");
+		break;
+	}
+	case 'm': {
+		static uint8_t buf[GDBPKT_MAX / 2];
+		if (gdbpkt__parse_addr_len(p + 1, &addr, &len, 0, &rest)) {
+			strcpy(r, "E01");
+			break;
+		}
+		if (len > sizeof(buf))
+			len = sizeof(buf);
+		size_t got = gdb_mem__access(v, addr, buf, len, false);
+		if (!got && len) {
+			strcpy(r, "E0e");
+			break;
+		}
+		gdb_bp__shadow(g, addr, buf, got, false);
+		gdbpkt__hex_encode(buf, got, r);
+		break;
+	}
+	case 'M': {
+		static uint8_t buf[GDBPKT_MAX / 2];
+		if (gdbpkt__parse_addr_len(p + 1, &addr, &len, ':', &rest) || len > sizeof(buf) ||
+		    strlen(rest) != 2 * len || gdbpkt__hex_decode(rest, len, buf)) {
+			strcpy(r, "E01");
+			break;
+		}
+		/* all or nothing: every page must translate to RAM before a byte is written */
+		static uint8_t check[GDBPKT_MAX / 2];
+		if (gdb_mem__access(v, addr, check, len, false) != len) {
+			strcpy(r, "E0e");
+			break;
+		}
+		gdb_bp__shadow(g, addr, buf, len, true);
+		gdb_mem__access(v, addr, buf, len, true);
+		strcpy(r, "OK");
+		break;
+	}
+	case 'Z':
+	case 'z': {
+		uint64_t type, kind;
+		const char *s = p + 1;
+		if (gdbpkt__parse_hex(&s, &type) || *s++ != ',' ||
+		    gdbpkt__parse_addr_len(s, &addr, &kind, 0, &rest) || type > 4) {
+			strcpy(r, "E01");
+			break;
+		}
+		if (type == 3)
+			break;	/* read-only watchpoints: x86 has none; "" = not supported */
+		strcpy(r, p[0] == 'Z' ? gdb_bp__insert(g, (int)type, addr, kind) :
+					gdb_bp__remove(g, (int)type, addr, kind));
+		break;
+	}
+	case 'c':
+	case 's':
+		if (p[1]) {	/* c ADDR / s ADDR: resume at ADDR */
+			const char *s = p + 1;
+			if (gdbpkt__parse_hex(&s, &addr) || *s || gdb_regs__read(v, &regs)) {
+				strcpy(r, "E01");
+				break;
+			}
+			regs.r.rip = addr;
+			if (ioctl(v->fd, KVM_SET_REGS, &regs.r) < 0) {
+				strcpy(r, "E01");
+				break;
+			}
+		}
+		*resume_step = p[0] == 'c' ? -1 : g->ccpu >= 0 ? g->ccpu : g->gcpu;
+		return KEEP;
+	case 'v':
+		if (!strcmp(p, "vCont?")) {
+			strcpy(r, "vCont;c;C;s;S");
+		} else if (!strncmp(p, "vCont;", 5)) {
+			int s = parse_vcont(g, p + 5);
+			if (s == -2) {
+				strcpy(r, "E01");
+				break;
+			}
+			*resume_step = s;
+			return KEEP;
+		} else if (!strncmp(p, "vKill", 5)) {
+			gdb__send_str(g, "OK");
+			return KILL;
+		}
+		break;	/* vMustReplyEmpty, vFile, ...: empty */
+	case 'D':
+		gdb__send_str(g, "OK");
+		return DETACH;
+	case 'k':
+		return KILL;
+	default:
+		break;	/* not supported: empty reply */
+	}
+	gdb__send_str(g, r);
+	return KEEP;
+}
