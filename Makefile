@@ -5,7 +5,7 @@
 CC       ?= cc
 BUILD    ?= build
 SANITIZE ?=
-PKGS_BUILD := build-essential clang pkg-config linux-libc-dev libfdt-dev liburing-dev check
+PKGS_BUILD := build-essential clang pkg-config linux-libc-dev libfdt-dev liburing-dev libseccomp-dev check
 PKGS_GUEST := busybox-static cpio qemu-system-x86 acpica-tools gdb
 PKGS_TEST  := python3 util-linux e2fsprogs
 PKGS_BENCH := fio gnuplot-nox
@@ -20,7 +20,7 @@ endif
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -I. -MMD -MP -D_GNU_SOURCE -pthread
 LDFLAGS  += -pthread
-LDLIBS   += -luring
+LDLIBS   += -luring -lseccomp
 ifneq ($(SANITIZE),)
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
@@ -143,6 +143,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory check-sanitize
 	$(Q)guest/build.sh $(BUILD)/guest
 	$(Q)tests/cli-errors.sh $(BUILD)
+	$(Q)tests/run-as-user.sh $(BUILD)
 	$(Q)tests/bench/blk-matrix-cli.sh $(BUILD)
 	$(Q)if [ "$(NESTED)" = 1 ]; then tests/nested/run-tests.sh $(BUILD); fi
 
@@ -154,8 +155,9 @@ check-sanitize: $(PAYLOADS)
 	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(BUILD)/asan/unit-tests
 	$(Q)ASAN_OPTIONS=detect_leaks=1 KVMINI_PAYLOADS=$(BUILD)/tests/kvm/payloads $(BUILD)/asan/kvm-tests
 
-cli-test: $(BUILD)/kvmini
+cli-test: $(BUILD)/kvmini $(PAYLOADS)
 	$(Q)tests/cli-errors.sh $(BUILD)
+	$(Q)tests/run-as-user.sh $(BUILD)
 	$(Q)tests/bench/blk-matrix-cli.sh $(BUILD)
 
 demo: deps
