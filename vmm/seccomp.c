@@ -107,7 +107,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc_)
 #endif
 	n = put(msg, n, cap, " in ");
 	n = put(msg, n, cap, this_kind >= 0 ? kind_names[this_kind] :
-		"a new (not yet entered its own filter)");
+		"a new (still under its creator's filter)");
 	n = put(msg, n, cap, " thread (--seccomp=log lists every missing syscall: "
 		"docs/debugging.md)\n");
 	if (write(STDERR_FILENO, msg, n) < 0) {
