@@ -5,7 +5,7 @@
 CC       ?= cc
 BUILD    ?= build
 SANITIZE ?=
-PKGS_BUILD := build-essential clang pkg-config linux-libc-dev libfdt-dev liburing-dev check
+PKGS_BUILD := build-essential clang pkg-config linux-libc-dev libfdt-dev liburing-dev libseccomp-dev check
 PKGS_GUEST := busybox-static cpio qemu-system-x86 acpica-tools gdb
 PKGS_TEST  := python3 util-linux e2fsprogs
 PKGS_BENCH := fio gnuplot-nox
@@ -20,7 +20,7 @@ endif
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -I. -MMD -MP -D_GNU_SOURCE -pthread
 LDFLAGS  += -pthread
-LDLIBS   += -luring
+LDLIBS   += -luring -lseccomp
 ifneq ($(SANITIZE),)
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
@@ -159,6 +159,7 @@ check: deps
 	$(Q)guest/build.sh $(BUILD)/guest
 	$(Q)GUEST_KERNEL=linux-image-cloud-amd64 guest/build.sh $(BUILD)/guest-cloud
 	$(Q)tests/cli-errors.sh $(BUILD)
+	$(Q)tests/run-as-user.sh $(BUILD)
 	$(Q)tests/bench/blk-matrix-cli.sh $(BUILD)
 	$(Q)if [ "$(NESTED)" = 1 ]; then tests/nested/run-tests.sh $(BUILD); fi
 
@@ -225,8 +226,9 @@ fuzz-smoke: fuzz-build
 
 FORCE:
 
-cli-test: $(BUILD)/kvmini
+cli-test: $(BUILD)/kvmini $(PAYLOADS)
 	$(Q)tests/cli-errors.sh $(BUILD)
+	$(Q)tests/run-as-user.sh $(BUILD)
 	$(Q)tests/bench/blk-matrix-cli.sh $(BUILD)
 
 demo: deps

@@ -176,6 +176,11 @@ case_ gdb-port-zero    2 "PORT 1-65535"       -- --gdb tcp:127.0.0.1:0
 case_ gdb-port-huge    2 "PORT 1-65535"       -- --gdb tcp:127.0.0.1:70000
 case_ gdb-unix-empty   2 "--gdb 'unix:'"      -- --gdb unix:
 case_ gdb-wait-alone   2 "--gdb-wait needs --gdb" -- --gdb-wait
+# --seccomp: on, log or off, nothing else
+case_ seccomp-bad      2 "--seccomp 'strict': use on, log or off" -- --seccomp strict
+case_ seccomp-case     2 "--seccomp 'ON'"     -- --seccomp=ON
+case_ seccomp-empty    2 "--seccomp ''"       -- --seccomp=
+case_ seccomp-missing  2 "needs a value"      -- --seccomp
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
     case_ gdb-unix-file    2 "exists and is not a socket" -- --kernel "$tmp/random" --gdb "unix:$tmp/empty"
     case_ gdb-unix-nodir   2 "cannot listen" -- --kernel "$tmp/random" --gdb "unix:$tmp/no/such/dir/sock"

@@ -13,6 +13,9 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
 
+#include "vmm/launcher.h"
+#include "vmm/seccomp.h"
+
 #define SECTOR 512ULL
 #define BLK_MAX_IOV (BLK_SEG_MAX + 2)
 
@@ -390,6 +393,12 @@ static void *blk_thread(void *arg)
 	struct blk_dev *b = q->b;
 	struct virtq *vq = &b->vdev->vq[q->idx];
 	struct virtq_chain *chain = malloc(sizeof(*chain));
+	char name[16];
+
+	snprintf(name, sizeof(name), "virtio-blk-q%u", q->idx % 100u);	/* 15 bytes at most */
+	pthread_setname_np(pthread_self(), name);	/* prctl on itself: no /proc file */
+	seccomp__enter(SECCOMP_KIND_BLK);
+
 	struct pollfd p[3] = {
 		{ .fd = b->vdev->kick_fd[q->idx], .events = POLLIN },
 		{ .fd = disk__completion_fd(q->disk), .events = POLLIN },
@@ -447,9 +456,10 @@ static void stop_queues(struct blk_dev *b)
 	b->stop_fd = -1;
 }
 
-static int blk_activate(void *priv, struct virtio_dev *vdev)
+/* On the launcher thread (vmm/launcher.c): opens the queues' I/O contexts, starts their
+ * threads. */
+static int activate_queues(struct blk_dev *b, struct virtio_dev *vdev)
 {
-	struct blk_dev *b = priv;
 	char why[256];
 
 	for (unsigned i = 0; i < b->nq; i++)
@@ -471,9 +481,6 @@ static int blk_activate(void *priv, struct virtio_dev *vdev)
 		q->reqs = calloc(q->nreqs, sizeof(*q->reqs));
 		if (!q->reqs || pthread_create(&q->thread, NULL, blk_thread, q))
 			goto fail;
-		char name[16];
-		snprintf(name, sizeof(name), "virtio-blk-q%u", i % 100u);	/* 15 bytes at most */
-		pthread_setname_np(q->thread, name);
 		q->running = true;
 	}
 	return 0;
@@ -483,12 +490,37 @@ fail:
 	return -ENOMEM;
 }
 
-static void blk_reset(void *priv)
+struct activate_call {
+	struct blk_dev *b;
+	struct virtio_dev *vdev;
+};
+
+static int activate_on_launcher(void *arg)
+{
+	struct activate_call *c = arg;
+	return activate_queues(c->b, c->vdev);
+}
+
+/* DRIVER_OK, on a vCPU: the launcher does it */
+static int blk_activate(void *priv, struct virtio_dev *vdev)
+{
+	struct activate_call c = { .b = priv, .vdev = vdev };
+	return launcher__call(activate_on_launcher, &c);
+}
+
+static int reset_on_launcher(void *priv)
 {
 	struct blk_dev *b = priv;
 
 	stop_queues(b);
 	b->vdev = NULL;
+	return 0;
+}
+
+/* a device reset, on a vCPU (or at the end, on the main thread) */
+static void blk_reset(void *priv)
+{
+	launcher__call(reset_on_launcher, priv);
 }
 
 const struct virtio_dev_ops blk_dev_ops = {

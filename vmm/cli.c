@@ -129,6 +129,10 @@ void cli__usage(FILE *f)
 "                         detaching resumes it. In gdb: target remote HOST:PORT\n"
 "      --gdb-wait         with --gdb: the VM runs no instruction until gdb attaches and\n"
 "                         continues it (like QEMU's -s -S)\n"
+"      --seccomp MODE     a syscall allow-list per thread once the VM is set up: on\n"
+"                         (default: a syscall outside it ends kvmini, naming it), log\n"
+"                         (allowed, but logged by the kernel: dmesg or the audit log),\n"
+"                         or off\n"
 "      --kvm-device PATH  KVM device (default /dev/kvm)\n"
 "  -q, --quiet            print only errors, not what kvmini is doing\n"
 "  -h, --help             this text\n"
@@ -141,7 +145,7 @@ void cli__usage(FILE *f)
 int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, size_t errlen)
 {
 	enum { OPT_CMDLINE = 256, OPT_APPEND, OPT_CONSOLE, OPT_KVM, OPT_VIRTIO_CMDLINE,
-	       OPT_EXIT_STATS, OPT_TRACE_EXITS, OPT_STRICT, OPT_TRANSPORT, OPT_GDB, OPT_GDB_WAIT };
+	       OPT_EXIT_STATS, OPT_TRACE_EXITS, OPT_STRICT, OPT_TRANSPORT, OPT_GDB, OPT_GDB_WAIT, OPT_SECCOMP };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -159,6 +163,7 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "gdb", required_argument, NULL, OPT_GDB },
 		{ "gdb-wait", no_argument, NULL, OPT_GDB_WAIT },
+		{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -171,6 +176,7 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 	cfg->console = CONSOLE_STDIO;
 	cfg->kvm_path = "/dev/kvm";
 	cfg->transport = VIRTIO_TRANSPORT_PCI;	/* measured faster: docs/benchmarks.md */
+	cfg->seccomp = SECCOMP_ON;
 	optind = 0;	/* reset getopt: tests call this more than once */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:k:i:c:m:d:qh", opts, NULL)) != -1) {
@@ -272,6 +278,12 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 			break;
 		case OPT_GDB_WAIT:
 			cfg->gdb_wait = true;
+			break;
+		case OPT_SECCOMP:
+			if (seccomp__parse(optarg, &cfg->seccomp)) {
+				snprintf(err, errlen, "--seccomp '%s': use on, log or off", optarg);
+				return -1;
+			}
 			break;
 		case 'q':
 			cfg->quiet = true;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "virtio/blk.h"
+#include "vmm/seccomp.h"
 #include "vmm/trace_opts.h"
 
 #define DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
@@ -43,6 +44,7 @@ struct run_config {
 	bool strict;                     /* --strict: an access that hits no device stops the VM */
 	const char *gdb;           /* --gdb tcp:HOST:PORT | unix:PATH, NULL when off */
 	bool gdb_wait;             /* --gdb-wait: no guest instruction before gdb resumes */
+	enum seccomp_setting seccomp;    /* --seccomp=off|log|on (default on) */
 };
 
 /* "512M", "4G", "65536K", "1T"; a bare number is MiB. Must be a whole number of 4 KiB pages.

@@ -29,10 +29,11 @@ void console__restore(void)
 	}
 }
 
+/* Installed with SA_RESETHAND: the signal's default action is back already, and no
+ * rt_sigaction is needed (seccomp allows none after setup). */
 static void fatal_signal(int sig)
 {
 	console__restore();
-	signal(sig, SIG_DFL);
 	raise(sig);
 }
 
@@ -80,8 +81,10 @@ void console__raw(struct console *c)
 	termios_saved = 1;
 	atexit(console__restore);
 	int fatal[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL };
+	struct sigaction sa = { .sa_handler = fatal_signal, .sa_flags = SA_RESETHAND | SA_NODEFER };
+	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
-		signal(fatal[i], fatal_signal);
+		sigaction(fatal[i], &sa, NULL);
 	t = saved_termios;
 	cfmakeraw(&t);
 	t.c_oflag |= OPOST | ONLCR;	/* our own messages still get \r\n */

@@ -23,6 +23,7 @@
 #include "vmm/gdb_int.h"
 #include "vmm/gdb_packet.h"
 #include "vmm/kvm.h"
+#include "vmm/seccomp.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -252,6 +253,7 @@ static void *stub_thread(void *arg)
 {
 	struct gdb *g = arg;
 
+	seccomp__enter(SECCOMP_KIND_GDB);
 	for (;;) {
 		struct pollfd p[3] = {
 			{ .fd = g->listen_fd, .events = POLLIN },

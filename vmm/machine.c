@@ -12,6 +12,8 @@
 #include "devices/serial.h"
 #include "firmware/layout.h"
 #include "vmm/gdb.h"
+#include "vmm/launcher.h"
+#include "vmm/seccomp.h"
 #include "vmm/stats.h"
 #include "vmm/trace.h"
 #include "vmm/vcpu.h"
@@ -317,11 +319,15 @@ int machine__run(struct machine *m, const struct run_config *cfg)
 	char err[256];
 
 	console__raw(&m->console);
-	if (vm__start_vcpus(vm, err, sizeof(err)) == 0 &&
-	    (!vm->gdb || gdb__start(vm, err, sizeof(err)) == 0))
+	/* every thread enters its seccomp filter as it starts (the trace writer already has);
+	 * the main thread last, when it has nothing left to set up */
+	if (launcher__start(err, sizeof(err)) == 0 && vm__start_vcpus(vm, err, sizeof(err)) == 0 &&
+	    (!vm->gdb || gdb__start(vm, err, sizeof(err)) == 0)) {
+		seccomp__enter(SECCOMP_KIND_MAIN);
 		console__loop(&m->console, m->uart, vm);
-	else
+	} else {
 		fprintf(stderr, "kvmini: error: %s\n", err);
+	}
 	vm__stop_and_join(vm);
 	console__restore();
 	trace__close(m->trace, stderr, cfg->quiet, NULL);
@@ -375,6 +381,7 @@ void machine__destroy(struct machine *m)
 		blk__free(&m->blk[i]);
 	}
 	m->ndisks = 0;
+	launcher__stop();	/* after the disks: their resets ran on it */
 	if (m->pci_on) {
 		pci_host__destroy(&m->pci);
 		irq_routes__destroy(&m->routes);

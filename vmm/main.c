@@ -13,6 +13,7 @@
 #include "vmm/cli.h"
 #include "vmm/exits_cmd.h"
 #include "vmm/machine.h"
+#include "vmm/seccomp.h"
 
 #define KVMINI_VERSION "0.1.0"
 
@@ -58,6 +59,16 @@ static int cmd_run(int argc, char **argv)
 	cfg.launch_ns = launch_ns;
 	if (!cfg.kernel && default_guest(&cfg, kbuf, ibuf, sizeof(kbuf)))
 		return 2;
+	/* the filters are compiled now; each thread enters its own once the VM is set up */
+	struct seccomp_config sc = {
+		.setting = cfg.seccomp,
+		.stats_file = cfg.exit_stats_path != NULL,
+		.gdb_unix = cfg.gdb && !strncmp(cfg.gdb, "unix:", 5),
+	};
+	if (seccomp__prepare(&sc, err, sizeof(err))) {
+		fprintf(stderr, "kvmini: error: %s\n", err);
+		return 1;
+	}
 	if (machine__create(&m, &cfg, &status, err, sizeof(err))) {
 		fprintf(stderr, "kvmini: error: %s\n", err);
 		machine__destroy(&m);

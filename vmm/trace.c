@@ -16,6 +16,7 @@
 
 #include "devices/bus.h"
 #include "vmm/exit_decode.h"
+#include "vmm/seccomp.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -158,6 +159,7 @@ static void *writer_thread(void *arg)
 
 	sigfillset(&set);
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
+	seccomp__enter(SECCOMP_KIND_TRACE);
 	for (;;) {
 		bool stop = __atomic_load_n(&t->stop, __ATOMIC_ACQUIRE);
 		for (unsigned i = 0; i < t->n; i++)

@@ -13,6 +13,7 @@
 
 #include "vmm/exit.h"
 #include "vmm/gdb.h"
+#include "vmm/seccomp.h"
 #include "vmm/stats.h"
 #include "vmm/vm.h"
 #include "vmm/x86.h"
@@ -141,6 +142,7 @@ void *vcpu__thread(void *arg)
 	sigdelset(&set, SIG_VCPU_KICK);
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
 	this_run = v->run;
+	seccomp__enter(SECCOMP_KIND_VCPU);
 
 	while (!vm__stopping(vm)) {
 		if (__builtin_expect(vm->gdb != NULL, 0))

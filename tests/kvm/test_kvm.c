@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "vmm/gdb.h"
 #include "vmm/gdb_packet.h"
 #include "vmm/kvm.h"
+#include "vmm/seccomp.h"
 #include "vmm/stats.h"
 #include "vmm/trace.h"
 #include "vmm/vcpu.h"
@@ -780,6 +782,48 @@ START_TEST(trace_overhead)
 END_TEST
 
 /* Without gdb a KVM_EXIT_DEBUG is not a crash: single-step the payload to its end. */
+/* The lm_mmio run under seccomp (in a child: filters cannot be undone): the vCPU enters its
+ * filter as it starts, the test thread the main thread's; KVM_RUN, PIO/MMIO handling, the
+ * stop request, kicking, joining and teardown all pass. 0 or a failure code. */
+static int filtered_run(void)
+{
+	struct seccomp_config cfg = { .setting = SECCOMP_ON };
+	char err[256];
+
+	if (seccomp__prepare(&cfg, err, sizeof(err)))
+		return fprintf(stderr, "%s\n", err), 10;
+	setup_vm(2);
+	load_payload("lm_mmio", 0x100000);
+	enter_long_mode(&vm.vcpus[0], 0x100000, 0);
+	if (vm__start_vcpus(&vm, err, sizeof(err)))
+		return 11;
+	seccomp__enter(SECCOMP_KIND_MAIN);
+	struct pollfd p = { .fd = vm.stop_efd, .events = POLLIN };
+	int r = poll(&p, 1, 30000);
+	vm__stop_and_join(&vm);	/* vCPU 1 never started: it is kicked out of KVM_RUN */
+	if (r != 1 || vm.stop_reason != VM_STOP_TEST || vm.test_value != 0x64)
+		return fprintf(stderr, "stopped: %s\n", vm.stop_msg), 12;
+	const struct access *a = find(0, 1, true);
+	if (!a || a->val != 0xcafef00d || vm.vcpus[0].exits < 1007)
+		return 13;
+	teardown_vm();
+	return 0;
+}
+
+START_TEST(seccomp_filtered_vcpus_run)
+{
+	int st;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)	/* exit_group itself: a sanitizer's _exit would check leaks, unfiltered */
+		syscall(SYS_exit_group, filtered_run());
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child: %s %d",
+		      WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+}
+END_TEST
+
 START_TEST(debug_exit_without_gdb)
 {
 	setup_vm(1);
@@ -844,6 +888,20 @@ static int run_gdb(const char *sock, const char *const *cmds, char *out, size_t 
 	return status;
 }
 
+/* The gdb tests run the stub and vCPU threads under their seccomp filters, as kvmini does
+ * (this test's own thread, which starts gdb, stays unfiltered). Check runs each test in its
+ * own process; with CK_FORK=no the filters stay off. */
+static void seccomp_for_this_test(void)
+{
+	struct seccomp_config cfg = { .setting = SECCOMP_ON };
+	const char *fork_env = getenv("CK_FORK");
+	char err[256];
+
+	if (fork_env && !strcmp(fork_env, "no"))
+		return;
+	ck_assert_msg(seccomp__prepare(&cfg, err, sizeof(err)) == 0, "%s", err);
+}
+
 static void expect_in(const char *out, const char *needle)
 {
 	ck_assert_msg(strstr(out, needle), "gdb output lacks '%s'", needle);
@@ -860,6 +918,7 @@ START_TEST(gdb_batch_session)
 		fprintf(stderr, "note: gdb_batch_session: no /usr/bin/gdb, skipped\n");
 		return;
 	}
+	seccomp_for_this_test();
 	snprintf(sock, sizeof(sock), "/tmp/kvmini-gdb-test-%d.sock", (int)getpid());
 	setup_vm(1);
 	load_payload("lm_gdb", 0x100000);
@@ -977,6 +1036,7 @@ START_TEST(gdb_stub_protocol_edges)
 	char sock[64], spec[80], err[256];
 	const unsigned n = 2;
 
+	seccomp_for_this_test();
 	snprintf(sock, sizeof(sock), "/tmp/kvmini-gdb-raw-%d.sock", (int)getpid());
 	snprintf(spec, sizeof(spec), "unix:%s", sock);
 	setup_vm(n);
@@ -1157,6 +1217,7 @@ static Suite *kvm_suite(void)
 	tcase_add_test(tc, triple_fault_dump_has_last_exits);
 	tcase_add_test(tc, trace_overhead);
 	tcase_add_test(tc, debug_exit_without_gdb);
+	tcase_add_test(tc, seccomp_filtered_vcpus_run);
 	tcase_add_test(tc, gdb_batch_session);
 	tcase_add_test(tc, gdb_stub_protocol_edges);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# kvmini as a normal user, under each --seccomp setting: boots the tiny bz_hello payload (a
+# bzImage that prints on COM1 and powers off) through the real binary. As root, it runs kvmini
+# as `nobody` with a private copy of the KVM device node that only a group can open (what the
+# kvm group gives on a distribution); as a user with /dev/kvm access, as that user.
+# Usage: tests/run-as-user.sh BUILD
+set -uo pipefail
+
+build=$(realpath "${1:-build}")
+kvmini=$build/kvmini
+kernel=$build/tests/kvm/payloads/bz_hello.bin
+pass=0 fail=0
+
+if [ ! -c /dev/kvm ] || [ ! -f "$kernel" ]; then
+    echo "run-as-user: skipped (no /dev/kvm or no $kernel: make $kernel)"
+    exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp"
+as_user=()
+dev=/dev/kvm
+if [ "$(id -u)" = 0 ]; then
+    gid=$(getent group kvm | cut -d: -f3)
+    gid=${gid:-65534}
+    # the device node as a distribution sets it up: root:kvm 0660, the user in the group only
+    mknod "$tmp/kvm" c "$((16#$(stat -c %t /dev/kvm)))" "$((16#$(stat -c %T /dev/kvm)))"
+    chgrp "$gid" "$tmp/kvm" && chmod 660 "$tmp/kvm"
+    dev=$tmp/kvm
+    as_user=(setpriv --reuid=nobody --regid="$gid" --clear-groups)
+    chown nobody "$tmp"
+fi
+who=$("${as_user[@]}" id -un)
+
+# check NAME WANT-STATUS NEEDLE(out+err) -- ARGS...
+check() {
+    local name=$1 want=$2 needle=$3 rc
+    shift 4
+    timeout 60 "${as_user[@]}" "$kvmini" run --kvm-device "$dev" "$@" </dev/null \
+        >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ "$rc" = "$want" ] && cat "$tmp/out" "$tmp/err" | grep -qF -- "$needle" &&
+       ! grep -q 'seccomp: blocked' "$tmp/err"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL $name (as $who): status $rc (want $want), want '$needle' in:"
+        cat "$tmp/out" "$tmp/err" | head -n 5
+    fi
+}
+
+check seccomp-on   0 KVMINI-BZ-HELLO -- --kernel "$kernel"
+check seccomp-log  0 KVMINI-BZ-HELLO -- --kernel "$kernel" --seccomp=log
+check seccomp-off  0 KVMINI-BZ-HELLO -- --kernel "$kernel" --seccomp=off
+# every optional thread (trace writer, gdb stub, launcher with disks) under its filter
+truncate -s 16M "$tmp/disk.img"
+[ "$(id -u)" = 0 ] && chown nobody "$tmp/disk.img"
+check all-threads  0 "guest powered off" -- --kernel "$kernel" --cpus 2 \
+    --disk "$tmp/disk.img" --trace-exits "$tmp/trace" --exit-stats="json:$tmp/stats.json" \
+    --gdb "unix:$tmp/gdb.sock"
+check pci-mq       0 "guest powered off" -- --kernel "$kernel" --cpus 2 \
+    --virtio-transport pci --disk "path=$tmp/disk.img,queues=2,engine=sync"
+if [ "$(id -u)" = 0 ]; then
+    # what a user without the permissions gets: a line saying what to do
+    chmod 600 "$tmp/kvm"
+    check no-kvm-access 1 "usermod -aG kvm" -- --kernel "$kernel"
+    chmod 660 "$tmp/kvm"
+    chown root "$tmp/disk.img" && chmod 644 "$tmp/disk.img"
+    check disk-read-only-file 2 "Permission denied" -- --kernel "$kernel" --disk "$tmp/disk.img"
+    check disk-ro-on  0 "guest powered off" -- --kernel "$kernel" --disk "path=$tmp/disk.img,ro=on"
+fi
+
+echo "run-as-user: $pass passed, $fail failed (as $who)"
+[ "$fail" = 0 ]

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Seccomp sandboxing: one syscall allow-list per thread kind, installed by each thread itself. */
+#ifndef KVMINI_VMM_SECCOMP_H
+#define KVMINI_VMM_SECCOMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* --seccomp=off|log|on. The zero value is off, so code (and tests) that never call
+ * seccomp__prepare run unfiltered; the command line's default is on. */
+enum seccomp_setting { SECCOMP_OFF, SECCOMP_LOG, SECCOMP_ON };
+
+/* The kinds of thread kvmini runs; each has its own allow-list (vmm/seccomp_rules.c). */
+enum seccomp_kind {
+	SECCOMP_KIND_MAIN,      /* console, signals, SIGUSR1 stats, joining, teardown */
+	SECCOMP_KIND_VCPU,      /* KVM_RUN and the exit handlers */
+	SECCOMP_KIND_BLK,       /* a virtio-blk queue's I/O thread */
+	SECCOMP_KIND_LAUNCHER,  /* starts and stops device I/O threads for the vCPUs */
+	SECCOMP_KIND_TRACE,     /* the --trace-exits writer */
+	SECCOMP_KIND_GDB,       /* the --gdb stub */
+	SECCOMP_KIND_COUNT
+};
+
+/* What the filters depend on beyond the thread kind. */
+struct seccomp_config {
+	enum seccomp_setting setting;
+	bool stats_file;        /* --exit-stats=json:PATH: main writes PATH.tmp, renames it */
+	bool gdb_unix;          /* --gdb unix:PATH: main unlinks PATH at the end */
+};
+
+/* "off", "log", "on" -> setting; 0, or -1 for anything else. */
+int seccomp__parse(const char *s, enum seccomp_setting *out);
+const char *seccomp__kind_name(enum seccomp_kind kind);
+
+/* Before any thread starts: sets PR_SET_NO_NEW_PRIVS (always), and unless the setting is
+ * off compiles every kind's filter (libseccomp) and installs the SIGSYS handler that names a
+ * blocked syscall. 0, or -1 with a message in err. */
+int seccomp__prepare(const struct seccomp_config *cfg, char *err, size_t errlen);
+/* The calling thread enters its kind's filter (nothing when off or not prepared). Filters
+ * stack: a thread keeps its creator's filter, so threads are created before their creator
+ * enters its own, or by the launcher (vmm/launcher.c). Failing to install is fatal. */
+void seccomp__enter(enum seccomp_kind kind);
+/* For tests: the compiled filter of a kind has this many BPF instructions (0: none). */
+size_t seccomp__filter_len(enum seccomp_kind kind);
+
+#endif

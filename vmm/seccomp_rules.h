@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The shape of the per-thread-kind seccomp allow-lists (the tables are in seccomp_rules.c). */
+#ifndef KVMINI_VMM_SECCOMP_RULES_H
+#define KVMINI_VMM_SECCOMP_RULES_H
+
+#include <stddef.h>
+#include <seccomp.h>
+
+#include "vmm/seccomp.h"
+
+#define SECCOMP_IF_STATS_FILE (1u << 0)  /* only with --exit-stats=json:PATH */
+#define SECCOMP_IF_GDB_UNIX   (1u << 1)  /* only with --gdb unix:PATH */
+#define SECCOMP_ARG_PID       (~0ULL)    /* an argument that must be kvmini's own pid */
+
+struct seccomp_rule {
+	int nr;                         /* SCMP_SYS(name) */
+	unsigned nargs;                 /* 0: any arguments */
+	struct scmp_arg_cmp arg[2];     /* all must hold */
+	unsigned when;                  /* SECCOMP_IF_*: only with that option; 0: always */
+	int err;                        /* 0: allow; else fail with this errno */
+};
+
+struct seccomp_ruleset {
+	const char *name;
+	const struct seccomp_rule *rules;
+	size_t n;
+};
+
+/* Each kind's filter is the union of up to 4 sets (NULL-terminated). */
+#define SECCOMP_MAX_SETS 4
+extern const struct seccomp_ruleset *const seccomp_kind_sets[SECCOMP_KIND_COUNT][SECCOMP_MAX_SETS];
+
+#endif
