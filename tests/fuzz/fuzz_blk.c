@@ -45,23 +45,13 @@ static struct virtio_mmio t;
 static uint8_t *ram;
 static struct guest_mem gm;
 
-static void no_irq(void *ctx, unsigned gsi, int level)
-{
-	(void)ctx;
-	(void)gsi;
-	(void)level;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
 	fuzz__blk_open(&rw, "", DISK_SIZE);
 	fuzz__blk_open(&ro, "ro=on", DISK_SIZE);
-	ram = malloc(RAM_SIZE);
-	if (!ram)
-		abort();
-	gm__init_flat(&gm, ram, RAM_SIZE);
+	ram = fuzz__ram(&gm, RAM_SIZE);
 	return 0;
 }
 
@@ -96,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(ram, 0, RAM_SIZE);
 	memset(req_of_head, 0xff, sizeof(req_of_head));
 	if (virtio_mmio__init(&t, &blk_dev_ops, b, 1, BLK_QUEUE_MAX, &gm, 0xd0000000, 5,
-			      (struct irq_line){ .set = no_irq }))
+			      (struct irq_line){ .set = fuzz__no_irq }))
 		abort();
 
 	/* the driver's setup, as Linux's virtio_mmio does it, up to the queue */

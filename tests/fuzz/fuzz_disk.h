@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Fuzz targets: a virtio-blk device on a small temporary file (engine=sync), made once per process. */
+/* Fuzz targets: a virtio-blk device on a small temporary file (engine=sync) and flat guest RAM. */
 #ifndef KVMINI_TESTS_FUZZ_DISK_H
 #define KVMINI_TESTS_FUZZ_DISK_H
 
@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "virtio/blk.h"
+#include "vmm/memory.h"
 
 /* Opens a blk device on a fresh file of `size` bytes (a byte pattern) with "path=...,
  * engine=sync" + `extra` options; the file is unlinked at once (the device keeps it open).
@@ -41,6 +42,24 @@ fail:
 	perror("fuzz: cannot make the test disk");
 	unlink(path);
 	exit(1);
+}
+
+/* Guest RAM for a target: `size` bytes at gpa 0, made once per process (exits on failure). */
+static inline uint8_t *fuzz__ram(struct guest_mem *gm, size_t size)
+{
+	uint8_t *ram = malloc(size);
+	if (!ram)
+		abort();
+	gm__init_flat(gm, ram, size);
+	return ram;
+}
+
+/* An interrupt line that goes nowhere. */
+static inline void fuzz__no_irq(void *ctx, unsigned gsi, int level)
+{
+	(void)ctx;
+	(void)gsi;
+	(void)level;
 }
 
 #endif

@@ -44,22 +44,12 @@ static uint8_t *ram;
 static struct guest_mem gm;
 static struct bus bus;
 
-static void no_irq(void *ctx, unsigned gsi, int level)
-{
-	(void)ctx;
-	(void)gsi;
-	(void)level;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
 	fuzz__blk_open(&blk, "queues=2", 1u << 20);
-	ram = malloc(RAM_SIZE);
-	if (!ram)
-		abort();
-	gm__init_flat(&gm, ram, RAM_SIZE);
+	ram = fuzz__ram(&gm, RAM_SIZE);
 	return 0;
 }
 
@@ -70,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(ram, 0, RAM_SIZE);
 	fin__take(&in, ram, fin__u16(&in));
 	if (virtio_mmio__init(&t, &blk_dev_ops, &blk, blk.nq, BLK_QUEUE_MAX, &gm, BASE, 5,
-			      (struct irq_line){ .set = no_irq }))
+			      (struct irq_line){ .set = fuzz__no_irq }))
 		abort();
 	bus__init(&bus, "mmio");
 	if (bus__register(&bus, BASE, VIRTIO_MMIO_WINDOW, &virtio_mmio_ops, &t))

@@ -51,10 +51,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz__blk_open(&blk, "queues=2", 1u << 20);
-	ram = malloc(RAM_SIZE);
-	if (!ram)
-		abort();
-	gm__init_flat(&gm, ram, RAM_SIZE);
+	ram = fuzz__ram(&gm, RAM_SIZE);
 	return 0;
 }
 
