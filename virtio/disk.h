@@ -73,13 +73,13 @@ int disk__open_ctx(struct disk *ctx, const struct disk *parent, char *err, size_
 /* Waits for requests still in flight (their results are dropped: reap first), then closes. */
 void disk__close(struct disk *d);
 
-/* Starts n requests (one io_uring submission for the whole batch). Never blocks on the sync
- * engine's behalf longer than the I/O itself. Returns n, or -errno if none could start.
+/* Starts n requests (one io_uring submission for the whole batch; the sync engine hands them to
+ * its worker threads, or does a lone request on an idle context inline). Returns n, or -errno if none could start.
  * READ/WRITE: len is set here to the sum of the iovecs. A request that is invalid (past the
  * end: -EIO; a write to a read-only disk: -EROFS; DISCARD without d->discard: -EOPNOTSUPP)
  * or fails still completes through disk__reap with that result; every accepted request comes
- * back exactly once. DISCARD and WRITE_ZEROES run synchronously inside disk__submit on both
- * engines (fallocate / BLKDISCARD / BLKZEROOUT). */
+ * back exactly once. DISCARD and WRITE_ZEROES are blocking calls (fallocate / BLKDISCARD /
+ * BLKZEROOUT): inside disk__submit on io_uring, on a worker on sync. */
 int disk__submit(struct disk *d, struct disk_req **reqs, unsigned n);
 /* Collects finished requests into done[0..max); wait=true blocks for at least one if any are
  * in flight. Returns how many (0: none ready), or -errno if io_uring_enter itself failed (the
@@ -91,5 +91,7 @@ int disk__reap(struct disk *d, struct disk_req **done, unsigned max, bool wait);
 int disk__completion_fd(const struct disk *d);
 /* Requests submitted and not yet reaped. */
 unsigned disk__inflight(const struct disk *d);
+/* The sync engine's most requests running at once on its workers so far (0 on io_uring). */
+unsigned disk_sync__peak(const struct disk *d);
 
 #endif

@@ -12,12 +12,14 @@
 #include <linux/loop.h>
 #include <linux/magic.h>
 #include <linux/seccomp.h>
+#include <linux/userfaultfd.h>
 #include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -750,6 +752,205 @@ START_TEST(reap_in_helpings)
 }
 END_TEST
 
+/* The sync engine: a lone request on an idle context completes inside submit (no worker) */
+START_TEST(sync_lone_request_inline)
+{
+	uint8_t *buf = aligned(4096);
+	struct iovec v = { buf, 4096 };
+	struct disk_req r = { .op = DISK_READ, .offset = 8192, .iov = &v, .iovcnt = 1 }, *rp = &r;
+	struct disk_req *done[2];
+	char path[300];
+	struct disk d;
+
+	mkfile(path, sizeof(path), MIB);
+	open_ok(&d, path, DISK_ENGINE_SYNC, DISK_CACHE_WRITEBACK, false);
+	for (int i = 0; i < 3; i++) {
+		struct pollfd p = { .fd = disk__completion_fd(&d), .events = POLLIN };
+
+		ck_assert_int_eq(disk__submit(&d, &rp, 1), 1);
+		ck_assert_int_eq(poll(&p, 1, 0), 1);	/* done already: nothing to wait for */
+		ck_assert_int_eq(disk__reap(&d, done, 2, false), 1);
+		ck_assert_ptr_eq(done[0], &r);
+		ck_assert_int_eq(r.result, 4096);
+		ck_assert_int_eq(poll(&p, 1, 0), 0);	/* and the fd is quiet again */
+	}
+	ck_assert_uint_eq(disk_sync__peak(&d), 0);	/* no worker ever ran one */
+	disk__close(&d);
+	free(buf);
+}
+END_TEST
+
+/* The sync engine runs a batch on several workers at once: reads into pages that are not
+ * there yet (userfaultfd) block their workers inside preadv, one fault per blocked worker;
+ * a pool that ran one request at a time would show one fault and wait for it forever */
+START_TEST(sync_batch_runs_in_parallel)
+{
+	enum { N = 4 };	/* the pool's size (virtio/disk_sync.c) */
+	const long pg = sysconf(_SC_PAGESIZE);
+	struct uffdio_api api = { .api = UFFD_API };
+	struct disk_req reqs[N], *rp[N], *done[N];
+	struct iovec iov[N];
+	uint8_t *src = aligned((size_t)N * (size_t)pg), *dst;
+	bool seen[N] = { false };
+	char path[300];
+	struct disk d;
+	int uffd, fd;
+
+	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api)) {
+		printf("test_disk: no userfaultfd (%s): sync_batch_runs_in_parallel skipped\n",
+		       strerror(errno));
+		return;
+	}
+	dst = mmap(NULL, (size_t)N * (size_t)pg, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(dst, MAP_FAILED);
+	struct uffdio_register reg = {
+		.range = { (uintptr_t)dst, (uint64_t)N * (uint64_t)pg },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	ck_assert_int_eq(ioctl(uffd, UFFDIO_REGISTER, &reg), 0);
+	mkfile(path, sizeof(path), MIB);
+	fill(src, (size_t)N * (size_t)pg, 4242);
+	fd = open(path, O_WRONLY);
+	ck_assert_int_eq(pwrite(fd, src, (size_t)N * (size_t)pg, 0), N * pg);
+	close(fd);
+	open_ok(&d, path, DISK_ENGINE_SYNC, DISK_CACHE_WRITEBACK, false);
+	for (int i = 0; i < N; i++) {
+		iov[i] = (struct iovec){ dst + (size_t)i * (size_t)pg, (size_t)pg };
+		reqs[i] = (struct disk_req){ .op = DISK_READ, .offset = (uint64_t)i * (uint64_t)pg,
+					     .iov = &iov[i], .iovcnt = 1 };
+		rp[i] = &reqs[i];
+	}
+	ck_assert_int_eq(disk__submit(&d, rp, N), N);
+	/* every request's worker faults on its page while none of them is answered */
+	for (int got = 0; got < N;) {
+		struct pollfd p = { .fd = uffd, .events = POLLIN };
+		struct uffd_msg m;
+
+		ck_assert_msg(poll(&p, 1, 10000) == 1, "only %d of %d requests running at once", got, N);
+		if (read(uffd, &m, sizeof(m)) != sizeof(m))
+			continue;
+		ck_assert_int_eq(m.event, UFFD_EVENT_PAGEFAULT);
+		uint64_t k = (m.arg.pagefault.address - (uintptr_t)dst) / (uint64_t)pg;
+		ck_assert_uint_lt(k, N);
+		ck_assert(!seen[k]);
+		seen[k] = true;
+		got++;
+	}
+	ck_assert_uint_eq(disk_sync__peak(&d), N);
+	for (int i = 0; i < N; i++) {	/* now let them go on */
+		struct uffdio_zeropage z = { .range = { (uintptr_t)dst + (uint64_t)i * (uint64_t)pg,
+							(uint64_t)pg } };
+		ck_assert_int_eq(ioctl(uffd, UFFDIO_ZEROPAGE, &z), 0);
+	}
+	for (int got = 0; got < N;) {
+		int k = disk__reap(&d, done, N, true);
+
+		ck_assert_int_gt(k, 0);
+		got += k;
+	}
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(reqs[i].result, pg);
+	ck_assert(!memcmp(dst, src, (size_t)N * (size_t)pg));
+	disk__close(&d);
+	munmap(dst, (size_t)N * (size_t)pg);
+	close(uffd);
+	free(src);
+}
+END_TEST
+
+/* The device's steady state: QD32, each completion resubmitted at once, one request per
+ * submit (as kicks arrive), the completion eventfd read before reaping (as blk_thread does);
+ * a lost wake-up shows as a poll timeout */
+START_TEST(steady_state_pipeline)
+{
+	enum { QD = 32, SZ = 4096, TOTAL = 6000 };
+	struct disk_req reqs[QD], *rp, *done[QD];
+	struct iovec iov[QD];
+	uint8_t *buf = aligned((size_t)QD * SZ);
+	char path[300];
+	struct disk d;
+
+	mkfile(path, sizeof(path), 4 * MIB);
+	for (unsigned e = 0; e < 2; e++) {
+		unsigned completed = 0, submitted = 0;
+
+		open_ok(&d, path, engines[e], DISK_CACHE_WRITEBACK, false);
+		for (int i = 0; i < QD; i++) {
+			iov[i] = (struct iovec){ buf + (size_t)i * SZ, SZ };
+			reqs[i] = (struct disk_req){ .op = i % 3 ? DISK_READ : DISK_WRITE,
+						     .offset = (uint64_t)(rnd() % 1024) * SZ,
+						     .iov = &iov[i], .iovcnt = 1 };
+			rp = &reqs[i];
+			ck_assert_int_eq(disk__submit(&d, &rp, 1), 1);
+			submitted++;
+		}
+		while (completed < TOTAL) {
+			struct pollfd p = { .fd = disk__completion_fd(&d), .events = POLLIN };
+			uint64_t v;
+			int k;
+
+			ck_assert_msg(poll(&p, 1, 20000) == 1, "%s: no completion signalled with %u in "
+				      "flight", e ? "io_uring" : "sync", disk__inflight(&d));
+			(void)!read(p.fd, &v, sizeof(v));
+			while ((k = disk__reap(&d, done, QD, false)) > 0) {
+				for (int i = 0; i < k; i++) {
+					ck_assert_int_eq(done[i]->result, SZ);
+					completed++;
+					if (submitted < TOTAL) {
+						done[i]->offset = (uint64_t)(rnd() % 1024) * SZ;
+						ck_assert_int_eq(disk__submit(&d, &done[i], 1), 1);
+						submitted++;
+					}
+				}
+			}
+			ck_assert_int_ge(k, 0);
+		}
+		ck_assert_uint_eq(disk__inflight(&d), 0);
+		disk__close(&d);
+	}
+	free(buf);
+}
+END_TEST
+
+/* Closing with requests still queued on the workers: they land, nothing hangs or leaks
+ * (cache=none: from memory O_DIRECT cannot take, so each carries a bounce buffer) */
+START_TEST(sync_close_with_requests_queued)
+{
+	enum { N = 48, SZ = 64 << 10 };
+	static struct disk_req reqs[N];
+	struct disk_req *rp[N];
+	struct iovec iov[N];
+	uint8_t *buf = aligned((size_t)N * SZ + 4096), *file;
+	char path[300];
+	struct disk d;
+
+	mkfile(path, sizeof(path), (uint64_t)N * SZ);
+	for (unsigned c = 0; c < 2; c++) {
+		uint8_t *src = buf + c;
+
+		if (skip_direct(caches[c]))
+			continue;
+		open_ok(&d, path, DISK_ENGINE_SYNC, caches[c], false);
+		fill(src, (size_t)N * SZ, 31 + c);
+		for (int i = 0; i < N; i++) {
+			iov[i] = (struct iovec){ src + (size_t)i * SZ, SZ };
+			reqs[i] = (struct disk_req){ .op = DISK_WRITE, .offset = (uint64_t)i * SZ,
+						     .iov = &iov[i], .iovcnt = 1 };
+			rp[i] = &reqs[i];
+		}
+		ck_assert_int_eq(disk__submit(&d, rp, N), N);
+		ck_assert_uint_eq(disk__inflight(&d), N);
+		disk__close(&d);	/* no reap */
+		file = slurp(path, (uint64_t)N * SZ);
+		ck_assert_msg(!memcmp(file, src, (size_t)N * SZ), "queued writes were lost");
+		free(file);
+	}
+	free(buf);
+}
+END_TEST
+
 START_TEST(flush_ok)
 {
 	uint8_t *buf = aligned(4096);
@@ -1204,6 +1405,10 @@ Suite *disk_suite(void)
 	tcase_add_test(tc, engines_byte_identical);
 	tcase_add_test(tc, batch_larger_than_ring);
 	tcase_add_test(tc, reap_in_helpings);
+	tcase_add_test(tc, sync_lone_request_inline);
+	tcase_add_test(tc, sync_batch_runs_in_parallel);
+	tcase_add_test(tc, sync_close_with_requests_queued);
+	tcase_add_test(tc, steady_state_pipeline);
 	tcase_add_test(tc, flush_ok);
 	tcase_add_test(tc, discard_punches_hole);
 	tcase_add_test(tc, write_zeroes_zeroes);
