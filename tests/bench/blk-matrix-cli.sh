@@ -57,6 +57,11 @@ case_ backing-bad     2 "--backing: unknown value 'nfs'" -- --backing nfs
 case_ transport-bad   2 "--transport: unknown value 'isa'" -- --transport pci,isa
 case_ transport-empty 2 "--transport is empty"        -- --transport ""
 case_ transport-plan  0 "transport=mmio workloads"    -- --transport mmio --dry-run
+case_ repeat-zero     2 "--repeat '0': a whole number from 1 to 20" -- --repeat 0
+case_ repeat-big      2 "--repeat '21'"               -- --repeat 21
+case_ repeat-garbage  2 "--repeat 'x3'"               -- --repeat x3
+case_ repeat-missing  2 "--repeat needs a value"      -- --repeat
+case_ repeat-plan     0 "repeat=3 qemu=1"             -- --repeat=3 --dry-run
 case_ quick-pci       0 "transport=pci workloads=rr4k-qd32" -- --quick --dry-run
 case_ device-missing  2 "--device $tmp/nodev: no such device" -- --device "$tmp/nodev" --file "$tmp/f"
 case_ device-regular  2 "not a block device"          -- --device "$tmp/regular" --file "$tmp/f"
@@ -98,6 +103,31 @@ if [ "$(id -u)" = 0 ] && command -v losetup >/dev/null && command -v mkfs.ext4 >
     fi
 else
     skip=$((skip + 4))
+fi
+
+# the report of a --repeat 3 run: medians per cell, kv/q from the medians, won from the pairs
+rep="$tmp/report"
+mkdir -p "$rep/raw/cells"
+printf 'clk_tck=100\nseconds=3\nwarmup=1\nl1=0\n' > "$rep/raw/meta.txt"
+echo 6 > "$rep/raw/expected"
+n=0
+for cell in kvmini:1:100 kvmini:2:300 kvmini:3:200 qemu:1:150 qemu:2:250 qemu:3:100; do
+    IFS=: read -r vmm r iops <<<"$cell"
+    n=$((n + 1))
+    { printf 'vmm\ttransport\tbacking\tcache\tengine\tworkload\tiogen\tticks0\tticks1\tjson0\tjson1\tkvm0\tkvm1\tcached_kb\trep\n'
+      printf '%s\tpci\traw\tnone\tio_uring\trr4k-qd1\tiogen: rand read iops=%s mbps=1 ios=%s ios_all=%s errors=0\t0/0\t%s/0\t-\t-\t-\t-\t0\t%s\n' \
+          "$vmm" "$iops" "$((iops * 3))" "$((iops * 4))" "$n" "$r"
+    } > "$rep/raw/cells/$vmm-pci-raw-none-io_uring-r$r.tsv"
+done
+if python3 "$here/blk-report.py" "$rep" > "$tmp/report.out" 2>&1 &&
+    grep -Eq '^rr4k-qd1 +kvmini +pci +raw +none +io_uring +200 .* 1\.33 +2/3$' "$rep/table.txt" &&
+    grep -Eq '^rr4k-qd1 +qemu +pci +raw +none +io_uring +150 ' "$rep/table.txt" &&
+    grep -q 'paired boots kvmini won  *2 of 3' "$rep/table.txt" &&
+    python3 -c 'import json,sys; c=[c for c in json.load(open(sys.argv[1]))["cells"] if c["vmm"]=="kvmini"][0]; sys.exit(c["iops_runs"]!=[100,300,200] or c["runs"]!=3)' "$rep/results.json"; then
+    pass=$((pass + 1))
+else
+    fail=$((fail + 1)); echo "FAIL report-repeat: the medians or the won column of a 3-boot report are wrong"
+    cat "$tmp/report.out" "$rep/table.txt" 2>/dev/null | head -20
 fi
 
 msg=""; [ "$skip" = 0 ] || msg=", $skip skipped (not root or no loop devices)"

@@ -36,6 +36,9 @@ options:
   --workloads LIST   rr4k-qd1,rr4k-qd32,rw4k-qd1,rw4k-qd32,sr1m,sw1m
                      (4 KiB random read/write at QD1/QD32, 1 MiB sequential read/write at QD4)
   --no-qemu          skip the QEMU microvm reference     --no-host  skip the host ceiling
+  --repeat N         boot every configuration N times (1); the table shows each cell's median
+                     and in how many of the N paired boots kvmini beat QEMU. kvmini and QEMU
+                     boot back to back for each configuration, first one then the other in turn
   --quick            one cell: raw, cache=none, io_uring, pci, rr4k-qd32, 2 s + 1 s warm-up
   --out DIR          results directory (default BUILD/bench/blk-matrix)
   --dry-run          check the options and devices, print the plan, write nothing
@@ -48,14 +51,14 @@ say() { echo "blk-matrix: $*"; }
 # ---- options ----
 DEVICE="" FILE="" SIZE=256M SECS=3 WARM=1 BACKINGS=raw,file CACHES=none,writeback
 ENGINES=io_uring,sync TRANSPORTS=pci,mmio WORKLOADS=rr4k-qd1,rr4k-qd32,rw4k-qd1,rw4k-qd32,sr1m,sw1m QEMU=1 HOST=1
-OUT="" OUT_SET=0 DRY=0 QUICK=0 BUILD=""
+OUT="" OUT_SET=0 DRY=0 QUICK=0 BUILD="" REPEAT=1
 ARGS=()   # the options, without BUILD (passed on to the run inside L1)
 while [ $# -gt 0 ]; do
     opt=$1
     val=""
     case $opt in
     --*=*) val=${opt#*=}; opt=${opt%%=*}; ARGS+=("$1") ;;
-    --device | --file | --size | --seconds | --warmup | --backing | --cache | --engine | \
+    --device | --file | --size | --seconds | --warmup | --backing | --cache | --engine | --repeat | \
         --workloads | --transport | --out)
         [ $# -ge 2 ] || die "$opt needs a value"
         val=$2; ARGS+=("$1" "$2"); shift ;;
@@ -73,6 +76,7 @@ while [ $# -gt 0 ]; do
     --workloads) WORKLOADS=$val ;;
     --transport) TRANSPORTS=$val ;;
     --out) OUT=$val OUT_SET=1 ;;
+    --repeat) REPEAT=$val ;;
     --no-qemu) QEMU=0 ;;
     --no-host) HOST=0 ;;
     --quick) QUICK=1 ;;
@@ -125,6 +129,8 @@ SIZE_B=$(size_bytes "$SIZE")
 [ $((SIZE_B % (1 << 20))) = 0 ] || die "--size '$SIZE': a whole number of MiB"
 { is_num "$SECS" && awk -v s="$SECS" 'BEGIN{exit !(s > 0)}'; } || die "--seconds '$SECS': a positive number"
 is_num "$WARM" || die "--warmup '$WARM': a number of seconds"
+{ [[ $REPEAT =~ ^[0-9]{1,2}$ ]] && [ "$REPEAT" -ge 1 ] && [ "$REPEAT" -le 20 ]; } ||
+    die "--repeat '$REPEAT': a whole number from 1 to 20"
 check_list --backing "$BACKINGS" raw file
 check_list --cache "$CACHES" none writeback
 check_list --engine "$ENGINES" io_uring sync
@@ -203,7 +209,7 @@ if [ "$DRY" = 1 ]; then
     else
         writes="two loop devices over ${SIZE} scratch files in ${TMPDIR:-/tmp}"
     fi
-    echo "plan: backing=$BACKINGS cache=$CACHES engine=$ENGINES transport=$TRANSPORTS workloads=$WORKLOADS seconds=$SECS warmup=$WARM size=$SIZE_B qemu=$QEMU host=$HOST nested=$NESTED"
+    echo "plan: backing=$BACKINGS cache=$CACHES engine=$ENGINES transport=$TRANSPORTS workloads=$WORKLOADS seconds=$SECS warmup=$WARM size=$SIZE_B repeat=$REPEAT qemu=$QEMU host=$HOST nested=$NESTED"
     echo "writes: $writes"
     echo "results: $OUT"
     exit 0
@@ -372,7 +378,7 @@ kvmstats() { # PID: "exits=N,io_exits=N,..." from KVM's debugfs for that VM, or 
 # written under a temporary name and renamed at the end, so a resumed run skips it
 mkdir -p "$RAW/cells"
 rm -f "$RAW"/cells/*.part
-HDR='vmm\ttransport\tbacking\tcache\tengine\tworkload\tiogen\tticks0\tticks1\tjson0\tjson1\tkvm0\tkvm1\tcached_kb\n'
+HDR='vmm\ttransport\tbacking\tcache\tengine\tworkload\tiogen\tticks0\tticks1\tjson0\tjson1\tkvm0\tkvm1\tcached_kb\trep\n'
 # shellcheck disable=SC2059 # HDR is the format
 start_cells() { printf "$HDR" > "$RAW/cells/$1.part"; }
 end_cells() { mv "$RAW/cells/$1.part" "$RAW/cells/$1.tsv"; }
@@ -391,6 +397,7 @@ finished() { [ -f "$RAW/cells/$1.tsv" ]; }
     echo "size=$SIZE_B"
     echo "seconds=$SECS"
     echo "warmup=$WARM"
+    echo "repeat=$REPEAT"
     echo "qemu=$(qemu-system-x86_64 --version 2>/dev/null | head -n1)"
     echo "clk_tck=$(getconf CLK_TCK)"
 } > "$RAW/meta.txt"
@@ -400,16 +407,17 @@ count_cells() {
     local nb nc ne nw=${#WL[@]}
     nb=$(tr ',' '\n' <<<"$BACKINGS" | grep -c .); nc=$(tr ',' '\n' <<<"$CACHES" | grep -c .)
     ne=$(tr ',' '\n' <<<"$ENGINES" | grep -c .); nt=$(tr ',' '\n' <<<"$TRANSPORTS" | grep -c .)
-    NCELLS=$((nb * nc * ne * nt * nw * (1 + QEMU) + HOST * nb * nw))
+    NCELLS=$((nb * nc * ne * nt * nw * (1 + QEMU) * REPEAT + HOST * nb * nw))
 }
 count_cells
 echo "$NCELLS" > "$RAW/expected"
-progress() { # VMM TRANSPORT BACKING CACHE ENGINE WORKLOAD IOGEN-LINE
+progress() { # VMM TRANSPORT BACKING CACHE ENGINE WORKLOAD IOGEN-LINE [REP]
     CELL=$((CELL + 1))
-    local f=$7
+    local f=$7 run=""
     v() { tr ' ' '\n' <<<"$f" | sed -n "s/^$1=//p"; }
-    printf '  [%3d/%d] %-6s %-4s %-4s %-9s %-8s %-9s %8s IOPS %8s MB/s p99 %6s us\n' "$CELL" "$NCELLS" \
-        "$1" "$2" "$3" "$4" "$5" "$6" "$(v iops)" "$(v mbps)" "$(v lat_p99_us)"
+    [ "$REPEAT" = 1 ] || run=" (boot ${8:-1} of $REPEAT)"
+    printf '  [%3d/%d] %-6s %-4s %-4s %-9s %-8s %-9s %8s IOPS %8s MB/s p99 %6s us%s\n' "$CELL" "$NCELLS" \
+        "$1" "$2" "$3" "$4" "$5" "$6" "$(v iops)" "$(v mbps)" "$(v lat_p99_us)" "$run"
 }
 
 # ---- the host ceiling: the same iogen jobs directly on the backing ----
@@ -424,19 +432,19 @@ if [ "$HOST" = 1 ]; then
             drop "$b"
             # shellcheck disable=SC2086 # the job's options
             line=$("$BUILD/iogen" ${JOB[$w]} -t "$SECS" -W "$WARM" -S "$SIZE_B" "$(path_of "$b")" 2>&1 | grep '^iogen:' || echo "iogen: failed")
-            printf 'host\t-\t%s\t-\t-\t%s\t%s\t-\t-\t-\t-\t-\t-\t%s\n' "$b" "$w" "$line" "$(cached_kb "$b")" >> "$RAW/cells/host-$b.part"
+            printf 'host\t-\t%s\t-\t-\t%s\t%s\t-\t-\t-\t-\t-\t-\t%s\t1\n' "$b" "$w" "$line" "$(cached_kb "$b")" >> "$RAW/cells/host-$b.part"
             progress host - "$b" - - "$w" "$line"
         done
         end_cells "host-$b"
     done
 fi
 
-# run_vm VMM TRANSPORT BACKING CACHE ENGINE LAST: boot one guest that runs every workload (status 1 if
+# run_vm VMM TRANSPORT BACKING CACHE ENGINE LAST REP: boot one guest that runs every workload (status 1 if
 # it did not get through them; LAST=1 keeps the cells it got); a snapshot of
 # the VMM's CPU time, its exit counters (kvmini: SIGUSR1 -> one JSON line on stderr) and
 # KVM's at each marker, while the guest waits for the acknowledgement
 run_vm() {
-    local vmm=$1 t=$2 b=$3 c=$4 e=$5 tag="$1-$2-$3-$4-$5" path
+    local vmm=$1 t=$2 b=$3 c=$4 e=$5 rep=$7 tag="$1-$2-$3-$4-$5-r$7" path
     path=$(path_of "$b")
     local con="$RAW/$tag.console" err="$RAW/$tag.err"
     local -a cmd
@@ -460,7 +468,7 @@ run_vm() {
         CELL=$((CELL + ${#WL[@]})); say "$tag: done in an earlier L1 run"; return 0
     fi
     start_cells "$tag"
-    say "$vmm, $t, $b, cache=$c, engine=$e: one boot, ${#WL[*]} workload(s); the backing's page cache is dropped before each"
+    say "$vmm, $t, $b, cache=$c, engine=$e: one boot$([ "$REPEAT" = 1 ] || echo " ($rep of $REPEAT)"), ${#WL[*]} workload(s); the backing's page cache is dropped before each"
     drop "$b"
     rm -f "$work/in" "$work/out"
     mkfifo "$work/in" "$work/out"
@@ -468,7 +476,15 @@ run_vm() {
     local pid=$!
     local infd
     exec {infd}>"$work/in"
-    ( sleep 900; kill "$pid" 2>/dev/null ) &
+    # a guest that stops making progress: say where each of the VMM's threads waits (kernel
+    # stack, wchan), then end it; the retry below boots that configuration again
+    ( sleep $((120 + 60 * ${#WL[@]})); kill -0 "$pid" 2>/dev/null || exit 0
+      { echo "blk-matrix: no progress for $((120 + 60 * ${#WL[@]})) s: the threads of $vmm (pid $pid)"
+        for task in /proc/"$pid"/task/*; do
+            echo "thread $(cat "$task/comm" 2>/dev/null) ($(basename "$task")): state $(awk '{print $3}' "$task/stat" 2>/dev/null), wchan $(cat "$task/wchan" 2>/dev/null)"
+            sed 's/^/    /' "$task/stack" 2>/dev/null
+        done; } >> "$err"
+      kill "$pid" 2>/dev/null ) &
     local dog=$!
     local line w="" iog="" t0=0 j0=0 k0=- nj
     : > "$con"
@@ -495,10 +511,10 @@ run_vm() {
             if [[ $line == BLKM-BEGIN* ]]; then
                 t0=$tk j0=$jn k0=$kv iog=""
             else
-                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$vmm" "$t" "$b" "$c" "$e" \
+                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$vmm" "$t" "$b" "$c" "$e" \
                     "$w" "${iog:-iogen: failed}" "$t0" "$tk" "$j0" "$jn" "$k0" "$kv" \
-                    "$(cached_kb "$b")" >> "$RAW/cells/$tag.part"
-                progress "$vmm" "$t" "$b" "$c" "$e" "$w" "${iog:-iogen: failed}"
+                    "$(cached_kb "$b")" "$rep" >> "$RAW/cells/$tag.part"
+                progress "$vmm" "$t" "$b" "$c" "$e" "$w" "${iog:-iogen: failed}" "$rep"
             fi
             printf 'go\n' >&"$infd" ;;
         iogen:*) iog=$line ;;
@@ -519,20 +535,28 @@ run_vm() {
     return 1
 }
 
-for vmm in kvmini qemu; do
-    [ "$vmm" = kvmini ] || [ "$QEMU" = 1 ] || continue
+# kvmini and QEMU boot back to back for each configuration (whichever went first last time
+# goes second), so the machine's slow drift and its noisy minutes fall on both alike
+VMMS=(kvmini); [ "$QEMU" = 1 ] && VMMS+=(qemu)
+turn=0
+for rep in $(seq "$REPEAT"); do
     for t in ${TRANSPORTS//,/ }; do
         for b in ${BACKINGS//,/ }; do
             for c in ${CACHES//,/ }; do
                 for e in ${ENGINES//,/ }; do
-                    # an L2 guest that resets mid-run (environmental in the nested L1, QEMU's
-                    # too, see docs/nested.md) gets its configuration booted once more
-                    cell0=$CELL
-                    if ! run_vm "$vmm" "$t" "$b" "$c" "$e" 0; then
-                        CELL=$cell0
-                        say "$vmm-$t-$b-$c-$e: booting that configuration once more"
-                        run_vm "$vmm" "$t" "$b" "$c" "$e" 1 || true
-                    fi
+                    order=("${VMMS[@]}")
+                    [ $((turn % 2)) = 1 ] && [ "${#VMMS[@]}" = 2 ] && order=(qemu kvmini)
+                    turn=$((turn + 1))
+                    for vmm in "${order[@]}"; do
+                        # an L2 guest that resets mid-run (environmental in the nested L1,
+                        # QEMU's too, see docs/nested.md) gets its configuration booted once more
+                        cell0=$CELL
+                        if ! run_vm "$vmm" "$t" "$b" "$c" "$e" 0 "$rep"; then
+                            CELL=$cell0
+                            say "$vmm-$t-$b-$c-$e: booting that configuration once more"
+                            run_vm "$vmm" "$t" "$b" "$c" "$e" 1 "$rep" || true
+                        fi
+                    done
                 done
             done
         done

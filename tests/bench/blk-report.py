@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 
@@ -74,7 +75,7 @@ def main():
         for r in rows:
             io = kv(r["iogen"])
             c = {"vmm": r["vmm"], "transport": r.get("transport", "mmio"), "backing": r["backing"], "cache": r["cache"],
-                 "engine": r["engine"], "workload": r["workload"],
+                 "engine": r["engine"], "workload": r["workload"], "rep": int(r.get("rep") or 1),
                  "iops": io.get("iops"), "mbps": io.get("mbps"),
                  "lat_p50_us": io.get("lat_p50_us"), "lat_p99_us": io.get("lat_p99_us"),
                  "lat_p999_us": io.get("lat_p999_us"), "ios": io.get("ios"),
@@ -91,7 +92,8 @@ def main():
                 k0, k1 = kv(r["kvm0"]), kv(r["kvm1"])
                 kd = {k: k1[k] - k0.get(k, 0) for k in k1 if isinstance(k1[k], (int, float))}
                 tag = "-".join([r["vmm"]] + ([r["transport"]] if "transport" in r else []) +
-                               [r["backing"], r["cache"], r["engine"]])
+                               [r["backing"], r["cache"], r["engine"]] +
+                               (["r" + r["rep"]] if r.get("rep") else []))
                 err = os.path.join(raw, tag + ".err")
                 j0 = json_line(err, r["json0"]) if r["json0"] != "-" else None
                 j1 = json_line(err, r["json1"]) if r["json1"] != "-" else None
@@ -111,6 +113,7 @@ def main():
                     c["user_exits_per_io"] = round((kd.get("io_exits", 0) + kd.get("mmio_exits", 0)) / n, 3)
                     c["user_exits_source"] = "KVM io_exits+mmio_exits"
             cells.append(c)
+    cells, pairs = combine_runs(cells)
     host = {(c["backing"], c["workload"]): c for c in cells if c["vmm"] == "host"}
     qemu = {(c["transport"], c["backing"], c["cache"], c["engine"], c["workload"]): c
             for c in cells if c["vmm"] == "qemu"}
@@ -125,6 +128,10 @@ def main():
         q = qemu.get((c["transport"], c["backing"], c["cache"], c["engine"], c["workload"]))
         if c["vmm"] == "kvmini" and q:
             c["kvmini_qemu"] = ratio(c["iops"], q["iops"])
+            key = (c["transport"], c["backing"], c["cache"], c["engine"], c["workload"])
+            runs = [ratio(k, qq) for k, qq in pairs.get(key, []) if k is not None and qq]
+            c["kvmini_qemu_runs"] = runs
+            c["kvmini_wins"] = sum(1 for x in runs if x >= 1.0)
     order = {"host": 0, "kvmini": 1, "qemu": 2}
     cells.sort(key=lambda c: (WORKLOADS.index(c["workload"]) if c["workload"] in WORKLOADS else 9,
                               order.get(c["vmm"], 9), c["transport"], c["backing"], c["cache"], c["engine"]))
@@ -132,10 +139,10 @@ def main():
     def f(v, fmt="%.0f"):
         return "-" if v is None else fmt % v
     lines = []
-    fmt = "%-9s %-6s %-4s %-4s %-9s %-8s %7s %7s %6s %6s %6s %7s %7s %6s %6s %6s %7s %5s %5s"
+    fmt = "%-9s %-6s %-4s %-4s %-9s %-8s %7s %7s %6s %6s %6s %7s %7s %6s %6s %6s %7s %5s %5s %5s"
     lines.append(fmt % (
         "workload", "vmm", "tr", "back", "cache", "engine", "IOPS", "MB/s", "p50us", "p99us", "p999us",
-        "cpu/io", "vmm/io", "uex/io", "dex/io", "kex/io", "cacheMB", "g/h", "kv/q"))
+        "cpu/io", "vmm/io", "uex/io", "dex/io", "kex/io", "cacheMB", "g/h", "kv/q", "won"))
     last = None
     for c in cells:
         if last is not None and c["workload"] != last:
@@ -147,7 +154,8 @@ def main():
             f(c["cpu_us_per_io"], "%.0f"), f(c["vmm_cpu_us_per_io"], "%.0f"),
             f(c["user_exits_per_io"], "%.2f"), f(c["disk_exits_per_io"], "%.2f"),
             f(c["kvm_exits_per_io"], "%.2f"), f(c["host_cache_mb"], "%.0f"),
-            f(c["guest_host"], "%.2f"), f(c["kvmini_qemu"], "%.2f")))
+            f(c["guest_host"], "%.2f"), f(c["kvmini_qemu"], "%.2f"),
+            "%d/%d" % (c["kvmini_wins"], len(c["kvmini_qemu_runs"])) if c.get("kvmini_qemu_runs") else "-"))
     legend = ("cpu/io: VMM process CPU time (user+sys, all threads, the guest's own run time "
               "on the vCPU threads included) per I/O in us; vmm/io: the same without the guest "
               "time (/proc/PID/stat guest_time); uex/io: exits "
@@ -157,7 +165,10 @@ def main():
               "kex/io: KVM's in-kernel exit count per I/O (debugfs); cacheMB: host page cache "
               "held by the backing after the cell; g/h: guest IOPS / host IOPS on the same "
               "backing; kv/q: kvmini IOPS / QEMU IOPS, same transport, backing, cache and engine "
-              "(QEMU's engine sync = aio=threads; its pci = microvm pcie=on + virtio-blk-pci). tr: "
+              "(QEMU's engine sync = aio=threads; its pci = microvm pcie=on + virtio-blk-pci); won: "
+              "in how many boots kvmini's IOPS were at least QEMU's (each kvmini boot paired with "
+              "the QEMU boot next to it). With --repeat N every figure is the median of the N "
+              "boots (the IOPS of each are in results.json). tr: "
               "the virtio transport. Per-I/O figures count the warm-up's I/Os too. The "
               "backing's host page cache was dropped before every cell.")
     table = "\n".join(lines) + "\n\n" + legend + "\n" + targets(cells)
@@ -172,10 +183,10 @@ def main():
         fh.write(table)
     with open(os.path.join(out, "results.json"), "w") as fh:
         json.dump({"meta": meta, "cells": cells}, fh, indent=1)
-    cols = ["vmm", "transport", "backing", "cache", "engine", "workload", "iops", "mbps", "lat_p50_us",
+    cols = ["vmm", "transport", "backing", "cache", "engine", "workload", "runs", "iops", "mbps", "lat_p50_us",
             "lat_p99_us", "lat_p999_us", "ios", "ios_all", "errors", "cpu_us_per_io", "vmm_cpu_us_per_io",
             "user_exits_per_io", "disk_exits_per_io", "user_exit_handling_ns_per_io", "kvm_exits_per_io", "host_cache_mb",
-            "guest_host", "kvmini_qemu"]
+            "guest_host", "kvmini_qemu", "kvmini_wins"]
     with open(os.path.join(out, "results.csv"), "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(cols)
@@ -221,9 +232,50 @@ def targets(cells):
     n = sum(1 for c in cells if c["vmm"] == "kvmini" and c["kvmini_qemu"] is not None)
     if n:
         rows.append("  %-40s %d of %d" % ("kvmini cells below QEMU's (kv/q < 1.0)", len(below), n))
+        runs = [x for c in cells if c["vmm"] == "kvmini" for x in c.get("kvmini_qemu_runs") or []]
+        if len(runs) > n:
+            rows.append("  %-40s %d of %d" % ("paired boots kvmini won", sum(1 for x in runs if x >= 1.0), len(runs)))
+        ratios = sorted(c["kvmini_qemu"] for c in cells if c["vmm"] == "kvmini" and c["kvmini_qemu"])
+        rows.append("  %-40s %6.2f  (geometric mean %.2f, min %.2f)" % (
+            "kvmini/QEMU over the cells: median", statistics.median(ratios),
+            statistics.geometric_mean(ratios), ratios[0]))
     if not rows:
         return ""
     return "\ntargets (raw device, cache=none, io_uring, %s):\n" % tr0 + "\n".join(rows) + "\n"
+
+
+MEDIAN_FIELDS = ("iops", "mbps", "lat_p50_us", "lat_p99_us", "lat_p999_us", "ios", "ios_all", "host_cache_mb",
+                 "cpu_us_per_io", "vmm_cpu_us_per_io", "user_exits_per_io", "disk_exits_per_io",
+                 "kvm_exits_per_io", "user_exit_handling_ns_per_io")
+
+
+def combine_runs(cells):
+    """One cell per configuration and workload: with several boots (--repeat) each figure is the
+    median over them (errors: the sum; KVM's counters: the boot with the median IOPS). Also the
+    IOPS of each boot, kvmini's paired with QEMU's of the same repetition, for the won column."""
+    groups = {}
+    for c in cells:
+        groups.setdefault((c["vmm"], c["transport"], c["backing"], c["cache"], c["engine"], c["workload"]), []).append(c)
+    out, pairs = [], {}
+    for key, runs in groups.items():
+        mid = sorted(runs, key=lambda r: r["iops"] or 0)[len(runs) // 2]
+        c = dict(mid)
+        c["runs"] = len(runs)
+        c["iops_runs"] = [r["iops"] for r in runs]
+        c["rep"] = sorted(r["rep"] for r in runs)
+        if len(runs) > 1:
+            for k in MEDIAN_FIELDS:
+                vals = [r[k] for r in runs if r.get(k) is not None]
+                c[k] = statistics.median(vals) if vals else None
+            c["errors"] = sum(r["errors"] or 0 for r in runs)
+            c["kvm_counters_per_io"] = mid["kvm_counters_per_io"]
+        out.append(c)
+    for key, runs in groups.items():
+        if key[0] != "kvmini":
+            continue
+        q = {r["rep"]: r["iops"] for r in groups.get(("qemu",) + key[1:], [])}
+        pairs[key[1:]] = [(r["iops"], q[r["rep"]]) for r in sorted(runs, key=lambda r: r["rep"]) if r["rep"] in q]
+    return out, pairs
 
 
 def config_name(c):
