@@ -37,7 +37,7 @@ PAYLOADS  := $(patsubst tests/kvm/payloads/%.S,$(BUILD)/tests/kvm/payloads/%.bin
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all deps deps-bench guest demo check check-sanitize unit kvm-test nested-test test-acpi cli-test bench bench-blk stress clean help \
+.PHONY: all deps deps-bench guest demo check check-sanitize check-tsan unit kvm-test nested-test test-acpi cli-test bench bench-blk stress clean help \
 	fuzz fuzz-smoke fuzz-build FORCE
 all: $(BUILD)/kvmini
 
@@ -52,6 +52,8 @@ help:
 	@echo "make bench      boot time, RSS and block I/O against QEMU microvm"
 	@echo "make bench-blk  the block matrix: raw device vs file, cache, engine, host and QEMU"
 	@echo "                (BENCH_ARGS='--quick' for one cell; tests/bench/blk-matrix.sh --help)"
+	@echo "make check-sanitize / check-tsan   unit + direct-KVM tests under clang ASan+UBSan; the"
+	@echo "                disk and virtio-blk unit tests under TSan (both part of make check)"
 	@echo "make fuzz       build the libFuzzer targets (tests/fuzz), replay their regressions, run"
 	@echo "                each for FUZZ_TIME seconds (default 60)"
 	@echo "make fuzz-smoke replay regressions + corpus, run each target FUZZ_SMOKE_TIME s (10;"
@@ -155,6 +157,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory test-acpi
 	$(Q)$(MAKE) --no-print-directory kvm-test
 	$(Q)$(MAKE) --no-print-directory check-sanitize
+	$(Q)$(MAKE) --no-print-directory check-tsan
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)guest/build.sh $(BUILD)/guest
 	$(Q)GUEST_KERNEL=linux-image-cloud-amd64 guest/build.sh $(BUILD)/guest-cloud
@@ -170,6 +173,15 @@ check-sanitize: $(PAYLOADS)
 	$(Q)echo "  SANITIZE  clang + address,undefined"
 	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(BUILD)/asan/unit-tests
 	$(Q)ASAN_OPTIONS=detect_leaks=1 KVMINI_PAYLOADS=$(BUILD)/tests/kvm/payloads $(BUILD)/asan/kvm-tests
+
+# the disk engines' and virtio-blk's unit tests under ThreadSanitizer (the sync engine's worker
+# pool, the I/O threads)
+TSAN_SUITES ?= disk virtio-blk
+check-tsan:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan CC=clang SANITIZE=thread $(BUILD)/tsan/unit-tests
+	$(Q)echo "  SANITIZE  clang + thread: $(TSAN_SUITES)"
+	$(Q)for s in $(TSAN_SUITES); do \
+		TSAN_OPTIONS=halt_on_error=1 CK_RUN_SUITE=$$s $(BUILD)/tsan/unit-tests || exit 1; done
 
 # ---- fuzzing (libFuzzer, clang): one target per tests/fuzz/fuzz_*.c, see docs/reliability.md ----
 # The library is built again with fuzzer-no-link coverage + ASan + UBSan in its own directory;

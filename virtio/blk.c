@@ -95,12 +95,17 @@ void blk__free(struct blk_dev *b)
 	disk__close(&b->disk);
 }
 
+/* A queue's counters have one writer, its I/O thread, and are read by others while it runs
+ * (SIGUSR1 statistics): relaxed atomic stores and loads, plain moves on x86. */
+#define STAT_ADD(q, field, n) \
+	__atomic_store_n(&(q)->stats.field, (q)->stats.field + (n), __ATOMIC_RELAXED)
+
 static void add_stats(struct blk_stats *to, const struct blk_stats *s)
 {
 	uint64_t *t = (uint64_t *)to;
 	const uint64_t *f = (const uint64_t *)s;
 	for (size_t i = 0; i < sizeof(*s) / sizeof(uint64_t); i++)
-		t[i] += f[i];
+		t[i] += __atomic_load_n(&f[i], __ATOMIC_RELAXED);
 }
 
 void blk__stats(const struct blk_dev *b, struct blk_stats *out)
@@ -193,12 +198,12 @@ static enum parse_result parse(struct blk_queue *q, struct blk_req *r, const str
 	r->status = (uint8_t *)last->base + last->len - 1;
 	r->written = 1;
 	if (c->out_len < sizeof(hdr) || chain_copy_out(c, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
-		q->stats.bad_requests++;
+		STAT_ADD(q, bad_requests, 1);
 		return finish_now(r, VIRTIO_BLK_S_IOERR);
 	}
 	r->type = hdr.type;
 	if (hdr.sector > UINT64_MAX / SECTOR)
-		return q->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
+		return STAT_ADD(q, bad_requests, 1), finish_now(r, VIRTIO_BLK_S_IOERR);
 	uint64_t off = hdr.sector * SECTOR;
 	int64_t len;
 
@@ -207,15 +212,15 @@ static enum parse_result parse(struct blk_queue *q, struct blk_req *r, const str
 	case VIRTIO_BLK_T_OUT: {
 		bool in = hdr.type == VIRTIO_BLK_T_IN;
 		if (in && c->out_len != sizeof(hdr))
-			return q->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
+			return STAT_ADD(q, bad_requests, 1), finish_now(r, VIRTIO_BLK_S_IOERR);
 		if (!in && b->disk.readonly)
-			return q->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
+			return STAT_ADD(q, bad_requests, 1), finish_now(r, VIRTIO_BLK_S_IOERR);
 		len = in ? build_iov(r, c, c->n_out, c->n_in, 0, 1)
 			 : build_iov(r, c, 0, c->n_out, sizeof(hdr), 0);
 		if (!in && c->in_len != 1)
 			len = -1;	/* a write's only writable byte is the status */
 		if (len <= 0 || len % SECTOR || !range_ok(b, off, (uint64_t)len))
-			return q->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
+			return STAT_ADD(q, bad_requests, 1), finish_now(r, VIRTIO_BLK_S_IOERR);
 		r->dr.op = in ? DISK_READ : DISK_WRITE;
 		r->dr.offset = off;
 		r->dr.len = (uint64_t)len;
@@ -230,7 +235,7 @@ static enum parse_result parse(struct blk_queue *q, struct blk_req *r, const str
 	case VIRTIO_BLK_T_GET_ID: {
 		len = build_iov(r, c, c->n_out, c->n_in, 0, 1);
 		if (len < 0)
-			return q->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
+			return STAT_ADD(q, bad_requests, 1), finish_now(r, VIRTIO_BLK_S_IOERR);
 		uint64_t n = (uint64_t)len < BLK_SERIAL_MAX ? (uint64_t)len : BLK_SERIAL_MAX;
 		uint64_t copied = 0;
 		char id[BLK_SERIAL_MAX] = { 0 };
@@ -240,7 +245,7 @@ static enum parse_result parse(struct blk_queue *q, struct blk_req *r, const str
 			memcpy(r->iov[i].iov_base, id + copied, k);
 			copied += k;
 		}
-		q->stats.get_ids++;
+		STAT_ADD(q, get_ids, 1);
 		r->written = (uint32_t)copied + 1;
 		return finish_now(r, VIRTIO_BLK_S_OK);
 	}
@@ -248,14 +253,14 @@ static enum parse_result parse(struct blk_queue *q, struct blk_req *r, const str
 	case VIRTIO_BLK_T_WRITE_ZEROES: {
 		bool dis = hdr.type == VIRTIO_BLK_T_DISCARD;
 		if (!(b->features & (1ULL << (dis ? VIRTIO_BLK_F_DISCARD : VIRTIO_BLK_F_WRITE_ZEROES))))
-			return q->stats.unsupported++, finish_now(r, VIRTIO_BLK_S_UNSUPP);
+			return STAT_ADD(q, unsupported, 1), finish_now(r, VIRTIO_BLK_S_UNSUPP);
 		/* exactly one segment (max_*_seg = 1) */
 		if (c->out_len != sizeof(hdr) + sizeof(seg) ||
 		    chain_copy_out(c, sizeof(hdr), &seg, sizeof(seg)) != sizeof(seg) ||
 		    (seg.flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) ||
 		    (dis && seg.flags) || seg.sector > UINT64_MAX / SECTOR ||
 		    !range_ok(b, seg.sector * SECTOR, (uint64_t)seg.num_sectors * SECTOR))
-			return q->stats.bad_requests++, finish_now(r, VIRTIO_BLK_S_IOERR);
+			return STAT_ADD(q, bad_requests, 1), finish_now(r, VIRTIO_BLK_S_IOERR);
 		r->dr.op = dis ? DISK_DISCARD : DISK_WRITE_ZEROES;
 		r->dr.offset = seg.sector * SECTOR;
 		r->dr.len = (uint64_t)seg.num_sectors * SECTOR;
@@ -263,7 +268,7 @@ static enum parse_result parse(struct blk_queue *q, struct blk_req *r, const str
 		return PARSE_SUBMIT;
 	}
 	default:
-		q->stats.unsupported++;
+		STAT_ADD(q, unsupported, 1);
 		return finish_now(r, VIRTIO_BLK_S_UNSUPP);
 	}
 }
@@ -281,7 +286,7 @@ static void account(struct blk_queue *q, struct blk_req *r)
 	int64_t res = r->dr.result;
 
 	if (res < 0 || (r->dr.op <= DISK_WRITE && (uint64_t)res != r->dr.len)) {
-		q->stats.io_errors++;
+		STAT_ADD(q, io_errors, 1);
 		/* the backing failed, not the guest: once per kind of error, the rest are counted */
 		virtio_core__report(&q->b->reports, q->b->name, "I/O error from the backing: %s (the guest "
 			      "gets IOERR; kvmini goes on and counts them)",
@@ -292,18 +297,18 @@ static void account(struct blk_queue *q, struct blk_req *r)
 	}
 	*r->status = VIRTIO_BLK_S_OK;
 	switch (r->dr.op) {
-	case DISK_READ: q->stats.reads++; q->stats.read_bytes += r->dr.len; break;
-	case DISK_WRITE: q->stats.writes++; q->stats.write_bytes += r->dr.len; break;
-	case DISK_FLUSH: q->stats.flushes++; break;
-	case DISK_DISCARD: q->stats.discards++; break;
-	case DISK_WRITE_ZEROES: q->stats.write_zeroes++; break;
+	case DISK_READ: STAT_ADD(q, reads, 1); STAT_ADD(q, read_bytes, r->dr.len); break;
+	case DISK_WRITE: STAT_ADD(q, writes, 1); STAT_ADD(q, write_bytes, r->dr.len); break;
+	case DISK_FLUSH: STAT_ADD(q, flushes, 1); break;
+	case DISK_DISCARD: STAT_ADD(q, discards, 1); break;
+	case DISK_WRITE_ZEROES: STAT_ADD(q, write_zeroes, 1); break;
 	}
 }
 
 static void maybe_notify(struct blk_queue *q, struct virtq *vq)
 {
 	if (virtq__should_notify(vq)) {
-		q->stats.interrupts++;
+		STAT_ADD(q, interrupts, 1);
 		q->b->vdev->t_ops->notify_used(q->b->vdev->transport, q->idx);
 	}
 }
@@ -346,7 +351,7 @@ static void process_queue(struct blk_queue *q, struct virtq *vq, struct virtq_ch
 			}
 		}
 		if (n) {
-			q->stats.batches++;
+			STAT_ADD(q, batches, 1);
 			int e = disk__submit(q->disk, batch, n);
 			if (e < 0) {
 				for (unsigned i = 0; i < n; i++) {
@@ -421,7 +426,7 @@ static void *blk_thread(void *arg)
 		if (p[0].revents & POLLIN) {
 			eventfd_t v;
 			eventfd_read(p[0].fd, &v);
-			q->stats.kicks++;
+			STAT_ADD(q, kicks, 1);
 			if (!vq->broken)
 				process_queue(q, vq, chain);
 		}

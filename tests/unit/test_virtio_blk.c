@@ -150,8 +150,7 @@ static uint16_t add_chain(unsigned n, const uint64_t *gpa, const uint32_t *len, 
 	next_desc = (uint16_t)((next_desc + n) % QSZ);
 	struct vring_avail *a = (struct vring_avail *)(ram + AVAIL_GPA);
 	a->ring[avail_idx % QSZ] = head;
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	a->idx = ++avail_idx;
+	__atomic_store_n(&a->idx, ++avail_idx, __ATOMIC_RELEASE);	/* the driver's barrier */
 	return head;
 }
 
@@ -161,7 +160,7 @@ static void kick_and_wait(void)
 	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	for (int i = 0; i < 5000 && __atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) != avail_idx; i++)
 		usleep(1000);
-	ck_assert_uint_eq(u->idx, avail_idx);
+	ck_assert_uint_eq(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE), avail_idx);
 }
 
 /* One request: header, optional data, status. Returns the status byte. */
@@ -248,7 +247,7 @@ START_TEST(read_write_roundtrip)
 	ck_assert_uint_eq(stats().reads, 2);
 	ck_assert_uint_eq(stats().writes, 1);
 	ck_assert_uint_eq(stats().flushes, 1);
-	ck_assert_int_gt(irqs, 0);
+	ck_assert_int_gt(__atomic_load_n(&irqs, __ATOMIC_SEQ_CST), 0);
 	ck_assert(rd(VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_VRING);
 	wr(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
@@ -372,11 +371,11 @@ START_TEST(kick_before_driver_ok_is_served_after)
 	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	usleep(20000);
 	struct vring_used *u = (void *)(ram + USED_GPA);
-	ck_assert_uint_eq(u->idx, 0);			/* nothing served before DRIVER_OK */
+	ck_assert_uint_eq(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE), 0);	/* none before DRIVER_OK */
 	wr(VIRTIO_MMIO_STATUS, 15);
-	for (int i = 0; i < 2000 && u->idx != 1; i++)
+	for (int i = 0; i < 2000 && __atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) != 1; i++)
 		usleep(1000);
-	ck_assert_uint_eq(u->idx, 1);
+	ck_assert_uint_eq(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE), 1);
 }
 END_TEST
 
@@ -425,7 +424,7 @@ START_TEST(needs_reset_during_activate_survives_driver_ok)
 	wr(VIRTIO_MMIO_STATUS, 15);
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 15 | VIRTIO_CONFIG_S_NEEDS_RESET);
 	ck_assert(rd(VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG);
-	ck_assert_int_gt(irqs, 0);
+	ck_assert_int_gt(__atomic_load_n(&irqs, __ATOMIC_SEQ_CST), 0);
 	wr(VIRTIO_MMIO_STATUS, 0);
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0);
 	virtio_mmio__destroy(&t);
