@@ -15,6 +15,7 @@
 
 #include "vmm/launcher.h"
 #include "vmm/seccomp.h"
+#include "vmm/stats.h"
 
 #define SECTOR 512ULL
 #define BLK_MAX_IOV (BLK_SEG_MAX + 2)
@@ -56,6 +57,7 @@ int blk__init(struct blk_dev *b, const struct blk_opts *opts, char *err, size_t 
 		return -1;
 	memcpy(b->serial, opts->serial, sizeof(b->serial));
 	snprintf(b->name, sizeof(b->name), "virtio-blk %s", opts->disk.path);
+	b->path = opts->disk.path;
 
 	struct virtio_blk_config *c = &b->config;
 	uint32_t bs = b->disk.block_size ? b->disk.block_size : SECTOR;
@@ -113,6 +115,52 @@ void blk__stats(const struct blk_dev *b, struct blk_stats *out)
 	*out = b->stats;
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		add_stats(out, &b->q[i].stats);
+}
+
+void blk__print_queues(const struct blk_dev *b, FILE *f, bool json, bool *first)
+{
+	const struct virtio_dev *vdev = __atomic_load_n(&b->vdev, __ATOMIC_ACQUIRE);
+
+	for (unsigned i = 0; i < b->nq; i++) {
+		const struct blk_queue *q = &b->q[i];
+		struct virtq_snapshot s = { 0 };
+
+		if (vdev)
+			virtq__snapshot(&vdev->vq[i], &s);
+		unsigned waiting = (uint16_t)(s.avail_idx - s.last_avail);
+		unsigned inflight = (uint16_t)(s.last_avail - s.used_idx);
+		unsigned long long kicks = __atomic_load_n(&q->stats.kicks, __ATOMIC_RELAXED);
+		unsigned long long irqs = __atomic_load_n(&q->stats.interrupts, __ATOMIC_RELAXED);
+		if (json) {
+			fprintf(f, "%s{\"disk\":", *first ? "" : ",");
+			stats__json_string(f, b->path);
+			fprintf(f, ",\"queue\":%u,\"active\":%s", i, s.rings ? "true" : "false");
+			if (s.rings)
+				fprintf(f, ",\"size\":%u,\"avail_idx\":%u,\"taken\":%u,\"used_idx\":%u,"
+					"\"waiting\":%u,\"in_flight\":%u,\"event_idx\":%s,\"used_event\":%u,"
+					"\"avail_event\":%u,\"no_interrupt\":%s,\"broken\":%s", s.size,
+					s.avail_idx, s.last_avail, s.used_idx, waiting, inflight,
+					s.event_idx ? "true" : "false", s.used_event, s.avail_event,
+					s.avail_flags & VRING_AVAIL_F_NO_INTERRUPT ? "true" : "false",
+					s.broken ? "true" : "false");
+			fprintf(f, ",\"kicks\":%llu,\"interrupts\":%llu}", kicks, irqs);
+			*first = false;
+			continue;
+		}
+		if (!s.rings) {
+			fprintf(f, "kvmini: disk %s, queue %u: not active (%llu kicks, %llu "
+				"interrupts so far)\n", b->path, i, kicks, irqs);
+			continue;
+		}
+		fprintf(f, "kvmini: disk %s, queue %u: %u waiting in the ring, %u in flight in kvmini "
+			"(avail %u, taken %u, used %u", b->path, i, waiting, inflight, s.avail_idx,
+			s.last_avail, s.used_idx);
+		if (s.event_idx)
+			fprintf(f, "; interrupt past used %u, kick past avail %u", s.used_event,
+				s.avail_event);
+		fprintf(f, "); %llu kicks, %llu interrupts%s\n", kicks, irqs,
+			s.broken ? "; BROKEN: waits for a device reset" : "");
+	}
 }
 
 /* ---- request parsing ---- */

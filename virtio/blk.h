@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <linux/virtio_blk.h>
 
 #include "virtio/core.h"
@@ -65,6 +66,7 @@ struct blk_dev {
 	struct blk_queue q[VIRTIO_MAX_QUEUES];
 	struct blk_stats stats;      /* totals of queues that have stopped (see blk__stats) */
 	char name[64];               /* "virtio-blk <path>", for reports */
+	const char *path;            /* the backing, as given (the caller's string) */
 	struct virtio_report reports;  /* backing errors said once per kind (virtio/core.h) */
 };
 
@@ -74,6 +76,10 @@ int blk__init(struct blk_dev *b, const struct blk_opts *opts, char *err, size_t 
 void blk__free(struct blk_dev *b);
 /* The statistics so far: every queue's plus what stopped queues left (quiescent reads). */
 void blk__stats(const struct blk_dev *b, struct blk_stats *out);
+/* Each queue's state now, from any thread (SIGUSR1 statistics): requests waiting in the ring,
+ * in flight in kvmini, the EVENT_IDX marks, kicks and interrupts; as text lines, or JSON
+ * objects (comma-separated; *first says whether one was written yet). */
+void blk__print_queues(const struct blk_dev *b, FILE *f, bool json, bool *first);
 
 extern const struct virtio_dev_ops blk_dev_ops;
 

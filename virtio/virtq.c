@@ -226,7 +226,7 @@ int virtq__pop(struct virtq *q, struct virtq_chain *c)
 	c->n_in = n_in;
 	c->out_len = out_len;
 	c->in_len = in_len;
-	q->last_avail++;
+	__atomic_store_n(&q->last_avail, (uint16_t)(q->last_avail + 1), __ATOMIC_RELAXED);
 	return 1;
 }
 
@@ -238,7 +238,7 @@ void virtq__push(struct virtq *q, uint16_t head, uint32_t written)
 
 	st32(&e->id, head);
 	st32(&e->len, written);
-	q->used_idx++;
+	__atomic_store_n(&q->used_idx, (uint16_t)(q->used_idx + 1), __ATOMIC_RELAXED);
 	/* Release: the element (and the data written to the buffers) before idx. */
 	st16(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
 	/* 65536 entries pushed without a notify decision: the old mark means nothing any more. */
@@ -296,4 +296,28 @@ bool virtq__has_work(const struct virtq *q)
 	if (q->broken)
 		return false;
 	return ld16(&q->avail->idx, __ATOMIC_RELAXED) != q->last_avail;
+}
+
+void virtq__snapshot(const struct virtq *q, struct virtq_snapshot *s)
+{
+	/* another thread's view of a queue its I/O thread owns: the indices are stored
+	 * atomically, the rings are guest memory (mapped for the VM's life) */
+	const struct vring_avail *avail = __atomic_load_n(&q->avail, __ATOMIC_RELAXED);
+	const struct vring_used *used = __atomic_load_n(&q->used, __ATOMIC_RELAXED);
+	uint16_t size = __atomic_load_n(&q->size, __ATOMIC_RELAXED);
+
+	*s = (struct virtq_snapshot){
+		.size = size,
+		.last_avail = __atomic_load_n(&q->last_avail, __ATOMIC_RELAXED),
+		.used_idx = __atomic_load_n(&q->used_idx, __ATOMIC_RELAXED),
+		.event_idx = __atomic_load_n(&q->event_idx, __ATOMIC_RELAXED),
+		.broken = __atomic_load_n(&q->broken, __ATOMIC_RELAXED),
+		.rings = avail && used,
+	};
+	if (!s->rings)
+		return;
+	s->avail_idx = ld16(&avail->idx, __ATOMIC_RELAXED);
+	s->avail_flags = ld16(&avail->flags, __ATOMIC_RELAXED);
+	s->used_event = ld16(&avail->ring[size], __ATOMIC_RELAXED);
+	s->avail_event = ld16((const uint16_t *)&used->ring[size], __ATOMIC_RELAXED);
 }

@@ -86,4 +86,19 @@ bool virtq__enable_notify(struct virtq *q);
 /* Buffers waiting? (avail->idx != last_avail; false on a broken queue) */
 bool virtq__has_work(const struct virtq *q);
 
+/* A queue as another thread sees it now (statistics on demand, a stuck guest's diagnosis):
+ * the guest's avail->idx, what the device has taken and given back, the EVENT_IDX marks. */
+struct virtq_snapshot {
+	bool rings;                /* set up (false: the fields below are 0) */
+	bool event_idx, broken;
+	uint16_t size;
+	uint16_t avail_idx;        /* the guest's avail->idx */
+	uint16_t avail_flags;      /* VRING_AVAIL_F_NO_INTERRUPT without EVENT_IDX */
+	uint16_t last_avail;       /* taken by the device */
+	uint16_t used_idx;         /* given back by the device */
+	uint16_t used_event;       /* EVENT_IDX: the guest wants an interrupt past this */
+	uint16_t avail_event;      /* EVENT_IDX: we want a kick past this */
+};
+void virtq__snapshot(const struct virtq *q, struct virtq_snapshot *s);
+
 #endif

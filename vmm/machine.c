@@ -117,6 +117,20 @@ static int enable_exit_stats(struct machine *m, const struct run_config *cfg, ch
 	return 0;
 }
 
+/* After the exit statistics: each disk queue's state (what is waiting, what is in flight). */
+static void print_disk_queues(FILE *f, bool json, void *ctx)
+{
+	struct machine *m = ctx;
+	bool first = true;
+
+	if (json)
+		fprintf(f, "\"disks\":[");
+	for (unsigned i = 0; i < m->ndisks; i++)
+		blk__print_queues(&m->blk[i], f, json, &first);
+	if (json)
+		fputc(']', f);
+}
+
 /* Writes PATH.tmp and renames it over PATH, so PATH always holds one whole snapshot. */
 static void write_exit_stats_file(struct machine *m)
 {
@@ -129,7 +143,7 @@ static void write_exit_stats_file(struct machine *m)
 		fprintf(stderr, "kvmini: warning: --exit-stats: %s: %s\n", tmp, strerror(errno));
 		return;
 	}
-	stats__print_vm(f, &m->vm, true);
+	stats__print_vm(f, &m->vm, true, &(struct stats_extra){ print_disk_queues, m });
 	if (fclose(f) || rename(tmp, m->exit_stats_path))
 		fprintf(stderr, "kvmini: warning: --exit-stats: cannot write %s: %s\n",
 			m->exit_stats_path, strerror(errno));
@@ -144,7 +158,8 @@ void machine__print_exit_stats(void *machine)
 	if (m->exit_stats_path)
 		write_exit_stats_file(m);
 	else
-		stats__print_vm(stderr, &m->vm, m->exit_stats == EXIT_STATS_JSON);
+		stats__print_vm(stderr, &m->vm, m->exit_stats == EXIT_STATS_JSON,
+				&(struct stats_extra){ print_disk_queues, m });
 }
 
 int machine__create(struct machine *m, const struct run_config *cfg, int *status,

@@ -388,7 +388,7 @@ static void print_text_body(FILE *f, const struct stats_vcpu *s)
 	fputc('\n', f);
 }
 
-static void print_json_string(FILE *f, const char *s)
+void stats__json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -413,7 +413,7 @@ static void print_json_reasons(FILE *f, const struct stats_vcpu *s)
 		if (!s->reason_count[r])
 			continue;
 		fprintf(f, "%s{\"reason\":", first ? "" : ",");
-		print_json_string(f, reason_name(r));
+		stats__json_string(f, reason_name(r));
 		if (r == STATS_OTHER_REASON)
 			fprintf(f, ",\"code\":null");
 		else
@@ -441,7 +441,7 @@ static void print_json_sites(FILE *f, const struct stats_vcpu *s)
 		else
 			fprintf(f, "\"0x%" PRIx64 "\"", x->key);
 		fprintf(f, ",\"device\":");
-		print_json_string(f, x->dev);
+		stats__json_string(f, x->dev);
 		fprintf(f, ",\"count\":%" PRIu64 ",\"reads\":%" PRIu64 ",\"writes\":%" PRIu64
 			",\"total_ns\":%" PRIu64 ",\"max_ns\":%" PRIu64 "}", x->count, x->reads,
 			x->writes, x->total_ns, x->max_ns);
@@ -463,14 +463,14 @@ static void print_json_body(FILE *f, const struct stats_vcpu *s)
 	fputc('{', f);
 	for (unsigned i = 0; i < s->kvm.n; i++) {
 		fprintf(f, "%s", i ? "," : "");
-		print_json_string(f, s->kvm.v[i].name);
+		stats__json_string(f, s->kvm.v[i].name);
 		fprintf(f, ":%" PRIu64, s->kvm.v[i].value);
 	}
 	fputc('}', f);
 }
 
 static void print_all(FILE *f, struct stats_vcpu *const *snap, unsigned n,
-		      const struct stats_vcpu *total, bool json)
+		      const struct stats_vcpu *total, bool json, const struct stats_extra *extra)
 {
 	if (json) {
 		fprintf(f, "{\"vcpus\":[");
@@ -481,7 +481,12 @@ static void print_all(FILE *f, struct stats_vcpu *const *snap, unsigned n,
 		}
 		fprintf(f, "],\"total\":{\"vcpus\":%u,", n);
 		print_json_body(f, total);
-		fprintf(f, "}}\n");
+		fputc('}', f);
+		if (extra && extra->print) {
+			fputc(',', f);
+			extra->print(f, true, extra->ctx);
+		}
+		fprintf(f, "}\n");
 		return;
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -492,9 +497,12 @@ static void print_all(FILE *f, struct stats_vcpu *const *snap, unsigned n,
 	fprintf(f, "kvmini: exit stats, total of %u vCPU%s: %" PRIu64 " exits to userspace\n", n,
 		n == 1 ? "" : "s", total->exits);
 	print_text_body(f, total);
+	if (extra && extra->print)
+		extra->print(f, false, extra->ctx);
 }
 
-void stats__print(FILE *f, struct stats_vcpu *const *v, unsigned n, bool json, bool read_kvm)
+void stats__print(FILE *f, struct stats_vcpu *const *v, unsigned n, bool json, bool read_kvm,
+		  const struct stats_extra *extra)
 {
 	struct stats_vcpu **snap = calloc(n ? n : 1, sizeof(*snap));
 	struct stats_vcpu *total = stats__new(0);
@@ -514,7 +522,7 @@ void stats__print(FILE *f, struct stats_vcpu *const *v, unsigned n, bool json, b
 		stats__merge(snap[i], v[i]);
 		stats__merge(total, snap[i]);
 	}
-	print_all(f, snap, n, total, json);
+	print_all(f, snap, n, total, json, extra);
 	fflush(f);
 out:
 	for (unsigned i = 0; snap && i < n; i++)
@@ -542,7 +550,7 @@ int stats__enable_vm(struct vm *vm)
 	return 0;
 }
 
-void stats__print_vm(FILE *f, const struct vm *vm, bool json)
+void stats__print_vm(FILE *f, const struct vm *vm, bool json, const struct stats_extra *extra)
 {
 	struct stats_vcpu **v = calloc(vm->ncpus ? vm->ncpus : 1, sizeof(*v));
 	unsigned n = 0;
@@ -552,6 +560,6 @@ void stats__print_vm(FILE *f, const struct vm *vm, bool json)
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i].stats)
 			v[n++] = vm->vcpus[i].stats;
-	stats__print(f, v, n, json, true);
+	stats__print(f, v, n, json, true, extra);
 	free(v);
 }

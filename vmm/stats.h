@@ -102,14 +102,24 @@ int stats__read_kvm(struct stats_vcpu *s);
 uint64_t stats__kvm_value(const struct stats_kvm *k, const char *name, bool *found);
 
 /* ---- output ---- */
-/* All vCPUs then the total, as text or as one JSON object. Reads KVM stats first if read_kvm. */
-void stats__print(FILE *f, struct stats_vcpu *const *v, unsigned n, bool json, bool read_kvm);
+/* What follows the exit statistics (the disks' queues, vmm/machine.c): text lines, or JSON
+ * members of the same object ("name":value, no leading comma). */
+struct stats_extra {
+	void (*print)(FILE *f, bool json, void *ctx);
+	void *ctx;
+};
+/* All vCPUs then the total (then extra, if not NULL), as text or as one JSON object. Reads
+ * KVM stats first if read_kvm. */
+void stats__print(FILE *f, struct stats_vcpu *const *v, unsigned n, bool json, bool read_kvm,
+		  const struct stats_extra *extra);
+/* s as a JSON string, quoted and escaped. */
+void stats__json_string(FILE *f, const char *s);
 
 /* ---- a VM ---- */
 /* Gives every vCPU of vm a table and, where KVM_CAP_BINARY_STATS_FD is there, its stats fd.
  * Before the vCPUs start. 0, or -1 (out of memory). */
 int stats__enable_vm(struct vm *vm);
-/* Prints the VM's stats to f (text or JSON). */
-void stats__print_vm(FILE *f, const struct vm *vm, bool json);
+/* Prints the VM's stats to f (text or JSON), then extra (may be NULL). */
+void stats__print_vm(FILE *f, const struct vm *vm, bool json, const struct stats_extra *extra);
 
 #endif

@@ -277,9 +277,9 @@ START_TEST(exit_stats_count_exactly)
 	ck_assert_uint_eq(used, 3);
 
 	fprintf(stderr, "---- exit stats of exit_stats_count_exactly (text) ----\n");
-	stats__print_vm(stderr, &vm, false);
+	stats__print_vm(stderr, &vm, false, NULL);
 	fprintf(stderr, "---- (json) ----\n");
-	stats__print_vm(stderr, &vm, true);
+	stats__print_vm(stderr, &vm, true, NULL);
 	/* KVM's own counters. VMX and SVM count every port exit in io_exits; kvm_pvm emulates
 	 * OUT through the instruction emulator (insn_emulation) and leaves io_exits at 0, but
 	 * its `exits` still counts each of them. */

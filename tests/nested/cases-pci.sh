@@ -70,6 +70,18 @@ case_disk_pci() {
     # for the log; then wait for its end, so its console output is not counted as exits below
     guest_check pci-diagnostics 'grep -E "virtio|MSI" /proc/interrupts; dmesg | grep -iE "pci|virtio|mmconfig|ecam" | head -40; echo DIAG-DONE' '^DIAG-DONE$' || return $?
     exits_per_request pci-exits || return $?
+    # the queue state in the same snapshot: both disks active, idle, everything taken given back
+    local qs
+    qs=$(python3 - "$DISKS_TMP/s1.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))["disks"]
+ok = len(d) == 2 and all(q["active"] and q["waiting"] == 0 and q["in_flight"] == 0 and
+                         q["taken"] == q["used_idx"] and q["kicks"] > 0 and q["interrupts"] > 0 for q in d)
+print(("QUEUES-OK " if ok else "QUEUES-BAD ") + json.dumps(d))
+PY
+)
+    echo "$qs" >> "$WORK/exits-per-request"
+    host_check pci-queue-state "$([[ $qs == QUEUES-OK* ]] && echo 0 || echo 1)" "queue state after the reads: $qs" || return $?
     vm_send 'poweroff' || true
     expect_exit pci-poweroff zero || return $?
     local rc=0

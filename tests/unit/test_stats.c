@@ -210,7 +210,7 @@ static char *print_to_string(struct stats_vcpu *const *v, unsigned n, bool json)
 	FILE *f = open_memstream(&buf, &len);
 
 	ck_assert_ptr_nonnull(f);
-	stats__print(f, v, n, json, false);
+	stats__print(f, v, n, json, false, NULL);
 	fclose(f);
 	return buf;
 }

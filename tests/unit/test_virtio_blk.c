@@ -254,6 +254,51 @@ START_TEST(read_write_roundtrip)
 }
 END_TEST
 
+static char *queues_report(bool json)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	bool first = true;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(f);
+	blk__print_queues(&blk, f, json, &first);
+	fclose(f);
+	return buf;
+}
+
+/* The queue state SIGUSR1 prints: inactive, then idle after requests, then one request the
+ * guest made available but never kicked (what a lost kick looks like) */
+START_TEST(queue_state_report)
+{
+	char *r, want[256];
+
+	open_dev(false, NULL);
+	r = queues_report(false);
+	ck_assert_msg(strstr(r, ", queue 0: not active (0 kicks, 0 interrupts so far)"), "%s", r);
+	free(r);
+	driver_init(BASE_FEATURES | (1ULL << VIRTIO_RING_F_EVENT_IDX));
+	for (unsigned i = 0; i < 3; i++)
+		ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, i, DATA_GPA, 512, true), VIRTIO_BLK_S_OK);
+	r = queues_report(true);
+	snprintf(want, sizeof(want), "{\"disk\":\"%s\",\"queue\":0,\"active\":true,\"size\":%u,"
+		 "\"avail_idx\":3,\"taken\":3,\"used_idx\":3,\"waiting\":0,\"in_flight\":0,"
+		 "\"event_idx\":true,", path, QSZ);
+	ck_assert_msg(!strncmp(r, want, strlen(want)), "%s\nwanted %s", r, want);
+	ck_assert_msg(strstr(r, "\"kicks\":3,\"interrupts\":"), "%s", r);
+	free(r);
+	uint64_t gpa[3] = { 0x8000, DATA_GPA, 0x8100 };
+	uint32_t len[3] = { 16, 512, 1 };
+	bool w[3] = { false, true, true };
+	*(struct virtio_blk_outhdr *)(ram + 0x8000) = (struct virtio_blk_outhdr){ .type = 0 };
+	add_chain(3, gpa, len, w);	/* no kick */
+	r = queues_report(false);
+	ck_assert_msg(strstr(r, "queue 0: 1 waiting in the ring, 0 in flight in kvmini (avail 4, "
+			     "taken 3, used 3; interrupt past used "), "%s", r);
+	free(r);
+}
+END_TEST
+
 START_TEST(bad_requests_get_status)
 {
 	open_dev(false, "serial-xyz");
@@ -441,6 +486,7 @@ Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, registers_and_config);
 	tcase_add_test(tc, legacy_driver_refused);
 	tcase_add_test(tc, read_write_roundtrip);
+	tcase_add_test(tc, queue_state_report);
 	tcase_add_test(tc, bad_requests_get_status);
 	tcase_add_test(tc, readonly_disk_refuses_writes);
 	tcase_add_test(tc, broken_chain_needs_reset_then_recovers);
