@@ -117,49 +117,75 @@ void blk__stats(const struct blk_dev *b, struct blk_stats *out)
 		add_stats(out, &b->q[i].stats);
 }
 
+struct queue_view {
+	const char *path;
+	unsigned idx;
+	struct virtq_snapshot s;
+	unsigned waiting, inflight;          /* avail - taken, taken - used (ring counters) */
+	unsigned long long kicks, irqs;
+};
+
+static void print_queue_json(FILE *f, const struct queue_view *v)
+{
+	const struct virtq_snapshot *s = &v->s;
+
+	fprintf(f, "{\"disk\":");
+	stats__json_string(f, v->path);
+	fprintf(f, ",\"queue\":%u,\"active\":%s", v->idx, s->rings ? "true" : "false");
+	if (s->rings)
+		fprintf(f, ",\"size\":%u,\"avail_idx\":%u,\"taken\":%u,\"used_idx\":%u,"
+			"\"waiting\":%u,\"in_flight\":%u,\"event_idx\":%s,\"used_event\":%u,"
+			"\"avail_event\":%u,\"no_interrupt\":%s,\"broken\":%s", s->size, s->avail_idx,
+			s->last_avail, s->used_idx, v->waiting, v->inflight,
+			s->event_idx ? "true" : "false", s->used_event, s->avail_event,
+			s->avail_flags & VRING_AVAIL_F_NO_INTERRUPT ? "true" : "false",
+			s->broken ? "true" : "false");
+	fprintf(f, ",\"kicks\":%llu,\"interrupts\":%llu}", v->kicks, v->irqs);
+}
+
+static void print_queue_text(FILE *f, const struct queue_view *v)
+{
+	const struct virtq_snapshot *s = &v->s;
+
+	if (!s->rings) {
+		fprintf(f, "kvmini: disk %s, queue %u: not active (%llu kicks, %llu interrupts so "
+			"far)\n", v->path, v->idx, v->kicks, v->irqs);
+		return;
+	}
+	fprintf(f, "kvmini: disk %s, queue %u: %u waiting in the ring, %u in flight in kvmini "
+		"(avail %u, taken %u, used %u", v->path, v->idx, v->waiting, v->inflight,
+		s->avail_idx, s->last_avail, s->used_idx);
+	if (s->event_idx)
+		fprintf(f, "; interrupt past used %u, kick past avail %u", s->used_event,
+			s->avail_event);
+	fprintf(f, "); %llu kicks, %llu interrupts%s\n", v->kicks, v->irqs,
+		s->broken ? "; BROKEN: waits for a device reset" : "");
+}
+
 void blk__print_queues(const struct blk_dev *b, FILE *f, bool json, bool *first)
 {
 	const struct virtio_dev *vdev = __atomic_load_n(&b->vdev, __ATOMIC_ACQUIRE);
 
 	for (unsigned i = 0; i < b->nq; i++) {
 		const struct blk_queue *q = &b->q[i];
-		struct virtq_snapshot s = { 0 };
+		struct queue_view v = {
+			.path = b->path,
+			.idx = i,
+			.kicks = __atomic_load_n(&q->stats.kicks, __ATOMIC_RELAXED),
+			.irqs = __atomic_load_n(&q->stats.interrupts, __ATOMIC_RELAXED),
+		};
 
 		if (vdev)
-			virtq__snapshot(&vdev->vq[i], &s);
-		unsigned waiting = (uint16_t)(s.avail_idx - s.last_avail);
-		unsigned inflight = (uint16_t)(s.last_avail - s.used_idx);
-		unsigned long long kicks = __atomic_load_n(&q->stats.kicks, __ATOMIC_RELAXED);
-		unsigned long long irqs = __atomic_load_n(&q->stats.interrupts, __ATOMIC_RELAXED);
+			virtq__snapshot(&vdev->vq[i], &v.s);
+		v.waiting = (uint16_t)(v.s.avail_idx - v.s.last_avail);
+		v.inflight = (uint16_t)(v.s.last_avail - v.s.used_idx);
 		if (json) {
-			fprintf(f, "%s{\"disk\":", *first ? "" : ",");
-			stats__json_string(f, b->path);
-			fprintf(f, ",\"queue\":%u,\"active\":%s", i, s.rings ? "true" : "false");
-			if (s.rings)
-				fprintf(f, ",\"size\":%u,\"avail_idx\":%u,\"taken\":%u,\"used_idx\":%u,"
-					"\"waiting\":%u,\"in_flight\":%u,\"event_idx\":%s,\"used_event\":%u,"
-					"\"avail_event\":%u,\"no_interrupt\":%s,\"broken\":%s", s.size,
-					s.avail_idx, s.last_avail, s.used_idx, waiting, inflight,
-					s.event_idx ? "true" : "false", s.used_event, s.avail_event,
-					s.avail_flags & VRING_AVAIL_F_NO_INTERRUPT ? "true" : "false",
-					s.broken ? "true" : "false");
-			fprintf(f, ",\"kicks\":%llu,\"interrupts\":%llu}", kicks, irqs);
+			fputs(*first ? "" : ",", f);
+			print_queue_json(f, &v);
 			*first = false;
-			continue;
+		} else {
+			print_queue_text(f, &v);
 		}
-		if (!s.rings) {
-			fprintf(f, "kvmini: disk %s, queue %u: not active (%llu kicks, %llu "
-				"interrupts so far)\n", b->path, i, kicks, irqs);
-			continue;
-		}
-		fprintf(f, "kvmini: disk %s, queue %u: %u waiting in the ring, %u in flight in kvmini "
-			"(avail %u, taken %u, used %u", b->path, i, waiting, inflight, s.avail_idx,
-			s.last_avail, s.used_idx);
-		if (s.event_idx)
-			fprintf(f, "; interrupt past used %u, kick past avail %u", s.used_event,
-				s.avail_event);
-		fprintf(f, "); %llu kicks, %llu interrupts%s\n", kicks, irqs,
-			s.broken ? "; BROKEN: waits for a device reset" : "");
 	}
 }
 
