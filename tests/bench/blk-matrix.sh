@@ -237,12 +237,15 @@ if [ "$NESTED" = 1 ]; then
     tail -n +1 -F "$log" 2>/dev/null | grep --line-buffered -a -E '^(blk-matrix|  \[)' &
     tailpid=$!
     # The emulated L1 occasionally freezes or oopses as a whole (soft lockups under TCG, see
-    # docs/nested.md): such a run ends without a status (124/125) and is run again, up to two
-    # more times, resuming after the VMM configurations that finished (raw/cells/*.tsv).
+    # docs/nested.md): such a run ends without a status (124/125; a console silent for
+    # L1_STALL=900 s counts as frozen: a boot's own watchdog ends a stuck guest well before)
+    # and is run again, up to two more times, resuming after the VMM configurations that
+    # finished (raw/cells/*.tsv).
     rc=0
     for attempt in 1 2 3; do
         rc=0
         L1_KEEP_RESULTS=$([ "$attempt" = 1 ] && echo 0 || echo 1) L1_TIMEOUT=${L1_TIMEOUT:-6000} \
+            L1_STALL=${L1_STALL:-900} \
             L1_QUIET=1 L1_LOG="$log" l1_run "$BUILD" "$here/blk-matrix.sh" "${L1ARGS[@]}" "$BUILD" || rc=$?
         { [ "$rc" = 124 ] || [ "$rc" = 125 ]; } || break
         [ "$attempt" = 3 ] || say "the nested L1 failed (status $rc): running it again from the first unfinished configuration"
@@ -415,7 +418,7 @@ progress() { # VMM TRANSPORT BACKING CACHE ENGINE WORKLOAD IOGEN-LINE [REP]
     CELL=$((CELL + 1))
     local f=$7 run=""
     v() { tr ' ' '\n' <<<"$f" | sed -n "s/^$1=//p"; }
-    [ "$REPEAT" = 1 ] || run=" (boot ${8:-1} of $REPEAT)"
+    [ "$REPEAT" = 1 ] || [ -z "${8:-}" ] || run=" (boot $8 of $REPEAT)"
     printf '  [%3d/%d] %-6s %-4s %-4s %-9s %-8s %-9s %8s IOPS %8s MB/s p99 %6s us%s\n' "$CELL" "$NCELLS" \
         "$1" "$2" "$3" "$4" "$5" "$6" "$(v iops)" "$(v mbps)" "$(v lat_p99_us)" "$run"
 }
@@ -479,6 +482,8 @@ run_vm() {
     # a guest that stops making progress: say where each of the VMM's threads waits (kernel
     # stack, wchan), then end it; the retry below boots that configuration again
     ( sleep $((120 + 60 * ${#WL[@]})); kill -0 "$pid" 2>/dev/null || exit 0
+      # kvmini: one more statistics snapshot first, with each disk queue's state
+      [ "$vmm" != kvmini ] || { kill -USR1 "$pid" 2>/dev/null; sleep 2; }
       { echo "blk-matrix: no progress for $((120 + 60 * ${#WL[@]})) s: the threads of $vmm (pid $pid)"
         for task in /proc/"$pid"/task/*; do
             echo "thread $(cat "$task/comm" 2>/dev/null) ($(basename "$task")): state $(awk '{print $3}' "$task/stat" 2>/dev/null), wchan $(cat "$task/wchan" 2>/dev/null)"
