@@ -534,7 +534,12 @@ run_vm() {
         end_cells "$tag"
         return 0
     fi
-    say "$tag: the guest did not finish its workloads (status $rc; see $con, $err)"
+    # the retry writes the same files: keep this boot's as TAG.failed-N.{console,err}
+    local n=1
+    while [ -e "$RAW/$tag.failed-$n.err" ]; do n=$((n + 1)); done
+    cp "$con" "$RAW/$tag.failed-$n.console"
+    cp "$err" "$RAW/$tag.failed-$n.err"
+    say "$tag: the guest did not finish its workloads (status $rc; see $RAW/$tag.failed-$n.{console,err}: $(grep -v '^{' "$err" | grep -m1 -iE 'error|fault|panic|seccomp|no progress' | cut -c1-160))"
     # the last try keeps the cells it has; an earlier one leaves them for the retry
     [ "$6" = 1 ] && end_cells "$tag"
     return 1

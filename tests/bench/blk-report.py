@@ -113,6 +113,7 @@ def main():
                     c["user_exits_per_io"] = round((kd.get("io_exits", 0) + kd.get("mmio_exits", 0)) / n, 3)
                     c["user_exits_source"] = "KVM io_exits+mmio_exits"
             cells.append(c)
+    nruns = len(cells)
     cells, pairs = combine_runs(cells)
     host = {(c["backing"], c["workload"]): c for c in cells if c["vmm"] == "host"}
     qemu = {(c["transport"], c["backing"], c["cache"], c["engine"], c["workload"]): c
@@ -176,9 +177,9 @@ def main():
         with open(os.path.join(raw, "expected")) as fh:
             expected = int(fh.read())
     except (OSError, ValueError):
-        expected = len(cells)
-    if len(cells) < expected:
-        table += "\nINCOMPLETE: %d of %d cells (a guest or the L1 stopped part way)\n" % (len(cells), expected)
+        expected = nruns
+    if nruns < expected:
+        table += "\nINCOMPLETE: %d of %d cells (a guest or the L1 stopped part way)\n" % (nruns, expected)
     with open(os.path.join(out, "table.txt"), "w") as fh:
         fh.write(table)
     with open(os.path.join(out, "results.json"), "w") as fh:
