@@ -43,6 +43,10 @@ case_ mem-garbage    2 "not a size"        -- --memory lots
 case_ mem-negative   2 "not a size"        -- --memory -512M
 case_ mem-empty      2 "not a size"        -- --memory ''
 case_ mem-missing    2 "needs a value"     -- --memory
+case_ mem-bad-key    2 "unknown key 'thb'" -- --memory 512M,thb=off
+case_ mem-bad-value  2 "thp needs =on or =off" -- --memory 512M,thp=1
+case_ mem-both       2 "exclude each other" -- --memory 512M,thp=on,hugepages=on
+case_ mem-huge-odd   2 "whole number of 2 MiB pages" -- --memory 513M,hugepages=on
 case_ unknown-opt    2 "unknown option"    -- --frobnicate
 case_ stray-arg      2 "unexpected argument" -- extra
 case_ console-bad    2 "--console 'tty'"   -- --console tty
@@ -67,6 +71,10 @@ if [ -n "$kernel" ]; then
     case_ initrd-missing   2 "initrd '$tmp/nope'" -- --kernel "$kernel" --initrd "$tmp/nope"
     case_ initrd-too-big   2 "does not fit" -- --kernel "$kernel" --initrd "$tmp/huge-initrd" --memory 128M
     case_ mem-too-small    2 "too small"   -- --kernel "$kernel" --memory 16M
+    # no machine's hugetlb pool holds 460800 free 2 MiB pages: a clear refusal, not a SIGBUS later
+    if [ -r /dev/kvm ]; then
+        case_ mem-hugetlb-short 1 "cannot reserve 460800 2 MiB huge pages" -- --kernel "$kernel" --memory 900G,hugepages=on
+    fi
     case_ cmdline-too-long 2 "command line" -- --kernel "$kernel" --cmdline "$(head -c 5000 /dev/zero | tr '\0' x)"
 else
     echo "note: $build/guest/bzImage not built: skipping the 6 cases that need a real kernel"

@@ -44,6 +44,62 @@ int cli__parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* --memory SIZE[,thp=on|off][,hugepages=on|off] */
+static int parse_memory(const char *arg, struct run_config *cfg, char *err, size_t errlen)
+{
+	char buf[128], *save = NULL, *tok;
+	int thp = -1, huge = -1;
+
+	if (strlen(arg) >= sizeof(buf)) {
+		snprintf(err, errlen, "--memory: too long");
+		return -1;
+	}
+	strcpy(buf, arg);
+	tok = strtok_r(buf, ",", &save);
+	if (!tok || cli__parse_size(tok, &cfg->memory)) {
+		snprintf(err, errlen, "--memory '%s': not a size (examples: 512M, 2G)", arg);
+		return -1;
+	}
+	if (cfg->memory < GM_MIN_RAM || cfg->memory > GM_MAX_RAM) {
+		snprintf(err, errlen, "--memory '%s': must be between %llu MiB and %llu GiB", arg,
+			 GM_MIN_RAM >> 20, GM_MAX_RAM >> 30);
+		return -1;
+	}
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		char *val = strchr(tok, '=');
+		int *slot = NULL;
+
+		if (val)
+			*val++ = '\0';
+		if (!strcmp(tok, "thp"))
+			slot = &thp;
+		else if (!strcmp(tok, "hugepages"))
+			slot = &huge;
+		if (!slot) {
+			snprintf(err, errlen, "--memory '%s': unknown key '%s' (keys: thp, hugepages)",
+				 arg, tok);
+			return -1;
+		}
+		if (!val || (strcmp(val, "on") && strcmp(val, "off"))) {
+			snprintf(err, errlen, "--memory '%s': %s needs =on or =off", arg, tok);
+			return -1;
+		}
+		*slot = !strcmp(val, "on");
+	}
+	if (huge == 1 && thp == 1) {
+		snprintf(err, errlen, "--memory '%s': thp=on and hugepages=on exclude each other",
+			 arg);
+		return -1;
+	}
+	if (huge == 1 && (cfg->memory & (GM_HUGE - 1))) {
+		snprintf(err, errlen, "--memory '%s': hugepages=on needs a whole number of 2 MiB "
+			 "pages", arg);
+		return -1;
+	}
+	cfg->mem_pages = huge == 1 ? GM_PAGES_HUGETLB : thp == 0 ? GM_PAGES_SMALL : GM_PAGES_THP;
+	return 0;
+}
+
 static int parse_uint(const char *s, unsigned max, unsigned *out)
 {
 	char *end;
@@ -92,8 +148,14 @@ void cli__usage(FILE *f)
 "                         \"" DEFAULT_CMDLINE "\"\n"
 "      --append STR       added to the end of the command line\n"
 "  -c, --cpus N           vCPUs, one thread each: 1..%d and at most KVM's maximum (default 1)\n"
-"  -m, --memory SIZE      guest RAM: 512M, 2G, 65536K; a bare number is MiB (default 512M);\n"
-"                         RAM beyond 3 GiB is placed above 4 GiB, around the MMIO hole\n"
+"  -m, --memory SIZE[,thp=on|off][,hugepages=on]\n"
+"                         guest RAM: 512M, 2G, 65536K; a bare number is MiB (default 512M);\n"
+"                         RAM beyond 3 GiB is placed above 4 GiB, around the MMIO hole.\n"
+"                         Backed by transparent huge pages where the host has them\n"
+"                         (default, thp=on: 2 MiB-aligned, MADV_HUGEPAGE), by 4 KiB pages\n"
+"                         only (thp=off), or by 2 MiB hugetlb pages reserved at start\n"
+"                         (hugepages=on: SIZE a multiple of 2M, /proc/sys/vm/nr_hugepages\n"
+"                         must hold them)\n"
 "      --console MODE     stdio (default: guest serial on stdin/stdout, Ctrl-A x quits),\n"
 "                         none, or file=PATH (output to PATH, no input)\n"
 "  -d, --disk SPEC        a virtio-blk disk (repeatable, up to %d), SPEC is\n"
@@ -204,16 +266,8 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 			}
 			break;
 		case 'm':
-			if (cli__parse_size(optarg, &cfg->memory)) {
-				snprintf(err, errlen, "--memory '%s': not a size (examples: 512M, 2G)",
-					 optarg);
+			if (parse_memory(optarg, cfg, err, errlen))
 				return -1;
-			}
-			if (cfg->memory < GM_MIN_RAM || cfg->memory > GM_MAX_RAM) {
-				snprintf(err, errlen, "--memory '%s': must be between %llu MiB and %llu GiB",
-					 optarg, GM_MIN_RAM >> 20, GM_MAX_RAM >> 30);
-				return -1;
-			}
 			break;
 		case OPT_CONSOLE:
 			if (!strcmp(optarg, "stdio")) {

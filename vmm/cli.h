@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "virtio/blk.h"
+#include "vmm/memory.h"
 #include "vmm/seccomp.h"
 #include "vmm/trace_opts.h"
 
@@ -28,6 +29,7 @@ struct run_config {
 	const char *append;        /* added after it */
 	unsigned cpus;
 	uint64_t memory;
+	enum gm_pages mem_pages;   /* --memory SIZE,thp=on|off,hugepages=on|off */
 	enum console_mode console;
 	const char *console_path;
 	const char *kvm_path;

@@ -103,6 +103,24 @@ int machine__add_devices(struct machine *m, char *err, size_t errlen)
 	return 0;
 }
 
+static void print_memory_backing(const struct run_config *cfg)
+{
+	char mode[32];
+	const char *how;
+
+	switch (cfg->mem_pages) {
+	case GM_PAGES_HUGETLB: how = "2 MiB hugetlb pages, reserved"; break;
+	case GM_PAGES_SMALL: how = "4 KiB pages (thp=off)"; break;
+	default:
+		gm__thp_mode(mode, sizeof(mode));
+		how = !strcmp(mode, "always") || !strcmp(mode, "madvise")
+			      ? "transparent huge pages where the host has them"
+			      : "4 KiB pages (the host's transparent huge pages are off)";
+	}
+	fprintf(stderr, "kvmini: guest RAM %llu MiB on %s\n",
+		(unsigned long long)(cfg->memory >> 20), how);
+}
+
 static int enable_exit_stats(struct machine *m, const struct run_config *cfg, char *err,
 			     size_t errlen)
 {
@@ -117,12 +135,27 @@ static int enable_exit_stats(struct machine *m, const struct run_config *cfg, ch
 	return 0;
 }
 
-/* After the exit statistics: each disk queue's state (what is waiting, what is in flight). */
-static void print_disk_queues(FILE *f, bool json, void *ctx)
+/* After the exit statistics: how the host backs guest RAM, then each disk queue's state
+ * (what is waiting, what is in flight). */
+static void print_extra(FILE *f, bool json, void *ctx)
 {
 	struct machine *m = ctx;
+	const struct guest_mem *gm = &m->vm.mem;
+	struct gm_usage u;
 	bool first = true;
 
+	if (gm__usage(gm, &u) == 0) {
+		if (json)
+			fprintf(f, "\"memory\":{\"pages\":\"%s\",\"size\":%llu,\"resident\":%llu,"
+				"\"huge\":%llu},", gm__pages_name(gm->pages),
+				(unsigned long long)gm->ram_size, (unsigned long long)u.resident,
+				(unsigned long long)u.huge);
+		else
+			fprintf(f, "kvmini: guest RAM %llu MiB (%s): %llu MiB resident, %llu MiB of it in "
+				"huge pages\n", (unsigned long long)(gm->ram_size >> 20),
+				gm__pages_name(gm->pages), (unsigned long long)(u.resident >> 20),
+				(unsigned long long)(u.huge >> 20));
+	}
 	if (json)
 		fprintf(f, "\"disks\":[");
 	for (unsigned i = 0; i < m->ndisks; i++)
@@ -143,7 +176,7 @@ static void write_exit_stats_file(struct machine *m)
 		fprintf(stderr, "kvmini: warning: --exit-stats: %s: %s\n", tmp, strerror(errno));
 		return;
 	}
-	stats__print_vm(f, &m->vm, true, &(struct stats_extra){ print_disk_queues, m });
+	stats__print_vm(f, &m->vm, true, &(struct stats_extra){ print_extra, m });
 	if (fclose(f) || rename(tmp, m->exit_stats_path))
 		fprintf(stderr, "kvmini: warning: --exit-stats: cannot write %s: %s\n",
 			m->exit_stats_path, strerror(errno));
@@ -159,7 +192,7 @@ void machine__print_exit_stats(void *machine)
 		write_exit_stats_file(m);
 	else
 		stats__print_vm(stderr, &m->vm, m->exit_stats == EXIT_STATS_JSON,
-				&(struct stats_extra){ print_disk_queues, m });
+				&(struct stats_extra){ print_extra, m });
 }
 
 int machine__create(struct machine *m, const struct run_config *cfg, int *status,
@@ -184,8 +217,10 @@ int machine__create(struct machine *m, const struct run_config *cfg, int *status
 	if (!cfg->quiet)
 		fprintf(stderr, "kvmini: %s: %s\n", cfg->kvm_path,
 			kvm__host_kind_desc(kvm__host_kind(NULL, NULL)));
-	if (vm__create(&m->vm, &m->kvm, cfg->memory, cfg->cpus, err, errlen))
+	if (vm__create(&m->vm, &m->kvm, cfg->memory, cfg->mem_pages, cfg->cpus, err, errlen))
 		return -1;
+	if (!cfg->quiet)
+		print_memory_backing(cfg);
 	m->vm.launch_ns = cfg->launch_ns;
 	if (cfg->exit_stats && enable_exit_stats(m, cfg, err, errlen))
 		return -1;

@@ -3,10 +3,16 @@
 #include "vmm/memory.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "firmware/layout.h"
+
+#ifndef MAP_HUGE_2MB
+#define MAP_HUGE_2MB (21 << MAP_HUGE_SHIFT)
+#endif
 
 unsigned gm__layout(uint64_t ram_size, struct gm_region out[GM_MAX_REGIONS])
 {
@@ -19,17 +25,57 @@ unsigned gm__layout(uint64_t ram_size, struct gm_region out[GM_MAX_REGIONS])
 	return n;
 }
 
-int gm__alloc(struct guest_mem *gm, uint64_t ram_size)
+const char *gm__pages_name(enum gm_pages pages)
 {
+	switch (pages) {
+	case GM_PAGES_SMALL: return "4k";
+	case GM_PAGES_HUGETLB: return "hugetlb";
+	default: return "thp";
+	}
+}
+
+/* size bytes of anonymous memory starting on a GM_HUGE boundary, so that every 2 MiB of
+ * guest-physical RAM is one 2 MiB host range a huge page can back. */
+static void *map_aligned(uint64_t size)
+{
+	const int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	uint8_t *p = mmap(NULL, size + GM_HUGE, PROT_READ | PROT_WRITE, flags, -1, 0);
+
+	if (p == MAP_FAILED)
+		return p;
+	uint8_t *a = (uint8_t *)(((uintptr_t)p + GM_HUGE - 1) & ~(uintptr_t)(GM_HUGE - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	if (p + GM_HUGE > a)
+		munmap(a + size, (size_t)(p + GM_HUGE - a));
+	return a;
+}
+
+int gm__alloc(struct guest_mem *gm, uint64_t ram_size, enum gm_pages pages)
+{
+	void *p;
+
 	memset(gm, 0, sizeof(*gm));
+	gm->smaps_fd = -1;
 	if (ram_size < GM_MIN_RAM || ram_size > GM_MAX_RAM || (ram_size & 0xfff))
 		return -EINVAL;
-
-	void *p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (pages == GM_PAGES_HUGETLB) {
+		if (ram_size & (GM_HUGE - 1))
+			return -EINVAL;
+		/* no MAP_NORESERVE: the pool's pages are reserved now (ENOMEM if short), so a
+		 * guest touching its RAM later can never meet a SIGBUS */
+		p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB, -1, 0);
+	} else {
+		p = map_aligned(ram_size);
+	}
 	if (p == MAP_FAILED)
 		return -errno;
-	madvise(p, ram_size, MADV_MERGEABLE);	/* best effort: KSM may share zero pages */
+	if (pages != GM_PAGES_HUGETLB) {
+		/* best effort, both: a kernel without THP or KSM says EINVAL and runs on */
+		madvise(p, ram_size, pages == GM_PAGES_THP ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+		madvise(p, ram_size, MADV_MERGEABLE);	/* KSM may share zero pages */
+	}
 
 	gm->n = gm__layout(ram_size, gm->r);
 	uint64_t off = 0;
@@ -40,12 +86,16 @@ int gm__alloc(struct guest_mem *gm, uint64_t ram_size)
 	gm->ram_size = ram_size;
 	gm->mapping = p;
 	gm->mapping_size = ram_size;
+	gm->pages = pages;
+	/* opened now: the thread that reports usage later may not open files (seccomp) */
+	gm->smaps_fd = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
 	return 0;
 }
 
 void gm__init_flat(struct guest_mem *gm, void *buf, uint64_t size)
 {
 	memset(gm, 0, sizeof(*gm));
+	gm->smaps_fd = -1;
 	gm->r[0] = (struct gm_region){ .gpa = 0, .size = size, .host = buf };
 	gm->n = 1;
 	gm->ram_size = size;
@@ -55,7 +105,10 @@ void gm__free(struct guest_mem *gm)
 {
 	if (gm->mapping)
 		munmap(gm->mapping, gm->mapping_size);
+	if (gm->smaps_fd >= 0)
+		close(gm->smaps_fd);
 	memset(gm, 0, sizeof(*gm));
+	gm->smaps_fd = -1;
 }
 
 void *gm__ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len)

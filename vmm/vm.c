@@ -33,8 +33,8 @@ static int map_ram(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
-int vm__create(struct vm *vm, struct kvm *kvm, uint64_t ram, unsigned ncpus,
-	       char *err, size_t errlen)
+int vm__create(struct vm *vm, struct kvm *kvm, uint64_t ram, enum gm_pages pages,
+	       unsigned ncpus, char *err, size_t errlen)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm = kvm;
@@ -74,7 +74,14 @@ int vm__create(struct vm *vm, struct kvm *kvm, uint64_t ram, unsigned ncpus,
 		snprintf(err, errlen, "KVM_CREATE_PIT2: %s", strerror(errno));
 		goto fail;
 	}
-	int e = gm__alloc(&vm->mem, ram);
+	int e = gm__alloc(&vm->mem, ram, pages);
+	if (e && pages == GM_PAGES_HUGETLB && e != -EINVAL) {
+		long free = gm__hugetlb_free();
+		snprintf(err, errlen, "cannot reserve %llu 2 MiB huge pages for guest memory: %s "
+			 "(HugePages_Free is %ld; raise /proc/sys/vm/nr_hugepages, or drop "
+			 "hugepages=on)", (unsigned long long)(ram / GM_HUGE), strerror(-e), free);
+		goto fail;
+	}
 	if (e) {
 		snprintf(err, errlen, "cannot map %llu MiB of guest memory: %s",
 			 (unsigned long long)(ram >> 20), strerror(-e));

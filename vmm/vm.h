@@ -43,9 +43,10 @@ struct vm {
 	struct gdb *gdb;               /* --gdb: the stub (vmm/gdb.c), NULL when off */
 };
 
-/* Creates the VM with irqchip, PIT and `ram` bytes of RAM. 0, or -1 with a reason in err. */
-int vm__create(struct vm *vm, struct kvm *kvm, uint64_t ram, unsigned ncpus,
-	       char *err, size_t errlen);
+/* Creates the VM with irqchip, PIT and `ram` bytes of RAM backed by `pages`. 0, or -1 with
+ * a reason in err. */
+int vm__create(struct vm *vm, struct kvm *kvm, uint64_t ram, enum gm_pages pages,
+	       unsigned ncpus, char *err, size_t errlen);
 void vm__destroy(struct vm *vm);
 
 /* Records why the VM stops (only the first call counts) and wakes the main thread. */

@@ -61,7 +61,11 @@ case_ repeat-zero     2 "--repeat '0': a whole number from 1 to 20" -- --repeat 
 case_ repeat-big      2 "--repeat '21'"               -- --repeat 21
 case_ repeat-garbage  2 "--repeat 'x3'"               -- --repeat x3
 case_ repeat-missing  2 "--repeat needs a value"      -- --repeat
-case_ repeat-plan     0 "repeat=3 qemu=1"             -- --repeat=3 --dry-run
+case_ repeat-plan     0 "repeat=3 kvmini_memory=512M qemu=1" -- --repeat=3 --dry-run
+case_ kmem-bad-key   2 "--kvmini-memory '512M,thq=off': SIZE" -- --kvmini-memory 512M,thq=off
+case_ kmem-bad-size  2 "--kvmini-memory 'lots'"        -- --kvmini-memory lots
+case_ kmem-missing   2 "--kvmini-memory needs a value" -- --kvmini-memory
+case_ kmem-plan      0 "kvmini_memory=1G,thp=off"      -- --kvmini-memory=1G,thp=off --dry-run
 case_ quick-pci       0 "transport=pci workloads=rr4k-qd32" -- --quick --dry-run
 case_ device-missing  2 "--device $tmp/nodev: no such device" -- --device "$tmp/nodev" --file "$tmp/f"
 case_ device-regular  2 "not a block device"          -- --device "$tmp/regular" --file "$tmp/f"

@@ -36,6 +36,8 @@ options:
   --workloads LIST   rr4k-qd1,rr4k-qd32,rw4k-qd1,rw4k-qd32,sr1m,sw1m
                      (4 KiB random read/write at QD1/QD32, 1 MiB sequential read/write at QD4)
   --no-qemu          skip the QEMU microvm reference     --no-host  skip the host ceiling
+  --kvmini-memory M  kvmini's --memory (512M, as QEMU's -m 512): e.g. 512M,thp=off to measure
+                     what transparent huge pages under guest RAM are worth
   --repeat N         boot every configuration N times (1); the table shows each cell's median
                      and in how many of the N paired boots kvmini beat QEMU. kvmini and QEMU
                      boot back to back for each configuration, first one then the other in turn
@@ -51,7 +53,7 @@ say() { echo "blk-matrix: $*"; }
 # ---- options ----
 DEVICE="" FILE="" SIZE=256M SECS=3 WARM=1 BACKINGS=raw,file CACHES=none,writeback
 ENGINES=io_uring,sync TRANSPORTS=pci,mmio WORKLOADS=rr4k-qd1,rr4k-qd32,rw4k-qd1,rw4k-qd32,sr1m,sw1m QEMU=1 HOST=1
-OUT="" OUT_SET=0 DRY=0 QUICK=0 BUILD="" REPEAT=1
+OUT="" OUT_SET=0 DRY=0 QUICK=0 BUILD="" REPEAT=1 KMEM=512M
 ARGS=()   # the options, without BUILD (passed on to the run inside L1)
 while [ $# -gt 0 ]; do
     opt=$1
@@ -59,7 +61,7 @@ while [ $# -gt 0 ]; do
     case $opt in
     --*=*) val=${opt#*=}; opt=${opt%%=*}; ARGS+=("$1") ;;
     --device | --file | --size | --seconds | --warmup | --backing | --cache | --engine | --repeat | \
-        --workloads | --transport | --out)
+        --workloads | --transport | --out | --kvmini-memory)
         [ $# -ge 2 ] || die "$opt needs a value"
         val=$2; ARGS+=("$1" "$2"); shift ;;
     -*) ARGS+=("$1") ;;
@@ -77,6 +79,7 @@ while [ $# -gt 0 ]; do
     --transport) TRANSPORTS=$val ;;
     --out) OUT=$val OUT_SET=1 ;;
     --repeat) REPEAT=$val ;;
+    --kvmini-memory) KMEM=$val ;;
     --no-qemu) QEMU=0 ;;
     --no-host) HOST=0 ;;
     --quick) QUICK=1 ;;
@@ -131,6 +134,8 @@ SIZE_B=$(size_bytes "$SIZE")
 is_num "$WARM" || die "--warmup '$WARM': a number of seconds"
 { [[ $REPEAT =~ ^[0-9]{1,2}$ ]] && [ "$REPEAT" -ge 1 ] && [ "$REPEAT" -le 20 ]; } ||
     die "--repeat '$REPEAT': a whole number from 1 to 20"
+[[ $KMEM =~ ^[0-9]+[KMGT]?(,(thp|hugepages)=(on|off))*$ ]] ||
+    die "--kvmini-memory '$KMEM': SIZE[,thp=on|off][,hugepages=on|off], as kvmini's --memory"
 check_list --backing "$BACKINGS" raw file
 check_list --cache "$CACHES" none writeback
 check_list --engine "$ENGINES" io_uring sync
@@ -209,7 +214,7 @@ if [ "$DRY" = 1 ]; then
     else
         writes="two loop devices over ${SIZE} scratch files in ${TMPDIR:-/tmp}"
     fi
-    echo "plan: backing=$BACKINGS cache=$CACHES engine=$ENGINES transport=$TRANSPORTS workloads=$WORKLOADS seconds=$SECS warmup=$WARM size=$SIZE_B repeat=$REPEAT qemu=$QEMU host=$HOST nested=$NESTED"
+    echo "plan: backing=$BACKINGS cache=$CACHES engine=$ENGINES transport=$TRANSPORTS workloads=$WORKLOADS seconds=$SECS warmup=$WARM size=$SIZE_B repeat=$REPEAT kvmini_memory=$KMEM qemu=$QEMU host=$HOST nested=$NESTED"
     echo "writes: $writes"
     echo "results: $OUT"
     exit 0
@@ -401,6 +406,7 @@ finished() { [ -f "$RAW/cells/$1.tsv" ]; }
     echo "seconds=$SECS"
     echo "warmup=$WARM"
     echo "repeat=$REPEAT"
+    echo "kvmini_memory=$KMEM"
     echo "qemu=$(qemu-system-x86_64 --version 2>/dev/null | head -n1)"
     echo "clk_tck=$(getconf CLK_TCK)"
 } > "$RAW/meta.txt"
@@ -452,7 +458,7 @@ run_vm() {
     local con="$RAW/$tag.console" err="$RAW/$tag.err"
     local -a cmd
     if [ "$vmm" = kvmini ]; then
-        cmd=("$BUILD/kvmini" run -q --kernel "$KERNEL" --initrd "$work/initrd" --append "$APPEND"
+        cmd=("$BUILD/kvmini" run -q -m "$KMEM" --kernel "$KERNEL" --initrd "$work/initrd" --append "$APPEND"
             --disk "path=$path,cache=$c,engine=$e" --virtio-transport "$t" --exit-stats=json)
     else
         local aio=io_uring

@@ -31,7 +31,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	kfd = memfd_create("fuzz-kernel", 0);
-	if (kfd < 0 || gm__alloc(&small, GM_MIN_RAM) || gm__alloc(&big, 256ull << 20))
+	if (kfd < 0 || gm__alloc(&small, GM_MIN_RAM, GM_PAGES_THP) ||
+	    gm__alloc(&big, 256ull << 20, GM_PAGES_THP))
 		abort();
 	snprintf(kpath, sizeof(kpath), "/proc/self/fd/%d", kfd);
 	return 0;

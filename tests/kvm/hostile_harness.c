@@ -91,7 +91,7 @@ struct hg *hg__new(unsigned ndisks, uint64_t disk_size, bool pci, const char *sp
 	m->console.in_fd = -1;
 	m->console.out_fd = p[1];
 	ck_assert_msg(kvm__open(&m->kvm, "/dev/kvm", err, sizeof(err)) == 0, "%s", err);
-	ck_assert_msg(vm__create(&m->vm, &m->kvm, HG_RAM, 1, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(vm__create(&m->vm, &m->kvm, HG_RAM, GM_PAGES_THP, 1, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_msg(machine__add_devices(m, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(bus__register(&m->vm.pio, PORT_MARK, 8, &hg_port_ops, h), 0);
 	ck_assert_int_eq(bus__register(&m->vm.pio, PORT_TEST_EXIT, 4, &test_exit_ops, &m->pm), 0);

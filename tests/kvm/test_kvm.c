@@ -121,7 +121,7 @@ static void setup_vm(unsigned ncpus)
 	memset(&rec, 0, sizeof(rec));
 	pthread_mutex_init(&rec.lock, NULL);
 	ck_assert_msg(kvm__open(&kvm, "/dev/kvm", err, sizeof(err)) == 0, "%s", err);
-	ck_assert_msg(vm__create(&vm, &kvm, 16 << 20, ncpus, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(vm__create(&vm, &kvm, 16 << 20, GM_PAGES_THP, ncpus, err, sizeof(err)) == 0, "%s", err);
 	pm = (struct pm_dev){ .event = on_event, .ctx = &vm };
 	ck_assert_int_eq(bus__register(&vm.pio, TEST_PORT, 8, &rec_ops, &pio_tag), 0);
 	ck_assert_int_eq(bus__register(&vm.mmio, TEST_MMIO, 4096, &rec_ops, &mmio_tag), 0);

@@ -162,7 +162,7 @@ START_TEST(e820_layouts)
 	struct guest_mem gm;
 	struct boot_e820_entry e[16];
 
-	ck_assert_int_eq(gm__alloc(&gm, 512ULL << 20), 0);
+	ck_assert_int_eq(gm__alloc(&gm, 512ULL << 20, GM_PAGES_THP), 0);
 	unsigned n = e820__build(&gm, e, 16);
 	ck_assert_uint_eq(n, 4);
 	ck_assert(e[0].addr == 0 && e[0].size == LAYOUT_EBDA && e[0].type == E820_TYPE_RAM);
@@ -172,7 +172,7 @@ START_TEST(e820_layouts)
 	ck_assert(e[3].addr == LAYOUT_HIMEM && e[3].addr + e[3].size == 512ULL << 20);
 	gm__free(&gm);
 
-	ck_assert_int_eq(gm__alloc(&gm, 6ULL << 30), 0);
+	ck_assert_int_eq(gm__alloc(&gm, 6ULL << 30, GM_PAGES_THP), 0);
 	n = e820__build(&gm, e, 16);
 	ck_assert_uint_eq(n, 5);
 	ck_assert_uint_eq(e[3].addr + e[3].size, LAYOUT_MMIO_HOLE);

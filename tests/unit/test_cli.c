@@ -72,12 +72,24 @@ START_TEST(run_defaults_and_options)
 	ck_assert_str_eq(c.initrd, "i");
 	ck_assert_uint_eq(c.cpus, 4);
 	ck_assert_uint_eq(c.memory, 5ULL << 30);
+	ck_assert_int_eq(c.mem_pages, GM_PAGES_THP);
 	ck_assert_int_eq(c.console, CONSOLE_FILE);
 	ck_assert_str_eq(c.console_path, "/tmp/x");
 	ck_assert(c.quiet);
 	char *cl = boot__cmdline(&c, NULL);
 	ck_assert_str_eq(cl, DEFAULT_CMDLINE " quiet");
 	free(cl);
+
+	ck_assert_int_eq(PARSE(&c, err, "run", "-m", "1G,thp=off"), 0);
+	ck_assert_uint_eq(c.memory, 1ULL << 30);
+	ck_assert_int_eq(c.mem_pages, GM_PAGES_SMALL);
+	ck_assert_int_eq(PARSE(&c, err, "run", "--memory=256M,hugepages=on"), 0);
+	ck_assert_uint_eq(c.memory, 256ULL << 20);
+	ck_assert_int_eq(c.mem_pages, GM_PAGES_HUGETLB);
+	ck_assert_int_eq(PARSE(&c, err, "run", "-m", "256M,hugepages=off,thp=on"), 0);
+	ck_assert_int_eq(c.mem_pages, GM_PAGES_THP);
+	ck_assert_int_eq(PARSE(&c, err, "run", "-m", "256M,hugepages=on,thp=off"), 0);
+	ck_assert_int_eq(c.mem_pages, GM_PAGES_HUGETLB);
 
 	ck_assert_int_eq(PARSE(&c, err, "run", "--cmdline", "console=ttyS0", "--console", "none"), 0);
 	ck_assert_int_eq(c.console, CONSOLE_NONE);
@@ -100,6 +112,13 @@ START_TEST(run_rejections)
 		{ "--memory", "8M", "between" }, { "--memory", "2T", "between" },
 		{ "--memory", "lots", "not a size" }, { "--memory", "", "not a size" },
 		{ "--memory", "-1G", "not a size" }, { "--console", "tty", "--console" },
+		{ "--memory", "1G,thp", "thp needs =on or =off" },
+		{ "--memory", "1G,thp=yes", "thp needs =on or =off" },
+		{ "--memory", "1G,huge=on", "unknown key 'huge'" },
+		{ "--memory", "1G,thp=on,hugepages=on", "exclude each other" },
+		{ "--memory", "1025M,hugepages=on", "whole number of 2 MiB" },
+		{ "--memory", ",thp=off", "not a size" },
+		{ "--memory", "8M,thp=off", "between" },
 		{ "--console", "file=", "--console" }, { "--kernel", "", "--kernel" },
 		{ "--initrd", "", "--initrd" },
 	};

@@ -51,7 +51,7 @@ START_TEST(accessor_refuses_straddling_the_hole)
 {
 	struct guest_mem gm;
 
-	ck_assert_int_eq(gm__alloc(&gm, 5ULL << 30), 0);	/* MAP_NORESERVE: costs nothing */
+	ck_assert_int_eq(gm__alloc(&gm, 5ULL << 30, GM_PAGES_THP), 0);	/* MAP_NORESERVE: costs nothing */
 	ck_assert_uint_eq(gm.n, 2);
 	ck_assert_ptr_nonnull(gm__ptr(&gm, LAYOUT_MMIO_HOLE - 4096, 4096));
 	ck_assert_ptr_null(gm__ptr(&gm, LAYOUT_MMIO_HOLE - 4096, 8192));	/* into the hole */
@@ -63,8 +63,51 @@ START_TEST(accessor_refuses_straddling_the_hole)
 	ck_assert_ptr_null(gm__ptr(&gm, (6ULL << 30) - 8, 9));
 	ck_assert_uint_eq(gm__low_end(&gm), LAYOUT_MMIO_HOLE);
 	gm__free(&gm);
-	ck_assert_int_eq(gm__alloc(&gm, 1ULL << 20), -EINVAL);
-	ck_assert_int_eq(gm__alloc(&gm, (64ULL << 20) + 1), -EINVAL);
+	ck_assert_int_eq(gm__alloc(&gm, 1ULL << 20, GM_PAGES_THP), -EINVAL);
+	ck_assert_int_eq(gm__alloc(&gm, (64ULL << 20) + 1, GM_PAGES_THP), -EINVAL);
+}
+END_TEST
+
+/* --memory's backings: THP (2 MiB-aligned, huge pages where the host has THP), 4 KiB only,
+ * and hugetlb (refused up front when the pool is short); what gm__usage reads back */
+START_TEST(ram_backings)
+{
+	struct guest_mem gm;
+	struct gm_usage u;
+	char mode[32];
+	const uint64_t touched = 16ULL << 20;
+
+	ck_assert_int_eq(gm__alloc(&gm, 256ULL << 20, GM_PAGES_THP), 0);
+	ck_assert_uint_eq((uintptr_t)gm.mapping & (GM_HUGE - 1), 0);
+	ck_assert_str_eq(gm__pages_name(gm.pages), "thp");
+	memset(gm.mapping, 1, touched);
+	ck_assert_int_eq(gm__usage(&gm, &u), 0);
+	ck_assert_uint_ge(u.resident, touched);
+	ck_assert_uint_le(u.resident, gm.ram_size);
+	ck_assert_uint_le(u.huge, u.resident);
+	ck_assert_uint_eq(u.huge % GM_HUGE, 0);
+	gm__thp_mode(mode, sizeof(mode));
+	if (!strcmp(mode, "always") || !strcmp(mode, "madvise"))	/* 8 huge pages asked for */
+		ck_assert_msg(u.huge >= GM_HUGE, "THP %s, yet no huge page under 16 MiB", mode);
+	gm__free(&gm);
+	ck_assert_int_eq(gm.smaps_fd, -1);
+
+	ck_assert_int_eq(gm__alloc(&gm, 256ULL << 20, GM_PAGES_SMALL), 0);
+	memset(gm.mapping, 1, touched);
+	ck_assert_int_eq(gm__usage(&gm, &u), 0);
+	ck_assert_uint_ge(u.resident, touched);
+	ck_assert_uint_eq(u.huge, 0);	/* MADV_NOHUGEPAGE, even where THP is "always" */
+	gm__free(&gm);
+
+	ck_assert_int_eq(gm__alloc(&gm, (64ULL << 20) + 4096, GM_PAGES_HUGETLB), -EINVAL);
+	long free = gm__hugetlb_free();
+	if (free >= 0 && free < 100000)	/* more than the pool holds: refused now, not a SIGBUS */
+		ck_assert_int_eq(gm__alloc(&gm, (uint64_t)(free + 8) * GM_HUGE, GM_PAGES_HUGETLB),
+				 -ENOMEM);
+
+	uint8_t buf[4096];
+	gm__init_flat(&gm, buf, sizeof(buf));
+	ck_assert_int_eq(gm__usage(&gm, &u), -ENOENT);
 }
 END_TEST
 
@@ -156,6 +199,7 @@ Suite *memory_bus_suite(void)
 	tcase_add_test(tc, layout_below_and_above_hole);
 	tcase_add_test(tc, checked_accessor);
 	tcase_add_test(tc, accessor_refuses_straddling_the_hole);
+	tcase_add_test(tc, ram_backings);
 	tcase_add_test(tc, bus_registration_rules);
 	tcase_add_test(tc, bus_dispatch);
 	suite_add_tcase(s, tc);

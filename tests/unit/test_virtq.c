@@ -928,7 +928,7 @@ START_TEST(chain_longer_than_4gib)
 	 * never exceed that, so device code may add them in 32 bits. Needs real-sized RAM. */
 	struct drv *d = calloc(1, sizeof(*d));
 	ck_assert_ptr_nonnull(d);
-	ck_assert_int_eq(gm__alloc(&d->gm, 5ull << 30), 0);	/* MAP_NORESERVE: costs nothing */
+	ck_assert_int_eq(gm__alloc(&d->gm, 5ull << 30, GM_PAGES_THP), 0);	/* MAP_NORESERVE: costs nothing */
 	drv_attach(d, 8, false, false);
 	set_desc(d->desc, 0, 0, 1u << 31, NF, 1);
 	set_desc(d->desc, 1, 4ull << 30, 1u << 31, NF | WF, 2);
