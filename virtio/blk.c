@@ -122,7 +122,8 @@ struct queue_view {
 	unsigned idx;
 	struct virtq_snapshot s;
 	unsigned waiting, inflight;          /* avail - taken, taken - used (ring counters) */
-	unsigned long long kicks, irqs;
+	unsigned long long kicks, irqs, batches;
+	unsigned long long reads, writes, read_bytes, write_bytes;
 };
 
 static void print_queue_json(FILE *f, const struct queue_view *v)
@@ -140,7 +141,9 @@ static void print_queue_json(FILE *f, const struct queue_view *v)
 			s->event_idx ? "true" : "false", s->used_event, s->avail_event,
 			s->avail_flags & VRING_AVAIL_F_NO_INTERRUPT ? "true" : "false",
 			s->broken ? "true" : "false");
-	fprintf(f, ",\"kicks\":%llu,\"interrupts\":%llu}", v->kicks, v->irqs);
+	fprintf(f, ",\"kicks\":%llu,\"interrupts\":%llu,\"batches\":%llu,\"reads\":%llu,"
+		"\"read_bytes\":%llu,\"writes\":%llu,\"write_bytes\":%llu}", v->kicks, v->irqs,
+		v->batches, v->reads, v->read_bytes, v->writes, v->write_bytes);
 }
 
 static void print_queue_text(FILE *f, const struct queue_view *v)
@@ -158,8 +161,9 @@ static void print_queue_text(FILE *f, const struct queue_view *v)
 	if (s->event_idx)
 		fprintf(f, "; interrupt past used %u, kick past avail %u", s->used_event,
 			s->avail_event);
-	fprintf(f, "); %llu kicks, %llu interrupts%s\n", v->kicks, v->irqs,
-		s->broken ? "; BROKEN: waits for a device reset" : "");
+	fprintf(f, "); %llu kicks, %llu interrupts, %llu batches; %llu reads (%llu KiB), %llu "
+		"writes (%llu KiB)%s\n", v->kicks, v->irqs, v->batches, v->reads, v->read_bytes >> 10,
+		v->writes, v->write_bytes >> 10, s->broken ? "; BROKEN: waits for a device reset" : "");
 }
 
 void blk__print_queues(const struct blk_dev *b, FILE *f, bool json, bool *first)
@@ -173,6 +177,11 @@ void blk__print_queues(const struct blk_dev *b, FILE *f, bool json, bool *first)
 			.idx = i,
 			.kicks = __atomic_load_n(&q->stats.kicks, __ATOMIC_RELAXED),
 			.irqs = __atomic_load_n(&q->stats.interrupts, __ATOMIC_RELAXED),
+			.batches = __atomic_load_n(&q->stats.batches, __ATOMIC_RELAXED),
+			.reads = __atomic_load_n(&q->stats.reads, __ATOMIC_RELAXED),
+			.writes = __atomic_load_n(&q->stats.writes, __ATOMIC_RELAXED),
+			.read_bytes = __atomic_load_n(&q->stats.read_bytes, __ATOMIC_RELAXED),
+			.write_bytes = __atomic_load_n(&q->stats.write_bytes, __ATOMIC_RELAXED),
 		};
 
 		if (vdev)

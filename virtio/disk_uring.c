@@ -12,6 +12,7 @@
 #include "virtio/disk_engine.h"
 
 #define URING_DEPTH 256u
+#define URING_ASYNC_MIN (64u << 10)   /* buffered requests this large go to io_uring's workers */
 
 struct disk_uring {
 	struct io_uring ring;
@@ -133,14 +134,21 @@ static int uring__prep(struct disk *d, struct disk_uring *u, struct disk_req *r)
 	sqe = io_uring_get_sqe(&u->ring);
 	if (!sqe)
 		return -EBUSY;
+	int fd = disk__req_fd(d, r);
 	if (r->op == DISK_READ)
-		io_uring_prep_readv(sqe, disk__req_fd(d, r), iov, (unsigned)cnt,
-				    r->offset + r->done);
+		io_uring_prep_readv(sqe, fd, iov, (unsigned)cnt, r->offset + r->done);
 	else if (r->op == DISK_WRITE)
-		io_uring_prep_writev(sqe, disk__req_fd(d, r), iov, (unsigned)cnt,
-				     r->offset + r->done);
+		io_uring_prep_writev(sqe, fd, iov, (unsigned)cnt, r->offset + r->done);
 	else
 		io_uring_prep_fsync(sqe, d->fd, IORING_FSYNC_DATASYNC);
+	/* A large buffered request is a memcpy to or from the page cache that io_uring would do
+	 * inline, in io_uring_enter: the batch's copies one after another on this thread, and
+	 * no completion before the last. Handed to io_uring's workers they run side by side
+	 * and complete one by one. (O_DIRECT requests are asynchronous anyway.) */
+	if (fd != d->fd || !d->direct) {
+		if (r->len - r->done >= URING_ASYNC_MIN && r->op != DISK_FLUSH)
+			sqe->flags |= IOSQE_ASYNC;
+	}
 	io_uring_sqe_set_data(sqe, r);
 	u->in_ring++;
 	return 0;

@@ -14,6 +14,7 @@
 #include <linux/seccomp.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "virtio/disk.h"
+#include "virtio/disk_engine.h"
 
 #define MIB (1ULL << 20)
 
@@ -780,17 +782,36 @@ START_TEST(sync_lone_request_inline)
 }
 END_TEST
 
-/* The sync engine runs a batch on several workers at once: reads into pages that are not
- * there yet (userfaultfd) block their workers inside preadv, one fault per blocked worker;
- * a pool that ran one request at a time would show one fault and wait for it forever */
-START_TEST(sync_batch_runs_in_parallel)
+struct submit_arg { struct disk *d; struct disk_req **rp; int n, rc, done, hold; };
+
+/* Submits, says so (a byte on done: the engine is the caller's again), then stays until told
+ * (a byte on hold): io_uring cancels the requests a thread handed to its workers when that
+ * thread exits, as kvmini's I/O threads never do early */
+static void *submit_thread(void *arg)
 {
-	enum { N = 4 };	/* the pool's size (virtio/disk_sync.c) */
-	const long pg = sysconf(_SC_PAGESIZE);
+	struct submit_arg *a = arg;
+	char c;
+
+	a->rc = disk__submit(a->d, a->rp, a->n);
+	if (write(a->done, "s", 1) != 1)
+		abort();
+	while (read(a->hold, &c, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+/* A batch of N reads of SZ bytes from the page cache into pages that are not there yet
+ * (userfaultfd) must block N threads at once, each faulting on its request's first page.
+ * An engine that copied one request at a time (or, io_uring, inline in io_uring_enter)
+ * shows one fault and waits for it forever. The submit runs on its own thread, so a
+ * blocking one fails the test by the poll timeout instead of hanging it. */
+static void batch_runs_in_parallel(enum disk_engine engine, size_t SZ)
+{
+	enum { N = 4 };	/* the sync pool's size (virtio/disk_sync.c) */
 	struct uffdio_api api = { .api = UFFD_API };
 	struct disk_req reqs[N], *rp[N], *done[N];
 	struct iovec iov[N];
-	uint8_t *src = aligned((size_t)N * (size_t)pg), *dst;
+	uint8_t *src = aligned(N * SZ), *dst;
 	bool seen[N] = { false };
 	char path[300];
 	struct disk d;
@@ -798,32 +819,37 @@ START_TEST(sync_batch_runs_in_parallel)
 
 	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api)) {
-		printf("test_disk: no userfaultfd (%s): sync_batch_runs_in_parallel skipped\n",
+		printf("test_disk: no userfaultfd (%s): batch_runs_in_parallel skipped\n",
 		       strerror(errno));
 		return;
 	}
-	dst = mmap(NULL, (size_t)N * (size_t)pg, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	dst = mmap(NULL, N * SZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ck_assert_ptr_ne(dst, MAP_FAILED);
 	struct uffdio_register reg = {
-		.range = { (uintptr_t)dst, (uint64_t)N * (uint64_t)pg },
+		.range = { (uintptr_t)dst, (uint64_t)(N * SZ) },
 		.mode = UFFDIO_REGISTER_MODE_MISSING,
 	};
 	ck_assert_int_eq(ioctl(uffd, UFFDIO_REGISTER, &reg), 0);
 	mkfile(path, sizeof(path), MIB);
-	fill(src, (size_t)N * (size_t)pg, 4242);
+	fill(src, N * SZ, 4242);
 	fd = open(path, O_WRONLY);
-	ck_assert_int_eq(pwrite(fd, src, (size_t)N * (size_t)pg, 0), N * pg);
+	ck_assert_int_eq(pwrite(fd, src, N * SZ, 0), (ssize_t)(N * SZ));
 	close(fd);
-	open_ok(&d, path, DISK_ENGINE_SYNC, DISK_CACHE_WRITEBACK, false);
+	open_ok(&d, path, engine, DISK_CACHE_WRITEBACK, false);
 	for (int i = 0; i < N; i++) {
-		iov[i] = (struct iovec){ dst + (size_t)i * (size_t)pg, (size_t)pg };
-		reqs[i] = (struct disk_req){ .op = DISK_READ, .offset = (uint64_t)i * (uint64_t)pg,
+		iov[i] = (struct iovec){ dst + (size_t)i * SZ, SZ };
+		reqs[i] = (struct disk_req){ .op = DISK_READ, .offset = (uint64_t)i * SZ,
 					     .iov = &iov[i], .iovcnt = 1 };
 		rp[i] = &reqs[i];
 	}
-	ck_assert_int_eq(disk__submit(&d, rp, N), N);
-	/* every request's worker faults on its page while none of them is answered */
+	int hold[2], subm[2];
+	ck_assert_int_eq(pipe(hold), 0);
+	ck_assert_int_eq(pipe(subm), 0);
+	struct submit_arg sa = { .d = &d, .rp = rp, .n = N, .rc = -1, .done = subm[1],
+				 .hold = hold[0] };
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, submit_thread, &sa), 0);
+	/* every request faults on its first page while none of them is answered */
 	for (int got = 0; got < N;) {
 		struct pollfd p = { .fd = uffd, .events = POLLIN };
 		struct uffd_msg m;
@@ -832,31 +858,60 @@ START_TEST(sync_batch_runs_in_parallel)
 		if (read(uffd, &m, sizeof(m)) != sizeof(m))
 			continue;
 		ck_assert_int_eq(m.event, UFFD_EVENT_PAGEFAULT);
-		uint64_t k = (m.arg.pagefault.address - (uintptr_t)dst) / (uint64_t)pg;
+		uint64_t off = m.arg.pagefault.address - (uintptr_t)dst, k = off / SZ;
 		ck_assert_uint_lt(k, N);
+		ck_assert_uint_eq(off % SZ, 0);
 		ck_assert(!seen[k]);
 		seen[k] = true;
 		got++;
 	}
-	ck_assert_uint_eq(disk_sync__peak(&d), N);
-	for (int i = 0; i < N; i++) {	/* now let them go on */
-		struct uffdio_zeropage z = { .range = { (uintptr_t)dst + (uint64_t)i * (uint64_t)pg,
-							(uint64_t)pg } };
-		ck_assert_int_eq(ioctl(uffd, UFFDIO_ZEROPAGE, &z), 0);
-	}
+	struct pollfd ps = { .fd = subm[0], .events = POLLIN };
+	char c;
+	ck_assert_msg(poll(&ps, 1, 10000) == 1, "disk__submit blocked on the requests' faults");
+	ck_assert_int_eq(read(subm[0], &c, 1), 1);
+	ck_assert_int_eq(sa.rc, N);
+	if (engine == DISK_ENGINE_SYNC)
+		ck_assert_uint_eq(disk_sync__peak(&d), N);
+	/* now let them go on */
+	struct uffdio_zeropage z = { .range = { (uintptr_t)dst, (uint64_t)(N * SZ) } };
+	ck_assert_int_eq(ioctl(uffd, UFFDIO_ZEROPAGE, &z), 0);
 	for (int got = 0; got < N;) {
 		int k = disk__reap(&d, done, N, true);
 
 		ck_assert_int_gt(k, 0);
 		got += k;
 	}
+	ck_assert_int_eq(write(hold[1], "x", 1), 1);
+	pthread_join(t, NULL);
+	for (int i = 0; i < 2; i++) {
+		close(hold[i]);
+		close(subm[i]);
+	}
 	for (int i = 0; i < N; i++)
-		ck_assert_int_eq(reqs[i].result, pg);
-	ck_assert(!memcmp(dst, src, (size_t)N * (size_t)pg));
+		ck_assert_int_eq(reqs[i].result, (int64_t)SZ);
+	ck_assert(!memcmp(dst, src, N * SZ));
 	disk__close(&d);
-	munmap(dst, (size_t)N * (size_t)pg);
+	munmap(dst, N * SZ);
 	close(uffd);
 	free(src);
+}
+
+/* the sync engine's pool: four workers, each in its own preadv */
+START_TEST(sync_batch_runs_in_parallel)
+{
+	batch_runs_in_parallel(DISK_ENGINE_SYNC, (size_t)sysconf(_SC_PAGESIZE));
+}
+END_TEST
+
+/* io_uring: large buffered requests go to io_uring's workers (IOSQE_ASYNC), side by side,
+ * instead of being copied one after another inside io_uring_enter */
+START_TEST(uring_large_buffered_batch_runs_in_parallel)
+{
+	if (disk_uring__probe(NULL, 0)) {
+		printf("test_disk: no io_uring: uring_large_buffered_batch_runs_in_parallel skipped\n");
+		return;
+	}
+	batch_runs_in_parallel(DISK_ENGINE_IO_URING, 64u << 10);
 }
 END_TEST
 
@@ -1407,6 +1462,7 @@ Suite *disk_suite(void)
 	tcase_add_test(tc, reap_in_helpings);
 	tcase_add_test(tc, sync_lone_request_inline);
 	tcase_add_test(tc, sync_batch_runs_in_parallel);
+	tcase_add_test(tc, uring_large_buffered_batch_runs_in_parallel);
 	tcase_add_test(tc, sync_close_with_requests_queued);
 	tcase_add_test(tc, steady_state_pipeline);
 	tcase_add_test(tc, flush_ok);

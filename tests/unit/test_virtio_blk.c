@@ -286,6 +286,8 @@ START_TEST(queue_state_report)
 		 "\"event_idx\":true,", path, QSZ);
 	ck_assert_msg(!strncmp(r, want, strlen(want)), "%s\nwanted %s", r, want);
 	ck_assert_msg(strstr(r, "\"kicks\":3,\"interrupts\":"), "%s", r);
+	ck_assert_msg(strstr(r, "\"batches\":3,\"reads\":3,\"read_bytes\":1536,\"writes\":0,"
+			     "\"write_bytes\":0}"), "%s", r);
 	free(r);
 	uint64_t gpa[3] = { 0x8000, DATA_GPA, 0x8100 };
 	uint32_t len[3] = { 16, 512, 1 };
@@ -295,6 +297,7 @@ START_TEST(queue_state_report)
 	r = queues_report(false);
 	ck_assert_msg(strstr(r, "queue 0: 1 waiting in the ring, 0 in flight in kvmini (avail 4, "
 			     "taken 3, used 3; interrupt past used "), "%s", r);
+	ck_assert_msg(strstr(r, " batches; 3 reads (1 KiB), 0 writes (0 KiB)\n"), "%s", r);
 	free(r);
 }
 END_TEST
