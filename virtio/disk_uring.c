@@ -145,10 +145,9 @@ static int uring__prep(struct disk *d, struct disk_uring *u, struct disk_req *r)
 	 * inline, in io_uring_enter: the batch's copies one after another on this thread, and
 	 * no completion before the last. Handed to io_uring's workers they run side by side
 	 * and complete one by one. (O_DIRECT requests are asynchronous anyway.) */
-	if (fd != d->fd || !d->direct) {
-		if (r->len - r->done >= URING_ASYNC_MIN && r->op != DISK_FLUSH)
-			sqe->flags |= IOSQE_ASYNC;
-	}
+	bool buffered = !d->direct || fd != d->fd;
+	if (buffered && r->op != DISK_FLUSH && r->len - r->done >= URING_ASYNC_MIN)
+		sqe->flags |= IOSQE_ASYNC;
 	io_uring_sqe_set_data(sqe, r);
 	u->in_ring++;
 	return 0;

@@ -46,8 +46,7 @@ static void *map_aligned(uint64_t size)
 	uint8_t *a = (uint8_t *)(((uintptr_t)p + GM_HUGE - 1) & ~(uintptr_t)(GM_HUGE - 1));
 	if (a > p)
 		munmap(p, (size_t)(a - p));
-	if (p + GM_HUGE > a)
-		munmap(a + size, (size_t)(p + GM_HUGE - a));
+	munmap(a + size, (size_t)(p + GM_HUGE - a));	/* the rest past the end (never 0) */
 	return a;
 }
 
@@ -103,10 +102,11 @@ void gm__init_flat(struct guest_mem *gm, void *buf, uint64_t size)
 
 void gm__free(struct guest_mem *gm)
 {
-	if (gm->mapping)
+	if (gm->mapping) {	/* smaps_fd is only ours with a mapping: a zeroed gm has fd 0 */
 		munmap(gm->mapping, gm->mapping_size);
-	if (gm->smaps_fd >= 0)
-		close(gm->smaps_fd);
+		if (gm->smaps_fd >= 0)
+			close(gm->smaps_fd);
+	}
 	memset(gm, 0, sizeof(*gm));
 	gm->smaps_fd = -1;
 }
