@@ -8,13 +8,15 @@
 #include <string.h>
 #include <unistd.h>
 
-/* One line of smaps: a mapping's header ("start-end perms ...") or "Key:   N kB". */
+/* Where a walk over smaps is: which range is guest RAM, whether the mapping being read
+ * overlaps it, and the sums so far. */
 struct smaps_walk {
 	uintptr_t lo, hi;       /* guest RAM */
 	bool inside;            /* the current mapping overlaps guest RAM */
 	struct gm_usage *u;
 };
 
+/* One line of smaps: a mapping's header ("start-end perms ...") or "Key:   N kB". */
 static void smaps__line(struct smaps_walk *w, const char *line)
 {
 	uintptr_t start, end;
