@@ -27,7 +27,8 @@
 #   L1_MEM=4096 L1_SMP=2
 #   L1_RESULTS=DIR      the writable results directory (default BUILD/nested/results-<script>)
 #   L1_KEEP_RESULTS=1   don't empty it first (a retried run resumes from what is there)
-#   L1_STALL=SECONDS    kill the run (status 124) when L1's console is silent that long (default:
+#   L1_STALL=SECONDS    kill the run (status 124) when L1's console is silent that long, its
+#                       kernel's soft-lockup/RCU-stall reports not counting (default:
 #                       off; for scripts that print progress, as run-tests.sh does)
 # Only one L1 runs at a time per machine (flock /tmp/kvmini-l1.lock); others wait for it.
 set -euo pipefail
@@ -158,9 +159,12 @@ l1_build() {
 # LOG has not grown for SECONDS
 l1_watch() {
     local log=$1 limit=$2 pid=$3 mark=$4 size last=-1 quiet=0
+    # the kernel's own lockup and stall reports are not progress: a wedged L1 prints one every
+    # ~16 s ("watchdog: BUG: soft lockup - CPU#0 stuck for 440s!") and would never go quiet
+    local wedged='watchdog: BUG: soft lockup|rcu: INFO: rcu_|rcu_.*(self-)?detected stall|hung_task|blocked for more than'
     while kill -0 "$pid" 2>/dev/null; do
         sleep 5
-        size=$(stat -c %s "$log" 2>/dev/null || echo 0)
+        size=$(grep -a -c -v -E "$wedged" "$log" 2>/dev/null) || true
         if [ "$size" != "$last" ]; then
             last=$size
             quiet=0
