@@ -800,18 +800,18 @@ static void *submit_thread(void *arg)
 	return NULL;
 }
 
-/* A batch of N reads of SZ bytes from the page cache into pages that are not there yet
+/* A batch of N reads of sz bytes from the page cache into pages that are not there yet
  * (userfaultfd) must block N threads at once, each faulting on its request's first page.
  * An engine that copied one request at a time (or, io_uring, inline in io_uring_enter)
  * shows one fault and waits for it forever. The submit runs on its own thread, so a
  * blocking one fails the test by the poll timeout instead of hanging it. */
-static void batch_runs_in_parallel(enum disk_engine engine, size_t SZ)
+static void batch_runs_in_parallel(enum disk_engine engine, size_t sz)
 {
 	enum { N = 4 };	/* the sync pool's size (virtio/disk_sync.c) */
 	struct uffdio_api api = { .api = UFFD_API };
 	struct disk_req reqs[N], *rp[N], *done[N];
 	struct iovec iov[N];
-	uint8_t *src = aligned(N * SZ), *dst;
+	uint8_t *src = aligned(N * sz), *dst;
 	bool seen[N] = { false };
 	char path[300];
 	struct disk d;
@@ -823,22 +823,22 @@ static void batch_runs_in_parallel(enum disk_engine engine, size_t SZ)
 		       strerror(errno));
 		return;
 	}
-	dst = mmap(NULL, N * SZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	dst = mmap(NULL, N * sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ck_assert_ptr_ne(dst, MAP_FAILED);
 	struct uffdio_register reg = {
-		.range = { (uintptr_t)dst, (uint64_t)(N * SZ) },
+		.range = { (uintptr_t)dst, (uint64_t)(N * sz) },
 		.mode = UFFDIO_REGISTER_MODE_MISSING,
 	};
 	ck_assert_int_eq(ioctl(uffd, UFFDIO_REGISTER, &reg), 0);
 	mkfile(path, sizeof(path), MIB);
-	fill(src, N * SZ, 4242);
+	fill(src, N * sz, 4242);
 	fd = open(path, O_WRONLY);
-	ck_assert_int_eq(pwrite(fd, src, N * SZ, 0), (ssize_t)(N * SZ));
+	ck_assert_int_eq(pwrite(fd, src, N * sz, 0), (ssize_t)(N * sz));
 	close(fd);
 	open_ok(&d, path, engine, DISK_CACHE_WRITEBACK, false);
 	for (int i = 0; i < N; i++) {
-		iov[i] = (struct iovec){ dst + (size_t)i * SZ, SZ };
-		reqs[i] = (struct disk_req){ .op = DISK_READ, .offset = (uint64_t)i * SZ,
+		iov[i] = (struct iovec){ dst + (size_t)i * sz, sz };
+		reqs[i] = (struct disk_req){ .op = DISK_READ, .offset = (uint64_t)i * sz,
 					     .iov = &iov[i], .iovcnt = 1 };
 		rp[i] = &reqs[i];
 	}
@@ -858,9 +858,9 @@ static void batch_runs_in_parallel(enum disk_engine engine, size_t SZ)
 		if (read(uffd, &m, sizeof(m)) != sizeof(m))
 			continue;
 		ck_assert_int_eq(m.event, UFFD_EVENT_PAGEFAULT);
-		uint64_t off = m.arg.pagefault.address - (uintptr_t)dst, k = off / SZ;
+		uint64_t off = m.arg.pagefault.address - (uintptr_t)dst, k = off / sz;
 		ck_assert_uint_lt(k, N);
-		ck_assert_uint_eq(off % SZ, 0);
+		ck_assert_uint_eq(off % sz, 0);
 		ck_assert(!seen[k]);
 		seen[k] = true;
 		got++;
@@ -873,7 +873,7 @@ static void batch_runs_in_parallel(enum disk_engine engine, size_t SZ)
 	if (engine == DISK_ENGINE_SYNC)
 		ck_assert_uint_eq(disk_sync__peak(&d), N);
 	/* now let them go on */
-	struct uffdio_zeropage z = { .range = { (uintptr_t)dst, (uint64_t)(N * SZ) } };
+	struct uffdio_zeropage z = { .range = { (uintptr_t)dst, (uint64_t)(N * sz) } };
 	ck_assert_int_eq(ioctl(uffd, UFFDIO_ZEROPAGE, &z), 0);
 	for (int got = 0; got < N;) {
 		int k = disk__reap(&d, done, N, true);
@@ -888,10 +888,10 @@ static void batch_runs_in_parallel(enum disk_engine engine, size_t SZ)
 		close(subm[i]);
 	}
 	for (int i = 0; i < N; i++)
-		ck_assert_int_eq(reqs[i].result, (int64_t)SZ);
-	ck_assert(!memcmp(dst, src, N * SZ));
+		ck_assert_int_eq(reqs[i].result, (int64_t)sz);
+	ck_assert(!memcmp(dst, src, N * sz));
 	disk__close(&d);
-	munmap(dst, N * SZ);
+	munmap(dst, N * sz);
 	close(uffd);
 	free(src);
 }
