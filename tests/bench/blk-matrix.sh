@@ -334,11 +334,15 @@ cp "$BUILD/iogen" "$work/ov/bin/iogen"
 {
     echo '#!/bin/sh'
     echo '# blk-matrix guest side: each workload between a BEGIN and an END marker; the host'
-    echo '# acknowledges each marker on the console once it has taken its snapshot'
+    echo '# acknowledges each marker on the console once it has taken its snapshot; the guest'
+    echo "# reports its own view too: how it idles and keeps time, and its CPU time and interrupts"
+    echo '# (/proc/stat, /proc/interrupts) at each marker'
+    echo 'c=/sys/devices/system; echo "BLKM-GINFO cpuidle=$(cat $c/cpu/cpuidle/current_driver 2>/dev/null || echo -) clocksource=$(cat $c/clocksource/clocksource0/current_clocksource 2>/dev/null || echo -) x2apic=$(grep -c x2apic /proc/cpuinfo) pv=$(dmesg | grep -o -E "kvm-guest: [^:]*|x2apic enabled|PV [a-z ]*" | tr " " _ | sort -u | tr "\n" ,)"'
+    echo 'gstat() { echo "BLKM-GSTAT $1 $(awk '"'"'/^cpu / {print $2, $3, $4, $5, $6, $7, $8, $9}'"'"' /proc/stat) $(awk '"'"'NR == 1 {n = NF; next} /virtio|LOC|RES|CAL/ {t = 0; for (i = 2; i <= n + 1; i++) t += $i; printf "%s=%d ", $NF ~ /^virtio/ ? $NF : substr($1, 1, 3), t}'"'"' /proc/interrupts)"; }'
     for w in "${WL[@]}"; do
-        echo "echo BLKM-BEGIN $w; read -r ack"
+        echo "gstat $w-begin; echo BLKM-BEGIN $w; read -r ack"
         echo "iogen ${JOB[$w]} -t $SECS -W $WARM -S $SIZE_B /dev/vda"
-        echo "echo BLKM-END $w; read -r ack"
+        echo "gstat $w-end; echo BLKM-END $w; read -r ack"
     done
     echo 'echo BLKM-DONE'
 } > "$work/ov/bin/blkjobs"

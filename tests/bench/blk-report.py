@@ -52,6 +52,40 @@ def disk_exits(j):
                if (s.get("device") or "").startswith(("virtio", "pci")))
 
 
+def guest_view(path, workload, n, cache={}):
+    """The guest's own view of one workload, from the BLKM-GSTAT lines blkjobs printed on the
+    console before and after it (/proc/stat's cpu line: user nice system idle iowait irq softirq
+    steal, in USER_HZ ticks; interrupt counts): the share of its time stolen (its vCPU runnable
+    but not running on the host), its busy CPU time per I/O in us, and its virtio-blk request
+    interrupts per I/O. None where the console has no such lines."""
+    if path not in cache:
+        snaps = {}
+        if os.path.exists(path):
+            with open(path, errors="replace") as fh:
+                for ln in fh:
+                    p = ln.split()
+                    if len(p) >= 10 and p[0] == "BLKM-GSTAT" and p[1].rpartition("-")[2] in ("begin", "end"):
+                        try:
+                            cpu = [int(x) for x in p[2:10]]
+                        except ValueError:
+                            continue
+                        irq = kv(" ".join(p[10:]))
+                        snaps[p[1]] = (cpu, sum(v for k, v in irq.items() if "-req" in k and isinstance(v, int)))
+        cache[path] = snaps
+    s = cache[path]
+    a, b = s.get(workload + "-begin"), s.get(workload + "-end")
+    if not a or not b or not n:
+        return None
+    d = [y - x for x, y in zip(a[0], b[0])]
+    total = sum(d)
+    if total <= 0:
+        return None
+    busy = d[0] + d[1] + d[2] + d[5] + d[6]
+    return {"guest_steal_pct": round(100.0 * d[7] / total, 1),
+            "guest_busy_us_per_io": round(busy * 1e4 / n, 1),
+            "guest_irqs_per_io": round((b[1] - a[1]) / n, 3)}
+
+
 def ratio(a, b):
     return round(a / b, 3) if a is not None and b else None
 
@@ -82,7 +116,8 @@ def main():
                  "ios_all": io.get("ios_all"), "errors": io.get("errors"),
                  "host_cache_mb": round(int(r["cached_kb"]) / 1024, 1) if r["cached_kb"].isdigit() else None,
                  "cpu_us_per_io": None, "vmm_cpu_us_per_io": None, "user_exits_per_io": None, "disk_exits_per_io": None, "kvm_exits_per_io": None,
-                 "kvm_counters_per_io": None}
+                 "kvm_counters_per_io": None, "guest_steal_pct": None, "guest_busy_us_per_io": None,
+                 "guest_irqs_per_io": None}
             n = c["ios_all"] or c["ios"]
             if r["vmm"] != "host" and n:
                 (t0, g0), (t1, g1) = [[float(x) for x in (r[k] + "/0").split("/")[:2]]
@@ -95,6 +130,7 @@ def main():
                                [r["backing"], r["cache"], r["engine"]] +
                                (["r" + r["rep"]] if r.get("rep") else []))
                 err = os.path.join(raw, tag + ".err")
+                c.update(guest_view(os.path.join(raw, tag + ".console"), r["workload"], n) or {})
                 j0 = json_line(err, r["json0"]) if r["json0"] != "-" else None
                 j1 = json_line(err, r["json1"]) if r["json1"] != "-" else None
                 if not kd and j0 and j1 and j1["total"].get("kvm"):
@@ -140,10 +176,10 @@ def main():
     def f(v, fmt="%.0f"):
         return "-" if v is None else fmt % v
     lines = []
-    fmt = "%-9s %-6s %-4s %-4s %-9s %-8s %7s %7s %6s %6s %6s %7s %7s %6s %6s %6s %7s %5s %5s %5s"
+    fmt = "%-9s %-6s %-4s %-4s %-9s %-8s %7s %7s %6s %6s %6s %7s %7s %6s %6s %6s %6s %6s %7s %5s %5s %5s"
     lines.append(fmt % (
         "workload", "vmm", "tr", "back", "cache", "engine", "IOPS", "MB/s", "p50us", "p99us", "p999us",
-        "cpu/io", "vmm/io", "uex/io", "dex/io", "kex/io", "cacheMB", "g/h", "kv/q", "won"))
+        "cpu/io", "vmm/io", "uex/io", "dex/io", "kex/io", "gir/io", "steal%", "cacheMB", "g/h", "kv/q", "won"))
     last = None
     for c in cells:
         if last is not None and c["workload"] != last:
@@ -154,7 +190,8 @@ def main():
             f(c["mbps"], "%.1f"), f(c["lat_p50_us"]), f(c["lat_p99_us"]), f(c["lat_p999_us"]),
             f(c["cpu_us_per_io"], "%.0f"), f(c["vmm_cpu_us_per_io"], "%.0f"),
             f(c["user_exits_per_io"], "%.2f"), f(c["disk_exits_per_io"], "%.2f"),
-            f(c["kvm_exits_per_io"], "%.2f"), f(c["host_cache_mb"], "%.0f"),
+            f(c["kvm_exits_per_io"], "%.2f"), f(c["guest_irqs_per_io"], "%.2f"),
+            f(c["guest_steal_pct"], "%.1f"), f(c["host_cache_mb"], "%.0f"),
             f(c["guest_host"], "%.2f"), f(c["kvmini_qemu"], "%.2f"),
             "%d/%d" % (c["kvmini_wins"], len(c["kvmini_qemu_runs"])) if c.get("kvmini_qemu_runs") else "-"))
     legend = ("cpu/io: VMM process CPU time (user+sys, all threads, the guest's own run time "
@@ -163,7 +200,10 @@ def main():
               "to userspace per I/O (kvmini: its own counters; QEMU: KVM's io_exits+mmio_exits; the "
               "guest's console output is part of it); dex/io: those of kvmini's at the disk's "
               "transport (virtio-mmio window, PCI config space and BARs); "
-              "kex/io: KVM's in-kernel exit count per I/O (debugfs); cacheMB: host page cache "
+              "kex/io: KVM's in-kernel exit count per I/O (debugfs); gir/io: the guest's "
+              "virtio-blk request interrupts per I/O (its /proc/interrupts); steal%: the share of "
+              "the guest's time stolen, its vCPU runnable but not running (its /proc/stat; "
+              "both VMMs give the guest steal time); cacheMB: host page cache "
               "held by the backing after the cell; g/h: guest IOPS / host IOPS on the same "
               "backing; kv/q: kvmini IOPS / QEMU IOPS, same transport, backing, cache and engine "
               "(QEMU's engine sync = aio=threads; its pci = microvm pcie=on + virtio-blk-pci); won: "
@@ -186,7 +226,8 @@ def main():
         json.dump({"meta": meta, "cells": cells}, fh, indent=1)
     cols = ["vmm", "transport", "backing", "cache", "engine", "workload", "runs", "iops", "mbps", "lat_p50_us",
             "lat_p99_us", "lat_p999_us", "ios", "ios_all", "errors", "cpu_us_per_io", "vmm_cpu_us_per_io",
-            "user_exits_per_io", "disk_exits_per_io", "user_exit_handling_ns_per_io", "kvm_exits_per_io", "host_cache_mb",
+            "user_exits_per_io", "disk_exits_per_io", "user_exit_handling_ns_per_io", "kvm_exits_per_io",
+            "guest_irqs_per_io", "guest_steal_pct", "guest_busy_us_per_io", "host_cache_mb",
             "guest_host", "kvmini_qemu", "kvmini_wins"]
     with open(os.path.join(out, "results.csv"), "w", newline="") as fh:
         w = csv.writer(fh)
@@ -247,7 +288,8 @@ def targets(cells):
 
 MEDIAN_FIELDS = ("iops", "mbps", "lat_p50_us", "lat_p99_us", "lat_p999_us", "ios", "ios_all", "host_cache_mb",
                  "cpu_us_per_io", "vmm_cpu_us_per_io", "user_exits_per_io", "disk_exits_per_io",
-                 "kvm_exits_per_io", "user_exit_handling_ns_per_io")
+                 "kvm_exits_per_io", "user_exit_handling_ns_per_io", "guest_steal_pct",
+                 "guest_busy_us_per_io", "guest_irqs_per_io")
 
 
 def combine_runs(cells):
