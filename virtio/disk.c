@@ -535,6 +535,7 @@ int disk__open(struct disk *d, const struct disk_opts *opts, char *err, size_t e
 	}
 
 	d->engine = opts->engine == DISK_ENGINE_IO_URING ? DISK_ENGINE_IO_URING : DISK_ENGINE_SYNC;
+	d->copy_workers = opts->copy_workers;
 	if (d->engine == DISK_ENGINE_IO_URING) {
 		rc = disk_uring__probe(why, sizeof(why));
 		if (!rc)
@@ -561,6 +562,14 @@ err_close:
 	d->buffered_fd = -1;
 	d->fd = -1;
 	return -1;
+}
+
+unsigned disk__copy_workers(unsigned host_cpus, unsigned vcpus, unsigned contexts)
+{
+	unsigned spare = host_cpus > vcpus ? host_cpus - vcpus : 0;
+	unsigned n = contexts ? spare / contexts : spare;
+
+	return n ? n : 1;
 }
 
 int disk__open_ctx(struct disk *ctx, const struct disk *parent, char *err, size_t errlen)

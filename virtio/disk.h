@@ -16,6 +16,10 @@ struct disk_opts {
 	bool force;                /* allow a mounted block device */
 	enum disk_cache cache;
 	enum disk_engine engine;
+	unsigned copy_workers;     /* io_uring, cache=writeback: the most worker threads io_uring
+	                            * runs for one submitting thread (large buffered requests are
+	                            * page-cache copies on them); 0: io_uring's own limit. See
+	                            * disk__copy_workers */
 };
 
 struct disk_fault;
@@ -52,6 +56,7 @@ struct disk {
 	int buffered_fd;           /* cache=none: a second fd without O_DIRECT for requests whose
 	                            * offset/length are not block aligned; -1 otherwise */
 	enum disk_engine engine;   /* what is really in use (io_uring may have fallen back) */
+	unsigned copy_workers;     /* from disk_opts (contexts inherit it) */
 	uint64_t errors;           /* requests that completed with an error */
 	bool borrowed;             /* a context of another disk: its fds are not ours to close */
 	void *engine_priv;
@@ -70,6 +75,11 @@ int disk__open(struct disk *d, const struct disk_opts *opts, char *err, size_t e
  * own engine instance (its own io_uring and completion eventfd). Close it with disk__close
  * before the parent. 0, or -1 with a reason in err. */
 int disk__open_ctx(struct disk *ctx, const struct disk *parent, char *err, size_t errlen);
+/* The copy_workers for each of `contexts` I/O contexts on a host with host_cpus CPUs running
+ * vcpus vCPUs: the CPUs the vCPUs leave free, shared among the contexts, at least 1. A page-cache
+ * copy is CPU work: more copies at once than there are free CPUs only take CPU time from the
+ * vCPUs (the guest's steal time), and the guest gets its data no sooner. */
+unsigned disk__copy_workers(unsigned host_cpus, unsigned vcpus, unsigned contexts);
 /* Waits for requests still in flight (their results are dropped: reap first), then closes. */
 void disk__close(struct disk *d);
 

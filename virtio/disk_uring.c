@@ -104,6 +104,15 @@ static int uring__init(struct disk *d, char *err, size_t errlen)
 		snprintf(err, errlen, "io_uring_register_eventfd: %s", strerror(-rc));
 		goto err_efd;
 	}
+	if (d->copy_workers && !d->direct) {
+		/* Large buffered requests go to io_uring's workers (uring__prep); more copies at
+		 * once than copy_workers only take CPU time from the vCPUs. The limit holds for
+		 * each thread that submits here from then on (5.15+; older kernels keep io_uring's
+		 * default). Both classes: 6.1 counts these reads as bounded work, later kernels
+		 * (6.18) as unbounded. cache=none: only misaligned requests are copies. */
+		unsigned limits[2] = { d->copy_workers, d->copy_workers };
+		(void)io_uring_register_iowq_max_workers(&u->ring, limits);
+	}
 	u->cap = u->ring.cq.ring_entries;
 	d->engine_priv = u;
 	return 0;
@@ -143,8 +152,9 @@ static int uring__prep(struct disk *d, struct disk_uring *u, struct disk_req *r)
 		io_uring_prep_fsync(sqe, d->fd, IORING_FSYNC_DATASYNC);
 	/* A large buffered request is a memcpy to or from the page cache that io_uring would do
 	 * inline, in io_uring_enter: the batch's copies one after another on this thread, and
-	 * no completion before the last. Handed to io_uring's workers they run side by side
-	 * and complete one by one. (O_DIRECT requests are asynchronous anyway.) */
+	 * no completion before the last. Handed to io_uring's workers they complete one by
+	 * one, copy_workers of them side by side (uring__init). (O_DIRECT requests are
+	 * asynchronous anyway.) */
 	bool buffered = !d->direct || fd != d->fd;
 	if (buffered && r->op != DISK_FLUSH && r->len - r->done >= URING_ASYNC_MIN)
 		sqe->flags |= IOSQE_ASYNC;

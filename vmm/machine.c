@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,12 +306,15 @@ int machine__add_disks(struct machine *m, const struct run_config *cfg, int *sta
 		return -1;
 	char why[400], note[200];
 	size_t cl_len = 0;
+	cpu_set_t cpus;
+	unsigned host_cpus = sched_getaffinity(0, sizeof(cpus), &cpus) ? 1 : (unsigned)CPU_COUNT(&cpus);
 
 	for (unsigned i = 0; i < cfg->ndisks; i++) {
-		const struct blk_opts *o = &cfg->disks[i];
+		struct blk_opts opts = cfg->disks[i], *o = &opts;	/* disk.path still points into cfg */
 		uint64_t base = LAYOUT_VIRTIO_MMIO + i * VIRTIO_MMIO_WINDOW;
 		uint32_t gsi = virtio_gsis[i];
 
+		o->disk.copy_workers = disk__copy_workers(host_cpus, cfg->cpus, o->queues ? o->queues : 1);
 		note[0] = '\0';
 		if (blk__init(&m->blk[i], o, why, sizeof(why), note, sizeof(note))) {
 			snprintf(err, errlen, "%s", why);

@@ -217,10 +217,11 @@ static bool skip_direct(enum disk_cache c)
 	return false;
 }
 
-static void open_ok(struct disk *d, const char *path, enum disk_engine e, enum disk_cache c,
-		    bool ro)
+static void open_workers_ok(struct disk *d, const char *path, enum disk_engine e,
+			    enum disk_cache c, bool ro, unsigned copy_workers)
 {
-	struct disk_opts o = { .path = path, .readonly = ro, .cache = c, .engine = e };
+	struct disk_opts o = { .path = path, .readonly = ro, .cache = c, .engine = e,
+			       .copy_workers = copy_workers };
 	char err[256] = "", note[256] = "";
 
 	ck_assert_msg(!disk__open(d, &o, err, sizeof(err), note, sizeof(note)), "open %s: %s",
@@ -228,6 +229,12 @@ static void open_ok(struct disk *d, const char *path, enum disk_engine e, enum d
 	ck_assert_msg(d->engine == e, "engine %d, wanted %d (note: %s)", d->engine, e, note);
 	ck_assert(d->direct == (c == DISK_CACHE_NONE));
 	ck_assert(d->readonly == ro);
+}
+
+static void open_ok(struct disk *d, const char *path, enum disk_engine e, enum disk_cache c,
+		    bool ro)
+{
+	open_workers_ok(d, path, e, c, ro, 0);
 }
 
 static uint32_t rnd_state = 0x12345678;
@@ -801,11 +808,13 @@ static void *submit_thread(void *arg)
 }
 
 /* A batch of N reads of sz bytes from the page cache into pages that are not there yet
- * (userfaultfd) must block N threads at once, each faulting on its request's first page.
- * An engine that copied one request at a time (or, io_uring, inline in io_uring_enter)
- * shows one fault and waits for it forever. The submit runs on its own thread, so a
- * blocking one fails the test by the poll timeout instead of hanging it. */
-static void batch_runs_in_parallel(enum disk_engine engine, size_t sz)
+ * (userfaultfd) must block `expect` threads at once, each faulting on its request's first
+ * page, and no more (copy_workers: the engine's limit, 0 for none). An engine that copied one
+ * request at a time (or, io_uring, inline in io_uring_enter) shows one fault and waits for it
+ * forever. The submit runs on its own thread, so a blocking one fails the test by the poll
+ * timeout instead of hanging it. */
+static void batch_runs_in_parallel(enum disk_engine engine, size_t sz, unsigned copy_workers,
+				   unsigned expect)
 {
 	enum { N = 4 };	/* the sync pool's size (virtio/disk_sync.c) */
 	struct uffdio_api api = { .api = UFFD_API };
@@ -835,7 +844,7 @@ static void batch_runs_in_parallel(enum disk_engine engine, size_t sz)
 	fd = open(path, O_WRONLY);
 	ck_assert_int_eq(pwrite(fd, src, N * sz, 0), (ssize_t)(N * sz));
 	close(fd);
-	open_ok(&d, path, engine, DISK_CACHE_WRITEBACK, false);
+	open_workers_ok(&d, path, engine, DISK_CACHE_WRITEBACK, false, copy_workers);
 	for (int i = 0; i < N; i++) {
 		iov[i] = (struct iovec){ dst + (size_t)i * sz, sz };
 		reqs[i] = (struct disk_req){ .op = DISK_READ, .offset = (uint64_t)i * sz,
@@ -849,12 +858,18 @@ static void batch_runs_in_parallel(enum disk_engine engine, size_t sz)
 				 .hold = hold[0] };
 	pthread_t t;
 	ck_assert_int_eq(pthread_create(&t, NULL, submit_thread, &sa), 0);
-	/* every request faults on its first page while none of them is answered */
-	for (int got = 0; got < N;) {
+	/* `expect` requests fault on their first page while none of them is answered; with a
+	 * limit below N, no other one starts in the next half second */
+	for (unsigned got = 0; got < N;) {
 		struct pollfd p = { .fd = uffd, .events = POLLIN };
 		struct uffd_msg m;
+		int pr = poll(&p, 1, got < expect ? 10000 : 500);
 
-		ck_assert_msg(poll(&p, 1, 10000) == 1, "only %d of %d requests running at once", got, N);
+		if (got == expect && pr == 0)
+			break;
+		ck_assert_msg(pr == 1, "only %u of %d requests running at once", got, N);
+		ck_assert_msg(got < expect, "%u requests running at once, with copy_workers=%u",
+			      got + 1, copy_workers);
 		if (read(uffd, &m, sizeof(m)) != sizeof(m))
 			continue;
 		ck_assert_int_eq(m.event, UFFD_EVENT_PAGEFAULT);
@@ -871,7 +886,7 @@ static void batch_runs_in_parallel(enum disk_engine engine, size_t sz)
 	ck_assert_int_eq(read(subm[0], &c, 1), 1);
 	ck_assert_int_eq(sa.rc, N);
 	if (engine == DISK_ENGINE_SYNC)
-		ck_assert_uint_eq(disk_sync__peak(&d), N);
+		ck_assert_uint_eq(disk_sync__peak(&d), expect);
 	/* now let them go on */
 	struct uffdio_zeropage z = { .range = { (uintptr_t)dst, (uint64_t)(N * sz) } };
 	ck_assert_int_eq(ioctl(uffd, UFFDIO_ZEROPAGE, &z), 0);
@@ -899,7 +914,7 @@ static void batch_runs_in_parallel(enum disk_engine engine, size_t sz)
 /* the sync engine's pool: four workers, each in its own preadv */
 START_TEST(sync_batch_runs_in_parallel)
 {
-	batch_runs_in_parallel(DISK_ENGINE_SYNC, (size_t)sysconf(_SC_PAGESIZE));
+	batch_runs_in_parallel(DISK_ENGINE_SYNC, (size_t)sysconf(_SC_PAGESIZE), 0, 4);
 }
 END_TEST
 
@@ -911,7 +926,32 @@ START_TEST(uring_large_buffered_batch_runs_in_parallel)
 		printf("test_disk: no io_uring: uring_large_buffered_batch_runs_in_parallel skipped\n");
 		return;
 	}
-	batch_runs_in_parallel(DISK_ENGINE_IO_URING, 64u << 10);
+	batch_runs_in_parallel(DISK_ENGINE_IO_URING, 64u << 10, 0, 4);
+}
+END_TEST
+
+/* ... and no more of them at once than copy_workers allows (io_uring's worker limit, 5.15+) */
+START_TEST(uring_copy_workers_limit_parallel_copies)
+{
+	if (disk_uring__probe(NULL, 0)) {
+		printf("test_disk: no io_uring: uring_copy_workers_limit_parallel_copies skipped\n");
+		return;
+	}
+	batch_runs_in_parallel(DISK_ENGINE_IO_URING, 64u << 10, 1, 1);
+	batch_runs_in_parallel(DISK_ENGINE_IO_URING, 64u << 10, 2, 2);
+}
+END_TEST
+
+/* the CPUs the vCPUs leave free, shared among the contexts, never 0 */
+START_TEST(copy_workers_policy)
+{
+	ck_assert_uint_eq(disk__copy_workers(2, 1, 1), 1);
+	ck_assert_uint_eq(disk__copy_workers(16, 4, 1), 12);
+	ck_assert_uint_eq(disk__copy_workers(16, 4, 4), 3);
+	ck_assert_uint_eq(disk__copy_workers(16, 4, 5), 2);
+	ck_assert_uint_eq(disk__copy_workers(4, 4, 1), 1);
+	ck_assert_uint_eq(disk__copy_workers(2, 8, 2), 1);	/* more vCPUs than CPUs */
+	ck_assert_uint_eq(disk__copy_workers(8, 1, 0), 7);	/* 0 contexts reads as 1 */
 }
 END_TEST
 
@@ -1463,6 +1503,8 @@ Suite *disk_suite(void)
 	tcase_add_test(tc, sync_lone_request_inline);
 	tcase_add_test(tc, sync_batch_runs_in_parallel);
 	tcase_add_test(tc, uring_large_buffered_batch_runs_in_parallel);
+	tcase_add_test(tc, uring_copy_workers_limit_parallel_copies);
+	tcase_add_test(tc, copy_workers_policy);
 	tcase_add_test(tc, sync_close_with_requests_queued);
 	tcase_add_test(tc, steady_state_pipeline);
 	tcase_add_test(tc, flush_ok);
