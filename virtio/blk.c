@@ -18,6 +18,10 @@
 #include "vmm/stats.h"
 
 #define SECTOR 512ULL
+/* Completion coalescing: a round of completions of requests this large, with more of the
+ * queue's requests still in flight, waits for the next round (at most b->coalesce_ns) so
+ * that one interrupt tells the guest about both. */
+#define BLK_COALESCE_MIN (64u << 10)
 #define BLK_MAX_IOV (BLK_SEG_MAX + 2)
 
 struct blk_req {
@@ -48,6 +52,7 @@ int blk__init(struct blk_dev *b, const struct blk_opts *opts, char *err, size_t 
 {
 	memset(b, 0, sizeof(*b));
 	b->stop_fd = -1;
+	b->coalesce_ns = BLK_COALESCE_NS;
 	b->nq = opts->queues ? opts->queues : 1;
 	if (b->nq > VIRTIO_MAX_QUEUES) {
 		snprintf(err, errlen, "disk %s: at most %d queues", opts->disk.path, VIRTIO_MAX_QUEUES);
@@ -122,7 +127,7 @@ struct queue_view {
 	unsigned idx;
 	struct virtq_snapshot s;
 	unsigned waiting, inflight;          /* avail - taken, taken - used (ring counters) */
-	unsigned long long kicks, irqs, batches;
+	unsigned long long kicks, irqs, coalesced, batches;
 	unsigned long long reads, writes, read_bytes, write_bytes;
 };
 
@@ -141,9 +146,9 @@ static void print_queue_json(FILE *f, const struct queue_view *v)
 			s->event_idx ? "true" : "false", s->used_event, s->avail_event,
 			s->avail_flags & VRING_AVAIL_F_NO_INTERRUPT ? "true" : "false",
 			s->broken ? "true" : "false");
-	fprintf(f, ",\"kicks\":%llu,\"interrupts\":%llu,\"batches\":%llu,\"reads\":%llu,"
-		"\"read_bytes\":%llu,\"writes\":%llu,\"write_bytes\":%llu}", v->kicks, v->irqs,
-		v->batches, v->reads, v->read_bytes, v->writes, v->write_bytes);
+	fprintf(f, ",\"kicks\":%llu,\"interrupts\":%llu,\"coalesced\":%llu,\"batches\":%llu,"
+		"\"reads\":%llu,\"read_bytes\":%llu,\"writes\":%llu,\"write_bytes\":%llu}", v->kicks,
+		v->irqs, v->coalesced, v->batches, v->reads, v->read_bytes, v->writes, v->write_bytes);
 }
 
 static void print_queue_text(FILE *f, const struct queue_view *v)
@@ -161,9 +166,10 @@ static void print_queue_text(FILE *f, const struct queue_view *v)
 	if (s->event_idx)
 		fprintf(f, "; interrupt past used %u, kick past avail %u", s->used_event,
 			s->avail_event);
-	fprintf(f, "); %llu kicks, %llu interrupts, %llu batches; %llu reads (%llu KiB), %llu "
-		"writes (%llu KiB)%s\n", v->kicks, v->irqs, v->batches, v->reads, v->read_bytes >> 10,
-		v->writes, v->write_bytes >> 10, s->broken ? "; BROKEN: waits for a device reset" : "");
+	fprintf(f, "); %llu kicks, %llu interrupts (%llu rounds held for the next), %llu "
+		"batches; %llu reads (%llu KiB), %llu writes (%llu KiB)%s\n", v->kicks, v->irqs,
+		v->coalesced, v->batches, v->reads, v->read_bytes >> 10, v->writes,
+		v->write_bytes >> 10, s->broken ? "; BROKEN: waits for a device reset" : "");
 }
 
 void blk__print_queues(const struct blk_dev *b, FILE *f, bool json, bool *first)
@@ -177,6 +183,7 @@ void blk__print_queues(const struct blk_dev *b, FILE *f, bool json, bool *first)
 			.idx = i,
 			.kicks = __atomic_load_n(&q->stats.kicks, __ATOMIC_RELAXED),
 			.irqs = __atomic_load_n(&q->stats.interrupts, __ATOMIC_RELAXED),
+			.coalesced = __atomic_load_n(&q->stats.coalesced, __ATOMIC_RELAXED),
 			.batches = __atomic_load_n(&q->stats.batches, __ATOMIC_RELAXED),
 			.reads = __atomic_load_n(&q->stats.reads, __ATOMIC_RELAXED),
 			.writes = __atomic_load_n(&q->stats.writes, __ATOMIC_RELAXED),
@@ -390,6 +397,7 @@ static void account(struct blk_queue *q, struct blk_req *r)
 
 static void maybe_notify(struct blk_queue *q, struct virtq *vq)
 {
+	q->notify_owed = false;	/* should_notify covers everything pushed since the last */
 	if (virtq__should_notify(vq)) {
 		STAT_ADD(q, interrupts, 1);
 		q->b->vdev->t_ops->notify_used(q->b->vdev->transport, q->idx);
@@ -451,15 +459,22 @@ static void process_queue(struct blk_queue *q, struct virtq *vq, struct virtq_ch
 		maybe_notify(q, vq);
 }
 
+/* Reaps what has completed. The interrupt for it goes out now, or, when only large requests
+ * completed and more are in flight, with the next round (blk_thread sends it after
+ * coalesce_ns if no round comes): a large request takes long enough that the guest
+ * loses nothing by hearing about it with the next, and it handles one interrupt instead of
+ * two. Interrupts cost the guest far more than a memcpy where its APIC is emulated (the
+ * nested L1: docs/benchmarks.md). Never two rounds in a row. */
 static void reap(struct blk_queue *q, struct virtq *vq, bool wait)
 {
 	struct disk_req *done[64];
 	int n;
-	bool any = false;
+	bool any = false, small = false;
 
 	while ((n = disk__reap(q->disk, done, 64, wait)) > 0) {
 		for (int i = 0; i < n; i++) {
 			struct blk_req *r = done[i]->cookie;
+			small |= r->dr.len < BLK_COALESCE_MIN;
 			account(q, r);
 			if (vq)
 				complete(vq, r);
@@ -469,8 +484,14 @@ static void reap(struct blk_queue *q, struct virtq *vq, bool wait)
 		any = true;
 		wait = wait && disk__inflight(q->disk) > 0;
 	}
-	if (any && vq)
-		maybe_notify(q, vq);
+	if (any && vq) {
+		if (!small && !q->notify_owed && disk__inflight(q->disk)) {
+			STAT_ADD(q, coalesced, 1);
+			q->notify_owed = true;
+		} else {
+			maybe_notify(q, vq);
+		}
+	}
 }
 
 /* One per queue: its own ring, request table, disk context (io_uring) and statistics, so
@@ -499,7 +520,13 @@ static void *blk_thread(void *arg)
 	}
 	process_queue(q, vq, chain);	/* kicks that came before DRIVER_OK */
 	while (!(p[2].revents & POLLIN)) {
-		if (poll(p, 3, -1) < 0)
+		const struct timespec owed = { .tv_sec = b->coalesce_ns / 1000000000L,
+					       .tv_nsec = b->coalesce_ns % 1000000000L };
+		int np = ppoll(p, 3, q->notify_owed ? &owed : NULL, NULL);
+
+		if (np == 0 && q->notify_owed)
+			maybe_notify(q, vq);	/* no second round came in time */
+		if (np <= 0)
 			continue;
 		if (p[1].revents & POLLIN) {
 			eventfd_t v;

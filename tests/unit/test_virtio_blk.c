@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: virtio-mmio transport + virtio-blk end to end, with a fake driver on plain memory. */
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <linux/virtio_ring.h>
 
 #include "virtio/blk.h"
+#include "virtio/disk_fault.h"
 #include "virtio/mmio.h"
 
 #define MEM_SIZE  (4u << 20)
@@ -184,6 +186,104 @@ static uint8_t request(uint32_t type, uint64_t sector, uint64_t data_gpa, uint32
 	kick_and_wait();
 	return ram[0x8100];
 }
+
+/* Queues a read of len bytes at sector into data_gpa, its header at hdr_gpa and its status
+ * byte at hdr_gpa + 0x100, without kicking. */
+static void queue_read(uint64_t sector, uint64_t data_gpa, uint32_t len, uint64_t hdr_gpa)
+{
+	*(struct virtio_blk_outhdr *)(ram + hdr_gpa) =
+		(struct virtio_blk_outhdr){ .type = VIRTIO_BLK_T_IN, .sector = sector };
+	ram[hdr_gpa + 0x100] = 0xee;
+	uint64_t gpa[3] = { hdr_gpa, data_gpa, hdr_gpa + 0x100 };
+	uint32_t lens[3] = { sizeof(struct virtio_blk_outhdr), len, 1 };
+	bool w[3] = { false, true, true };
+	add_chain(3, gpa, lens, w);
+}
+
+static void wait_used(uint16_t idx)
+{
+	struct vring_used *u = (struct vring_used *)(ram + USED_GPA);
+	for (int i = 0; i < 5000 && __atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) != idx; i++)
+		usleep(1000);
+	ck_assert_uint_eq(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE), idx);
+}
+
+static int irqs_after(int ms)
+{
+	usleep((useconds_t)ms * 1000);
+	return __atomic_load_n(&irqs, __ATOMIC_SEQ_CST);
+}
+
+/* 64 KiB reads of the first 128 KiB fail at once (the fault layer); the rest stay in flight
+ * (hold) until the device stops: large completions with more in flight */
+static struct disk_fault coalesce_fault;
+
+static void open_coalescing(long coalesce_ns)
+{
+	coalesce_fault = (struct disk_fault){ .first = 0, .last = (128u << 10) - 1, .err = EIO,
+					      .ops = 1u << DISK_READ, .hold = true };
+	open_dev(false, NULL);
+	disk_fault__attach(&blk.disk, &coalesce_fault);
+	blk.coalesce_ns = coalesce_ns;	/* before the queue's thread starts */
+	driver_init(BASE_FEATURES);
+	queue_read(256, DATA_GPA + 0x40000, 512, 0x9000);	/* held: stays in flight */
+	queue_read(0, DATA_GPA, 64u << 10, 0x8000);		/* fails at once */
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	wait_used(1);
+	ck_assert_uint_eq(ram[0x8100], VIRTIO_BLK_S_IOERR);
+}
+
+/* A large request's completion, with another request in flight, waits for the next round:
+ * one interrupt for both */
+START_TEST(large_completions_share_an_interrupt)
+{
+	open_coalescing(60L * 1000000000L);	/* a minute: only the next round sends it */
+	ck_assert_int_eq(irqs_after(100), 0);
+	ck_assert_uint_eq(stats().coalesced, 1);
+	queue_read(128, DATA_GPA + 0x20000, 64u << 10, 0xa000);	/* the next round */
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	wait_used(2);
+	for (int i = 0; i < 5000 && !__atomic_load_n(&irqs, __ATOMIC_SEQ_CST); i++)
+		usleep(1000);
+	ck_assert_int_eq(irqs_after(100), 1);
+	ck_assert_uint_eq(stats().coalesced, 1);	/* never two rounds in a row */
+	ck_assert_uint_eq(stats().interrupts, 1);
+	ck_assert_uint_eq(ram[0xa100], VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(ram[0x9100], 0xee);	/* the held one is still in flight */
+}
+END_TEST
+
+/* ... and when no next round comes, the interrupt goes out after coalesce_ns */
+START_TEST(held_back_interrupt_goes_out_in_time)
+{
+	open_coalescing(20L * 1000000);	/* 20 ms */
+	for (int i = 0; i < 5000 && !__atomic_load_n(&irqs, __ATOMIC_SEQ_CST); i++)
+		usleep(1000);
+	ck_assert_int_eq(irqs_after(100), 1);
+	ck_assert_uint_eq(stats().coalesced, 1);
+	ck_assert_uint_eq(stats().interrupts, 1);
+}
+END_TEST
+
+/* Small requests are never held back */
+START_TEST(small_completions_interrupt_at_once)
+{
+	coalesce_fault = (struct disk_fault){ .first = 0, .last = 4095, .err = EIO,
+					      .ops = 1u << DISK_READ, .hold = true };
+	open_dev(false, NULL);
+	disk_fault__attach(&blk.disk, &coalesce_fault);
+	blk.coalesce_ns = 60L * 1000000000L;
+	driver_init(BASE_FEATURES);
+	queue_read(256, DATA_GPA + 0x40000, 512, 0x9000);	/* held */
+	queue_read(0, DATA_GPA, 4096, 0x8000);			/* fails at once */
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	wait_used(1);
+	for (int i = 0; i < 5000 && !__atomic_load_n(&irqs, __ATOMIC_SEQ_CST); i++)
+		usleep(1000);
+	ck_assert_int_eq(irqs_after(50), 1);
+	ck_assert_uint_eq(stats().coalesced, 0);
+}
+END_TEST
 
 START_TEST(registers_and_config)
 {
@@ -487,6 +587,9 @@ Suite *virtio_blk_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, registers_and_config);
+	tcase_add_test(tc, large_completions_share_an_interrupt);
+	tcase_add_test(tc, held_back_interrupt_goes_out_in_time);
+	tcase_add_test(tc, small_completions_interrupt_at_once);
 	tcase_add_test(tc, legacy_driver_refused);
 	tcase_add_test(tc, read_write_roundtrip);
 	tcase_add_test(tc, queue_state_report);
