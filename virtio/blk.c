@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
@@ -488,6 +489,7 @@ static void reap(struct blk_queue *q, struct virtq *vq, bool wait)
 		if (!small && !q->notify_owed && disk__inflight(q->disk)) {
 			STAT_ADD(q, coalesced, 1);
 			q->notify_owed = true;
+			clock_gettime(CLOCK_MONOTONIC, &q->owed_since);
 		} else {
 			maybe_notify(q, vq);
 		}
@@ -520,9 +522,16 @@ static void *blk_thread(void *arg)
 	}
 	process_queue(q, vq, chain);	/* kicks that came before DRIVER_OK */
 	while (!(p[2].revents & POLLIN)) {
-		const struct timespec owed = { .tv_sec = b->coalesce_ns / 1000000000L,
-					       .tv_nsec = b->coalesce_ns % 1000000000L };
-		int np = ppoll(p, 3, q->notify_owed ? &owed : NULL, NULL);
+		struct timespec left;
+		if (q->notify_owed) {	/* what is left of coalesce_ns since the interrupt was held */
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			long long ns = b->coalesce_ns - ((now.tv_sec - q->owed_since.tv_sec) * 1000000000LL +
+							 (now.tv_nsec - q->owed_since.tv_nsec));
+			ns = ns < 0 ? 0 : ns;
+			left = (struct timespec){ .tv_sec = ns / 1000000000LL, .tv_nsec = ns % 1000000000LL };
+		}
+		int np = ppoll(p, 3, q->notify_owed ? &left : NULL, NULL);
 
 		if (np == 0 && q->notify_owed)
 			maybe_notify(q, vq);	/* no second round came in time */

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 #include <linux/virtio_blk.h>
 
 #include "virtio/core.h"
@@ -59,6 +60,7 @@ struct blk_queue {
 	unsigned nreqs;
 	struct blk_stats stats;      /* written by this queue's thread only */
 	bool notify_owed;            /* completions pushed, their interrupt held back (reap) */
+	struct timespec owed_since;  /* since when (CLOCK_MONOTONIC) */
 };
 
 struct blk_dev {
