@@ -918,14 +918,21 @@ START_TEST(sync_batch_runs_in_parallel)
 }
 END_TEST
 
+/* true (and says so) where this process cannot use io_uring: the test is skipped */
+static bool no_uring(const char *test)
+{
+	if (!disk_uring__probe(NULL, 0))
+		return false;
+	printf("test_disk: no io_uring: %s skipped\n", test);
+	return true;
+}
+
 /* io_uring: large buffered requests go to io_uring's workers (IOSQE_ASYNC), side by side,
  * instead of being copied one after another inside io_uring_enter */
 START_TEST(uring_large_buffered_batch_runs_in_parallel)
 {
-	if (disk_uring__probe(NULL, 0)) {
-		printf("test_disk: no io_uring: uring_large_buffered_batch_runs_in_parallel skipped\n");
+	if (no_uring("uring_large_buffered_batch_runs_in_parallel"))
 		return;
-	}
 	batch_runs_in_parallel(DISK_ENGINE_IO_URING, 64u << 10, 0, 4);
 }
 END_TEST
@@ -933,10 +940,8 @@ END_TEST
 /* ... and no more of them at once than copy_workers allows (io_uring's worker limit, 5.15+) */
 START_TEST(uring_copy_workers_limit_parallel_copies)
 {
-	if (disk_uring__probe(NULL, 0)) {
-		printf("test_disk: no io_uring: uring_copy_workers_limit_parallel_copies skipped\n");
+	if (no_uring("uring_copy_workers_limit_parallel_copies"))
 		return;
-	}
 	batch_runs_in_parallel(DISK_ENGINE_IO_URING, 64u << 10, 1, 1);
 	batch_runs_in_parallel(DISK_ENGINE_IO_URING, 64u << 10, 2, 2);
 }

@@ -208,6 +208,13 @@ static void wait_used(uint16_t idx)
 	ck_assert_uint_eq(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE), idx);
 }
 
+/* waits up to 5 s for the first interrupt */
+static void wait_first_irq(void)
+{
+	for (int i = 0; i < 5000 && !__atomic_load_n(&irqs, __ATOMIC_SEQ_CST); i++)
+		usleep(1000);
+}
+
 static int irqs_after(int ms)
 {
 	usleep((useconds_t)ms * 1000);
@@ -243,8 +250,7 @@ START_TEST(large_completions_share_an_interrupt)
 	queue_read(128, DATA_GPA + 0x20000, 64u << 10, 0xa000);	/* the next round */
 	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	wait_used(2);
-	for (int i = 0; i < 5000 && !__atomic_load_n(&irqs, __ATOMIC_SEQ_CST); i++)
-		usleep(1000);
+	wait_first_irq();
 	ck_assert_int_eq(irqs_after(100), 1);
 	ck_assert_uint_eq(stats().coalesced, 1);	/* never two rounds in a row */
 	ck_assert_uint_eq(stats().interrupts, 1);
@@ -285,8 +291,7 @@ START_TEST(small_completions_interrupt_at_once)
 	queue_read(0, DATA_GPA, 4096, 0x8000);			/* fails at once */
 	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	wait_used(1);
-	for (int i = 0; i < 5000 && !__atomic_load_n(&irqs, __ATOMIC_SEQ_CST); i++)
-		usleep(1000);
+	wait_first_irq();
 	ck_assert_int_eq(irqs_after(50), 1);
 	ck_assert_uint_eq(stats().coalesced, 0);
 }
