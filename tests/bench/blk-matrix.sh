@@ -43,6 +43,9 @@ options:
                      boot back to back for each configuration, first one then the other in turn
   --quick            one cell: raw, cache=none, io_uring, pci, rr4k-qd32, 2 s + 1 s warm-up
   --out DIR          results directory (default BUILD/bench/blk-matrix)
+  --perf             profile each kvmini and QEMU workload system-wide (perf record -a -g,
+                     cpu-clock): OUT/raw/TAG-WORKLOAD.perf.txt, where the CPU went by thread
+                     and function (needs perf; costs both VMMs the same few per cent)
   --dry-run          check the options and devices, print the plan, write nothing
   -h, --help         this text
 EOF
@@ -53,7 +56,7 @@ say() { echo "blk-matrix: $*"; }
 # ---- options ----
 DEVICE="" FILE="" SIZE=256M SECS=3 WARM=1 BACKINGS=raw,file CACHES=none,writeback
 ENGINES=io_uring,sync TRANSPORTS=pci,mmio WORKLOADS=rr4k-qd1,rr4k-qd32,rw4k-qd1,rw4k-qd32,sr1m,sw1m QEMU=1 HOST=1
-OUT="" OUT_SET=0 DRY=0 QUICK=0 BUILD="" REPEAT=1 KMEM=512M
+OUT="" OUT_SET=0 DRY=0 PERF=0 QUICK=0 BUILD="" REPEAT=1 KMEM=512M
 ARGS=()   # the options, without BUILD (passed on to the run inside L1)
 while [ $# -gt 0 ]; do
     opt=$1
@@ -84,6 +87,7 @@ while [ $# -gt 0 ]; do
     --no-host) HOST=0 ;;
     --quick) QUICK=1 ;;
     --dry-run) DRY=1 ;;
+    --perf) PERF=1 ;;
     -h | --help) usage; exit 0 ;;
     -*) die "unknown option '$1' (see --help)" ;;
     *) [ -z "$BUILD" ] || die "unexpected argument '$1' (see --help)"; BUILD=$1 ;;
@@ -204,6 +208,11 @@ if [ -n "$DEVICE$FILE" ]; then
     check_device "$DEVICE"
 fi
 
+PERF_CMD=${BLK_MATRIX_PERF:-perf}   # the tests point it at a missing command
+if [ "$PERF" = 1 ] && ! command -v "$PERF_CMD" >/dev/null; then
+    die "--perf: $PERF_CMD is not installed (apt-get install linux-perf)"
+fi
+
 OUT=${OUT:-$BUILD/bench/blk-matrix}
 
 if [ "$DRY" = 1 ]; then
@@ -214,7 +223,7 @@ if [ "$DRY" = 1 ]; then
     else
         writes="two loop devices over ${SIZE} scratch files in ${TMPDIR:-/tmp}"
     fi
-    echo "plan: backing=$BACKINGS cache=$CACHES engine=$ENGINES transport=$TRANSPORTS workloads=$WORKLOADS seconds=$SECS warmup=$WARM size=$SIZE_B repeat=$REPEAT kvmini_memory=$KMEM qemu=$QEMU host=$HOST nested=$NESTED"
+    echo "plan: backing=$BACKINGS cache=$CACHES engine=$ENGINES transport=$TRANSPORTS workloads=$WORKLOADS seconds=$SECS warmup=$WARM size=$SIZE_B repeat=$REPEAT kvmini_memory=$KMEM qemu=$QEMU host=$HOST perf=$PERF nested=$NESTED"
     echo "writes: $writes"
     echo "results: $OUT"
     exit 0
@@ -452,6 +461,58 @@ if [ "$HOST" = 1 ]; then
     done
 fi
 
+# --perf: a system-wide profile of each workload, from its BEGIN marker to its END marker
+# (the guest waits for the acknowledgement, so nothing of the snapshots is in it); the
+# reports are made after the boot, so making them costs the workloads nothing
+PERFPID="" PERFPFX=""
+# threads PID: "TID NAME TICKS" for each thread of PID (user+system, a vCPU's guest time included)
+threads() {
+    local t
+    for t in /proc/"$1"/task/*; do
+        sed -E 's/^([0-9]+) \((.*)\) [A-Za-z] (([^ ]+ ){10})([0-9]+) ([0-9]+) .*/\1 \2 \5 \6/' "$t/stat" 2>/dev/null |
+            awk '{print $1, $2, $(NF - 1) + $NF}'
+    done
+}
+perf_mark() { # MARKER PID [PREFIX]: END stops the profile, BEGIN starts PREFIX.perf.data
+    if [ -n "$PERFPID" ]; then
+        kill -INT "$PERFPID" 2>/dev/null || true
+        wait "$PERFPID" 2>/dev/null || true
+        PERFPID=""
+        # each thread's CPU time over the workload (perf cannot always tell whose a guest
+        # sample is; /proc can), with the threads that ended in between gone
+        threads "$2" | awk -v hz="$(getconf CLK_TCK)" 'NR == FNR {t0[$1] = $3; next}
+            ($1 in t0) {d = $3 - t0[$1]; ms[$1 " " $2] = d * 1000 / hz; all += d * 1000 / hz}
+            END {for (k in ms) if (ms[k] > 0) printf "%8d ms  %s\n", ms[k], k
+                 printf "%8d ms  (all)\n", all}' "$PERFPFX.threads0" - |
+            { echo "# each thread of the VMM (id name): CPU time over the profile"; sort -k1,1nr; } \
+            > "$PERFPFX.threads.txt"
+        rm -f "$PERFPFX.threads0"
+    fi
+    if [[ $1 == BLKM-BEGIN* ]]; then
+        PERFPFX=$3
+        threads "$2" > "$PERFPFX.threads0"
+        "$PERF_CMD" record -q -e cpu-clock -F 499 -a -g -o "$PERFPFX.perf.data" 2>"$PERFPFX.perf.err" &
+        PERFPID=$!
+        sleep 0.5	# perf has its events open before the workload starts
+    fi
+}
+perf_reports() { # PREFIX: TAG-WORKLOAD.perf.txt for each workload of that boot
+    local d
+    for d in "$1"-*.perf.data; do
+        [ -f "$d" ] || continue
+        { cat "${d%.perf.data}.threads.txt" 2>/dev/null
+          echo "# by thread (id:name), system-wide samples (a vCPU's samples inside the guest may be"
+          echo "# missing here: perf cannot always tell whose they are; its CPU time is above)"
+          "$PERF_CMD" report -i "$d" --stdio --no-children --sort pid -g none 2>&1 | grep -v '^#' | grep -v '^$' | head -n 25
+          echo "# by thread and function (>= 0.5%)"
+          "$PERF_CMD" report -i "$d" --stdio --no-children --sort pid,sym -g none --percent-limit 0.5 2>&1 | grep -v '^#' | grep -v '^$' | head -n 80
+          echo "# call graphs (>= 1%)"
+          "$PERF_CMD" report -i "$d" --stdio --no-children --sort pid,sym -g graph,0.5,caller --percent-limit 1 2>&1 | grep -v '^$' | head -n 600
+        } > "${d%.data}.txt"
+        rm -f "$d" "$d.old"
+    done
+}
+
 # run_vm VMM TRANSPORT BACKING CACHE ENGINE LAST REP: boot one guest that runs every workload (status 1 if
 # it did not get through them; LAST=1 keeps the cells it got); a snapshot of
 # the VMM's CPU time, its exit counters (kvmini: SIGUSR1 -> one JSON line on stderr) and
@@ -508,6 +569,7 @@ run_vm() {
         printf '%s\n' "$line" >> "$con"
         case $line in
         BLKM-BEGIN\ *|BLKM-END\ *)
+            [ "$PERF" = 1 ] && [[ $line == BLKM-END* ]] && perf_mark "$line" "$pid"
             if [[ $line == BLKM-BEGIN* ]]; then
                 w=${line#BLKM-BEGIN }
                 drop "$b"
@@ -531,6 +593,7 @@ run_vm() {
                     "$(cached_kb "$b")" "$rep" >> "$RAW/cells/$tag.part"
                 progress "$vmm" "$t" "$b" "$c" "$e" "$w" "${iog:-iogen: failed}" "$rep"
             fi
+            [ "$PERF" = 1 ] && [[ $line == BLKM-BEGIN* ]] && perf_mark "$line" "$pid" "$RAW/$tag-$w"
             printf 'go\n' >&"$infd" ;;
         iogen:*) iog=$line ;;
         esac
@@ -538,6 +601,7 @@ run_vm() {
     exec {infd}>&-
     local rc=0
     wait "$pid" || rc=$?
+    [ "$PERF" = 1 ] && { perf_mark BLKM-END "$pid"; perf_reports "$RAW/$tag"; }
     kill "$dog" 2>/dev/null || true
     wait "$dog" 2>/dev/null || true
     if grep -q '^BLKM-DONE' "$con"; then

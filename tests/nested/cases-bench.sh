@@ -11,7 +11,7 @@ case_bench_quick() {
     rm -rf "$out"
     mkdir -p "$out"
     timeout 150 bash "$(dirname "${BASH_SOURCE[0]}")/../bench/blk-matrix.sh" --quick --no-qemu --size 64M --seconds 1 \
-        --warmup 0.5 --out "$out" "$BUILD" > "$out/log" 2>&1 || rc=$?
+        --warmup 0.5 --perf --out "$out" "$BUILD" > "$out/log" 2>&1 || rc=$?
     if [ "$rc" != 0 ]; then
         bad bench-quick-run "blk-matrix.sh --quick exited with status $rc: $(tail -n 3 "$out/log" | tr '\n' '|')"
         return 1
@@ -31,6 +31,17 @@ case_bench_quick() {
         ok bench-quick-host-json-csv $((SECONDS - t0))
     else
         bad bench-quick-host-json-csv "no host row, results.json or 2-row results.csv in $out"
+        return 1
+    fi
+    # --perf: the workload's profile has the CPU time of kvmini's vCPU and queue threads and
+    # perf's samples of the queue thread, and no raw perf data is left behind
+    local prof="$out/raw/kvmini-pci-raw-none-io_uring-r1-rr4k-qd32.perf.txt"
+    if grep -qE '^ +[1-9][0-9]* ms +[0-9]+ vcpu0$' "$prof" 2>/dev/null &&
+        grep -qE '^ +[0-9]+ ms +[0-9]+ virtio-blk-q0$' "$prof" && grep -qE '[0-9.]+% +[0-9]+:virtio-blk-q0' "$prof" &&
+        ! compgen -G "$out/raw/*.perf.data" >/dev/null; then
+        ok bench-quick-perf-profile $((SECONDS - t0))
+    else
+        bad bench-quick-perf-profile "no vcpu0 and virtio-blk-q0 in $prof (or perf data left): $(head -c 300 "$prof" 2>/dev/null | tr '\n' '|')"
         return 1
     fi
     # issue 3/7's target: over virtio-pci no userspace exit at the disk per request

@@ -159,24 +159,24 @@ run_case() {
     fi
     echo "case $name"
     for attempt in 1 2; do
-        RESULT_LINES=()
+        RESULT_LINES=() VM_DIR=""
         rc=0
         "$name" || rc=$?
         vm_kill
         [ "$attempt" = 1 ] || break
         if [ "$rc" = 124 ]; then
             echo "note: $name stalled (${CASE_TIMEOUT}s without progress); retrying once"
-        elif [ "$rc" != 0 ] && grep -q 'KVM_EXIT_SHUTDOWN' "$VM_DIR/err" 2>/dev/null; then
+        elif [ "$rc" != 0 ] && grep -q 'KVM_EXIT_SHUTDOWN' "${VM_DIR:-/nonexistent}/err" 2>/dev/null; then
             # the emulated SVM of the nested L1 occasionally resets an L2 guest (QEMU's L2 too)
             echo "note: $name: the L2 guest triple-faulted (seen with QEMU in L1 as well); retrying once"
         else
             break
         fi
-        cp -r "$VM_DIR" "$VM_DIR.stalled"
+        [ -z "${VM_DIR:-}" ] || cp -r "$VM_DIR" "$VM_DIR.stalled"
     done
     {
         [ "${#RESULT_LINES[@]}" = 0 ] || printf '%s\n' "${RESULT_LINES[@]}"
-        if [ "$rc" != 0 ]; then
+        if [ "$rc" != 0 ] && [ -n "${VM_DIR:-}" ]; then	# (a case that booted an L2 guest)
             echo "--- $name: last console lines:"
             vm_clean_out | tail -n 15 | sed 's/^/    /'
             echo "--- $name: stderr:"
