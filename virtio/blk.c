@@ -33,6 +33,7 @@ struct blk_req {
 	uint32_t written;         /* what goes in the used ring on success */
 	uint32_t type;
 	bool busy;
+	bool large;               /* counted in the queue's large_inflight */
 };
 
 /* ---- config space and features ---- */
@@ -128,7 +129,7 @@ struct queue_view {
 	unsigned idx;
 	struct virtq_snapshot s;
 	unsigned waiting, inflight;          /* avail - taken, taken - used (ring counters) */
-	unsigned long long kicks, irqs, coalesced, batches;
+	unsigned long long kicks, unkicked, irqs, coalesced, batches;
 	unsigned long long reads, writes, read_bytes, write_bytes;
 };
 
@@ -147,9 +148,9 @@ static void print_queue_json(FILE *f, const struct queue_view *v)
 			s->event_idx ? "true" : "false", s->used_event, s->avail_event,
 			s->avail_flags & VRING_AVAIL_F_NO_INTERRUPT ? "true" : "false",
 			s->broken ? "true" : "false");
-	fprintf(f, ",\"kicks\":%llu,\"interrupts\":%llu,\"coalesced\":%llu,\"batches\":%llu,"
-		"\"reads\":%llu,\"read_bytes\":%llu,\"writes\":%llu,\"write_bytes\":%llu}", v->kicks,
-		v->irqs, v->coalesced, v->batches, v->reads, v->read_bytes, v->writes, v->write_bytes);
+	fprintf(f, ",\"kicks\":%llu,\"unkicked\":%llu,\"interrupts\":%llu,\"coalesced\":%llu,"
+		"\"batches\":%llu,\"reads\":%llu,\"read_bytes\":%llu,\"writes\":%llu,"
+		"\"write_bytes\":%llu}", v->kicks, v->unkicked, v->irqs, v->coalesced, v->batches, v->reads, v->read_bytes, v->writes, v->write_bytes);
 }
 
 static void print_queue_text(FILE *f, const struct queue_view *v)
@@ -167,8 +168,9 @@ static void print_queue_text(FILE *f, const struct queue_view *v)
 	if (s->event_idx)
 		fprintf(f, "; interrupt past used %u, kick past avail %u", s->used_event,
 			s->avail_event);
-	fprintf(f, "); %llu kicks, %llu interrupts (%llu rounds held for the next), %llu "
-		"batches; %llu reads (%llu KiB), %llu writes (%llu KiB)%s\n", v->kicks, v->irqs,
+	fprintf(f, "); %llu kicks (and %llu looks without one), %llu interrupts (%llu rounds held "
+		"for the next), %llu batches; %llu reads (%llu KiB), %llu writes (%llu KiB)%s\n",
+		v->kicks, v->unkicked, v->irqs,
 		v->coalesced, v->batches, v->reads, v->read_bytes >> 10, v->writes,
 		v->write_bytes >> 10, s->broken ? "; BROKEN: waits for a device reset" : "");
 }
@@ -185,6 +187,7 @@ void blk__print_queues(const struct blk_dev *b, FILE *f, bool json, bool *first)
 			.kicks = __atomic_load_n(&q->stats.kicks, __ATOMIC_RELAXED),
 			.irqs = __atomic_load_n(&q->stats.interrupts, __ATOMIC_RELAXED),
 			.coalesced = __atomic_load_n(&q->stats.coalesced, __ATOMIC_RELAXED),
+			.unkicked = __atomic_load_n(&q->stats.unkicked, __ATOMIC_RELAXED),
 			.batches = __atomic_load_n(&q->stats.batches, __ATOMIC_RELAXED),
 			.reads = __atomic_load_n(&q->stats.reads, __ATOMIC_RELAXED),
 			.writes = __atomic_load_n(&q->stats.writes, __ATOMIC_RELAXED),
@@ -376,6 +379,11 @@ static void account(struct blk_queue *q, struct blk_req *r)
 {
 	int64_t res = r->dr.result;
 
+	if (r->large) {
+		r->large = false;
+		q->large_inflight--;
+	}
+
 	if (res < 0 || (r->dr.op <= DISK_WRITE && (uint64_t)res != r->dr.len)) {
 		STAT_ADD(q, io_errors, 1);
 		/* the backing failed, not the guest: once per kind of error, the rest are counted */
@@ -403,6 +411,20 @@ static void maybe_notify(struct blk_queue *q, struct virtq *vq)
 		STAT_ADD(q, interrupts, 1);
 		q->b->vdev->t_ops->notify_used(q->b->vdev->transport, q->idx);
 	}
+}
+
+/* While a large request is in flight the queue does not ask the guest to kick: a kick is a
+ * VM exit and a thread wake-up (costly where they are emulated: docs/benchmarks.md), and this
+ * thread wakes for the completion anyway. It looks at the ring at every wake-up instead, and
+ * at least every coalesce_ns (blk_thread), so a request that comes meanwhile waits at most
+ * that long. With nothing large in flight it asks for kicks again (the usual re-arm and
+ * re-check of virtq__enable_notify, so none is missed). */
+static bool kicks_stay_off(struct blk_queue *q)
+{
+	q->kicks_off = q->large_inflight > 0 && q->b->coalesce_ns > 0;
+	if (q->kicks_off)
+		clock_gettime(CLOCK_MONOTONIC, &q->looked_at);
+	return q->kicks_off;
 }
 
 /* Pops every available chain, answers the malformed ones, submits the rest as one batch. */
@@ -439,6 +461,8 @@ static void process_queue(struct blk_queue *q, struct virtq *vq, struct virtq_ch
 				complete(vq, r);
 				pushed = true;
 			} else {
+				r->large = r->dr.len >= BLK_COALESCE_MIN;
+				q->large_inflight += r->large;
 				batch[n++] = &r->dr;
 			}
 		}
@@ -455,7 +479,7 @@ static void process_queue(struct blk_queue *q, struct virtq *vq, struct virtq_ch
 				pushed = true;
 			}
 		}
-	} while (virtq__enable_notify(vq));
+	} while (!kicks_stay_off(q) && virtq__enable_notify(vq));
 	if (pushed)
 		maybe_notify(q, vq);
 }
@@ -496,6 +520,31 @@ static void reap(struct blk_queue *q, struct virtq *vq, bool wait)
 	}
 }
 
+/* What is left of ns since t (CLOCK_MONOTONIC), at least 0 */
+static long long ns_left(const struct timespec *t, long ns)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long left = ns - ((now.tv_sec - t->tv_sec) * 1000000000LL + (now.tv_nsec - t->tv_nsec));
+	return left < 0 ? 0 : left;
+}
+
+/* How long blk_thread may sleep: until a held-back interrupt is due (reap) or the next look
+ * at the ring with kicks off (kicks_stay_off), in ns; -1 when neither is pending. */
+static long long next_deadline(const struct blk_queue *q)
+{
+	long long wait = -1;
+
+	if (q->notify_owed)
+		wait = ns_left(&q->owed_since, q->b->coalesce_ns);
+	if (q->kicks_off) {
+		long long w = ns_left(&q->looked_at, q->b->coalesce_ns);
+		wait = wait < 0 || w < wait ? w : wait;
+	}
+	return wait;
+}
+
 /* One per queue: its own ring, request table, disk context (io_uring) and statistics, so
  * queues never share a lock or a cache line on the request path. */
 static void *blk_thread(void *arg)
@@ -523,20 +572,18 @@ static void *blk_thread(void *arg)
 	process_queue(q, vq, chain);	/* kicks that came before DRIVER_OK */
 	while (!(p[2].revents & POLLIN)) {
 		struct timespec left;
-		if (q->notify_owed) {	/* what is left of coalesce_ns since the interrupt was held */
-			struct timespec now;
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			long long ns = b->coalesce_ns - ((now.tv_sec - q->owed_since.tv_sec) * 1000000000LL +
-							 (now.tv_nsec - q->owed_since.tv_nsec));
-			ns = ns < 0 ? 0 : ns;
-			left = (struct timespec){ .tv_sec = ns / 1000000000LL, .tv_nsec = ns % 1000000000LL };
-		}
-		int np = ppoll(p, 3, q->notify_owed ? &left : NULL, NULL);
+		long long wait = next_deadline(q);	/* ns; -1: none */
 
-		if (np == 0 && q->notify_owed)
-			maybe_notify(q, vq);	/* no second round came in time */
-		if (np <= 0)
+		if (wait >= 0)
+			left = (struct timespec){ .tv_sec = wait / 1000000000LL,
+						  .tv_nsec = wait % 1000000000LL };
+		int np = ppoll(p, 3, wait >= 0 ? &left : NULL, NULL);
+
+		if (np < 0)
 			continue;
+		if (np == 0 && q->notify_owed && ns_left(&q->owed_since, b->coalesce_ns) == 0)
+			maybe_notify(q, vq);	/* no second round came in time */
+		bool look = q->kicks_off, kicked = false;	/* kicks off: every wake-up looks */
 		if (p[1].revents & POLLIN) {
 			eventfd_t v;
 			eventfd_read(p[1].fd, &v);
@@ -546,8 +593,12 @@ static void *blk_thread(void *arg)
 			eventfd_t v;
 			eventfd_read(p[0].fd, &v);
 			STAT_ADD(q, kicks, 1);
-			if (!vq->broken)
-				process_queue(q, vq, chain);
+			look = kicked = true;
+		}
+		if (look && !vq->broken) {
+			if (!kicked)
+				STAT_ADD(q, unkicked, 1);
+			process_queue(q, vq, chain);
 		}
 	}
 	/* stopping (reset or exit): let what is in flight land, but touch no ring any more */

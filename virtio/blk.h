@@ -44,6 +44,7 @@ struct blk_stats {
 	uint64_t io_errors, bad_requests, unsupported;
 	uint64_t kicks, batches, interrupts;
 	uint64_t coalesced;                /* interrupts held back to go with the next round */
+	uint64_t unkicked;                 /* looks at the ring made without a kick (kicks off) */
 };
 
 struct blk_dev;
@@ -61,6 +62,9 @@ struct blk_queue {
 	struct blk_stats stats;      /* written by this queue's thread only */
 	bool notify_owed;            /* completions pushed, their interrupt held back (reap) */
 	struct timespec owed_since;  /* since when (CLOCK_MONOTONIC) */
+	unsigned large_inflight;     /* requests of BLK_COALESCE_MIN or more in flight */
+	bool kicks_off;              /* the guest is not asked to kick (process_queue) */
+	struct timespec looked_at;   /* the last look at the ring while kicks are off */
 };
 
 struct blk_dev {

@@ -75,7 +75,10 @@ case_ file-no-space   2 "too little space"            -- --device /dev/null --fi
 KVMINI_NESTED=1 case_ nested-device 2 "cannot see host devices" -- --device /dev/null --file "$tmp/f"
 KVMINI_NESTED=1 case_ nested-plan 0 "inside the nested L1 (nothing on this machine)" -- --dry-run
 case_ quick-plan      0 "workloads=rr4k-qd32 seconds=2" -- --quick --dry-run
-case_ perf-plan       0 "host=1 perf=1 nested"         -- --perf --dry-run
+case_ perf-plan       0 "host=1 perf=1 warm_boot=1 nested"         -- --perf --dry-run
+case_ warm-boot-plan  0 "perf=0 warm_boot=1 nested"    -- --dry-run
+case_ no-warm-boot    0 "perf=0 warm_boot=0 nested"    -- --no-warm-boot --dry-run
+case_ quick-no-warm   0 "warm_boot=0"                  -- --quick --dry-run
 BLK_MATRIX_PERF="$tmp/no-perf" case_ perf-missing 2 "--perf: $tmp/no-perf is not installed" -- --perf --dry-run
 
 # any block device node will do for the mount and holder checks: it is only stat()ed

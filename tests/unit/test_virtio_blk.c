@@ -297,6 +297,85 @@ START_TEST(small_completions_interrupt_at_once)
 }
 END_TEST
 
+/* What the driver decides after adding its next request (virtio_ring.c's virtqueue_kick_prepare):
+ * whether the device asks for a kick, by avail_event (EVENT_IDX) or by the used ring's flags */
+static bool driver_would_kick(bool event_idx)
+{
+	const struct vring_used *u = (const struct vring_used *)(ram + USED_GPA);
+
+	if (event_idx) {
+		uint16_t avail_event = __atomic_load_n((const uint16_t *)&u->ring[QSZ], __ATOMIC_ACQUIRE);
+		return vring_need_event(avail_event, (uint16_t)(avail_idx + 1), avail_idx);
+	}
+	return !(__atomic_load_n(&u->flags, __ATOMIC_ACQUIRE) & VRING_USED_F_NO_NOTIFY);
+}
+
+/* While a large request is in flight the device asks for no kick and still finds what the
+ * driver adds, within coalesce_ns (20 ms here): no kick is ever written for the second one */
+static void kicks_off_while_large(bool event_idx)
+{
+	coalesce_fault = (struct disk_fault){ .first = 0, .last = 4095, .err = EIO,
+					      .ops = 1u << DISK_READ, .hold = true };
+	open_dev(false, NULL);
+	disk_fault__attach(&blk.disk, &coalesce_fault);
+	blk.coalesce_ns = 20L * 1000000;
+	driver_init(BASE_FEATURES | (event_idx ? 1ULL << VIRTIO_RING_F_EVENT_IDX : 0));
+	ck_assert(driver_would_kick(event_idx));
+	queue_read(256, DATA_GPA + 0x40000, 64u << 10, 0x9000);	/* held: large, in flight */
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	for (int i = 0; i < 5000 && stats().batches < 1; i++)
+		usleep(1000);
+	usleep(10000);
+	ck_assert_msg(!driver_would_kick(event_idx), "a large request is in flight, yet the "
+		      "device asks for kicks");
+	queue_read(0, DATA_GPA, 4096, 0x8000);	/* fails at once; no kick */
+	wait_used(1);
+	ck_assert_uint_eq(ram[0x8100], VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(stats().kicks, 1);
+	ck_assert_uint_ge(stats().unkicked, 1);
+}
+
+START_TEST(kicks_stay_off_while_large_in_flight)
+{
+	kicks_off_while_large(false);
+}
+END_TEST
+
+START_TEST(kicks_stay_off_while_large_in_flight_event_idx)
+{
+	kicks_off_while_large(true);
+}
+END_TEST
+
+/* Small requests in flight leave kicks on; a large one that completes turns them on again */
+START_TEST(kicks_on_with_nothing_large_in_flight)
+{
+	coalesce_fault = (struct disk_fault){ .first = 0, .last = (64u << 10) - 1, .err = EIO,
+					      .ops = 1u << DISK_READ, .hold = true };
+	open_dev(false, NULL);
+	disk_fault__attach(&blk.disk, &coalesce_fault);
+	blk.coalesce_ns = 60L * 1000000000L;	/* a minute: no look without a kick in time */
+	driver_init(BASE_FEATURES | 1ULL << VIRTIO_RING_F_EVENT_IDX);
+	queue_read(0, DATA_GPA, 64u << 10, 0x8000);	/* large, fails at once */
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	wait_used(1);
+	for (int i = 0; i < 5000 && !driver_would_kick(true); i++)
+		usleep(1000);
+	ck_assert_msg(driver_would_kick(true), "nothing in flight, yet no kick asked for");
+	queue_read(256, DATA_GPA + 0x40000, 512, 0x9000);	/* held: small, in flight */
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	for (int i = 0; i < 5000 && stats().batches < 2; i++)
+		usleep(1000);
+	usleep(10000);
+	ck_assert_msg(driver_would_kick(true), "only a small request in flight, yet no kick "
+		      "asked for");
+	queue_read(0, DATA_GPA, 4096, 0xa000);	/* fails at once, once kicked */
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	wait_used(2);
+	ck_assert_uint_eq(stats().kicks, 3);
+}
+END_TEST
+
 START_TEST(registers_and_config)
 {
 	open_dev(false, "kvmini-test-1");
@@ -397,7 +476,7 @@ START_TEST(queue_state_report)
 		 "\"avail_idx\":3,\"taken\":3,\"used_idx\":3,\"waiting\":0,\"in_flight\":0,"
 		 "\"event_idx\":true,", path, QSZ);
 	ck_assert_msg(!strncmp(r, want, strlen(want)), "%s\nwanted %s", r, want);
-	ck_assert_msg(strstr(r, "\"kicks\":3,\"interrupts\":"), "%s", r);
+	ck_assert_msg(strstr(r, "\"kicks\":3,\"unkicked\":0,\"interrupts\":"), "%s", r);
 	ck_assert_msg(strstr(r, "\"batches\":3,\"reads\":3,\"read_bytes\":1536,\"writes\":0,"
 			     "\"write_bytes\":0}"), "%s", r);
 	free(r);
@@ -602,6 +681,9 @@ Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, large_completions_share_an_interrupt);
 	tcase_add_test(tc, held_back_interrupt_goes_out_in_time);
 	tcase_add_test(tc, small_completions_interrupt_at_once);
+	tcase_add_test(tc, kicks_stay_off_while_large_in_flight);
+	tcase_add_test(tc, kicks_stay_off_while_large_in_flight_event_idx);
+	tcase_add_test(tc, kicks_on_with_nothing_large_in_flight);
 	tcase_add_test(tc, legacy_driver_refused);
 	tcase_add_test(tc, read_write_roundtrip);
 	tcase_add_test(tc, queue_state_report);
