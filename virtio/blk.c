@@ -422,8 +422,6 @@ static void maybe_notify(struct blk_queue *q, struct virtq *vq)
 static bool kicks_stay_off(struct blk_queue *q)
 {
 	q->kicks_off = q->large_inflight > 0 && q->b->coalesce_ns > 0;
-	if (q->kicks_off)
-		clock_gettime(CLOCK_MONOTONIC, &q->looked_at);
 	return q->kicks_off;
 }
 
@@ -531,15 +529,15 @@ static long long ns_left(const struct timespec *t, long ns)
 }
 
 /* How long blk_thread may sleep: until a held-back interrupt is due (reap) or the next look
- * at the ring with kicks off (kicks_stay_off), in ns; -1 when neither is pending. */
+ * at the ring with kicks off (kicks_stay_off: every wake-up looks, so that is coalesce_ns
+ * from now), in ns; -1 when neither is pending. No clock read unless an interrupt is held:
+ * in an emulated machine a clock read can cost as much as a kick. */
 static long long next_deadline(const struct blk_queue *q)
 {
-	long long wait = -1;
+	long long wait = q->kicks_off ? q->b->coalesce_ns : -1;
 
-	if (q->notify_owed)
-		wait = ns_left(&q->owed_since, q->b->coalesce_ns);
-	if (q->kicks_off) {
-		long long w = ns_left(&q->looked_at, q->b->coalesce_ns);
+	if (q->notify_owed) {
+		long long w = ns_left(&q->owed_since, q->b->coalesce_ns);
 		wait = wait < 0 || w < wait ? w : wait;
 	}
 	return wait;

@@ -64,7 +64,6 @@ struct blk_queue {
 	struct timespec owed_since;  /* since when (CLOCK_MONOTONIC) */
 	unsigned large_inflight;     /* requests of BLK_COALESCE_MIN or more in flight */
 	bool kicks_off;              /* the guest is not asked to kick (process_queue) */
-	struct timespec looked_at;   /* the last look at the ring while kicks are off */
 };
 
 struct blk_dev {
