@@ -19,9 +19,10 @@
 #include "vmm/stats.h"
 
 #define SECTOR 512ULL
-/* Completion coalescing: a round of completions of requests this large, with more of the
- * queue's requests still in flight, waits for the next round (at most b->coalesce_ns) so
- * that one interrupt tells the guest about both. */
+/* A large request: a round of completions of requests this large, with more of the queue's
+ * requests still in flight, waits for the next round (at most b->coalesce_ns) so that one
+ * interrupt tells the guest about both (reap); while one is in flight the guest is not asked
+ * to kick (kicks_stay_off). */
 #define BLK_COALESCE_MIN (64u << 10)
 #define BLK_MAX_IOV (BLK_SEG_MAX + 2)
 
@@ -150,7 +151,8 @@ static void print_queue_json(FILE *f, const struct queue_view *v)
 			s->broken ? "true" : "false");
 	fprintf(f, ",\"kicks\":%llu,\"unkicked\":%llu,\"interrupts\":%llu,\"coalesced\":%llu,"
 		"\"batches\":%llu,\"reads\":%llu,\"read_bytes\":%llu,\"writes\":%llu,"
-		"\"write_bytes\":%llu}", v->kicks, v->unkicked, v->irqs, v->coalesced, v->batches, v->reads, v->read_bytes, v->writes, v->write_bytes);
+		"\"write_bytes\":%llu}", v->kicks, v->unkicked, v->irqs, v->coalesced, v->batches,
+		v->reads, v->read_bytes, v->writes, v->write_bytes);
 }
 
 static void print_queue_text(FILE *f, const struct queue_view *v)
