@@ -91,6 +91,8 @@ case_ disk-bad-ro      2 "bad value 'maybe' for ro" -- --disk "path=$tmp/disk.im
 case_ disk-no-path     2 "no path" -- --disk "ro=on"
 case_ disk-queues-bad   2 "queues must be 1 to 8" -- --disk "path=$tmp/disk.img,queues=9"
 case_ disk-queues-cpus  2 "only 1 vCPUs" -- --disk "path=$tmp/disk.img,queues=2"
+case_ disk-coalesce-big 2 "coalesce must be 0 (off) to 100000 microseconds" -- --disk "path=$tmp/disk.img,coalesce=200000"
+case_ disk-coalesce-bad 2 "coalesce must be 0 (off) to 100000 microseconds" -- --disk "path=$tmp/disk.img,coalesce=fast"
 case_ transport-bad    2 "--virtio-transport 'usb': use mmio or pci" -- --virtio-transport usb
 case_ transport-empty  2 "--virtio-transport '': use mmio or pci" -- --virtio-transport ''
 case_ mmio-cmdline-pci 2 "--virtio-mmio-cmdline needs --virtio-transport mmio" -- --virtio-mmio-cmdline

@@ -55,7 +55,7 @@ int blk__init(struct blk_dev *b, const struct blk_opts *opts, char *err, size_t 
 {
 	memset(b, 0, sizeof(*b));
 	b->stop_fd = -1;
-	b->coalesce_ns = BLK_COALESCE_NS;
+	b->coalesce_ns = opts->coalesce_us < 0 ? BLK_COALESCE_NS : opts->coalesce_us * 1000L;
 	b->nq = opts->queues ? opts->queues : 1;
 	if (b->nq > VIRTIO_MAX_QUEUES) {
 		snprintf(err, errlen, "disk %s: at most %d queues", opts->disk.path, VIRTIO_MAX_QUEUES);
@@ -510,7 +510,7 @@ static void reap(struct blk_queue *q, struct virtq *vq, bool wait)
 		wait = wait && disk__inflight(q->disk) > 0;
 	}
 	if (any && vq) {
-		if (!small && !q->notify_owed && disk__inflight(q->disk)) {
+		if (!small && !q->notify_owed && disk__inflight(q->disk) && q->b->coalesce_ns) {
 			STAT_ADD(q, coalesced, 1);
 			q->notify_owed = true;
 			clock_gettime(CLOCK_MONOTONIC, &q->owed_since);

@@ -24,11 +24,12 @@ struct blk_opts {
 	struct disk_opts disk;             /* disk.path points into buf */
 	char serial[BLK_SERIAL_MAX + 1];
 	unsigned queues;                   /* virtqueues, 1..VIRTIO_MAX_QUEUES (0 reads as 1) */
+	long coalesce_us;                  /* coalesce=: 0 off; -1 (default) BLK_COALESCE_NS */
 	char buf[4096];
 };
 
 /* Parses "path=PATH[,ro=on|off][,cache=writeback|none][,engine=sync|io_uring][,serial=ID]
- * [,force=on][,queues=N]". A bare first item without '=' is the path; ",," is a literal comma.
+ * [,force=on][,queues=N][,coalesce=US]". A bare first item without '=' is the path; ",," is a literal comma.
  * 0, or -1 with a one-line reason in err. */
 int blk__parse_opts(const char *spec, struct blk_opts *opts, char *err, size_t errlen);
 
@@ -37,6 +38,7 @@ struct blk_req;
 /* A held-back completion interrupt (virtio/blk.c reap) goes out after this at the latest:
  * about the time the host takes to copy 1 MiB in the nested L1, a few times that on hardware. */
 #define BLK_COALESCE_NS 500000L
+#define BLK_COALESCE_MAX_US 100000L	/* coalesce=: at most 100 ms */
 
 struct blk_stats {
 	uint64_t reads, writes, flushes, discards, write_zeroes, get_ids;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The --disk option: path=PATH,ro=on,cache=none,engine=io_uring,serial=ID,force=on,queues=N. */
+/* --disk: path=PATH and its ro, cache, engine, serial, force, queues and coalesce keys. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +48,7 @@ int blk__parse_opts(const char *spec, struct blk_opts *o, char *err, size_t errl
 	memset(o, 0, sizeof(*o));
 	o->disk.cache = DISK_CACHE_WRITEBACK;
 	o->disk.engine = DISK_ENGINE_IO_URING;
+	o->coalesce_us = -1;
 	if (!spec || !*spec) {
 		snprintf(err, errlen, "--disk needs a value: path=PATH[,ro=on][,cache=...][,engine=...]");
 		return -1;
@@ -111,9 +112,18 @@ int blk__parse_opts(const char *spec, struct blk_opts *o, char *err, size_t errl
 				return -1;
 			}
 			o->queues = (unsigned)nq;
+		} else if (!strcmp(k, "coalesce")) {
+			char *end;
+			long us = strtol(v, &end, 10);
+			if (*v < '0' || *v > '9' || *end || us > BLK_COALESCE_MAX_US) {
+				snprintf(err, errlen, "--disk '%s': coalesce must be 0 (off) to %ld "
+					 "microseconds", spec, BLK_COALESCE_MAX_US);
+				return -1;
+			}
+			o->coalesce_us = us;
 		} else {
 			snprintf(err, errlen, "--disk '%s': unknown key '%s' (path, ro, cache, engine, "
-				 "serial, force, queues)", spec, k);
+				 "serial, force, queues, coalesce)", spec, k);
 			return -1;
 		}
 		continue;

@@ -59,13 +59,15 @@ static struct blk_stats stats(void)
 	return s;
 }
 
+static const char *extra_spec;	/* more --disk keys for the next open_dev (setup: none) */
+
 static void open_dev(bool ro, const char *serial)
 {
 	struct blk_opts o;
-	char err[256], note[256], spec[128];
+	char err[256], note[256], spec[160];
 
-	snprintf(spec, sizeof(spec), "path=%s,engine=sync%s%s%s", path, ro ? ",ro=on" : "",
-		 serial ? ",serial=" : "", serial ? serial : "");
+	snprintf(spec, sizeof(spec), "path=%s,engine=sync%s%s%s%s", path, ro ? ",ro=on" : "",
+		 serial ? ",serial=" : "", serial ? serial : "", extra_spec);
 	ck_assert_msg(blk__parse_opts(spec, &o, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_msg(blk__init(&blk, &o, err, sizeof(err), note, sizeof(note)) == 0, "%s", err);
 	ck_assert_int_eq(virtio_mmio__init(&t, &blk_dev_ops, &blk, 1, BLK_QUEUE_MAX, &gm, 0xd0000000,
@@ -76,6 +78,7 @@ static void setup(void)
 {
 	ram = calloc(1, MEM_SIZE);
 	gm__init_flat(&gm, ram, MEM_SIZE);
+	extra_spec = "";
 	snprintf(path, sizeof(path), "/tmp/kvmini-blk-XXXXXX");
 	int fd = mkstemp(path);
 	ck_assert_int_ge(fd, 0);
@@ -373,6 +376,50 @@ START_TEST(kicks_on_with_nothing_large_in_flight)
 	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	wait_used(2);
 	ck_assert_uint_eq(stats().kicks, 3);
+}
+END_TEST
+
+/* coalesce=US: the window for both; 0 turns holding interrupts and kicks-off mode off */
+START_TEST(coalesce_option)
+{
+	static const struct { const char *spec; long us; } ok[] = {
+		{ "path=/x", -1 }, { "path=/x,coalesce=0", 0 }, { "path=/x,coalesce=250", 250 },
+		{ "path=/x,coalesce=100000", 100000 },
+	};
+	static const char *bad[] = { "path=/x,coalesce=", "path=/x,coalesce=-1",
+				     "path=/x,coalesce=100001", "path=/x,coalesce=5ms",
+				     "path=/x,coalesce=99999999999999999999" };
+	struct blk_opts o;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ck_assert_msg(blk__parse_opts(ok[i].spec, &o, err, sizeof(err)) == 0, "%s", err);
+		ck_assert_int_eq(o.coalesce_us, ok[i].us);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(blk__parse_opts(bad[i], &o, err, sizeof(err)) == -1, "%s", bad[i]);
+		ck_assert_msg(strstr(err, "coalesce must be 0 (off) to 100000 microseconds"), "%s", err);
+	}
+}
+END_TEST
+
+START_TEST(coalesce_zero_keeps_kicks_and_interrupts)
+{
+	extra_spec = ",coalesce=0";
+	coalesce_fault = (struct disk_fault){ .first = 0, .last = (64u << 10) - 1, .err = EIO,
+					      .ops = 1u << DISK_READ, .hold = true };
+	open_dev(false, NULL);
+	disk_fault__attach(&blk.disk, &coalesce_fault);
+	ck_assert_int_eq(blk.coalesce_ns, 0);
+	driver_init(BASE_FEATURES | 1ULL << VIRTIO_RING_F_EVENT_IDX);
+	queue_read(256, DATA_GPA + 0x40000, 64u << 10, 0x9000);	/* held: large, in flight */
+	queue_read(0, DATA_GPA, 64u << 10, 0x8000);		/* large, fails at once */
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	wait_used(1);
+	wait_first_irq();
+	ck_assert_int_eq(irqs_after(20), 1);	/* not held for the next round */
+	ck_assert_uint_eq(stats().coalesced, 0);
+	ck_assert_msg(driver_would_kick(true), "coalesce=0, yet no kick asked for");
 }
 END_TEST
 
@@ -684,6 +731,8 @@ Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, kicks_stay_off_while_large_in_flight);
 	tcase_add_test(tc, kicks_stay_off_while_large_in_flight_event_idx);
 	tcase_add_test(tc, kicks_on_with_nothing_large_in_flight);
+	tcase_add_test(tc, coalesce_option);
+	tcase_add_test(tc, coalesce_zero_keeps_kicks_and_interrupts);
 	tcase_add_test(tc, legacy_driver_refused);
 	tcase_add_test(tc, read_write_roundtrip);
 	tcase_add_test(tc, queue_state_report);
