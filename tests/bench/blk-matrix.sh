@@ -612,8 +612,7 @@ VMMS=(kvmini); [ "$QEMU" = 1 ] && VMMS+=(qemu)
 # is (with a p99 latency four times the rest): the emulator behind L1 translates L1's KVM,
 # io_uring and page-cache paths as they first run. The first measured boot would pay for it,
 # and that is always kvmini's; so every VMM boots once with the first configuration first,
-# and those results go to RAW/warmup/, outside the table. (--no-warm-boot skips it; --quick
-# always does.)
+# and those results go to RAW/warmup/, outside the table. (--no-warm-boot and --quick skip it.)
 if [ "$WARMBOOT" = 1 ]; then
     cell0=$CELL
     for vmm in "${VMMS[@]}"; do
