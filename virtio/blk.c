@@ -433,9 +433,11 @@ static void process_queue(struct blk_queue *q, struct virtq *vq, struct virtq_ch
 	struct blk_dev *b = q->b;
 	struct disk_req *batch[BLK_QUEUE_MAX];
 	bool pushed = false;
+	unsigned empty = 0;	/* passes in a row that found nothing although the ring said more */
 
 	do {
 		unsigned n = 0;
+		bool popped = false;
 		virtq__disable_notify(vq);
 		for (;;) {
 			int got = virtq__pop(vq, chain);
@@ -445,6 +447,7 @@ static void process_queue(struct blk_queue *q, struct virtq *vq, struct virtq_ch
 			}
 			if (got == 0)
 				break;
+			popped = true;
 			struct blk_req *r = &q->reqs[chain->head];
 			if (r->busy || chain->n_in == 0 || chain->iov[chain->n_out + chain->n_in - 1].len == 0) {
 				/* a head still in flight, or no byte for the status: the guest broke it */
@@ -479,7 +482,12 @@ static void process_queue(struct blk_queue *q, struct virtq *vq, struct virtq_ch
 				pushed = true;
 			}
 		}
-	} while (!kicks_stay_off(q) && virtq__enable_notify(vq));
+		empty = popped ? 0 : empty + 1;
+		/* A pass that finds nothing although the re-check said more is a race with the
+		 * driver once (the flags write of disable_notify before its kick test); twice in a
+		 * row it is guest memory changing under the device's own writes: stop looking
+		 * (virtq__init refuses the ring layouts that do it; this is the second line). */
+	} while (empty < 2 && !kicks_stay_off(q) && virtq__enable_notify(vq));
 	if (pushed)
 		maybe_notify(q, vq);
 }

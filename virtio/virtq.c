@@ -77,6 +77,11 @@ static void *ring_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len, u
 	return p;
 }
 
+static bool overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;	/* both lie inside RAM: no wrap-around */
+}
+
 int virtq__init(struct virtq *q, const struct guest_mem *mem, uint16_t size,
 		uint64_t desc_gpa, uint64_t avail_gpa, uint64_t used_gpa,
 		bool event_idx, bool indirect)
@@ -102,6 +107,16 @@ int virtq__init(struct virtq *q, const struct guest_mem *mem, uint16_t size,
 	if (!u)
 		return init_fail(q, "used ring at %#llx (+%llu) is outside RAM or not 4-aligned",
 			    (unsigned long long)used_gpa, (unsigned long long)used_len);
+	/* The used ring is what the device writes: over the table or the available ring, each
+	 * write would change what it reads next (its own flags write moving avail->idx, say). */
+	if (overlap(used_gpa, used_len, desc_gpa, desc_len) ||
+	    overlap(used_gpa, used_len, avail_gpa, avail_len))
+		return init_fail(q, "used ring at %#llx (+%llu) overlaps the %s at %#llx",
+			    (unsigned long long)used_gpa, (unsigned long long)used_len,
+			    overlap(used_gpa, used_len, desc_gpa, desc_len) ? "descriptor table"
+									   : "available ring",
+			    (unsigned long long)(overlap(used_gpa, used_len, desc_gpa, desc_len) ?
+						 desc_gpa : avail_gpa));
 
 	q->size = size;
 	q->event_idx = event_idx;

@@ -985,6 +985,18 @@ START_TEST(init_rejections)
 	ck_assert_int_eq(INIT(8, DESC_GPA + 8, AVAIL_GPA, USED_GPA), -EINVAL);
 	ck_assert_int_eq(INIT(8, DESC_GPA, AVAIL_GPA + 1, USED_GPA), -EINVAL);
 	ck_assert_int_eq(INIT(8, DESC_GPA, AVAIL_GPA, USED_GPA + 2), -EINVAL);
+	/* the used ring (the device's writes) over the available ring or the table: refused;
+	 * size 8: desc 128, avail 22, used 70 bytes. (A fuzzed driver put avail->idx under
+	 * used->flags: the device's own flags write then moved idx, and it never stopped.) */
+	ck_assert_int_eq(INIT(8, DESC_GPA, 0x5000, 0x5000 + 20), -EINVAL);
+	ck_assert_msg(strstr(q->error, "overlaps the available ring"), "%s", q->error);
+	ck_assert_int_eq(INIT(8, DESC_GPA, 0x5000, 0x5000 - 68), -EINVAL);
+	ck_assert_int_eq(INIT(8, 0x6000, AVAIL_GPA, 0x6000 + 124), -EINVAL);
+	ck_assert_msg(strstr(q->error, "overlaps the descriptor table"), "%s", q->error);
+	ck_assert_int_eq(INIT(8, 0x6000, AVAIL_GPA, 0x6000 - 68), -EINVAL);
+	ck_assert_int_eq(INIT(8, DESC_GPA, 0x5000, 0x5000 + 24), 0);	/* right behind it */
+	ck_assert_int_eq(INIT(8, 0x6000, AVAIL_GPA, 0x6000 + 128), 0);
+	ck_assert_int_eq(INIT(8, 0x6000, 0x6000 + 64, USED_GPA), 0);	/* read-only areas may */
 	ck_assert_int_eq(INIT(8, DESC_GPA + 16, AVAIL_GPA + 2, USED_GPA + 4), 0);
 	ck_assert(!q->broken);
 	ck_assert_uint_eq(q->last_avail, 0);
