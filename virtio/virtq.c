@@ -109,14 +109,12 @@ int virtq__init(struct virtq *q, const struct guest_mem *mem, uint16_t size,
 			    (unsigned long long)used_gpa, (unsigned long long)used_len);
 	/* The used ring is what the device writes: over the table or the available ring, each
 	 * write would change what it reads next (its own flags write moving avail->idx, say). */
-	if (overlap(used_gpa, used_len, desc_gpa, desc_len) ||
-	    overlap(used_gpa, used_len, avail_gpa, avail_len))
+	bool on_desc = overlap(used_gpa, used_len, desc_gpa, desc_len);
+	if (on_desc || overlap(used_gpa, used_len, avail_gpa, avail_len))
 		return init_fail(q, "used ring at %#llx (+%llu) overlaps the %s at %#llx",
 			    (unsigned long long)used_gpa, (unsigned long long)used_len,
-			    overlap(used_gpa, used_len, desc_gpa, desc_len) ? "descriptor table"
-									   : "available ring",
-			    (unsigned long long)(overlap(used_gpa, used_len, desc_gpa, desc_len) ?
-						 desc_gpa : avail_gpa));
+			    on_desc ? "descriptor table" : "available ring",
+			    (unsigned long long)(on_desc ? desc_gpa : avail_gpa));
 
 	q->size = size;
 	q->event_idx = event_idx;
