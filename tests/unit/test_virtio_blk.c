@@ -63,7 +63,7 @@ static const char *extra_spec;	/* more --disk keys for the next open_dev (setup:
 
 static void open_dev(bool ro, const char *serial)
 {
-	struct blk_opts o;
+	static struct blk_opts o;	/* the device keeps pointing at its path (blk_dev.path) */
 	char err[256], note[256], spec[160];
 
 	snprintf(spec, sizeof(spec), "path=%s,engine=sync%s%s%s%s", path, ro ? ",ro=on" : "",

@@ -67,7 +67,7 @@ static void mwr(uint64_t off, uint64_t v, uint32_t len)
 
 static void setup(void)
 {
-	struct blk_opts o;
+	static struct blk_opts o;	/* the device keeps pointing at its path (blk_dev.path) */
 	char err[256], note[256], spec[128];
 
 	ram = calloc(1, MEM_SIZE);
@@ -409,7 +409,7 @@ END_TEST
 /* queues=2: VIRTIO_BLK_F_MQ, num_queues 2, each queue with its own vector and I/O thread */
 START_TEST(two_queues_two_vectors)
 {
-	struct blk_opts o;
+	static struct blk_opts o;	/* the device keeps pointing at its path (blk_dev.path) */
 	char err[256], note[256], spec[128];
 
 	virtio_pci__destroy(&t);
