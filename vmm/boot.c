@@ -93,80 +93,83 @@ fail:
 	return -1;
 }
 
-int boot__linux(struct vm *vm, const struct run_config *cfg, const struct acpi_config *acpi,
-		const char *extra_cmdline, char *err, size_t errlen)
+int boot__open(struct boot_image *bi, const struct run_config *cfg, const char *extra_cmdline,
+	       char *err, size_t errlen)
 {
-	const struct guest_mem *gm = &vm->mem;
 	char why[200];
-	uint64_t ksize, isize = 0;
-	int ifd = -1, ret = -1;
-	uint8_t *img = MAP_FAILED;
-	char *cmdline = NULL;
-	struct bzimage bz;
-	struct boot_plan plan;
 
-	int kfd = open_input("kernel", cfg->kernel, &ksize, err, errlen);
-	if (kfd < 0)
+	memset(bi, 0, sizeof(*bi));
+	bi->kfd = bi->ifd = -1;
+	bi->img = MAP_FAILED;
+	bi->kernel_path = cfg->kernel;
+	bi->initrd_path = cfg->initrd;
+	bi->kfd = open_input("kernel", cfg->kernel, &bi->ksize, err, errlen);
+	if (bi->kfd < 0)
 		return -1;
-	if (ksize == 0) {
+	if (bi->ksize == 0) {
 		snprintf(err, errlen, "kernel '%s': empty file, not a bzImage", cfg->kernel);
-		goto out;
+		return -1;
 	}
-	img = mmap(NULL, ksize, PROT_READ, MAP_PRIVATE, kfd, 0);
-	if (img == MAP_FAILED) {
+	bi->img = mmap(NULL, bi->ksize, PROT_READ, MAP_PRIVATE, bi->kfd, 0);
+	if (bi->img == MAP_FAILED) {
 		snprintf(err, errlen, "kernel '%s': %s", cfg->kernel, strerror(errno));
-		goto out;
+		return -1;
 	}
-	if (bzimage__parse(img, ksize, &bz, why, sizeof(why))) {
+	if (bzimage__parse(bi->img, bi->ksize, &bi->bz, why, sizeof(why))) {
 		snprintf(err, errlen, "kernel '%s': %s", cfg->kernel, why);
-		goto out;
+		return -1;
 	}
 	if (cfg->initrd) {
-		ifd = open_input("initrd", cfg->initrd, &isize, err, errlen);
-		if (ifd < 0)
-			goto out;
+		bi->ifd = open_input("initrd", cfg->initrd, &bi->isize, err, errlen);
+		if (bi->ifd < 0)
+			return -1;
 	}
-	if (bzimage__plan(&bz, gm, isize, &plan, why, sizeof(why)) ||
-	    bzimage__load(&bz, gm, &plan, why, sizeof(why))) {
-		snprintf(err, errlen, "kernel '%s': %s", cfg->kernel, why);
-		goto out;
-	}
-	if (ifd >= 0 && isize) {
-		void *dst = gm__ptr(gm, plan.initrd_gpa, isize);
-		if (!dst || read_full(ifd, dst, isize)) {
-			snprintf(err, errlen, "initrd '%s': read failed", cfg->initrd);
-			goto out;
-		}
-	}
-
-	cmdline = boot__cmdline(cfg, extra_cmdline);
-	size_t clen = cmdline ? strlen(cmdline) + 1 : 0;
-	uint32_t cmax = bz.hdr.cmdline_size ? bz.hdr.cmdline_size : 255;
-	if (!cmdline || clen - 1 > cmax || clen > LAYOUT_CMDLINE_MAX) {
+	bi->cmdline = boot__cmdline(cfg, extra_cmdline);
+	size_t clen = bi->cmdline ? strlen(bi->cmdline) + 1 : 0;
+	uint32_t cmax = bi->bz.hdr.cmdline_size ? bi->bz.hdr.cmdline_size : 255;
+	if (!bi->cmdline || clen - 1 > cmax || clen > LAYOUT_CMDLINE_MAX) {
 		snprintf(err, errlen, "kernel command line is %zu bytes; this kernel takes at most %u",
 			 clen ? clen - 1 : 0, cmax);
-		goto out;
+		return -1;
 	}
-	gm__write(gm, LAYOUT_CMDLINE, cmdline, clen);
+	return 0;
+}
 
+int boot__plan(struct boot_image *bi, const struct guest_mem *gm, char *err, size_t errlen)
+{
+	char why[200];
+
+	if (bzimage__plan(&bi->bz, gm, bi->isize, &bi->plan, why, sizeof(why))) {
+		snprintf(err, errlen, "kernel '%s': %s", bi->kernel_path, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* ACPI and MP tables, zero page and page tables, after kernel, initrd and command line. */
+static int write_tables(struct boot_image *bi, struct vm *vm, const struct acpi_config *acpi,
+			char *err, size_t errlen)
+{
+	const struct guest_mem *gm = &vm->mem;
 	uint64_t rsdp = 0;
 	void *acpi_buf = gm__ptr(gm, LAYOUT_ACPI, LAYOUT_ACPI_SIZE);
 	long used = acpi_buf ? acpi__build(acpi, acpi_buf, LAYOUT_ACPI_SIZE, LAYOUT_ACPI, &rsdp) : -1;
+
 	if (used < 0) {
 		snprintf(err, errlen, "building ACPI tables failed (%ld)", used);
-		goto out;
+		return -1;
 	}
 	void *mp_buf = gm__ptr(gm, LAYOUT_MPTABLE, LAYOUT_MPTABLE_SIZE);
-	used = mp_buf ? mptable__build(vm->ncpus, acpi->pci.intx_slots, LAYOUT_LAPIC, LAYOUT_IOAPIC, mp_buf,
-					LAYOUT_MPTABLE_SIZE, LAYOUT_MPTABLE) : -1;
+	used = mp_buf ? mptable__build(vm->ncpus, acpi->pci.intx_slots, LAYOUT_LAPIC, LAYOUT_IOAPIC,
+					mp_buf, LAYOUT_MPTABLE_SIZE, LAYOUT_MPTABLE) : -1;
 	if (used < 0) {
 		snprintf(err, errlen, "building the MP table failed (%ld)", used);
-		goto out;
+		return -1;
 	}
 	struct boot_params_cfg bp = {
-		.hdr = &bz.hdr, .hdr_len = bz.hdr_len,
-		.cmdline_gpa = LAYOUT_CMDLINE, .cmdline_size = (uint32_t)clen,
-		.initrd_gpa = plan.initrd_gpa, .initrd_size = plan.initrd_size,
+		.hdr = &bi->bz.hdr, .hdr_len = bi->bz.hdr_len,
+		.cmdline_gpa = LAYOUT_CMDLINE, .cmdline_size = (uint32_t)strlen(bi->cmdline) + 1,
+		.initrd_gpa = bi->plan.initrd_gpa, .initrd_size = bi->plan.initrd_size,
 		.rsdp_gpa = rsdp,
 		/* Linux uses ECAM only where firmware reserved it (e820 or a PNP0C02 _CRS) */
 		.reserved_gpa = acpi->pci.ecam_base,
@@ -174,15 +177,57 @@ int boot__linux(struct vm *vm, const struct run_config *cfg, const struct acpi_c
 	};
 	if (boot_params__write(gm, LAYOUT_ZERO_PAGE, &bp) || x86__write_boot_tables(gm)) {
 		snprintf(err, errlen, "guest memory too small for the boot tables");
-		goto out;
+		return -1;
 	}
-	ret = set_bsp_regs(&vm->vcpus[0], plan.entry_gpa, err, errlen);
-out:
-	free(cmdline);
-	if (img != MAP_FAILED)
-		munmap(img, ksize);
-	if (ifd >= 0)
-		close(ifd);
-	close(kfd);
+	return 0;
+}
+
+int boot__load(struct boot_image *bi, struct vm *vm, const struct acpi_config *acpi, char *err,
+	       size_t errlen)
+{
+	const struct guest_mem *gm = &vm->mem;
+	char why[200];
+
+	if (bzimage__load(&bi->bz, gm, &bi->plan, why, sizeof(why))) {
+		snprintf(err, errlen, "kernel '%s': %s", bi->kernel_path, why);
+		return -1;
+	}
+	if (bi->ifd >= 0 && bi->isize) {
+		void *dst = gm__ptr(gm, bi->plan.initrd_gpa, bi->isize);
+		if (!dst || read_full(bi->ifd, dst, bi->isize)) {
+			snprintf(err, errlen, "initrd '%s': read failed", bi->initrd_path);
+			return -1;
+		}
+	}
+	if (gm__write(gm, LAYOUT_CMDLINE, bi->cmdline, strlen(bi->cmdline) + 1) ||
+	    write_tables(bi, vm, acpi, err, errlen))
+		return -1;
+	return set_bsp_regs(&vm->vcpus[0], bi->plan.entry_gpa, err, errlen);
+}
+
+void boot__close(struct boot_image *bi)
+{
+	free(bi->cmdline);
+	bi->cmdline = NULL;
+	if (bi->img && bi->img != MAP_FAILED)
+		munmap(bi->img, bi->ksize);
+	bi->img = MAP_FAILED;
+	if (bi->ifd > 0)
+		close(bi->ifd);
+	if (bi->kfd > 0)
+		close(bi->kfd);
+	bi->ifd = bi->kfd = -1;
+}
+
+int boot__linux(struct vm *vm, const struct run_config *cfg, const struct acpi_config *acpi,
+		const char *extra_cmdline, char *err, size_t errlen)
+{
+	struct boot_image bi;
+	int ret = -1;
+
+	if (boot__open(&bi, cfg, extra_cmdline, err, errlen) == 0 &&
+	    boot__plan(&bi, &vm->mem, err, errlen) == 0)
+		ret = boot__load(&bi, vm, acpi, err, errlen);
+	boot__close(&bi);
 	return ret;
 }

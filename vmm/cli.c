@@ -138,6 +138,8 @@ void cli__usage(FILE *f)
 "       kvmini exits [--chrome OUT.json | --format=text|chrome] FILE\n"
 "                                 summarise a --trace-exits file, or export it as\n"
 "                                 Chrome trace-event JSON (Perfetto, chrome://tracing)\n"
+"       kvmini host [--kind]      what backs /dev/kvm here: hardware, paravirtual or\n"
+"                                 none, and what to do (status 1 when there is none)\n"
 "       kvmini --help | --version\n"
 "\n"
 "options of run:\n"

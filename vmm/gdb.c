@@ -306,21 +306,21 @@ static void *stub_thread(void *arg)
 
 /* ---- setup ---- */
 
-int gdb__open(struct vm *vm, const char *spec, bool wait, bool quiet, char *err, size_t errlen)
+struct gdb *gdb__listen(const char *spec, unsigned ncpus, bool wait, bool quiet, char *err,
+			size_t errlen)
 {
 	struct gdb *g;
 
 	if (gdb__check_spec(spec)) {
 		snprintf(err, errlen, "--gdb '%s': use tcp:HOST:PORT or unix:PATH", spec);
-		return -1;
+		return NULL;
 	}
 	g = calloc(1, sizeof(*g));
-	if (!g || !(g->cpu = calloc(vm->ncpus, sizeof(*g->cpu)))) {
+	if (!g || !(g->cpu = calloc(ncpus ? ncpus : 1, sizeof(*g->cpu)))) {
 		free(g);
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return NULL;
 	}
-	g->vm = vm;
 	g->listen_fd = g->conn_fd = -1;
 	g->quiet = quiet;
 	g->wait_first = wait;
@@ -332,28 +332,41 @@ int gdb__open(struct vm *vm, const char *spec, bool wait, bool quiet, char *err,
 	g->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (g->efd < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
-		goto fail;
+		gdb__free(g);
+		return NULL;
 	}
-	if ((!strncmp(spec, "tcp:", 4) ? listen_tcp : listen_unix)(g, spec, err, errlen))
-		goto fail;
+	if ((!strncmp(spec, "tcp:", 4) ? listen_tcp : listen_unix)(g, spec, err, errlen)) {
+		gdb__free(g);
+		return NULL;
+	}
+	for (unsigned i = 0; i < ncpus; i++)
+		g->cpu[i].may_run = !wait;
+	g->hold = wait;
+	return g;
+}
+
+void gdb__attach(struct gdb *g, struct vm *vm)
+{
 	int caps = ioctl(vm->kvm->fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2);
+
+	g->vm = vm;
 	g->dbg_caps = caps > 0 ? (uint32_t)caps : 0;
 	/* kvm_pvm fails int3 exits with an emulation error: put Z0 in debug registers there */
 	g->sw_as_hw = kvm__host_kind(NULL, NULL) == KVM_HOST_PVM;
-	for (unsigned i = 0; i < vm->ncpus; i++)
-		g->cpu[i].may_run = !wait;
-	g->hold = wait;
 	vm->gdb = g;
-	if (!quiet)
-		fprintf(stderr, "kvmini: gdb: listening on %s%s\n", spec,
-			wait ? "; the VM starts when gdb resumes it" : "");
+	if (!g->quiet)
+		fprintf(stderr, "kvmini: gdb: listening on %s%s\n", g->where,
+			g->wait_first ? "; the VM starts when gdb resumes it" : "");
+}
+
+int gdb__open(struct vm *vm, const char *spec, bool wait, bool quiet, char *err, size_t errlen)
+{
+	struct gdb *g = gdb__listen(spec, vm->ncpus, wait, quiet, err, errlen);
+
+	if (!g)
+		return -1;
+	gdb__attach(g, vm);
 	return 0;
-fail:
-	if (g->efd >= 0)
-		close(g->efd);
-	free(g->cpu);
-	free(g);
-	return -1;
 }
 
 int gdb__start(struct vm *vm, char *err, size_t errlen)
@@ -394,15 +407,23 @@ void gdb__close(struct vm *vm)
 		pthread_join(g->thread, NULL);
 	}
 	gdb_run__release_all(g);
+	gdb__free(g);
+	vm->gdb = NULL;
+}
+
+void gdb__free(struct gdb *g)
+{
+	if (!g)
+		return;
 	if (g->listen_fd >= 0)
 		close(g->listen_fd);
 	if (g->unix_path[0])
 		unlink(g->unix_path);
-	close(g->efd);
+	if (g->efd >= 0)
+		close(g->efd);
 	pthread_mutex_destroy(&g->lock);
 	pthread_cond_destroy(&g->run_cond);
 	pthread_cond_destroy(&g->park_cond);
 	free(g->cpu);
 	free(g);
-	vm->gdb = NULL;
 }

@@ -14,9 +14,16 @@ struct vm;
 
 /* Checks a --gdb value: "tcp:HOST:PORT" (PORT 1..65535) or "unix:PATH". 0 or -1. */
 int gdb__check_spec(const char *spec);
-/* Binds and listens on spec and attaches the stub to vm (vm->gdb). With wait, the vCPUs
- * stay stopped before their first instruction until gdb attaches and resumes them.
- * Call before the vCPU threads start. 0, or -1 with a one-line reason in err. */
+/* Binds and listens on spec for a VM of ncpus vCPUs (no KVM needed yet: a bad address is
+ * refused before /dev/kvm is opened). With wait, the vCPUs stay stopped before their first
+ * instruction until gdb attaches and resumes them. NULL with a one-line reason in err. */
+struct gdb *gdb__listen(const char *spec, unsigned ncpus, bool wait, bool quiet, char *err,
+			size_t errlen);
+/* Attaches a listening stub to vm (vm->gdb, which then owns it); before the vCPU threads start. */
+void gdb__attach(struct gdb *g, struct vm *vm);
+/* Frees a stub that was never attached (or whose thread is gone): sockets closed and unlinked. */
+void gdb__free(struct gdb *g);
+/* gdb__listen and gdb__attach in one. 0, or -1 with a one-line reason in err. */
 int gdb__open(struct vm *vm, const char *spec, bool wait, bool quiet, char *err, size_t errlen);
 /* Starts the stub's thread (after vm__start_vcpus). 0 or -1 with a reason. */
 int gdb__start(struct vm *vm, char *err, size_t errlen);

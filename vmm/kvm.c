@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* /dev/kvm: API version 12, a named table of required capabilities, and what kind of KVM it is. */
+/* /dev/kvm: API version 12 and a named table of the capabilities kvmini relies on. */
 #include "vmm/kvm.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +30,7 @@ int kvm__open(struct kvm *kvm, const char *path, char *err, size_t errlen)
 	kvm->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (kvm->fd < 0) {
 		int e = errno;
-		if (e == ENOENT)
-			snprintf(err, errlen, "%s does not exist: load the kvm module (modprobe kvm_intel "
-				 "or kvm_amd) and enable VT-x/AMD-V in the firmware", path);
-		else if (e == EACCES || e == EPERM)
-			snprintf(err, errlen, "%s: permission denied: add your user to the 'kvm' group "
-				 "(sudo usermod -aG kvm $USER, then log in again) or run as root", path);
-		else
-			snprintf(err, errlen, "cannot open %s: %s", path, strerror(e));
+		kvm__open_error(path, e, NULL, err, errlen);
 		return -1;
 	}
 	int v = ioctl(kvm->fd, KVM_GET_API_VERSION, 0);
@@ -90,54 +82,4 @@ void kvm__close(struct kvm *kvm)
 	free(kvm->cpuid);
 	memset(kvm, 0, sizeof(*kvm));
 	kvm->fd = -1;
-}
-
-static bool cpuinfo_has_flag(const char *path, const char *flag)
-{
-	FILE *f = fopen(path, "r");
-	char line[8192];
-	bool found = false;
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "flags", 5))
-			continue;
-		for (char *t = strtok(strchr(line, ':') ? strchr(line, ':') + 1 : line, " \t\n");
-		     t; t = strtok(NULL, " \t\n"))
-			if (!strcmp(t, flag))
-				found = true;
-	}
-	fclose(f);
-	return found;
-}
-
-enum kvm_host_kind kvm__host_kind(const char *pvm_sysfs, const char *cpuinfo_path)
-{
-	if (!pvm_sysfs)
-		pvm_sysfs = "/sys/module/kvm_pvm";
-	if (!cpuinfo_path)
-		cpuinfo_path = "/proc/cpuinfo";
-	if (access(pvm_sysfs, F_OK) == 0)
-		return KVM_HOST_PVM;
-	if (cpuinfo_has_flag(cpuinfo_path, "vmx"))
-		return KVM_HOST_HW_VMX;
-	if (cpuinfo_has_flag(cpuinfo_path, "svm"))
-		return KVM_HOST_HW_SVM;
-	return KVM_HOST_UNKNOWN;
-}
-
-const char *kvm__host_kind_desc(enum kvm_host_kind k)
-{
-	switch (k) {
-	case KVM_HOST_HW_VMX:
-		return "hardware virtualization (Intel VT-x)";
-	case KVM_HOST_HW_SVM:
-		return "hardware virtualization (AMD-V)";
-	case KVM_HOST_PVM:
-		return "paravirtual nested KVM (kvm_pvm): guest code is emulated, ~3000x slower; "
-		       "boot Linux through the nested harness (make demo)";
-	default:
-		return "no vmx/svm CPU flag: a nested or emulated KVM, expect it to be slow";
-	}
 }

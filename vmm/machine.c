@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "devices/serial.h"
 #include "firmware/layout.h"
+#include "vmm/boot.h"
 #include "vmm/gdb.h"
 #include "vmm/launcher.h"
 #include "vmm/seccomp.h"
@@ -196,53 +198,6 @@ void machine__print_exit_stats(void *machine)
 				&(struct stats_extra){ print_extra, m });
 }
 
-int machine__create(struct machine *m, const struct run_config *cfg, int *status,
-		    char *err, size_t errlen)
-{
-	memset(m, 0, sizeof(*m));
-	m->kvm.fd = -1;
-	m->vm.fd = -1;
-	*status = 1;
-	if (console__open(&m->console, cfg->console, cfg->console_path, err, errlen)) {
-		*status = 2;
-		return -1;
-	}
-	if (kvm__open(&m->kvm, cfg->kvm_path, err, errlen))
-		return -1;
-	if (cfg->cpus > (unsigned)m->kvm.max_vcpus) {
-		snprintf(err, errlen, "--cpus %u: this KVM allows at most %d vCPUs", cfg->cpus,
-			 m->kvm.max_vcpus);
-		*status = 2;
-		return -1;
-	}
-	if (!cfg->quiet)
-		fprintf(stderr, "kvmini: %s: %s\n", cfg->kvm_path,
-			kvm__host_kind_desc(kvm__host_kind(NULL, NULL)));
-	if (vm__create(&m->vm, &m->kvm, cfg->memory, cfg->mem_pages, cfg->cpus, err, errlen))
-		return -1;
-	if (!cfg->quiet)
-		print_memory_backing(cfg);
-	m->vm.launch_ns = cfg->launch_ns;
-	if (cfg->exit_stats && enable_exit_stats(m, cfg, err, errlen))
-		return -1;
-	m->vm.strict = cfg->strict;
-	if (machine__add_devices(m, err, errlen))
-		return -1;
-	if (machine__add_disks(m, cfg, status, err, errlen))
-		return -1;
-	if (cfg->gdb && gdb__open(&m->vm, cfg->gdb, cfg->gdb_wait, cfg->quiet, err, errlen)) {
-		*status = 2;	/* a --gdb address we cannot listen on */
-		return -1;
-	}
-	/* last: the trace's header lists every device on the buses */
-	if (cfg->trace && trace__open(&m->trace, &cfg->trace_opts, &m->vm, cfg->launch_ns, err,
-				      errlen)) {
-		*status = 2;
-		return -1;
-	}
-	return 0;
-}
-
 /* GSIs for virtio-mmio devices: the IOAPIC pins above the ISA range first, then free ISA ones */
 static const uint32_t virtio_gsis[MAX_DISKS] = { 16, 17, 18, 19, 20, 21, 22, 23,
 						 5, 6, 7, 9, 10, 11, 12, 13 };
@@ -296,42 +251,50 @@ static int add_pci_disk(struct machine *m, unsigned i, const char *path, char *e
 	return virtio_pci__attach_kvm(t, m->vm.fd, &m->routes, err, errlen);
 }
 
-int machine__add_disks(struct machine *m, const struct run_config *cfg, int *status,
-		       char *err, size_t errlen)
+int machine__open_disks(struct machine *m, const struct run_config *cfg, int *status,
+			char *err, size_t errlen)
 {
-	m->transport = cfg->transport;
-	/* the PCI host bridge (and its ACPI description) only when a disk sits on it: a guest
-	 * without devices does not pay for probing an empty bus */
-	if (cfg->transport == VIRTIO_TRANSPORT_PCI && cfg->ndisks && add_pci_host(m, err, errlen))
-		return -1;
 	char why[400], note[200];
-	size_t cl_len = 0;
 	cpu_set_t cpus;
 	unsigned host_cpus = sched_getaffinity(0, sizeof(cpus), &cpus) ? 1 : (unsigned)CPU_COUNT(&cpus);
 
+	*status = 2;
 	for (unsigned i = 0; i < cfg->ndisks; i++) {
 		struct blk_opts opts = cfg->disks[i], *o = &opts;	/* disk.path still points into cfg */
-		uint64_t base = LAYOUT_VIRTIO_MMIO + i * VIRTIO_MMIO_WINDOW;
-		uint32_t gsi = virtio_gsis[i];
 
 		o->disk.copy_workers = disk__copy_workers(host_cpus, cfg->cpus, o->queues ? o->queues : 1);
 		note[0] = '\0';
 		if (blk__init(&m->blk[i], o, why, sizeof(why), note, sizeof(note))) {
 			snprintf(err, errlen, "%s", why);
-			*status = 2;
 			return -1;
 		}
 		m->ndisks = i + 1;
 		if (m->blk[i].nq > cfg->cpus) {
 			snprintf(err, errlen, "disk %s: queues=%u, but there are only %u vCPUs (at most "
 				 "one queue per vCPU)", o->disk.path, m->blk[i].nq, cfg->cpus);
-			*status = 2;
 			return -1;
 		}
 		if (note[0] && !cfg->quiet)
 			fprintf(stderr, "kvmini: disk %s: %s\n", o->disk.path, note);
+	}
+	return 0;
+}
+
+int machine__attach_disks(struct machine *m, const struct run_config *cfg, char *err,
+			  size_t errlen)
+{
+	m->transport = cfg->transport;
+	/* the PCI host bridge (and its ACPI description) only when a disk sits on it: a guest
+	 * without devices does not pay for probing an empty bus */
+	if (cfg->transport == VIRTIO_TRANSPORT_PCI && m->ndisks && add_pci_host(m, err, errlen))
+		return -1;
+	for (unsigned i = 0; i < m->ndisks; i++) {
+		const char *path = cfg->disks[i].disk.path;
+		uint64_t base = LAYOUT_VIRTIO_MMIO + i * VIRTIO_MMIO_WINDOW;
+		uint32_t gsi = virtio_gsis[i];
+
 		if (cfg->transport == VIRTIO_TRANSPORT_PCI) {
-			if (add_pci_disk(m, i, o->disk.path, err, errlen))
+			if (add_pci_disk(m, i, path, err, errlen))
 				return -1;
 			continue;
 		}
@@ -339,7 +302,7 @@ int machine__add_disks(struct machine *m, const struct run_config *cfg, int *sta
 					  BLK_QUEUE_MAX, &m->vm.mem, base, gsi, (struct irq_line){ 0 });
 		if (e || bus__register(&m->vm.mmio, base, VIRTIO_MMIO_WINDOW, &virtio_mmio_ops,
 				       &m->vmmio[i])) {
-			snprintf(err, errlen, "disk %s: cannot set up its virtio-mmio window", o->disk.path);
+			snprintf(err, errlen, "disk %s: cannot set up its virtio-mmio window", path);
 			return -1;
 		}
 		if (virtio_mmio__attach_kvm(&m->vmmio[i], m->vm.fd, err, errlen))
@@ -347,16 +310,116 @@ int machine__add_disks(struct machine *m, const struct run_config *cfg, int *sta
 		m->acpi.virtio_mmio[i] = (struct acpi_virtio_mmio){
 			.base = base, .size = VIRTIO_MMIO_WINDOW, .irq = gsi };
 		m->acpi.n_virtio_mmio = i + 1;
-		if (cfg->virtio_cmdline) {
-			char *p = realloc(m->extra_cmdline, cl_len + 64);
-			if (!p)
-				return -1;
-			m->extra_cmdline = p;
-			cl_len += (size_t)snprintf(p + cl_len, 64, "%svirtio_mmio.device=4K@0x%llx:%u",
-						   cl_len ? " " : "", (unsigned long long)base, gsi);
+	}
+	return 0;
+}
+
+int machine__add_disks(struct machine *m, const struct run_config *cfg, int *status,
+		       char *err, size_t errlen)
+{
+	if (machine__open_disks(m, cfg, status, err, errlen))
+		return -1;
+	return machine__attach_disks(m, cfg, err, errlen);
+}
+
+/* --virtio-mmio-cmdline: virtio_mmio.device= for each disk's window (NULL: none, or no memory) */
+static char *virtio_mmio_cmdline(const struct run_config *cfg)
+{
+	size_t len = 0;
+	char *s;
+
+	if (cfg->transport != VIRTIO_TRANSPORT_MMIO || !cfg->virtio_cmdline || !cfg->ndisks)
+		return NULL;
+	s = malloc(cfg->ndisks * 64);
+	if (!s)
+		return NULL;
+	for (unsigned i = 0; i < cfg->ndisks; i++)
+		len += (size_t)snprintf(s + len, 64, "%svirtio_mmio.device=4K@0x%llx:%u",
+					len ? " " : "",
+					(unsigned long long)(LAYOUT_VIRTIO_MMIO + i * VIRTIO_MMIO_WINDOW),
+					virtio_gsis[i]);
+	return s;
+}
+
+/* Everything the user named, checked before /dev/kvm is opened, so that a mistake gets its
+ * own message on any machine: console, kernel, initrd and command line, disks, the gdb
+ * address, the trace file, guest RAM (hugetlb pages reserved), and where the kernel goes. */
+static int open_inputs(struct machine *m, const struct run_config *cfg, int *status, char *err,
+		       size_t errlen)
+{
+	*status = 2;
+	if (console__open(&m->console, cfg->console, cfg->console_path, err, errlen))
+		return -1;
+	m->extra_cmdline = virtio_mmio_cmdline(cfg);
+	if (boot__open(&m->boot, cfg, m->extra_cmdline, err, errlen))
+		return -1;
+	if (machine__open_disks(m, cfg, status, err, errlen))
+		return -1;
+	if (cfg->gdb && !(m->gdb = gdb__listen(cfg->gdb, cfg->cpus, cfg->gdb_wait, cfg->quiet, err,
+						 errlen)))
+		return -1;	/* a --gdb address we cannot listen on */
+	if (cfg->trace && (m->trace_fd = trace__create_file(cfg->trace_opts.path, err, errlen)) < 0)
+		return -1;
+	*status = 1;	/* the host's memory, not the user's input */
+	if (vm__alloc_ram(&m->ram, cfg->memory, cfg->mem_pages, err, errlen))
+		return -1;
+	*status = 2;
+	return boot__plan(&m->boot, &m->ram, err, errlen);
+}
+
+int machine__create(struct machine *m, const struct run_config *cfg, int *status,
+		    char *err, size_t errlen)
+{
+	memset(m, 0, sizeof(*m));
+	m->kvm.fd = -1;
+	m->vm.fd = -1;
+	m->trace_fd = -1;
+	m->boot.kfd = m->boot.ifd = -1;
+	m->ram.smaps_fd = -1;
+	if (open_inputs(m, cfg, status, err, errlen))
+		return -1;
+	*status = 1;
+	if (kvm__open(&m->kvm, cfg->kvm_path, err, errlen))
+		return -1;
+	if (cfg->cpus > (unsigned)m->kvm.max_vcpus) {
+		snprintf(err, errlen, "--cpus %u: this KVM allows at most %d vCPUs", cfg->cpus,
+			 m->kvm.max_vcpus);
+		*status = 2;
+		return -1;
+	}
+	if (!cfg->quiet)
+		fprintf(stderr, "kvmini: %s: %s\n", cfg->kvm_path,
+			kvm__host_kind_desc(kvm__host_kind(NULL, NULL)));
+	if (vm__create_on(&m->vm, &m->kvm, &m->ram, cfg->cpus, err, errlen))
+		return -1;
+	if (!cfg->quiet)
+		print_memory_backing(cfg);
+	m->vm.launch_ns = cfg->launch_ns;
+	if (cfg->exit_stats && enable_exit_stats(m, cfg, err, errlen))
+		return -1;
+	m->vm.strict = cfg->strict;
+	if (machine__add_devices(m, err, errlen) || machine__attach_disks(m, cfg, err, errlen))
+		return -1;
+	if (m->gdb) {
+		gdb__attach(m->gdb, &m->vm);	/* vm->gdb owns it now */
+		m->gdb = NULL;
+	}
+	/* last: the trace's header lists every device on the buses */
+	if (cfg->trace) {
+		int fd = m->trace_fd;
+		m->trace_fd = -1;	/* taken over, also on failure */
+		if (trace__open_fd(&m->trace, &cfg->trace_opts, &m->vm, cfg->launch_ns, fd, err,
+				   errlen)) {
+			*status = 2;
+			return -1;
 		}
 	}
 	return 0;
+}
+
+int machine__boot(struct machine *m, char *err, size_t errlen)
+{
+	return boot__load(&m->boot, &m->vm, &m->acpi, err, errlen);
 }
 
 static void report_unhandled(const struct bus *b)
@@ -443,6 +506,13 @@ void machine__destroy(struct machine *m)
 	}
 	free(m->extra_cmdline);
 	m->extra_cmdline = NULL;
+	boot__close(&m->boot);
+	gdb__free(m->gdb);	/* one never attached to the VM */
+	m->gdb = NULL;
+	if (m->trace_fd >= 0)
+		close(m->trace_fd);
+	m->trace_fd = -1;
+	gm__free(&m->ram);	/* RAM never handed to a VM */
 	gdb__close(&m->vm);	/* after the vCPU threads are gone */
 	if (m->vm.fd >= 0 || m->vm.vcpus)
 		vm__destroy(&m->vm);

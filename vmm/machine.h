@@ -6,6 +6,7 @@
 #include "devices/i8042.h"
 #include "devices/pm.h"
 #include "firmware/acpi.h"
+#include "vmm/boot.h"
 #include "vmm/cli.h"
 #include "vmm/console.h"
 #include "vmm/kvm.h"
@@ -16,6 +17,7 @@
 #include "devices/pci.h"
 #include "vmm/irq_routes.h"
 
+struct gdb;
 struct serial;
 struct trace;
 
@@ -39,15 +41,30 @@ struct machine {
 	enum exit_stats_mode exit_stats;
 	const char *exit_stats_path;
 	struct trace *trace;       /* --trace-exits, NULL when off */
+	/* opened before KVM (machine__create checks the user's inputs first), handed over later */
+	struct boot_image boot;    /* kernel, initrd, command line; loaded by machine__boot */
+	struct guest_mem ram;      /* guest RAM until vm__create_on takes it */
+	struct gdb *gdb;           /* the listening stub until it is attached to the VM */
+	int trace_fd;              /* the trace file until the trace takes it */
 };
 
-/* Opens KVM, creates the VM and its devices. 0, or -1 with a reason (exit status in *status). */
+/* Checks and opens every input the user named (console, kernel, initrd, command line, disks,
+ * gdb address, trace file, guest RAM) before it opens KVM, then creates the VM and its
+ * devices. 0, or -1 with a reason (exit status in *status: 2 for the user's input). */
 int machine__create(struct machine *m, const struct run_config *cfg, int *status,
 		    char *err, size_t errlen);
+/* Loads the kernel machine__create checked into the VM and sets the boot vCPU going. */
+int machine__boot(struct machine *m, char *err, size_t errlen);
 /* Registers the platform devices on the buses (also used by the direct-KVM tests). */
 int machine__add_devices(struct machine *m, char *err, size_t errlen);
-/* Opens every --disk and puts each on its own virtio-mmio window and GSI, described in the
- * DSDT, or (--virtio-transport pci) on its own virtio-pci function behind the root bridge. 0, or -1 with a reason (bad disks are usage errors: *status 2). */
+/* Opens every --disk's backing (no VM needed). 0, or -1 with a reason (*status 2). */
+int machine__open_disks(struct machine *m, const struct run_config *cfg, int *status,
+			char *err, size_t errlen);
+/* Puts each open disk on its own virtio-mmio window and GSI, described in the DSDT, or
+ * (--virtio-transport pci) on its own virtio-pci function behind the root bridge. */
+int machine__attach_disks(struct machine *m, const struct run_config *cfg, char *err,
+			  size_t errlen);
+/* machine__open_disks and machine__attach_disks in one (bad disks: *status 2). */
 int machine__add_disks(struct machine *m, const struct run_config *cfg, int *status,
 		       char *err, size_t errlen);
 /* Runs the vCPUs and the console until the VM stops; returns the exit status. */

@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/boot.h"
 #include "vmm/cli.h"
 #include "vmm/exits_cmd.h"
+#include "vmm/kvm_host.h"
 #include "vmm/machine.h"
 #include "vmm/seccomp.h"
 
@@ -74,7 +74,7 @@ static int cmd_run(int argc, char **argv)
 		machine__destroy(&m);
 		return status;
 	}
-	if (boot__linux(&m.vm, &cfg, &m.acpi, m.extra_cmdline, err, sizeof(err))) {
+	if (machine__boot(&m, err, sizeof(err))) {
 		fprintf(stderr, "kvmini: error: %s\n", err);
 		machine__destroy(&m);
 		return 2;
@@ -96,6 +96,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "exits"))
 		return exits__main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "host"))
+		return kvm__host_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		cli__usage(stdout);
 		return 0;
@@ -106,7 +108,7 @@ int main(int argc, char **argv)
 	}
 	if (argv[1][0] == '-')	/* options without a subcommand mean `run` */
 		return cmd_run(argc, (argv[0] = "run", argv));
-	fprintf(stderr, "kvmini: error: unknown command '%s' (commands: run, exits; see kvmini "
+	fprintf(stderr, "kvmini: error: unknown command '%s' (commands: run, exits, host; see kvmini "
 		"--help)\n", argv[1]);
 	return 2;
 }

@@ -191,8 +191,23 @@ static void trace_free(struct trace *t)
 	free(t);
 }
 
+int trace__create_file(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		snprintf(err, errlen, "--trace-exits: cannot write %s: %s", path, strerror(errno));
+	return fd;
+}
+
 int trace__open(struct trace **out, const struct trace_opts *o, struct vm *vm,
 		uint64_t launch_ns, char *err, size_t errlen)
+{
+	return trace__open_fd(out, o, vm, launch_ns, -1, err, errlen);
+}
+
+int trace__open_fd(struct trace **out, const struct trace_opts *o, struct vm *vm,
+		   uint64_t launch_ns, int fd, char *err, size_t errlen)
 {
 	struct trace *t = calloc(1, sizeof(*t));
 	uint64_t mono = clock_ns(CLOCK_MONOTONIC), real = clock_ns(CLOCK_REALTIME);
@@ -200,9 +215,13 @@ int trace__open(struct trace **out, const struct trace_opts *o, struct vm *vm,
 	void *pro = NULL;
 
 	*out = NULL;
-	if (!t)
+	if (!t) {
+		if (fd >= 0)
+			close(fd);
 		goto oom;
-	t->fd = t->efd = -1;
+	}
+	t->fd = fd;
+	t->efd = -1;
 	snprintf(t->path, sizeof(t->path), "%s", o->path);
 	t->filter = o->filter;
 	t->launch_ns = launch_ns && launch_ns <= mono ? launch_ns : mono;
@@ -236,7 +255,8 @@ int trace__open(struct trace **out, const struct trace_opts *o, struct vm *vm,
 	if (!pro)
 		goto oom;
 	t->limit = o->max_bytes > plen ? (o->max_bytes - plen) / sizeof(struct trace_rec) : 0;
-	t->fd = open(o->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (t->fd < 0)
+		t->fd = open(o->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	int e = t->fd < 0 ? errno : write_all(t->fd, pro, plen);
 	free(pro);
 	if (e) {

@@ -26,6 +26,13 @@ struct trace_counts {
  * Before the vCPUs start. 0, or -1 with a reason in err. */
 int trace__open(struct trace **out, const struct trace_opts *o, struct vm *vm,
 		uint64_t launch_ns, char *err, size_t errlen);
+/* The same on a file trace__create_file opened before the VM existed (taken over, closed on
+ * failure; -1: open o->path now). */
+int trace__open_fd(struct trace **out, const struct trace_opts *o, struct vm *vm,
+		   uint64_t launch_ns, int fd, char *err, size_t errlen);
+/* Creates (truncates) a trace file, so an unwritable path is refused before KVM is opened.
+ * The fd, or -1 with a one-line reason in err. */
+int trace__create_file(const char *path, char *err, size_t errlen);
 /* The exit path (v->trace set): one handled exit that began at t0 (CLOCK_MONOTONIC ns) and
  * took ns. Never blocks: a full ring or a reached limit counts a dropped record. */
 void trace__record(struct vcpu *v, uint64_t t0, uint64_t ns);

@@ -33,10 +33,33 @@ static int map_ram(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
-int vm__create(struct vm *vm, struct kvm *kvm, uint64_t ram, enum gm_pages pages,
-	       unsigned ncpus, char *err, size_t errlen)
+int vm__alloc_ram(struct guest_mem *gm, uint64_t ram, enum gm_pages pages, char *err,
+		  size_t errlen)
+{
+	int e = gm__alloc(gm, ram, pages);
+
+	if (e && pages == GM_PAGES_HUGETLB && e != -EINVAL) {
+		long free = gm__hugetlb_free();
+		snprintf(err, errlen, "cannot reserve %llu 2 MiB huge pages for guest memory: %s "
+			 "(HugePages_Free is %ld; raise /proc/sys/vm/nr_hugepages, or drop "
+			 "hugepages=on)", (unsigned long long)(ram / GM_HUGE), strerror(-e), free);
+		return -1;
+	}
+	if (e) {
+		snprintf(err, errlen, "cannot map %llu MiB of guest memory: %s",
+			 (unsigned long long)(ram >> 20), strerror(-e));
+		return -1;
+	}
+	return 0;
+}
+
+int vm__create_on(struct vm *vm, struct kvm *kvm, struct guest_mem *gm, unsigned ncpus,
+		  char *err, size_t errlen)
 {
 	memset(vm, 0, sizeof(*vm));
+	vm->mem = *gm;
+	memset(gm, 0, sizeof(*gm));
+	gm->smaps_fd = -1;
 	vm->kvm = kvm;
 	vm->ncpus = ncpus;
 	vm->fd = -1;
@@ -74,19 +97,6 @@ int vm__create(struct vm *vm, struct kvm *kvm, uint64_t ram, enum gm_pages pages
 		snprintf(err, errlen, "KVM_CREATE_PIT2: %s", strerror(errno));
 		goto fail;
 	}
-	int e = gm__alloc(&vm->mem, ram, pages);
-	if (e && pages == GM_PAGES_HUGETLB && e != -EINVAL) {
-		long free = gm__hugetlb_free();
-		snprintf(err, errlen, "cannot reserve %llu 2 MiB huge pages for guest memory: %s "
-			 "(HugePages_Free is %ld; raise /proc/sys/vm/nr_hugepages, or drop "
-			 "hugepages=on)", (unsigned long long)(ram / GM_HUGE), strerror(-e), free);
-		goto fail;
-	}
-	if (e) {
-		snprintf(err, errlen, "cannot map %llu MiB of guest memory: %s",
-			 (unsigned long long)(ram >> 20), strerror(-e));
-		goto fail;
-	}
 	if (map_ram(vm, err, errlen))
 		goto fail;
 	vm->vcpus = calloc(ncpus, sizeof(*vm->vcpus));
@@ -101,6 +111,19 @@ int vm__create(struct vm *vm, struct kvm *kvm, uint64_t ram, enum gm_pages pages
 fail:
 	vm__destroy(vm);
 	return -1;
+}
+
+int vm__create(struct vm *vm, struct kvm *kvm, uint64_t ram, enum gm_pages pages,
+	       unsigned ncpus, char *err, size_t errlen)
+{
+	struct guest_mem gm;
+
+	if (vm__alloc_ram(&gm, ram, pages, err, errlen)) {
+		memset(vm, 0, sizeof(*vm));
+		vm->fd = vm->stop_efd = -1;
+		return -1;
+	}
+	return vm__create_on(vm, kvm, &gm, ncpus, err, errlen);
 }
 
 void vm__destroy(struct vm *vm)

@@ -43,8 +43,15 @@ struct vm {
 	struct gdb *gdb;               /* --gdb: the stub (vmm/gdb.c), NULL when off */
 };
 
-/* Creates the VM with irqchip, PIT and `ram` bytes of RAM backed by `pages`. 0, or -1 with
- * a reason in err. */
+/* Maps `ram` bytes of guest RAM backed by `pages` (hugetlb pages are reserved now), before
+ * any VM exists. 0, or -1 with a one-line reason in err. */
+int vm__alloc_ram(struct guest_mem *gm, uint64_t ram, enum gm_pages pages, char *err,
+		  size_t errlen);
+/* Creates the VM with irqchip, PIT and the RAM in *gm, which it takes over (vm->mem; freed
+ * with the VM, also when this fails). 0, or -1 with a reason in err. */
+int vm__create_on(struct vm *vm, struct kvm *kvm, struct guest_mem *gm, unsigned ncpus,
+		  char *err, size_t errlen);
+/* vm__alloc_ram and vm__create_on in one. */
 int vm__create(struct vm *vm, struct kvm *kvm, uint64_t ram, enum gm_pages pages,
 	       unsigned ncpus, char *err, size_t errlen);
 void vm__destroy(struct vm *vm);

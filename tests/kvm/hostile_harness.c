@@ -85,7 +85,8 @@ struct hg *hg__new(unsigned ndisks, uint64_t disk_size, bool pci, const char *sp
 	h->m = m;
 	h->cfg = calloc(1, sizeof(*h->cfg));
 	ck_assert_ptr_nonnull(h->cfg);
-	m->kvm.fd = m->vm.fd = -1;
+	m->kvm.fd = m->vm.fd = m->trace_fd = -1;
+	m->boot.kfd = m->boot.ifd = -1;
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
 	h->uart_fd = p[0];	/* nobody reads it: the UART must not hang on a full pipe */
 	m->console.in_fd = -1;

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: bzImage header parsing and rejections, placement, zero page and e820, CPUID, host kind. */
-#include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tests/lib/ck.h"
 #include "firmware/boot_params.h"
 #include "firmware/e820.h"
 #include "firmware/layout.h"
@@ -294,6 +295,80 @@ START_TEST(host_kind_detection)
 }
 END_TEST
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The three situations of `kvmini host` and the one-line reason kvmini gives for each kind of
+ * missing /dev/kvm, from a fake device node, module directory and cpuinfo. */
+START_TEST(host_situations)
+{
+	char dir[] = "/tmp/kvmini-sitXXXXXX", dev[128], mods[128], cpu[128], pvm[160], amd[160];
+	struct kvm_host h;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(dev, sizeof(dev), "%s/kvm", dir);
+	snprintf(mods, sizeof(mods), "%s/module", dir);
+	snprintf(cpu, sizeof(cpu), "%s/cpuinfo", dir);
+	snprintf(pvm, sizeof(pvm), "%s/kvm_pvm", mods);
+	snprintf(amd, sizeof(amd), "%s/kvm_amd", mods);
+	ck_assert_int_eq(mkdir(mods, 0700), 0);
+	struct kvm_host_paths p = { .dev = dev, .modules = mods, .cpuinfo = cpu };
+
+	/* no device, a CPU with AMD-V: load the module, or use the nested harness */
+	write_file(cpu, "flags\t\t: fpu svm lm\n");
+	kvm__probe_host(&p, &h);
+	ck_assert_int_eq(h.sit, KVM_SIT_NONE);
+	ck_assert_int_eq(h.dev_errno, ENOENT);
+	ck_assert_str_eq(kvm__situation_name(h.sit), "none");
+	ck_assert_msg(strstr(h.line, "does not exist") && strstr(h.line, "modprobe kvm_amd") &&
+		      strstr(h.line, "make demo"), "%s", h.line);
+	ck_assert_ptr_null(strchr(h.line, '\n'));
+	/* no device and no vmx/svm: enable it in the firmware */
+	write_file(cpu, "flags\t\t: fpu lm\n");
+	kvm__probe_host(&p, &h);
+	ck_assert_msg(strstr(h.line, "firmware") && strstr(h.line, "nested L1"), "%s", h.line);
+	/* a kernel whose kvm_pvm did not bind (the 2026-12 build machines) */
+	ck_assert_int_eq(mkdir(pvm, 0700), 0);
+	kvm__probe_host(&p, &h);
+	ck_assert_msg(strstr(h.line, "kvm_pvm") && strstr(h.line, "did not bind") &&
+		      strstr(h.line, "nested L1"), "%s", h.line);
+	/* a device: paravirtual under kvm_pvm, hardware with svm and no kvm_pvm */
+	write_file(dev, "");
+	kvm__probe_host(&p, &h);
+	ck_assert_int_eq(h.sit, KVM_SIT_PARAVIRT);
+	ck_assert_int_eq(h.kind, KVM_HOST_PVM);
+	ck_assert_str_eq(kvm__situation_name(h.sit), "paravirtual");
+	rmdir(pvm);
+	kvm__probe_host(&p, &h);
+	ck_assert_int_eq(h.sit, KVM_SIT_PARAVIRT);	/* no vmx/svm flag: emulated */
+	write_file(cpu, "flags\t\t: fpu vmx lm\n");
+	ck_assert_int_eq(mkdir(amd, 0700), 0);
+	kvm__probe_host(&p, &h);
+	ck_assert_int_eq(h.sit, KVM_SIT_HARDWARE);
+	ck_assert_int_eq(h.kind, KVM_HOST_HW_VMX);
+	ck_assert_msg(strstr(h.line, "Intel VT-x"), "%s", h.line);
+	ck_assert_str_eq(kvm__situation_name(h.sit), "hardware");
+	/* the reasons for other open errors */
+	char err[480];
+	kvm__open_error(dev, EACCES, &p, err, sizeof(err));
+	ck_assert_msg(strstr(err, "usermod -aG kvm"), "%s", err);
+	kvm__open_error(dev, ENXIO, &p, err, sizeof(err));
+	ck_assert_msg(strstr(err, "modprobe kvm_intel"), "%s", err);
+	kvm__open_error(dev, EIO, &p, err, sizeof(err));
+	ck_assert_msg(strstr(err, "cannot open") && strstr(err, "docs/nested.md"), "%s", err);
+	rmdir(amd);
+	rmdir(mods);
+	unlink(dev);
+	unlink(cpu);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(console_escape)
 {
 	struct console c = { .tty = true };
@@ -331,6 +406,7 @@ Suite *boot_suite(void)
 	tcase_add_test(tc, zero_page_fields);
 	tcase_add_test(tc, cpuid_topology);
 	tcase_add_test(tc, host_kind_detection);
+	tcase_add_test(tc, host_situations);
 	tcase_add_test(tc, console_escape);
 	suite_add_tcase(s, tc);
 	return s;
