@@ -86,12 +86,14 @@ inner() {
     fi
 }
 
-if [ "${L1:-0}" = 1 ] || [ "${KVMINI_NESTED:-auto}" = 0 ] || { [ "${KVMINI_NESTED:-auto}" = auto ] &&
-    [ ! -d /sys/module/kvm_pvm ] && grep -q -E -w 'vmx|svm' /proc/cpuinfo; }; then
+# shellcheck source=../lib/kvm-where.sh disable=SC1091
+. "$top/tests/lib/kvm-where.sh"
+if [ "${L1:-0}" = 1 ] || kvm_boot_direct "$BUILD"; then
     inner
     exit 0
 fi
-echo "blk-bench: no hardware virtualization here: running inside one nested L1 (QEMU TCG + SVM)"
+echo "blk-bench: $KVM_LINE"
+echo "blk-bench: running inside one nested L1 (QEMU TCG + SVM)"
 # shellcheck source=../nested/l1.sh disable=SC1091
 . "$top/tests/nested/l1.sh"
 L1_TIMEOUT=${L1_TIMEOUT:-1200} L1_QUIET=1 L1_LOG="$BUILD/nested/blk-bench-console.log" \

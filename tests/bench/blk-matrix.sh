@@ -196,9 +196,10 @@ check_file() {
         die "--file $f: too little space on $(df -P "$dir" | awk 'NR == 2 {print $6}') ($((avail >> 20)) MiB free, --size $SIZE needs $(((SIZE_B - have) >> 20)) MiB more)"
     fi
 }
+# shellcheck source=../lib/kvm-where.sh disable=SC1091
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/kvm-where.sh"
 needs_nested() {
-    [ "${L1:-0}" != 1 ] && { [ "${KVMINI_NESTED:-auto}" = 1 ] || { [ "${KVMINI_NESTED:-auto}" = auto ] &&
-        { [ -d /sys/module/kvm_pvm ] || ! grep -q -E -w 'vmx|svm' /proc/cpuinfo; }; }; }
+    [ "${L1:-0}" != 1 ] && ! kvm_boot_direct "$BUILD"
 }
 NESTED=0
 needs_nested && NESTED=1
@@ -246,7 +247,8 @@ if [ "$NESTED" = 1 ]; then
     for a in "${L1ARGS[@]}"; do
         case $a in *[[:space:]+]*) die "argument '$a': no spaces or '+' in the nested mode" ;; esac
     done
-    say "no hardware virtualization here: running inside one nested L1 (QEMU TCG + SVM); the progress comes from L1's console"
+    say "$KVM_LINE"
+    say "running inside one nested L1 (QEMU TCG + SVM); the progress comes from L1's console"
     # shellcheck source=../nested/l1.sh disable=SC1091
     . "$top/tests/nested/l1.sh"
     mkdir -p "$BUILD/nested" "$OUT"

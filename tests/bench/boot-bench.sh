@@ -127,14 +127,16 @@ if [ "${L1:-0}" = 1 ]; then
 fi
 
 [ -x "$BUILD/kvmini" ] || [ "${BENCH_VMMS:-}" = qemu ] || { echo "bench: $BUILD/kvmini missing" >&2; exit 1; }
-mode=${KVMINI_NESTED:-auto}
-if [ "$mode" = 0 ] || { [ "$mode" = auto ] && [ -e /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ] &&
-    grep -q -E -w 'vmx|svm' /proc/cpuinfo; }; then
-    echo "bench: running directly on this machine's hardware KVM"
+# shellcheck source=../lib/kvm-where.sh disable=SC1091
+. "$nested/../lib/kvm-where.sh"
+if kvm_boot_direct "$BUILD"; then
+    echo "bench: $KVM_LINE"
+    echo "bench: running directly on this machine's KVM"
     run_bench
     exit 0
 fi
-echo "bench: no hardware virtualization here: all boots run inside one nested L1 (QEMU TCG + SVM);"
+echo "bench: $KVM_LINE"
+echo "bench: all boots run inside one nested L1 (QEMU TCG + SVM);"
 echo "bench: absolute times there are slow and noisy, compare the medians and ratios"
 # shellcheck source=../nested/l1.sh disable=SC1091
 . "$nested/l1.sh"

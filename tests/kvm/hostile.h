@@ -3,10 +3,10 @@
 #ifndef KVMINI_TESTS_KVM_HOSTILE_H
 #define KVMINI_TESTS_KVM_HOSTILE_H
 
-#include <check.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tests/lib/ck.h"
 #include "vmm/machine.h"
 
 /* Guest RAM: 3 GiB + 16 MiB, so there is RAM on both sides of the MMIO hole. */

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Direct-KVM tests: tiny real-mode and long-mode payloads on this machine's /dev/kvm. */
-#include <check.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -17,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/lib/ck.h"
 #include "devices/pm.h"
 #include "firmware/layout.h"
 #include "vmm/exit.h"
@@ -355,14 +355,20 @@ static double handle_ns(bool with_stats)
 	return ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / n;
 }
 
-/* Prints the port-exit rate without and with a feature (rate(n, on)), best of 3 rounds of
- * KVMINI_BENCH_EXITS (default 100000) exits each. */
+/* Prints the port-exit rate without and with a feature (rate(n, on)), best of 3 rounds of n
+ * exits each: KVMINI_BENCH_EXITS if set, else as many as take about half a second here (at
+ * most 100000: exits cost ~1 us on VT-x/AMD-V, ~10 us on kvm_pvm, ~50-100 us in the nested
+ * L1, where a fixed 100000 took a minute a round). */
 static void print_exit_rates(const char *what, double (*rate)(uint64_t n, bool on))
 {
 	const char *env = getenv("KVMINI_BENCH_EXITS");
-	uint64_t n = env ? strtoull(env, NULL, 10) : 100000;
+	uint64_t n = env ? strtoull(env, NULL, 10) : 0;
 	double best_off = 0, best_on = 0;
 
+	if (!n) {
+		double probe = rate(1000, false);
+		n = probe > 200000 ? 100000 : probe < 4000 ? 2000 : (uint64_t)(probe / 2);
+	}
 	for (int round = 0; round < 3; round++) {
 		double off = rate(n, false), on = rate(n, true);
 		fprintf(stderr, "%s overhead, round %d: %llu port exits: off %.0f exits/s, on %.0f "
@@ -907,35 +913,130 @@ static void expect_in(const char *out, const char *needle)
 	ck_assert_msg(strstr(out, needle), "gdb output lacks '%s'", needle);
 }
 
-/* The stub against the real gdb: breakpoints (Z0, Z1), a watchpoint, single steps, register
- * reads and writes, memory reads, and the guest running to its end after the last continue. */
-START_TEST(gdb_batch_session)
+/* Whether this KVM reports a guest hardware breakpoint as KVM_EXIT_DEBUG: the lm_gdb payload
+ * run by hand with DR0 on 0x100020. NULL when it does, else why not. (QEMU's emulated SVM,
+ * the nested L1 of machines without /dev/kvm, runs the guest straight through: neither int3
+ * nor debug-register breakpoints reach L1's KVM; docs/nested.md.) */
+static const char *breakpoints_unreported(void)
 {
-	char sock[64], err[256];
-	static char out[65536];
+	static char why[200];
+	struct kvm_guest_debug dbg = {
+		.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP,
+		.arch.debugreg = { [0] = 0x100020, [7] = 0x1 | 0x400 },	/* L0, execute, 1 byte */
+	};
+	struct vcpu *v;
+	const char *res = NULL;
 
-	if (access("/usr/bin/gdb", X_OK) != 0) {
-		fprintf(stderr, "note: gdb_batch_session: no /usr/bin/gdb, skipped\n");
-		return;
+	setup_vm(1);
+	v = &vm.vcpus[0];
+	load_payload("lm_gdb", 0x100000);
+	enter_long_mode(v, 0x100000, 0);
+	ck_assert_int_eq(ioctl(v->fd, KVM_SET_GUEST_DEBUG, &dbg), 0);
+	for (int n = 0; n < 100; n++) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			snprintf(why, sizeof(why), "KVM_RUN: %s", strerror(errno));
+			res = why;
+			break;
+		}
+		if (v->run->exit_reason == KVM_EXIT_DEBUG)
+			break;
+		if (v->run->exit_reason == KVM_EXIT_IO && v->run->io.port == PORT_TEST_EXIT) {
+			res = "this KVM ran a hardware breakpoint (DR0/DR7, KVM_GUESTDBG_USE_HW_BP) "
+			      "without a KVM_EXIT_DEBUG: guest breakpoints cannot reach a VMM here "
+			      "(QEMU's emulated SVM in the nested L1 does this; docs/nested.md)";
+			break;
+		}
 	}
+	teardown_vm();
+	return res;
+}
+
+/* Starts lm_gdb under the stub (seccomp on, --gdb-wait) on a socket of its own. */
+static void gdb_session_start(char *sock, size_t len)
+{
+	char err[256], spec[80];
+
 	seccomp_for_this_test();
-	snprintf(sock, sizeof(sock), "/tmp/kvmini-gdb-test-%d.sock", (int)getpid());
+	snprintf(sock, len, "/tmp/kvmini-gdb-test-%d.sock", (int)getpid());
 	setup_vm(1);
 	load_payload("lm_gdb", 0x100000);
 	enter_long_mode(&vm.vcpus[0], 0x100000, 0);
 	ck_assert_msg(gdb__open(&vm, (char[80]){ 0 }, true, true, err, sizeof(err)) == -1, "empty");
-	char spec[80];
 	snprintf(spec, sizeof(spec), "unix:%s", sock);
 	ck_assert_msg(gdb__open(&vm, spec, true, true, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(vm__start_vcpus(&vm, err, sizeof(err)), 0);
 	ck_assert_msg(gdb__start(&vm, err, sizeof(err)) == 0, "%s", err);
+}
+
+/* After gdb exits: the guest ran to its end, the stub is gone with its socket. */
+static void gdb_session_end(const char *sock, int st)
+{
+	struct pollfd p = { .fd = vm.stop_efd, .events = POLLIN };
+	ck_assert_int_eq(poll(&p, 1, 20000), 1);
+	vm__stop_and_join(&vm);
+	gdb__close(&vm);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "gdb status %d", st);
+	ck_assert_msg(vm.stop_reason == VM_STOP_TEST, "stopped: %s", vm.stop_msg);
+	ck_assert_uint_eq(vm.test_value, 0x600d);
+	ck_assert_ptr_null(vm.gdb);
+	ck_assert_int_ne(access(sock, F_OK), 0);	/* the socket is removed */
+	teardown_vm();
+}
+
+/* The stub against the real gdb without breakpoints (every KVM that single-steps): threads,
+ * single steps, register reads and writes, memory reads, the guest running to its end. */
+START_TEST(gdb_session_steps)
+{
+	char sock[64];
+	static char out[65536];
+	const char *cmds[] = {
+		"info threads", "p/x $rip", "stepi", "stepi", "stepi", "p/x $pc", "p/x $rax",
+		"stepi 20", "p/x $pc", "p/x $rbx", "set var $rbx = 0x4242", "x/4xb 0x100020",
+		"stepi", "p/x $rbx", "p/x *(long *)0x3000", "info registers rip eflags cs fs_base",
+		"x/2i $pc",
+		"x/x 0xffff800000000000", "continue", NULL,
+	};
+
+	if (access("/usr/bin/gdb", X_OK) != 0)
+		ck_skip("no /usr/bin/gdb (Debian package gdb)");
+	gdb_session_start(sock, sizeof(sock));
+	int st = run_gdb(sock, cmds, out, sizeof(out));
+	gdb_session_end(sock, st);
+	expect_in(out, "Thread 1");
+	expect_in(out, "$1 = 0x100000");		/* rip before the first instruction */
+	expect_in(out, "$2 = 0x10000e");		/* after three instructions (7 + 2 + 5 bytes) */
+	expect_in(out, "$3 = 0x1234");			/* rax */
+	expect_in(out, "$4 = 0x10002a");		/* over 18 nops, the mov and the inc */
+	expect_in(out, "$5 = 0x5679");			/* rbx after the inc */
+	expect_in(out, "0x48\t0xc7\t0xc3\t0x78");	/* the code at 0x100020 */
+	expect_in(out, "$6 = 0x4242");			/* the value gdb wrote, kept */
+	expect_in(out, "$7 = 0x4242");			/* and stored by the guest */
+	expect_in(out, "rip            0x100032");	/* after the 8-byte store */
+	expect_in(out, "cs             0x10");
+	expect_in(out, "=> 0x100032:");
+	expect_in(out, "Cannot access memory at address 0xffff800000000000");
+	expect_in(out, "exited normally");
+}
+END_TEST
+
+/* The stub against the real gdb: breakpoints (Z0, Z1), a watchpoint, single steps after a
+ * breakpoint, the original bytes under an int3, and the guest running to its end. */
+START_TEST(gdb_session_breakpoints)
+{
+	char sock[64];
+	static char out[65536];
+	const char *why;
+
+	if (access("/usr/bin/gdb", X_OK) != 0)
+		ck_skip("no /usr/bin/gdb (Debian package gdb)");
+	if ((why = breakpoints_unreported()))
+		ck_skip("%s", why);
+	gdb_session_start(sock, sizeof(sock));
 	/* kvm_pvm (this build machine's KVM) ignores data breakpoints in KVM_SET_GUEST_DEBUG: the
 	 * store runs without a debug exit. The watchpoint part runs on VMX and SVM only. */
 	bool watch = kvm__host_kind(NULL, NULL) != KVM_HOST_PVM;
 	const char *cmds[40];
 	int n = 0;
-	cmds[n++] = "info threads";
-	cmds[n++] = "p/x $rip";
 	cmds[n++] = "break *0x100020";
 	cmds[n++] = "hbreak *0x100040";
 	cmds[n++] = "continue";
@@ -953,22 +1054,13 @@ START_TEST(gdb_batch_session)
 	}
 	cmds[n++] = "continue";
 	cmds[n++] = "p/x $rdx";
-	cmds[n++] = "info registers rip eflags cs fs_base";
+	cmds[n++] = "info registers rip";
 	cmds[n++] = "x/3i $pc";
 	cmds[n++] = "p/x *(long *)0x3000";
-	cmds[n++] = "x/x 0xffff800000000000";
 	cmds[n++] = "continue";
 	cmds[n] = NULL;
 	int st = run_gdb(sock, cmds, out, sizeof(out));
-	struct pollfd p = { .fd = vm.stop_efd, .events = POLLIN };
-	ck_assert_int_eq(poll(&p, 1, 20000), 1);
-	vm__stop_and_join(&vm);
-	gdb__close(&vm);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "gdb status %d", st);
-	ck_assert_msg(vm.stop_reason == VM_STOP_TEST, "stopped: %s", vm.stop_msg);
-	ck_assert_uint_eq(vm.test_value, 0x600d);
-	expect_in(out, "Thread 1");
-	expect_in(out, "= 0x100000");                   /* rip before the first instruction */
+	gdb_session_end(sock, st);
 	expect_in(out, "Breakpoint 1, 0x0000000000100020");
 	expect_in(out, "= 0x1234");                     /* rax at bp1 */
 	expect_in(out, "= 0x10002a");                   /* two steps later */
@@ -977,17 +1069,12 @@ START_TEST(gdb_batch_session)
 	if (watch)
 		expect_in(out, "New value = 16962");    /* the watched store of rbx = 0x4242 */
 	else
-		fprintf(stderr, "note: kvm_pvm: no data breakpoints, the watchpoint part skipped\n");
+		fprintf(stderr, "note: kvm_pvm ignores data breakpoints: no watchpoint checked\n");
 	expect_in(out, "Breakpoint 2, 0x0000000000100040");
-	expect_in(out, "$6 = 0x4242");                  /* the store of rbx, the value gdb wrote */
+	expect_in(out, "= 0x4242");                     /* the store of rbx, the value gdb wrote */
 	expect_in(out, "rip            0x100040");
-	expect_in(out, "cs             0x10");
 	expect_in(out, "=> 0x100040:\tmov    %rbx,%rdx");
-	expect_in(out, "Cannot access memory at address 0xffff800000000000");
 	expect_in(out, "exited normally");
-	ck_assert_ptr_null(vm.gdb);
-	ck_assert_int_ne(access(sock, F_OK), 0);	/* the socket is removed */
-	teardown_vm();
 }
 END_TEST
 
@@ -1218,23 +1305,24 @@ static Suite *kvm_suite(void)
 	tcase_add_test(tc, trace_overhead);
 	tcase_add_test(tc, debug_exit_without_gdb);
 	tcase_add_test(tc, seccomp_filtered_vcpus_run);
-	tcase_add_test(tc, gdb_batch_session);
+	tcase_add_test(tc, gdb_session_steps);
+	tcase_add_test(tc, gdb_session_breakpoints);
 	tcase_add_test(tc, gdb_stub_protocol_edges);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
-int main(void)
+static Suite *(*const suites[])(void) = { kvm_suite, hostile_suite, faulty_disk_suite };
+
+int main(int argc, char **argv)
 {
-	if (access("/dev/kvm", R_OK | W_OK) != 0) {
-		fprintf(stderr, "direct-kvm: /dev/kvm not usable (%s)\n", strerror(errno));
-		return 1;
+	if (argc < 2 || strcmp(argv[1], "--list")) {
+		struct kvm_host h;
+		kvm__probe_host(NULL, &h);
+		if (h.sit == KVM_SIT_NONE) {
+			fprintf(stderr, "direct-kvm: %s\n", h.line);
+			return 1;
+		}
 	}
-	SRunner *sr = srunner_create(kvm_suite());
-	srunner_add_suite(sr, hostile_suite());
-	srunner_add_suite(sr, faulty_disk_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ck__main(argc, argv, "direct-kvm", suites, sizeof(suites) / sizeof(suites[0]));
 }

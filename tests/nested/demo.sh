@@ -12,6 +12,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=l2lib.sh disable=SC1091
 . "$here/l2lib.sh"
+# shellcheck source=../lib/kvm-where.sh disable=SC1091
+. "$here/../lib/kvm-where.sh"
 
 if [ $# -ne 1 ]; then
     echo "usage: $0 BUILD" >&2
@@ -70,15 +72,15 @@ for f in "$BUILD/kvmini" "$BUILD/guest/bzImage" "$BUILD/guest/initramfs.cpio.gz"
 done
 interactive=0
 [ -t 0 ] && [ -t 1 ] && interactive=1
-mode=${KVMINI_NESTED:-auto}
-if [ "$mode" = 0 ] || { [ "$mode" = auto ] && [ -e /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ] &&
-    grep -q -E -w 'vmx|svm' /proc/cpuinfo; }; then
-    echo "demo: this machine has hardware virtualization (vmx/svm): booting kvmini directly"
+if kvm_boot_direct "$BUILD"; then
+    echo "demo: $KVM_LINE"
+    echo "demo: booting kvmini directly on this machine's KVM"
     boot_guest "$interactive"
     exit $?
 fi
-echo "demo: no hardware virtualization here (/dev/kvm is kvm_pvm or no vmx/svm): booting kvmini" \
-    "inside a nested L1 (QEMU TCG with nested SVM); this takes a minute or two"
+echo "demo: $KVM_LINE"
+echo "demo: booting kvmini inside a nested L1 (QEMU TCG with nested SVM, no /dev/kvm needed);" \
+    "this takes a minute or two"
 # shellcheck source=l1.sh disable=SC1091
 . "$here/l1.sh"
 limit=600

@@ -4,12 +4,12 @@
 #
 # Usage: tests/nested/run-tests.sh BUILD        (make nested-test)
 #   L2_VMM=kvmini (default) tests BUILD/kvmini; L2_VMM=qemu runs the same cases on QEMU microvm
-#   (to validate the harness). KVMINI_NESTED=auto|1|0: auto (default) runs directly when the CPU
-#   has vmx/svm and /dev/kvm is not kvm_pvm, else inside the nested L1. CASE_TIMEOUT=120 is the
+#   (to validate the harness). KVMINI_NESTED=auto|1|0: auto (default) runs directly where
+#   `kvmini host` says hardware (a /dev/kvm on VT-x/AMD-V), else inside the nested L1. CASE_TIMEOUT=120 is the
 #   limit in seconds on each step of a case; a case that stalls is retried once.
 #   CASES="smp_stdin_poweroff append_reboot memory_panic" picks cases; L2_TRACE=1 writes a
 #   bash trace of the cases to <results>/l2/trace.
-# Prints "PASS name (Ns)" or "FAIL name: reason" per check, then "N passed, M failed"; exits 1
+# Prints "PASS name (Ns)" or "FAIL name: reason" per check, then "nested: N passed, M failed"; exits 1
 # if any check failed.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
@@ -17,6 +17,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=l2lib.sh disable=SC1091
 . "$here/l2lib.sh"
+# shellcheck source=../lib/kvm-where.sh disable=SC1091
+. "$here/../lib/kvm-where.sh"
 # shellcheck source=cases-disk.sh disable=SC1091
 . "$here/cases-disk.sh"
 # shellcheck source=cases-trace.sh disable=SC1091
@@ -38,9 +40,6 @@ BUILD=$(cd "$1" && pwd)
 L2_VMM=${L2_VMM:-kvmini}
 CASE_TIMEOUT=${CASE_TIMEOUT:-120}
 
-direct_kvm_ok() {
-    [ -e /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ] && grep -q -E -w 'vmx|svm' /proc/cpuinfo
-}
 
 # ---------------------------------------------------------------- the cases (run where KVM is)
 PASSED=0
@@ -221,7 +220,7 @@ run_all_cases() {
     fi
     echo "$PASSED $FAILED" > "$WORK/../counts"
     # in L1 the host prints the summary last, after L1's own shutdown lines
-    [ "${L1:-0}" = 1 ] || echo "$PASSED passed, $FAILED failed"
+    [ "${L1:-0}" = 1 ] || echo "nested: $PASSED passed, $FAILED failed"
     [ "$FAILED" = 0 ]
 }
 
@@ -233,16 +232,17 @@ if [ "${L1:-0}" = 1 ]; then
 fi
 
 for f in "$BUILD/guest/bzImage" "$BUILD/guest/initramfs.cpio.gz"; do
-    [ -f "$f" ] || { echo "FAIL setup: $f missing (make guest)"; echo "0 passed, 1 failed"; exit 1; }
+    [ -f "$f" ] || { echo "FAIL setup: $f missing (make guest)"; echo "nested: 0 passed, 1 failed"; exit 1; }
 done
-mode=${KVMINI_NESTED:-auto}
-if [ "$mode" = 0 ] || { [ "$mode" = auto ] && direct_kvm_ok; }; then
+if kvm_boot_direct "$BUILD"; then
+    echo "nested-test: $KVM_LINE"
     echo "nested-test: running directly on this machine's KVM"
     run_all_cases
     exit $?
 fi
 
-echo "nested-test: no usable hardware KVM here; running inside a nested L1 (QEMU TCG + SVM)"
+echo "nested-test: $KVM_LINE"
+echo "nested-test: running inside a nested L1 (QEMU TCG + SVM)$([ "${KVMINI_NESTED:-auto}" = 1 ] && echo " (KVMINI_NESTED=1)")"
 # shellcheck source=l1.sh disable=SC1091
 . "$here/l1.sh"
 # the L1 script sees only a fixed environment: pass the knobs in a generated wrapper
@@ -281,5 +281,5 @@ if [ ! -s "$counts" ] || { [ "$rc" != 0 ] && [ "$rc" != 1 ]; }; then
     echo "FAIL l1: the nested L1 run did not complete (status $rc; log $BUILD/nested/l1-console.log)"
     f=$((f + 1))
 fi
-echo "$p passed, $f failed"
+echo "nested: $p passed, $f failed"
 [ "$f" = 0 ]

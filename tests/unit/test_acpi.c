@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the ACPI table builder (firmware/acpi.c) and its AML encoder (firmware/aml.c). */
-#include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/lib/ck.h"
 #include "firmware/acpi.h"
 #include "firmware/aml.h"
 #include "firmware/layout.h"

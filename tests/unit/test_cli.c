@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: size parsing, `kvmini run` option parsing and its rejections, the command line. */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/lib/ck.h"
 #include "vmm/boot.h"
 #include "vmm/cli.h"
 

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: disk backings (files, loop devices), both engines, both cache modes, bounces. */
-#include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +27,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "tests/lib/ck.h"
 #include "virtio/disk.h"
 #include "virtio/disk_engine.h"
 

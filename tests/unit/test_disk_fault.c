@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: the fault-injecting disk wrapper (bad sectors, a full disk) on both engines. */
-#include <check.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -8,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/lib/ck.h"
 #include "virtio/disk.h"
 #include "virtio/disk_fault.h"
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: GDB remote protocol framing, checksums, escapes, run-length, hex, --gdb values. */
-#include <check.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "tests/lib/ck.h"
 #include "vmm/cli.h"
 #include "vmm/gdb.h"
 #include "vmm/gdb_packet.h"

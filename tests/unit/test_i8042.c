@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the i8042 controller: status bits, command byte, self-tests and reset. */
-#include <check.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "tests/lib/ck.h"
 #include "devices/i8042.h"
 
 #define STR_OBF 0x01

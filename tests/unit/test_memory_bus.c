@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: the RAM layout around the hole, the checked accessor, bus registration and dispatch. */
-#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 
+#include "tests/lib/ck.h"
 #include "devices/bus.h"
 #include "firmware/layout.h"
 #include "vmm/memory.h"

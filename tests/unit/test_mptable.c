@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: the MP table's floating pointer, checksums, and its entries per vCPU count. */
-#include <check.h>
 #include <errno.h>
 #include <string.h>
 
+#include "tests/lib/ck.h"
 #include "firmware/acpi.h"
 #include "firmware/layout.h"
 #include "firmware/mptable.h"

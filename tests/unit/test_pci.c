@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: PCI config space (CF8/CFC, ECAM), BAR sizing, capabilities, MSI-X, GSI routes. */
-#include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/lib/ck.h"
 #include "devices/msix.h"
 #include "devices/pci.h"
 #include "firmware/layout.h"

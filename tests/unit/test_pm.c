@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: the ACPI sleep register, pvpanic, boot-timer and ignored ports. */
-#include <check.h>
 #include <string.h>
 
+#include "tests/lib/ck.h"
 #include "devices/pm.h"
 #include "firmware/layout.h"
 

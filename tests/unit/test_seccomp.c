@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Seccomp allow-lists: forked children enter a thread kind's filter and try what it forbids. */
-#include <check.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
+#include "tests/lib/ck.h"
 #include "vmm/cli.h"
 #include "vmm/seccomp.h"
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: exit-stats histograms, recording and merging, the site table, JSON, KVM stats. */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 
+#include "tests/lib/ck.h"
 #include "devices/bus.h"
 #include "vmm/cli.h"
 #include "vmm/stats.h"

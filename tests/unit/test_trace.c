@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: --trace-exits option and filters, the file format, the recorder, `kvmini exits`. */
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 
+#include "tests/lib/ck.h"
 #include "devices/bus.h"
 #include "vmm/cli.h"
 #include "vmm/exits_cmd.h"

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: virtio-mmio transport + virtio-blk end to end, with a fake driver on plain memory. */
-#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_ring.h>
 
+#include "tests/lib/ck.h"
 #include "virtio/blk.h"
 #include "virtio/disk_fault.h"
 #include "virtio/mmio.h"

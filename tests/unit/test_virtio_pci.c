@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: the virtio-pci transport + virtio-blk end to end, driven like Linux's virtio_pci. */
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
 
+#include "tests/lib/ck.h"
 #include "firmware/layout.h"
 #include "virtio/blk.h"
 #include "virtio/pci.h"

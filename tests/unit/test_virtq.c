@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: the split virtqueue against a test "driver" in flat guest memory, and hostile rings. */
-#include <check.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/lib/ck.h"
 #include "virtio/virtq.h"
 #include "vmm/memory.h"
 
