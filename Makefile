@@ -164,13 +164,14 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory check-build
 	$(Q)NESTED=$(NESTED) tests/check.sh $(BUILD)
 
+CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check-build:
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(BUILD)/kvm-tests $(PAYLOADS) $(BUILD)/acpi-dump \
+	$(Q)$(MAKE) --no-print-directory -j$(CHECK_JOBS) all $(BUILD)/unit-tests $(BUILD)/kvm-tests $(PAYLOADS) $(BUILD)/acpi-dump \
 	  $(BUILD)/iogen $(BUILD)/pcache
-	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CC=clang SANITIZE=address,undefined \
+	$(Q)$(MAKE) --no-print-directory -j$(CHECK_JOBS) BUILD=$(BUILD)/asan CC=clang SANITIZE=address,undefined \
 		$(BUILD)/asan/unit-tests $(BUILD)/asan/kvm-tests
-	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan CC=clang SANITIZE=thread $(BUILD)/tsan/unit-tests
-	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)$(MAKE) --no-print-directory -j$(CHECK_JOBS) BUILD=$(BUILD)/tsan CC=clang SANITIZE=thread $(BUILD)/tsan/unit-tests
+	$(Q)$(MAKE) --no-print-directory -j$(CHECK_JOBS) fuzz-build
 	$(Q)guest/build.sh $(BUILD)/guest
 	$(Q)GUEST_KERNEL=linux-image-cloud-amd64 guest/build.sh $(BUILD)/guest-cloud
 

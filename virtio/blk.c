@@ -70,7 +70,7 @@ int blk__init(struct blk_dev *b, const struct blk_opts *opts, char *err, size_t 
 	struct virtio_blk_config *c = &b->config;
 	uint32_t bs = b->disk.block_size ? b->disk.block_size : SECTOR;
 	c->capacity = b->disk.size / SECTOR;
-	c->size_max = 1u << 20;
+	c->size_max = BLK_SIZE_MAX;
 	c->seg_max = BLK_SEG_MAX;
 	c->blk_size = bs;
 	c->physical_block_exp = 0;
@@ -278,6 +278,18 @@ static enum parse_result finish_now(struct blk_req *r, uint8_t status)
 	return PARSE_DONE;
 }
 
+/* What the device advertises, enforced: at most BLK_SEG_MAX data segments (seg_max), none
+ * longer than BLK_SIZE_MAX (size_max), so no request is over BLK_SEG_MAX x BLK_SIZE_MAX. */
+static bool segments_ok(const struct virtq_chain *c)
+{
+	if (c->n_out + c->n_in > BLK_SEG_MAX + 2)	/* + the header and the status */
+		return false;
+	for (unsigned i = 0; i < c->n_out + c->n_in; i++)
+		if (c->iov[i].len > BLK_SIZE_MAX + sizeof(struct virtio_blk_outhdr))
+			return false;	/* (a header or status may share a descriptor) */
+	return true;
+}
+
 static bool range_ok(const struct blk_dev *b, uint64_t off, uint64_t len)
 {
 	uint32_t bs = b->disk.block_size ? b->disk.block_size : SECTOR;
@@ -310,6 +322,8 @@ static enum parse_result parse(struct blk_queue *q, struct blk_req *r, const str
 		if (in && c->out_len != sizeof(hdr))
 			return STAT_ADD(q, bad_requests, 1), finish_now(r, VIRTIO_BLK_S_IOERR);
 		if (!in && b->disk.readonly)
+			return STAT_ADD(q, bad_requests, 1), finish_now(r, VIRTIO_BLK_S_IOERR);
+		if (!segments_ok(c))
 			return STAT_ADD(q, bad_requests, 1), finish_now(r, VIRTIO_BLK_S_IOERR);
 		len = in ? build_iov(r, c, c->n_out, c->n_in, 0, 1)
 			 : build_iov(r, c, 0, c->n_out, sizeof(hdr), 0);
@@ -451,7 +465,7 @@ static void process_queue(struct blk_queue *q, struct virtq *vq, struct virtq_ch
 			struct blk_req *r = &q->reqs[chain->head];
 			if (r->busy || chain->n_in == 0 || chain->iov[chain->n_out + chain->n_in - 1].len == 0) {
 				/* a head still in flight, or no byte for the status: the guest broke it */
-				vq->broken = true;
+				__atomic_store_n(&vq->broken, true, __ATOMIC_RELAXED);
 				b->vdev->t_ops->needs_reset(b->vdev->transport,
 							    r->busy ? "request head reused while in flight"
 								    : "request without a status byte");
@@ -603,13 +617,15 @@ static void *blk_thread(void *arg)
 			STAT_ADD(q, kicks, 1);
 			look = kicked = true;
 		}
-		if (look && !vq->broken) {
+		if (look && !__atomic_load_n(&vq->broken, __ATOMIC_RELAXED)) {
 			if (!kicked)
 				STAT_ADD(q, unkicked, 1);
 			process_queue(q, vq, chain);
 		}
 	}
-	/* stopping (reset or exit): let what is in flight land, but touch no ring any more */
+	/* stopping (reset or exit): let what is in flight land, but touch no ring any more; a
+	 * discard of the whole disk stops at its next chunk */
+	disk__cancel_slow(q->disk);
 	while (disk__inflight(q->disk))
 		reap(q, NULL, true);
 	free(chain);
@@ -648,7 +664,7 @@ static int activate_queues(struct blk_dev *b, struct virtio_dev *vdev)
 	for (unsigned i = 0; i < b->nq; i++)
 		if (!vdev->vq_ready[i])
 			return -EINVAL;	/* the driver must set up every queue it was offered */
-	b->vdev = vdev;
+	__atomic_store_n(&b->vdev, vdev, __ATOMIC_RELEASE);
 	b->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (b->stop_fd < 0)
 		goto fail;
@@ -669,7 +685,7 @@ static int activate_queues(struct blk_dev *b, struct virtio_dev *vdev)
 	return 0;
 fail:
 	stop_queues(b);
-	b->vdev = NULL;
+	__atomic_store_n(&b->vdev, NULL, __ATOMIC_RELEASE);
 	return -ENOMEM;
 }
 
@@ -696,7 +712,7 @@ static int reset_on_launcher(void *priv)
 	struct blk_dev *b = priv;
 
 	stop_queues(b);
-	b->vdev = NULL;
+	__atomic_store_n(&b->vdev, NULL, __ATOMIC_RELEASE);
 	return 0;
 }
 

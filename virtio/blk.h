@@ -16,7 +16,8 @@
 #include "virtio/virtio.h"
 
 #define BLK_QUEUE_MAX 256u           /* QueueNumMax we offer */
-#define BLK_SEG_MAX   (BLK_QUEUE_MAX - 2)
+#define BLK_SEG_MAX   (BLK_QUEUE_MAX - 2) /* seg_max: data segments of one request */
+#define BLK_SIZE_MAX  (1u << 20)         /* size_max: bytes of one segment */
 #define BLK_SERIAL_MAX 20            /* VIRTIO_BLK_ID_BYTES */
 
 /* One --disk option, parsed. */
@@ -74,7 +75,7 @@ struct blk_dev {
 	struct virtio_blk_config config;
 	uint64_t features;
 	unsigned nq;                 /* virtqueues offered (num_queues) */
-	struct virtio_dev *vdev;     /* set while active */
+	struct virtio_dev *vdev;     /* set while active (atomic stores: the queue report reads it) */
 	int stop_fd;
 	long coalesce_ns;            /* how long a held-back interrupt waits (reap); tests set it */
 	struct blk_queue q[VIRTIO_MAX_QUEUES];

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <stdarg.h>
@@ -100,7 +102,7 @@ static bool disk__misaligned(const struct disk *d, uint64_t off, uint64_t len)
 
 int disk__req_fd(const struct disk *d, const struct disk_req *r)
 {
-	return disk__misaligned(d, r->offset, r->len) ? d->buffered_fd : d->fd;
+	return r->buffered || disk__misaligned(d, r->offset, r->len) ? d->buffered_fd : d->fd;
 }
 
 static bool disk__needs_bounce(const struct disk *d, const struct disk_req *r)
@@ -132,6 +134,7 @@ int disk__req_prepare(struct disk *d, struct disk_req *r)
 	int rc;
 
 	r->bounce = NULL;
+	r->buffered = false;
 	r->resid_iov = NULL;
 	r->done = 0;
 	r->next = NULL;
@@ -152,13 +155,23 @@ int disk__req_prepare(struct disk *d, struct disk_req *r)
 		rc = disk__check_range(d, r->offset, r->len);
 		if (rc || !r->len || !disk__needs_bounce(d, r))
 			return rc;
+		if (d->bounce_bytes + r->len > DISK_BOUNCE_BUDGET) {
+			if (r->iovcnt > IOV_MAX)
+				return -ENOMEM;	/* (never from virtio-blk: BLK_MAX_IOV) */
+			r->buffered = true;	/* no room: through the page cache, unbounced */
+			d->bounce_overflows++;
+			return 0;
+		}
 		align = d->mem_align > d->block_size ? d->mem_align : d->block_size;
 		if (align < sizeof(void *))
 			align = sizeof(void *);
-		if (r->len > SIZE_MAX || posix_memalign(&r->bounce, align, r->len)) {
+		if (posix_memalign(&r->bounce, align, r->len)) {
 			r->bounce = NULL;
 			return -ENOMEM;
 		}
+		d->bounce_bytes += r->len;
+		if (d->bounce_bytes > d->bounce_peak)
+			d->bounce_peak = d->bounce_bytes;
 		if (r->op == DISK_WRITE) {
 			p = r->bounce;
 			for (int i = 0; i < r->iovcnt; i++) {
@@ -234,6 +247,7 @@ void disk__req_complete(struct disk *d, struct disk_req *r, int64_t result)
 		}
 		free(r->bounce);
 		r->bounce = NULL;
+		d->bounce_bytes -= r->len;
 	}
 	free(r->resid_iov);
 	r->resid_iov = NULL;
@@ -337,10 +351,31 @@ static int disk__write_zeroes(struct disk *d, uint64_t off, uint64_t len)
 	return disk__write_zero_bytes(d, off, len);
 }
 
+int64_t disk__zap_chunked(struct disk *d, struct disk_req *r, bool (*stopping)(const void *),
+			  const void *arg)
+{
+	uint64_t off = r->offset, left = r->len;
+
+	while (left) {
+		/* chunk ends on multiples of DISK_ZAP_CHUNK: block-aligned for a device's discard */
+		uint64_t n = DISK_ZAP_CHUNK - off % DISK_ZAP_CHUNK;
+		int rc;
+
+		if (stopping && stopping(arg))
+			return -ECANCELED;
+		if (n > left)
+			n = left;
+		rc = r->op == DISK_DISCARD ? disk__discard(d, off, n) : disk__write_zeroes(d, off, n);
+		if (rc)
+			return rc;
+		off += n;
+		left -= n;
+	}
+	return (int64_t)r->len;
+}
+
 int64_t disk__req_sync(struct disk *d, struct disk_req *r)
 {
-	int rc;
-
 	switch (r->op) {
 	case DISK_READ:
 	case DISK_WRITE:
@@ -348,11 +383,8 @@ int64_t disk__req_sync(struct disk *d, struct disk_req *r)
 	case DISK_FLUSH:
 		return fdatasync(d->fd) ? -errno : 0;
 	case DISK_DISCARD:
-		rc = disk__discard(d, r->offset, r->len);
-		return rc ? rc : (int64_t)r->len;
 	case DISK_WRITE_ZEROES:
-		rc = disk__write_zeroes(d, r->offset, r->len);
-		return rc ? rc : (int64_t)r->len;
+		return disk__zap_chunked(d, r, NULL, NULL);
 	}
 	return -EINVAL;
 }
@@ -580,6 +612,7 @@ int disk__open_ctx(struct disk *ctx, const struct disk *parent, char *err, size_
 	ctx->engine_priv = NULL;
 	ctx->fault = NULL;
 	ctx->errors = 0;
+	ctx->bounce_bytes = ctx->bounce_peak = ctx->bounce_overflows = 0;
 	ctx->borrowed = true;
 	if (disk__ops(ctx)->init(ctx, why, sizeof(why))) {
 		disk__msg(err, errlen, "another I/O context (%s engine): %s", disk__ops(ctx)->name, why);
@@ -608,6 +641,23 @@ void disk__close(struct disk *d)
 	d->fd = -1;
 }
 
+int disk__thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	pthread_attr_t attr;
+	int e = pthread_attr_init(&attr);
+
+	if (!e)
+		e = pthread_attr_setstacksize(&attr, DISK_THREAD_STACK);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (!e)
+		e = pthread_create(t, &attr, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	return e;
+}
+
 /* ---- dispatch ---- */
 
 int disk__submit(struct disk *d, struct disk_req **reqs, unsigned n)
@@ -630,6 +680,12 @@ int disk__reap(struct disk *d, struct disk_req **done, unsigned max, bool wait)
 int disk__completion_fd(const struct disk *d)
 {
 	return d->engine_priv ? disk__ops(d)->completion_fd(d) : -1;
+}
+
+void disk__cancel_slow(struct disk *d)
+{
+	if (d->engine_priv && disk__ops(d)->cancel)
+		disk__ops(d)->cancel(d);
 }
 
 unsigned disk__inflight(const struct disk *d)

@@ -24,6 +24,11 @@ struct disk_opts {
 
 struct disk_fault;
 
+/* Bounce buffers one I/O context may hold at once (cache=none, guest buffers O_DIRECT cannot
+ * take). A request that would go past it is done through the page cache instead (the
+ * buffered fd): no allocation a guest can drive past this, and no wait for room. */
+#define DISK_BOUNCE_BUDGET (8ULL << 20)
+
 enum disk_op { DISK_READ, DISK_WRITE, DISK_FLUSH, DISK_DISCARD, DISK_WRITE_ZEROES };
 
 /* One request. The caller owns it until it comes back from disk__reap. */
@@ -38,6 +43,7 @@ struct disk_req {
 	/* private to the engine */
 	void *bounce;              /* aligned copy of the data for misaligned cache=none I/O */
 	struct iovec bounce_iov;
+	bool buffered;             /* through buffered_fd: misaligned, and no bounce room left */
 	struct iovec *resid_iov;   /* what is left after a short transfer (allocated) */
 	uint64_t done;             /* bytes transferred so far */
 	struct disk_req *next;     /* engine queues */
@@ -58,6 +64,9 @@ struct disk {
 	enum disk_engine engine;   /* what is really in use (io_uring may have fallen back) */
 	unsigned copy_workers;     /* from disk_opts (contexts inherit it) */
 	uint64_t errors;           /* requests that completed with an error */
+	uint64_t bounce_bytes;     /* bounce buffers allocated now (at most DISK_BOUNCE_BUDGET) */
+	uint64_t bounce_peak;      /* ... and at most so far */
+	uint64_t bounce_overflows; /* requests that went through the page cache for want of room */
 	bool borrowed;             /* a context of another disk: its fds are not ours to close */
 	void *engine_priv;
 	struct disk_fault *fault;  /* tests only (virtio/disk_fault.h): fails chosen requests */
@@ -88,8 +97,9 @@ void disk__close(struct disk *d);
  * READ/WRITE: len is set here to the sum of the iovecs. A request that is invalid (past the
  * end: -EIO; a write to a read-only disk: -EROFS; DISCARD without d->discard: -EOPNOTSUPP)
  * or fails still completes through disk__reap with that result; every accepted request comes
- * back exactly once. DISCARD and WRITE_ZEROES are blocking calls (fallocate / BLKDISCARD /
- * BLKZEROOUT): inside disk__submit on io_uring, on a worker on sync. */
+ * back exactly once. DISCARD and WRITE_ZEROES (fallocate / BLKDISCARD / BLKZEROOUT, or writing
+ * zeroes) run on the context's discard thread in chunks of DISK_ZAP_CHUNK, whatever the
+ * engine: other requests go on meanwhile. */
 int disk__submit(struct disk *d, struct disk_req **reqs, unsigned n);
 /* Collects finished requests into done[0..max); wait=true blocks for at least one if any are
  * in flight. Returns how many (0: none ready), or -errno if io_uring_enter itself failed (the
@@ -99,6 +109,10 @@ int disk__reap(struct disk *d, struct disk_req **done, unsigned max, bool wait);
 /* An fd that becomes readable when completions are waiting (eventfd), for poll loops; reap
  * consumes it. It may be readable with nothing to reap (then reap returns 0). */
 int disk__completion_fd(const struct disk *d);
+/* Makes DISCARD / WRITE_ZEROES still running stop after the chunk they are on, and those not
+ * started yet not start: they come back -ECANCELED (a reset does not wait for a whole disk).
+ * For a context about to close: it takes no DISCARD / WRITE_ZEROES after this. */
+void disk__cancel_slow(struct disk *d);
 /* Requests submitted and not yet reaped. */
 unsigned disk__inflight(const struct disk *d);
 /* The sync engine's most requests running at once on its workers so far (0 on io_uring). */

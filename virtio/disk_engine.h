@@ -3,8 +3,10 @@
 #ifndef KVMINI_VIRTIO_DISK_ENGINE_H
 #define KVMINI_VIRTIO_DISK_ENGINE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "virtio/disk.h"
 
@@ -17,6 +19,8 @@ struct disk_engine_ops {
 	int (*reap)(struct disk *d, struct disk_req **done, unsigned max, bool wait);
 	int (*completion_fd)(const struct disk *d);
 	unsigned (*inflight)(const struct disk *d);
+	/* lets long DISCARD / WRITE_ZEROES stop early (-ECANCELED); they still come back */
+	void (*cancel)(struct disk *d);
 };
 
 extern const struct disk_engine_ops disk_sync_ops;
@@ -49,6 +53,32 @@ int64_t disk__req_sync(struct disk *d, struct disk_req *r);
 /* Finishes a request: copies a read's bounce buffer out, frees engine memory, sets result,
  * counts errors. */
 void disk__req_complete(struct disk *d, struct disk_req *r, int64_t result);
+
+/* DISCARD / WRITE_ZEROES in chunks of DISK_ZAP_CHUNK, asking stopping(arg) (may be NULL)
+ * between two: bytes, or -errno (-ECANCELED once it says stop). */
+#define DISK_ZAP_CHUNK (64ULL << 20)
+int64_t disk__zap_chunked(struct disk *d, struct disk_req *r, bool (*stopping)(const void *),
+			  const void *arg);
+
+/* The worker that runs an I/O context's DISCARD and WRITE_ZEROES (virtio/disk_zap.c): a whole
+ * disk of them must hold up neither the other requests nor a reset. Started by the engine's
+ * init on a writable disk; done(ctx, r, result) runs on the worker for each request. */
+struct disk_zap;
+struct disk_zap *disk_zap__start(struct disk *d, void (*done)(void *ctx, struct disk_req *r,
+							      int64_t res),
+				 void *ctx, int *err);
+void disk_zap__queue(struct disk_zap *z, struct disk_req *r);
+/* Stops after the chunk it is on; what is queued comes back -ECANCELED. No wait. */
+void disk_zap__cancel(struct disk_zap *z);
+/* disk_zap__cancel, then waits for the worker and frees it (NULL: nothing). */
+void disk_zap__stop(struct disk_zap *z);
+
+/* Starts an engine thread (sync workers, the discard thread): every signal blocked (the main
+ * thread takes them), a DISK_THREAD_STACK stack; it enters its seccomp filter itself. A
+ * context is opened on the main thread before the filters are installed, or on the launcher,
+ * whose filter allows this. 0 or an errno. */
+#define DISK_THREAD_STACK (256u << 10)
+int disk__thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 
 /* eventfd helpers: make readable / consume */
 void disk__efd_signal(int efd);

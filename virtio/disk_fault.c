@@ -126,6 +126,12 @@ static unsigned fault__inflight(const struct disk *d)
 	return d->fault->waiting + d->fault->nheld + inner(d)->inflight(d);
 }
 
+static void fault__cancel(struct disk *d)
+{
+	if (inner(d)->cancel)
+		inner(d)->cancel(d);
+}
+
 const struct disk_engine_ops disk_fault_ops = {
 	.name = "fault",
 	.init = fault__init,
@@ -134,6 +140,7 @@ const struct disk_engine_ops disk_fault_ops = {
 	.reap = fault__reap,
 	.completion_fd = fault__completion_fd,
 	.inflight = fault__inflight,
+	.cancel = fault__cancel,
 };
 
 void disk_fault__attach(struct disk *d, struct disk_fault *f)

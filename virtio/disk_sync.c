@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +17,6 @@
  * QD4 1 MiB; more threads than CPUs buy nothing for the page cache, and a raw device's queue
  * is filled by far fewer than 32 blocking calls. */
 #define SYNC_WORKERS 4
-#define SYNC_STACK (256u << 10)
 
 struct disk_sync {
 	int efd;                   /* readable exactly while `done` is not empty */
@@ -32,6 +30,7 @@ struct disk_sync {
 	bool stop;
 	unsigned nworkers;
 	pthread_t worker[SYNC_WORKERS];
+	struct disk_zap *zap;      /* DISCARD / WRITE_ZEROES (writable disks) */
 };
 
 /* Under s->lock. The eventfd follows the list, so a poller never wakes for nothing. */
@@ -86,27 +85,29 @@ static void sync__stop_workers(struct disk_sync *s)
  * installed, or on the launcher, whose filter they inherit. */
 static int sync__start_workers(struct disk_sync *s, char *err, size_t errlen)
 {
-	sigset_t all, old;
-	pthread_attr_t attr;
-	int e = pthread_attr_init(&attr);
+	int e = 0;
 
-	if (!e)
-		e = pthread_attr_setstacksize(&attr, SYNC_STACK);
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
 	while (!e && s->nworkers < SYNC_WORKERS) {
-		e = pthread_create(&s->worker[s->nworkers], &attr, sync__worker, s);
+		e = disk__thread_start(&s->worker[s->nworkers], sync__worker, s);
 		if (!e)
 			s->nworkers++;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
 	if (e) {
 		snprintf(err, errlen, "cannot start the sync engine's worker threads: %s", strerror(e));
 		sync__stop_workers(s);
 		return -e;
 	}
 	return 0;
+}
+
+static void sync__zap_done(void *ctx, struct disk_req *r, int64_t res)
+{
+	struct disk_sync *s = ctx;
+
+	pthread_mutex_lock(&s->lock);
+	r->result = res;
+	sync__done_locked(s, r);
+	pthread_mutex_unlock(&s->lock);
 }
 
 static int sync__init(struct disk *d, char *err, size_t errlen)
@@ -132,6 +133,12 @@ static int sync__init(struct disk *d, char *err, size_t errlen)
 	e = -sync__start_workers(s, err, errlen);
 	if (e)
 		goto err_close;
+	if (!d->readonly && !(s->zap = disk_zap__start(&s->disk, sync__zap_done, s, &e))) {
+		snprintf(err, errlen, "cannot start the discard thread: %s", strerror(-e));
+		sync__stop_workers(s);
+		e = -e;
+		goto err_close;
+	}
 	d->engine_priv = s;
 	return 0;
 
@@ -149,6 +156,7 @@ static void sync__exit(struct disk *d)
 	struct disk_sync *s = d->engine_priv;
 	struct disk_req *r;
 
+	disk_zap__stop(s->zap);	/* a DISCARD or WRITE_ZEROES stops after its chunk */
 	sync__stop_workers(s);	/* they finish what was queued first */
 	while ((r = disk_reqq__pop(&s->done)))
 		disk__req_complete(d, r, r->result);	/* frees their bounce buffers */
@@ -160,10 +168,16 @@ static void sync__exit(struct disk *d)
 }
 
 /* A lone request on an idle context runs right here: QD1 pays no hand-off to a worker. */
+static bool is_zap(const struct disk_req *r)
+{
+	return r->op == DISK_DISCARD || r->op == DISK_WRITE_ZEROES;
+}
+
 static int sync__submit(struct disk *d, struct disk_req **reqs, unsigned n)
 {
 	struct disk_sync *s = d->engine_priv;
-	bool inline_one = n == 1 && s->inflight == 0;
+	bool inline_one = n == 1 && s->inflight == 0 && !is_zap(reqs[0]);
+	struct disk_reqq zaps = { 0 };
 	unsigned queued = 0;
 
 	for (unsigned i = 0; i < n; i++) {
@@ -173,9 +187,12 @@ static int sync__submit(struct disk *d, struct disk_req **reqs, unsigned n)
 		if (!r->result && inline_one)
 			r->result = disk__req_sync(d, r);
 	}
+	s->inflight += n;
 	pthread_mutex_lock(&s->lock);
 	for (unsigned i = 0; i < n; i++) {
-		if (!inline_one && !reqs[i]->result) {
+		if (!reqs[i]->result && is_zap(reqs[i])) {
+			disk_reqq__push(&zaps, reqs[i]);	/* the discard thread's, below */
+		} else if (!inline_one && !reqs[i]->result) {
 			disk_reqq__push(&s->todo, reqs[i]);
 			queued++;
 		} else {
@@ -187,8 +204,16 @@ static int sync__submit(struct disk *d, struct disk_req **reqs, unsigned n)
 	else if (queued)
 		pthread_cond_signal(&s->work);
 	pthread_mutex_unlock(&s->lock);
-	s->inflight += n;
+	for (struct disk_req *r; (r = disk_reqq__pop(&zaps));)
+		disk_zap__queue(s->zap, r);	/* prepared: the disk is writable */
 	return (int)n;
+}
+
+static void sync__cancel(struct disk *d)
+{
+	struct disk_sync *s = d->engine_priv;
+
+	disk_zap__cancel(s->zap);
 }
 
 static int sync__reap(struct disk *d, struct disk_req **done, unsigned max, bool wait)
@@ -253,4 +278,5 @@ const struct disk_engine_ops disk_sync_ops = {
 	.reap = sync__reap,
 	.completion_fd = sync__completion_fd,
 	.inflight = sync__inflight,
+	.cancel = sync__cancel,
 };

@@ -2,6 +2,7 @@
 /* The io_uring disk engine (liburing): one submission per batch, completions via an eventfd. */
 #include <errno.h>
 #include <liburing.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,42 @@ struct disk_uring {
 	int efd;                   /* registered with the ring; also signalled by hand */
 	struct disk_reqq pending;  /* waiting for room in the ring (new, or to continue) */
 	struct disk_reqq done;     /* completed outside the ring, waiting for reap */
+	struct disk_zap *zap;      /* DISCARD / WRITE_ZEROES (writable disks) */
+	unsigned zapping;          /* handed to it and not back yet (this thread's count) */
+	pthread_mutex_t zlock;     /* zdone: what the discard thread finished */
+	struct disk_reqq zdone;    /* r->result holds the raw result until reap completes it */
+	unsigned zdone_n;          /* atomic: reap takes the lock only when it is not 0 */
 };
+
+/* On the discard thread: hands a finished DISCARD / WRITE_ZEROES back to the queue thread. */
+static void uring__zap_done(void *ctx, struct disk_req *r, int64_t res)
+{
+	struct disk_uring *u = ctx;
+
+	pthread_mutex_lock(&u->zlock);
+	r->result = res;
+	disk_reqq__push(&u->zdone, r);
+	__atomic_add_fetch(&u->zdone_n, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&u->zlock);
+	disk__efd_signal(u->efd);
+}
+
+/* Moves what the discard thread finished to `done`, completed. */
+static void uring__take_zaps(struct disk *d, struct disk_uring *u)
+{
+	struct disk_req *r;
+
+	if (!__atomic_load_n(&u->zdone_n, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&u->zlock);
+	while ((r = disk_reqq__pop(&u->zdone))) {
+		disk__req_complete(d, r, r->result);
+		disk_reqq__push(&u->done, r);
+		u->zapping--;
+	}
+	__atomic_store_n(&u->zdone_n, 0, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&u->zlock);
+}
 
 /* ---- the once-per-process probe ---- */
 
@@ -114,6 +150,12 @@ static int uring__init(struct disk *d, char *err, size_t errlen)
 		(void)io_uring_register_iowq_max_workers(&u->ring, limits);
 	}
 	u->cap = u->ring.cq.ring_entries;
+	pthread_mutex_init(&u->zlock, NULL);
+	if (!d->readonly && !(u->zap = disk_zap__start(d, uring__zap_done, u, &rc))) {
+		snprintf(err, errlen, "cannot start the discard thread: %s", strerror(-rc));
+		pthread_mutex_destroy(&u->zlock);
+		goto err_efd;
+	}
 	d->engine_priv = u;
 	return 0;
 
@@ -210,8 +252,14 @@ static int uring__submit(struct disk *d, struct disk_req **reqs, unsigned n)
 			disk_reqq__push(&u->pending, r);
 			continue;
 		}
-		/* invalid, empty, or DISCARD/WRITE_ZEROES (fallocate, BLKDISCARD, BLKZEROOUT:
-		 * no async form worth having): done right here */
+		/* DISCARD / WRITE_ZEROES (fallocate, BLKDISCARD, BLKZEROOUT, or writing zeroes:
+		 * no async form on every kernel) on the discard thread, a chunk at a time */
+		if (!res && (r->op == DISK_DISCARD || r->op == DISK_WRITE_ZEROES)) {
+			u->zapping++;
+			disk_zap__queue(u->zap, r);	/* prepared: the disk is writable */
+			continue;
+		}
+		/* invalid or empty: done right here */
 		if (!res)
 			res = disk__req_sync(d, r);
 		disk__req_complete(d, r, res);
@@ -258,6 +306,7 @@ static int uring__reap(struct disk *d, struct disk_req **done, unsigned max, boo
 
 	disk__efd_drain(u->efd);	/* before looking: a CQE posted after this re-signals */
 	for (;;) {
+		uring__take_zaps(d, u);
 		while (got < max && (r = disk_reqq__pop(&u->done)))
 			done[got++] = r;
 		while (got < max && !io_uring_peek_cqe(&u->ring, &cqe)) {
@@ -271,10 +320,18 @@ static int uring__reap(struct disk *d, struct disk_req **done, unsigned max, boo
 		}
 		if (u->pending.head)
 			uring__fill(d, u);
-		if (got || !wait || (!u->in_ring && !u->pending.head && !u->done.head))
+		if (got || !wait ||
+		    (!u->in_ring && !u->pending.head && !u->done.head && !u->zapping))
 			break;
 		if (u->done.head)
 			continue;
+		if (!u->in_ring && !u->pending.head) {	/* only the discard thread's to wait for */
+			struct pollfd p = { .fd = u->efd, .events = POLLIN };
+			if (poll(&p, 1, -1) < 0 && errno != EINTR)
+				return -errno;
+			disk__efd_drain(u->efd);
+			continue;
+		}
 		rc = io_uring_submit_and_wait(&u->ring, 1);
 		if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY && rc != -ETIME)
 			break;
@@ -292,6 +349,10 @@ static void uring__exit(struct disk *d)
 	struct io_uring_cqe *cqe;
 	struct disk_req *r;
 
+	disk_zap__stop(u->zap);	/* a DISCARD or WRITE_ZEROES stops after its chunk */
+	u->zdone_n = 1;
+	uring__take_zaps(d, u);	/* completed, dropped with `done` */
+	pthread_mutex_destroy(&u->zlock);
 	/* the kernel may still write into bounce buffers: wait for what is in the ring */
 	while ((r = disk_reqq__pop(&u->pending)))
 		disk__req_complete(d, r, -ECANCELED);
@@ -322,6 +383,13 @@ static int uring__completion_fd(const struct disk *d)
 	return u->efd;
 }
 
+static void uring__cancel(struct disk *d)
+{
+	struct disk_uring *u = d->engine_priv;
+
+	disk_zap__cancel(u->zap);
+}
+
 static unsigned uring__inflight(const struct disk *d)
 {
 	const struct disk_uring *u = d->engine_priv;
@@ -337,4 +405,5 @@ const struct disk_engine_ops disk_uring_ops = {
 	.reap = uring__reap,
 	.completion_fd = uring__completion_fd,
 	.inflight = uring__inflight,
+	.cancel = uring__cancel,
 };

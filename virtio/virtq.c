@@ -62,7 +62,7 @@ static int set_broken(struct virtq *q, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(q->error, sizeof(q->error), fmt, ap);
 	va_end(ap);
-	q->broken = true;
+	__atomic_store_n(&q->broken, true, __ATOMIC_RELAXED);
 	return -EIO;
 }
 
@@ -88,7 +88,7 @@ int virtq__init(struct virtq *q, const struct guest_mem *mem, uint16_t size,
 {
 	memset(q, 0, sizeof(*q));
 	q->mem = mem;
-	q->broken = true;	/* until every check below has passed */
+	__atomic_store_n(&q->broken, true, __ATOMIC_RELAXED);	/* until every check below has passed */
 	if (size == 0 || size > VIRTQ_MAX_SIZE || (size & (size - 1)))
 		return init_fail(q, "queue size %u is not a power of two in 1..%u", size, VIRTQ_MAX_SIZE);
 
@@ -122,7 +122,7 @@ int virtq__init(struct virtq *q, const struct guest_mem *mem, uint16_t size,
 	q->desc = d;
 	q->avail = a;
 	q->used = u;
-	q->broken = false;
+	__atomic_store_n(&q->broken, false, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -139,7 +139,7 @@ static inline void read_desc(struct vring_desc *out, const void *src)
 
 int virtq__pop(struct virtq *q, struct virtq_chain *c)
 {
-	if (q->broken)
+	if (__atomic_load_n(&q->broken, __ATOMIC_RELAXED))
 		return -EIO;
 
 	/* Acquire: the ring entry and the descriptors are read only after idx. */
@@ -292,7 +292,7 @@ void virtq__disable_notify(struct virtq *q)
 
 bool virtq__enable_notify(struct virtq *q)
 {
-	if (q->broken)
+	if (__atomic_load_n(&q->broken, __ATOMIC_RELAXED))
 		return false;	/* nothing more will be popped until the device resets */
 	if (q->event_idx)
 		st16(avail_event_ptr(q), q->last_avail, __ATOMIC_RELAXED);
@@ -306,7 +306,7 @@ bool virtq__enable_notify(struct virtq *q)
 
 bool virtq__has_work(const struct virtq *q)
 {
-	if (q->broken)
+	if (__atomic_load_n(&q->broken, __ATOMIC_RELAXED))
 		return false;
 	return ld16(&q->avail->idx, __ATOMIC_RELAXED) != q->last_avail;
 }

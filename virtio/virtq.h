@@ -40,7 +40,8 @@ struct virtq {
 	uint16_t used_idx;             /* our copy of used->idx */
 	uint16_t signalled_used;       /* used_idx at the last should_notify decision (EVENT_IDX) */
 	bool signalled_valid;          /* false: the next decision says yes */
-	bool broken;                   /* a protocol violation: the device must ask for a reset */
+	bool broken;                   /* a protocol violation: the device must ask for a reset
+	                                * (atomic: the queue state report reads it from afar) */
 	char error[128];               /* what broke it, for the one report */
 };
 

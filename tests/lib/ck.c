@@ -16,7 +16,8 @@ static char **picked;           /* NULL: every test */
 static int npicked;
 static bool *found;
 
-void ck__skip(const char *fn, const char *fmt, ...)
+/* Appends one SKIPPED line (the test's name from fn, part in brackets if any) to skip_path. */
+static void record_skip(const char *fn, const char *part, const char *fmt, va_list ap)
 {
 	char line[600];
 	size_t n = strlen(fn);
@@ -24,11 +25,9 @@ void ck__skip(const char *fn, const char *fmt, ...)
 
 	if (n > 3 && !strcmp(fn + n - 3, "_fn"))	/* START_TEST(name) defines name_fn */
 		n -= 3;
-	len = snprintf(line, sizeof(line), "SKIPPED %.*s: ", (int)n, fn);
-	va_list ap;
-	va_start(ap, fmt);
+	len = snprintf(line, sizeof(line), "SKIPPED %.*s%s%s%s: ", (int)n, fn, part ? "[" : "",
+		       part ? part : "", part ? "]" : "");
 	len += vsnprintf(line + len, sizeof(line) - (size_t)len - 1, fmt, ap);
-	va_end(ap);
 	if (len > (int)sizeof(line) - 2)
 		len = (int)sizeof(line) - 2;
 	line[len++] = '\n';
@@ -39,7 +38,23 @@ void ck__skip(const char *fn, const char *fmt, ...)
 		close(fd);
 }
 
-void ck__add_test(TCase *tc, const TTest *t)
+void ck__skip(const char *fn, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	record_skip(fn, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void ck__skip_part(const char *fn, const char *part, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	record_skip(fn, part, fmt, ap);
+	va_end(ap);
+}
+
+void ck__add_test(TCase *tc, const TTest *t, int start, int end)
 {
 	if (list_only) {
 		printf("%s\n", t->name);
@@ -53,19 +68,24 @@ void ck__add_test(TCase *tc, const TTest *t)
 			return;
 		found[i] = true;
 	}
-	_tcase_add_test(tc, t, 0, 0, 0, 1);
+	_tcase_add_test(tc, t, 0, 0, start, end);
 }
 
-/* Prints the recorded skips; returns how many there were. */
-static int report_skips(void)
+/* Prints the recorded skips; returns how many there were, and in *whole how many were whole
+ * tests (not parts of one). */
+static int report_skips(int *whole)
 {
 	FILE *f = fopen(skip_path, "r");
 	char line[700];
 	int n = 0;
 
+	*whole = 0;
 	while (f && fgets(line, sizeof(line), f)) {
 		fputs(line, stdout);
 		n++;
+		char *colon = strchr(line, ':');
+		if (colon && (colon == line || colon[-1] != ']'))
+			(*whole)++;
 	}
 	if (f)
 		fclose(f);
@@ -107,11 +127,11 @@ int ck__main(int argc, char **argv, const char *title, Suite *(*const *suites)(v
 	srunner_run_all(sr, CK_NORMAL);
 	fflush(stdout);
 	int run = srunner_ntests_run(sr), failed = srunner_ntests_failed(sr);
-	int skipped = report_skips();
+	int whole, skipped = report_skips(&whole);
 	srunner_free(sr);
 	unlink(skip_path);
 	free(found);
-	printf("%s: %d passed, %d failed, %d skipped\n", title, run - failed - skipped, failed,
+	printf("%s: %d passed, %d failed, %d skipped\n", title, run - failed - whole, failed,
 	       skipped);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

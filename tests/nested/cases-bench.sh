@@ -7,6 +7,7 @@
 # report; checks that both cells have IOPS and kvmini's cell its per-I/O counters (~30 s in L1)
 # and, over virtio-pci, no exit at the disk
 case_bench_quick() {
+    plan 5
     local out="$WORK/bench" rc=0 t0=$SECONDS line
     rm -rf "$out"
     mkdir -p "$out"

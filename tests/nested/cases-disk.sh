@@ -32,12 +32,22 @@ kvmini_cmd() { # extra kvmini args...
         --initrd "$BUILD/guest/initramfs.cpio.gz" --console stdio "$@")
 }
 
-# guest_check NAME COMMAND REGEX: runs COMMAND in the guest's shell and expects REGEX
+# guest_check NAME COMMAND REGEX: runs COMMAND in the guest's shell and expects REGEX on a
+# line of its output. An end marker follows the command, so a wrong answer fails at once
+# (only a guest that never answers waits for CASE_TIMEOUT).
+GUEST_CHECKS=0
 guest_check() {
-    local rc=0
+    local rc=0 mark before
+    GUEST_CHECKS=$((GUEST_CHECKS + 1))
+    mark="KVMINI-DONE-$GUEST_CHECKS-$RANDOM"
+    before=$(vm_clean_out | wc -l)
     vm_send "$2" || true
-    vm_expect "$3" "$CASE_TIMEOUT" || rc=$?
-    [ "$rc" = 1 ] && rc=1
+    vm_send "echo $mark" || true
+    vm_expect "^$mark\$" "$CASE_TIMEOUT" || rc=$?
+    if [ "$rc" = 0 ] && ! vm_clean_out | tail -n +"$before" | grep -a -q -E -- "$3"; then
+        rc=1
+        step "$1" 1 "the guest answered, but no line matches '$3' after: $2" || return $?
+    fi
     step "$1" "$rc" "no line matching '$3' after: $2" || return $?
 }
 
@@ -47,6 +57,7 @@ host_check() { # NAME CONDITION-STATUS DETAIL
 
 # two disks (file, io_uring + sync engines): read host data, write guest data, serial numbers
 case_disk_two_files() {
+    plan 11
     disk_dir
     head -c $((16 << 20)) /dev/urandom > "$DISKS_TMP/a.img"
     truncate -s 16M "$DISKS_TMP/b.img"
@@ -60,7 +71,7 @@ case_disk_two_files() {
     guest_check disk-two-devices 'echo DEVS-$(ls /sys/block | grep vd | tr "\n" -)' '^DEVS-vda-vdb-$' || return $?
     guest_check disk-serial 'echo SERIAL-$(cat /sys/block/vdb/serial)' '^SERIAL-disk-b$' || return $?
     guest_check disk-read-host-data 'echo SUM-$(md5sum /dev/vda | cut -d" " -f1)' "^SUM-$sum_a\$" || return $?
-    guest_check disk-write 'yes kvmini-pattern | head -c 4194304 | dd of=/dev/vdb bs=65536 oflag=direct 2>/dev/null; sync; echo WROTE-$?' '^WROTE-0$' || return $?
+    guest_check disk-write 'yes kvmini-pattern | head -c 4194304 | dd of=/dev/vdb bs=65536 oflag=direct 2>/dev/null; r=$?; sync; echo WROTE-$r-$?' '^WROTE-0-0$' || return $?
     vm_send 'poweroff' || true
     expect_exit disk-poweroff zero || return $?
     local rc=0
@@ -87,6 +98,7 @@ PY
 
 # an ext4 image made by mke2fs -d, read-only: the file's checksum matches, writes are refused
 case_disk_ext4_ro() {
+    plan 6
     disk_dir
     mkdir -p "$DISKS_TMP/root/sub"
     head -c 300000 /dev/urandom > "$DISKS_TMP/root/sub/blob"
@@ -105,6 +117,7 @@ case_disk_ext4_ro() {
 
 # a raw block device (a loop device in L1) behaves like a file; cache=none; discard on a file
 case_disk_blockdev_discard() {
+    plan 8
     disk_dir
     if ! command -v losetup >/dev/null || ! losetup -f >/dev/null 2>&1; then
         bad disk-blockdev "no loop device available here"
@@ -123,7 +136,7 @@ case_disk_blockdev_discard() {
     vm_start "$WORK/blockdev" "${L2_CMD[@]}" || { losetup -d "$loop"; return 1; }
     boot_to_shell blockdev-boot || { losetup -d "$loop"; return 1; }
     guest_check blockdev-read 'echo BSUM-$(md5sum /dev/vda | cut -d" " -f1)' "^BSUM-$sum\$" || { losetup -d "$loop"; return 1; }
-    guest_check blockdev-write 'yes loop-data | head -c 1048576 | dd of=/dev/vda bs=4096 seek=16 oflag=direct 2>/dev/null; sync; echo BW-$?' '^BW-0$' || { losetup -d "$loop"; return 1; }
+    guest_check blockdev-write 'yes loop-data | head -c 1048576 | dd of=/dev/vda bs=4096 seek=16 oflag=direct 2>/dev/null; r=$?; sync; echo BW-$r-$?' '^BW-0-0$' || { losetup -d "$loop"; return 1; }
     guest_check discard 'blkdiscard /dev/vdb; echo DISCARD-$?' '^DISCARD-0$' || { losetup -d "$loop"; return 1; }
     vm_send 'poweroff' || true
     expect_exit blockdev-poweroff zero || { losetup -d "$loop"; return 1; }
@@ -139,6 +152,7 @@ case_disk_blockdev_discard() {
 
 # after the guest's sync returns, kill -9 of the VMM loses nothing (both cache modes)
 case_disk_kill_after_sync() {
+    plan 8
     disk_dir
     local mode img
     for mode in writeback none; do
@@ -147,7 +161,7 @@ case_disk_kill_after_sync() {
         kvmini_cmd --disk "path=$img,cache=$mode"
         vm_start "$WORK/durable-$mode" "${L2_CMD[@]}" || return 1
         boot_to_shell "durable-$mode-boot" || return $?
-        guest_check "durable-$mode-synced" "yes durable-$mode | head -c 2097152 | dd of=/dev/vda bs=4096 2>/dev/null; sync; echo SYNCED-\$?" '^SYNCED-0$' || return $?
+        guest_check "durable-$mode-synced" "yes durable-$mode | head -c 2097152 | dd of=/dev/vda bs=4096 2>/dev/null; r=\$?; sync; echo SYNCED-\$r-\$?" '^SYNCED-0-0$' || return $?
         kill -KILL "$VM_PID"
         vm_wait 10 || true
         local rc=0

@@ -54,6 +54,7 @@ pci_disks() { # a 16 MiB random disk A and an empty one B in $DISKS_TMP
 
 # two disks over virtio-pci with ACPI (MCFG + PNP0A08): ids, MSI-X, data both ways, exits
 case_disk_pci() {
+    plan 15
     pci_disks
     kvmini_cmd --virtio-transport pci --disk "path=$DISKS_TMP/a.img,serial=pci-a" \
         --disk "path=$DISKS_TMP/b.img,serial=pci-b,engine=sync" \
@@ -65,7 +66,7 @@ case_disk_pci() {
     guest_check pci-ecam 'echo ECAM-$(dmesg | grep -c "MMCONFIG at \[mem 0xe0000000-0xe00fffff\] reserved")' '^ECAM-1$' || return $?
     guest_check pci-serial 'echo SERIAL-$(cat /sys/block/vdb/serial)' '^SERIAL-pci-b$' || return $?
     guest_check pci-read-host-data 'echo SUM-$(md5sum /dev/vda | cut -d" " -f1)' "^SUM-$SUM_A\$" || return $?
-    guest_check pci-write 'yes kvmini-pci | head -c 4194304 | dd of=/dev/vdb bs=65536 oflag=direct 2>/dev/null; sync; echo WROTE-$?' '^WROTE-0$' || return $?
+    guest_check pci-write 'yes kvmini-pci | head -c 4194304 | dd of=/dev/vdb bs=65536 oflag=direct 2>/dev/null; r=$?; sync; echo WROTE-$r-$?' '^WROTE-0-0$' || return $?
     guest_check pci-msix 'echo MSIX-$(grep -E "PCI-MSI.*virtio[01]-req" /proc/interrupts | wc -l)' '^MSIX-2$' || return $?
     # for the log; then wait for its end, so its console output is not counted as exits below
     guest_check pci-diagnostics 'grep -E "virtio|MSI" /proc/interrupts; dmesg | grep -iE "pci|virtio|mmconfig|ecam" | head -40; echo DIAG-DONE' '^DIAG-DONE$' || return $?
@@ -94,6 +95,7 @@ PY
 
 # acpi=off: Linux finds the bus with the legacy CF8/CFC probe and still uses MSI-X
 case_disk_pci_acpi_off() {
+    plan 7
     pci_disks
     kvmini_cmd --virtio-transport pci --disk "path=$DISKS_TMP/a.img" --append acpi=off
     vm_start "$WORK/pci-noacpi" "${L2_CMD[@]}" || return 1
@@ -109,6 +111,7 @@ case_disk_pci_acpi_off() {
 
 # the same O_DIRECT read loop over virtio-mmio, for the exits-per-request comparison
 case_disk_mmio_exits() {
+    plan 4
     pci_disks
     kvmini_cmd --virtio-transport mmio --disk "path=$DISKS_TMP/a.img" --exit-stats="json:$DISKS_TMP/stats.json"
     vm_start "$WORK/mmio-exits" "${L2_CMD[@]}" || return 1
@@ -120,6 +123,7 @@ case_disk_mmio_exits() {
 
 # --cpus 2 and queues=2 over PCI: two hardware queues, a vector each, data round trip
 case_disk_pci_mq() {
+    plan 8
     pci_disks
     kvmini_cmd --cpus 2 --virtio-transport pci --disk "path=$DISKS_TMP/a.img,queues=2" \
         --disk "path=$DISKS_TMP/b.img,queues=2"
@@ -129,7 +133,7 @@ case_disk_pci_mq() {
     guest_check pci-mq-vectors 'echo VEC-$(grep -cE "PCI-MSI.*virtio0-req\.[01]" /proc/interrupts)' '^VEC-2$' || return $?
     guest_check pci-mq-read 'echo SUM-$(md5sum /dev/vda | cut -d" " -f1)' "^SUM-$SUM_A\$" || return $?
     # two writers at once, one per vCPU
-    guest_check pci-mq-write '(taskset 1 sh -c "yes mq-one | head -c 2097152 | dd of=/dev/vdb bs=65536 oflag=direct" & taskset 2 sh -c "yes mq-two | head -c 2097152 | dd of=/dev/vdb bs=65536 seek=32 oflag=direct" & wait) 2>/dev/null; sync; echo MQW-$?' '^MQW-0$' || return $?
+    guest_check pci-mq-write '{ taskset 1 sh -c "yes mq-one | head -c 2097152 | dd of=/dev/vdb bs=65536 oflag=direct" & a=$!; taskset 2 sh -c "yes mq-two | head -c 2097152 | dd of=/dev/vdb bs=65536 seek=32 oflag=direct" & b=$!; wait $a; r1=$?; wait $b; r2=$?; } 2>/dev/null; sync; echo MQW-$r1-$r2-$?' '^MQW-0-0-0$' || return $?
     vm_send 'grep virtio /proc/interrupts' || true
     vm_send 'poweroff' || true
     expect_exit pci-mq-poweroff zero || return $?
@@ -142,6 +146,7 @@ case_disk_pci_mq() {
 # Debian's cloud kernel (build/guest-cloud: GUEST_KERNEL=linux-image-cloud-amd64 guest/build.sh)
 # finds the disk over PCI with ACPI and with acpi=off; data both ways on a raw loop device
 case_disk_pci_cloud() {
+    plan 13
     local g="$BUILD/guest-cloud" acpi loop rc
     if [ ! -f "$g/bzImage" ]; then
         bad pci-cloud-guest "no cloud-kernel guest in $g (make check builds it)"
@@ -153,13 +158,13 @@ case_disk_pci_cloud() {
         L2_CMD=("$BUILD/kvmini" run --kernel "$g/bzImage" --initrd "$g/initramfs.cpio.gz" --console stdio
             --virtio-transport pci --disk "path=$loop,cache=none")
         [ "$acpi" = on ] || L2_CMD+=(--append acpi=off)
-        vm_start "$WORK/pci-cloud-acpi-$acpi" "${L2_CMD[@]}" || break
+        vm_start "$WORK/pci-cloud-acpi-$acpi" "${L2_CMD[@]}" || { bad "pci-cloud-acpi-$acpi-start" "kvmini did not start"; losetup -d "$loop"; return 1; }
         rc=0
         boot_to_shell "pci-cloud-acpi-$acpi-boot" || rc=$?
         [ "$rc" = 0 ] && { guest_check "pci-cloud-acpi-$acpi-kernel" 'echo KREL-$(uname -r)' '^KREL-.*-cloud-amd64$' || rc=$?; }
         [ "$rc" = 0 ] && { guest_check "pci-cloud-acpi-$acpi-ids" 'echo PCIID-$(cat /sys/block/vda/device/../vendor)-$(cat /sys/block/vda/device/../device)' '^PCIID-0x1af4-0x1042$' || rc=$?; }
         [ "$rc" = 0 ] && [ "$acpi" = on ] && { guest_check pci-cloud-read 'echo SUM-$(md5sum /dev/vda | cut -d" " -f1)' "^SUM-$SUM_A\$" || rc=$?; }
-        [ "$rc" = 0 ] && [ "$acpi" = off ] && { guest_check pci-cloud-write 'yes cloud-pci | head -c 1048576 | dd of=/dev/vda bs=65536 oflag=direct 2>/dev/null; sync; echo CW-$?' '^CW-0$' || rc=$?; }
+        [ "$rc" = 0 ] && [ "$acpi" = off ] && { guest_check pci-cloud-write 'yes cloud-pci | head -c 1048576 | dd of=/dev/vda bs=65536 oflag=direct 2>/dev/null; r=$?; sync; echo CW-$r-$?' '^CW-0-0$' || rc=$?; }
         if [ "$rc" = 0 ]; then
             # no ACPI, no S5: reboot=k (the i8042 reset line) ends the acpi=off guest
             vm_send "$([ "$acpi" = on ] && echo poweroff || echo reboot)" || true
@@ -177,6 +182,7 @@ case_disk_pci_cloud() {
 # a driver that never enables MSI-X (pci=nomsi): the disk works through INTA, routed by the
 # DSDT's _PRT with ACPI and by the MP table with acpi=off; level-triggered on the IOAPIC
 case_disk_pci_intx() {
+    plan 16
     local acpi rc
     pci_disks
     for acpi in on off; do
@@ -188,7 +194,7 @@ case_disk_pci_intx() {
         guest_check "pci-intx-acpi-$acpi-no-msi" 'echo MSI-$(grep -c PCI-MSI /proc/interrupts)' '^MSI-0$' || return $?
         guest_check "pci-intx-acpi-$acpi-ioapic-level" 'echo INTX-$(grep -E "IO-APIC.*(1[6-9]|2[0-3])-fasteoi.*virtio" /proc/interrupts | wc -l)' '^INTX-[12]$' || return $?
         guest_check "pci-intx-acpi-$acpi-read" 'echo SUM-$(md5sum /dev/vda | cut -d" " -f1)' "^SUM-$SUM_A\$" || return $?
-        guest_check "pci-intx-acpi-$acpi-write" "yes intx-$acpi | head -c 1048576 | dd of=/dev/vdb bs=65536 oflag=direct 2>/dev/null; sync; echo IW-\$?" '^IW-0$' || return $?
+        guest_check "pci-intx-acpi-$acpi-write" "yes intx-$acpi | head -c 1048576 | dd of=/dev/vdb bs=65536 oflag=direct 2>/dev/null; r=\$?; sync; echo IW-\$r-\$?" '^IW-0-0$' || return $?
         vm_send 'grep -E "virtio|IO-APIC" /proc/interrupts' || true
         vm_send "$([ "$acpi" = on ] && echo poweroff || echo reboot)" || true
         expect_exit "pci-intx-acpi-$acpi-exit" zero || return $?

@@ -65,6 +65,7 @@ PY
 # acknowledges each; kvmini is killed with SIGKILL 0.5-4 s after the first acknowledgement;
 # every acknowledged record must be on the backing, byte for byte
 case_crash_consistency() {
+    plan "${CRASH_TRIALS:-4}"
     disk_dir
     local initrd trials=${CRASH_TRIALS:-4} t cfg backing cache token last lost acked=0 total_lost=0
     initrd=$(stress_initrd "$DISKS_TMP/crash")
@@ -80,7 +81,7 @@ case_crash_consistency() {
         token=$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
         L2_CMD=("$BUILD/kvmini" run --kernel "$BUILD/guest/bzImage" --initrd "$initrd" --console stdio
             --append "quiet kvmini.run=crashjob+$token" --disk "path=$backing,cache=$cache")
-        vm_start "$WORK/crash-$t" "${L2_CMD[@]}" || break
+        vm_start "$WORK/crash-$t" "${L2_CMD[@]}" || { bad "crash-trial-$t-$cfg" "kvmini did not start"; losetup -d "$loop"; return 1; }
         local rc=0
         vm_expect '^ACK-0$' "$CASE_TIMEOUT" || rc=$?
         if [ "$rc" != 0 ]; then
@@ -113,6 +114,7 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 # host sees each guest's last pass in every slot, and no VMM's RSS grows by more than 4 MiB
 # between the first sample of the workload and the end
 case_load_four() {
+    plan 12
     disk_dir
     local initrd secs=${LOAD_SECONDS:-60} g
     initrd=$(stress_initrd "$DISKS_TMP/load")

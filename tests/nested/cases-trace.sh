@@ -4,6 +4,7 @@
 # `kvmini exits` and exported as Chrome JSON.
 
 case_trace_boot() {
+    plan 6
     local dir rc=0
     dir=$(mktemp -d /tmp/kvmini-trace.XXXXXX)	# L1's tmpfs, not the 9p results
     truncate -s 8M "$dir/disk.img"

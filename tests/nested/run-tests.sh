@@ -6,11 +6,16 @@
 #   L2_VMM=kvmini (default) tests BUILD/kvmini; L2_VMM=qemu runs the same cases on QEMU microvm
 #   (to validate the harness). KVMINI_NESTED=auto|1|0: auto (default) runs directly where
 #   `kvmini host` says hardware (a /dev/kvm on VT-x/AMD-V), else inside the nested L1. CASE_TIMEOUT=120 is the
-#   limit in seconds on each step of a case; a case that stalls is retried once.
+#   limit in seconds on each step of a case.
 #   CASES="smp_stdin_poweroff append_reboot memory_panic" picks cases; L2_TRACE=1 writes a
 #   bash trace of the cases to <results>/l2/trace.
-# Prints "PASS name (Ns)" or "FAIL name: reason" per check, then "nested: N passed, M failed"; exits 1
-# if any check failed.
+# Prints "PASS name (Ns)" or "FAIL name: reason" per check, "FLAKY case" for a case that passed
+# only on its second attempt (retried only for the nested L1's documented failures: a stall or
+# an L2 triple fault; its first attempt's failure and kvmini's stderr follow), "SKIPPED" with a
+# reason, then "nested: N passed, N failed, N skipped, N flaky"; exits 1 if any check failed.
+# A case that ends non-zero without a failed check, or with fewer result lines than its plan,
+# fails naming where it stopped; CASES with an unknown name is an error (status 2). More than
+# two flaky cases in a run, or a case flaky in two runs in a row, fail the run.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 
@@ -44,9 +49,15 @@ CASE_TIMEOUT=${CASE_TIMEOUT:-120}
 # ---------------------------------------------------------------- the cases (run where KVM is)
 PASSED=0
 FAILED=0
+FLAKY=0
+SKIPPED=0
 RESULT_LINES=()
-ok() { RESULT_LINES+=("PASS $1 ($2s)"); }
-bad() { RESULT_LINES+=("FAIL $1: $2"); }
+CASE_PLAN=0     # the result lines the running case declares (plan N)
+LAST_STEP=""    # the last check it recorded: where a case that ends early stopped
+ok() { RESULT_LINES+=("PASS $1 ($2s)"); LAST_STEP=$1; }
+bad() { RESULT_LINES+=("FAIL $1: $2"); LAST_STEP=$1; }
+# plan N: the case records N result lines when it runs to its end (fewer is a FAIL)
+plan() { CASE_PLAN=$1; }
 lastlines() { vm_clean_out | grep -a -v '^[[:space:]]*$' | tail -n 3 | tr '\n' '|'; }
 errline() { tr '\n' ' ' < "$VM_DIR/err" | cut -c1-200; }
 
@@ -92,6 +103,7 @@ expect_exit() { # NAME WANT(zero|nonzero)
 
 # boot with 2 vCPUs, check the count, run a typed command, power off with "poweroff"
 case_smp_stdin_poweroff() {
+    plan "$([ "$L2_VMM" = kvmini ] && echo 6 || echo 5)"
     l2_cmd "$L2_VMM" "$BUILD" --cpus 2
     vm_start "$WORK/smp" "${L2_CMD[@]}" || return 1
     boot_to_shell boot-ready || return $?
@@ -106,8 +118,8 @@ case_smp_stdin_poweroff() {
     step stdin-command "$rc" "no hello-42 after typing a command" || return $?
     vm_send 'poweroff' || true
     expect_exit poweroff-exit-0 zero || return $?
-    if [ "$L2_VMM" = kvmini ] && ! grep -q -i 'power' "$VM_DIR/err"; then
-        bad poweroff-message "no power-off reason on stderr: $(errline)"
+    if [ "$L2_VMM" = kvmini ] && ! grep -q 'guest powered off' "$VM_DIR/err"; then
+        bad poweroff-message "no 'guest powered off' line on stderr: $(errline)"
     fi
     if [ "$L2_VMM" = kvmini ]; then
         if grep -q 'boot-timer 0x7b: .* ms after launch' "$VM_DIR/err"; then
@@ -120,6 +132,7 @@ case_smp_stdin_poweroff() {
 
 # --append reaches the guest (kvmini.run=), then "reboot" ends the VMM with status 0
 case_append_reboot() {
+    plan 4
     # shellcheck disable=SC2016 # expanded by the guest's shell
     l2_cmd "$L2_VMM" "$BUILD" --append 'kvmini.run=echo+append-$((2*21))'
     vm_start "$WORK/reboot" "${L2_CMD[@]}" || return 1
@@ -134,6 +147,7 @@ case_append_reboot() {
 
 # --memory 5G (RAM above the 4 GiB hole) and --cmdline, then a panic ends the VMM non-zero
 case_memory_panic() {
+    plan "$([ "$L2_VMM" = kvmini ] && echo 5 || echo 4)"
     l2_cmd "$L2_VMM" "$BUILD" --memory 5G --cmdline "$L2_DEFAULT_CMDLINE quiet"
     vm_start "$WORK/panic" "${L2_CMD[@]}" || return 1
     boot_to_shell boot-ready-5g || return $?
@@ -143,13 +157,55 @@ case_memory_panic() {
     step memory-5g "$rc" "MemTotal ${kb:-?} kB, wanted > 4194304" || return $?
     vm_send 'echo c > /proc/sysrq-trigger' || true
     expect_exit panic-exit-nonzero nonzero || return $?
-    if [ "$L2_VMM" = kvmini ] && [ ! -s "$VM_DIR/err" ]; then
-        bad panic-message "kvmini printed nothing on stderr after the guest panic"
+    if [ "$L2_VMM" = kvmini ]; then
+        if grep -q 'guest kernel panicked (pvpanic' "$VM_DIR/err"; then
+            ok panic-message "$(vm_elapsed)"
+        else
+            bad panic-message "no 'guest kernel panicked (pvpanic ...)' line on stderr: $(errline)"
+        fi
+    fi
+}
+
+# case_verdict NAME RC: adds a FAIL line when the case ended non-zero without one, or with
+# fewer result lines than its plan; returns 0 when the case passed
+case_verdict() {
+    local name=${1#case_} rc=$2 n=${#RESULT_LINES[@]} fails
+    fails=$(printf '%s\n' "${RESULT_LINES[@]}" | grep -c '^FAIL')
+    if [ "$rc" != 0 ] && [ "$fails" = 0 ]; then
+        bad "$name" "the case ended with status $rc after ${LAST_STEP:-its start} with no check failed (a setup command or helper failed)"
+    elif [ "$rc" = 0 ] && [ "$n" -lt "$CASE_PLAN" ]; then
+        bad "$name" "the case ended after $n of its $CASE_PLAN result lines (last: ${LAST_STEP:-none})"
+    elif [ "$rc" = 0 ] && [ "$CASE_PLAN" = 0 ]; then
+        bad "$name" "the case declares no plan"
+    fi
+    ! printf '%s\n' "${RESULT_LINES[@]}" | grep -q '^FAIL'
+}
+
+# retry_reason RC: why a failed attempt may be retried, or nothing. Only the nested L1's own
+# documented failures (docs/nested.md) qualify, and only there: on hardware nothing is retried.
+retry_reason() {
+    [ "${L1:-0}" = 1 ] || return 0
+    if [ "$1" = 124 ]; then
+        echo "stalled (${CASE_TIMEOUT}s without progress: the emulated L1's known L2 stall)"
+    elif grep -q 'KVM_EXIT_SHUTDOWN (triple fault)' "${VM_DIR:-/nonexistent}/err" 2>/dev/null &&
+        ! grep -q -E 'needs reset|driver error|seccomp: blocked|Sanitizer' "$VM_DIR/err"; then
+        echo "the L2 guest triple-faulted (the emulated SVM resets L2 guests, QEMU's too)"
+    fi
+}
+
+# case_evidence NAME: what a failed attempt leaves for the report
+case_evidence() {
+    [ "${#RESULT_LINES[@]}" = 0 ] || printf '%s\n' "${RESULT_LINES[@]}" | grep '^FAIL'
+    if [ -n "${VM_DIR:-}" ]; then	# (a case that booted an L2 guest)
+        echo "--- $1: last console lines:"
+        vm_clean_out | tail -n 15 | sed 's/^/    /'
+        echo "--- $1: kvmini's stderr:"
+        sed 's/^/    /' "$VM_DIR/err"
     fi
 }
 
 run_case() {
-    local name=$1 attempt rc done="$WORK/done/$1"
+    local name=$1 attempt rc why first="" done="$WORK/done/$1" started="$WORK/done/$1.started"
     # a resumed L1 run (the previous L1 died) replays the cases that already finished
     if [ -f "$done" ]; then
         echo "note: $name finished in an earlier L1 run; its results:"
@@ -157,42 +213,70 @@ run_case() {
         return 0
     fi
     echo "case $name"
+    if [ -f "$started" ]; then	# the L1 died under this case: this is its second attempt
+        first="--- ${name#case_}: its first attempt was cut off: the nested L1 froze or died (console: l1-console.failed-*.log)"
+    fi
+    : > "$started"
     for attempt in 1 2; do
-        RESULT_LINES=() VM_DIR=""
+        RESULT_LINES=() VM_DIR="" CASE_PLAN=0 LAST_STEP=""
         rc=0
         "$name" || rc=$?
         vm_kill
-        [ "$attempt" = 1 ] || break
-        if [ "$rc" = 124 ]; then
-            echo "note: $name stalled (${CASE_TIMEOUT}s without progress); retrying once"
-        elif [ "$rc" != 0 ] && grep -q 'KVM_EXIT_SHUTDOWN' "${VM_DIR:-/nonexistent}/err" 2>/dev/null; then
-            # the emulated SVM of the nested L1 occasionally resets an L2 guest (QEMU's L2 too)
-            echo "note: $name: the L2 guest triple-faulted (seen with QEMU in L1 as well); retrying once"
-        else
-            break
-        fi
-        [ -z "${VM_DIR:-}" ] || cp -r "$VM_DIR" "$VM_DIR.stalled"
+        case_verdict "$name" "$rc" && break
+        why=$(retry_reason "$rc")
+        if [ "$attempt" != 1 ] || [ -n "$first" ] || [ -z "$why" ]; then break; fi
+        echo "note: ${name#case_} $why; running it once more (counted as FLAKY if it passes)"
+        first=$(echo "--- ${name#case_}: first attempt: $why"; case_evidence "${name#case_}" | sed 's/^/    /')
+        [ -z "${VM_DIR:-}" ] || cp -r "$VM_DIR" "$VM_DIR.attempt1"
     done
     {
-        [ "${#RESULT_LINES[@]}" = 0 ] || printf '%s\n' "${RESULT_LINES[@]}"
-        if [ "$rc" != 0 ] && [ -n "${VM_DIR:-}" ]; then	# (a case that booted an L2 guest)
-            echo "--- $name: last console lines:"
-            vm_clean_out | tail -n 15 | sed 's/^/    /'
-            echo "--- $name: stderr:"
-            sed 's/^/    /' "$VM_DIR/err"
+        if case_verdict_ok; then
+            [ -z "$first" ] || { echo "FLAKY ${name#case_}: passed on its second attempt"; printf '%s\n' "$first"; }
+            printf '%s\n' "${RESULT_LINES[@]}"
+        else
+            printf '%s\n' "${RESULT_LINES[@]}"
+            [ -z "$first" ] || printf '%s\n' "$first"
+            case_evidence "${name#case_}" | grep -v '^FAIL'
         fi
     } > "$done.tmp"
     mv "$done.tmp" "$done"
+    rm -f "$started"
     run_case_tally < "$done"
 }
+case_verdict_ok() { ! printf '%s\n' "${RESULT_LINES[@]}" | grep -q '^FAIL'; }
 
 # run_case_tally < RESULTS: prints a case's result lines and adds them to the counts
 run_case_tally() {
     local l
     while IFS= read -r l; do
         echo "$l"
-        case $l in PASS*) PASSED=$((PASSED + 1)) ;; FAIL*) FAILED=$((FAILED + 1)) ;; esac
+        case $l in
+        PASS*) PASSED=$((PASSED + 1)) ;;
+        FAIL*) FAILED=$((FAILED + 1)) ;;
+        FLAKY*) FLAKY=$((FLAKY + 1)); echo "${l#FLAKY }" | cut -d: -f1 >> "$WORK/../flaky" ;;
+        SKIPPED*) SKIPPED=$((SKIPPED + 1)) ;;
+        esac
     done
+}
+
+# known_cases CASES: each must name a case_ function (an unknown name is an error, not a no-op)
+known_cases() {
+    local c bad=""
+    for c in $1; do
+        declare -F "case_$c" >/dev/null || bad+=" $c"
+    done
+    [ -z "$bad" ] || { echo "nested-test: no such case:$bad (cases: $(declare -F | sed -n 's/^declare -f case_//p' | tr '\n' ' '))" >&2; return 1; }
+}
+
+# the cases a run makes: in the nested L1, gdb_kernel is reported as skipped (no guest
+# breakpoint reaches L1's KVM under the emulated SVM, docs/nested.md); load_four (four guests
+# under load for LOAD_SECONDS) belongs to make stress
+default_cases() {
+    local cases="smp_stdin_poweroff append_reboot memory_panic"
+    # the virtio-blk cases use kvmini's --disk option
+    [ "$L2_VMM" != kvmini ] ||
+        cases+=" disk_two_files disk_ext4_ro disk_blockdev_discard disk_kill_after_sync trace_boot bench_quick disk_pci disk_pci_acpi_off disk_pci_mq disk_mmio_exits disk_pci_cloud disk_pci_intx crash_consistency gdb_kernel"
+    echo "$cases"
 }
 
 run_all_cases() {
@@ -200,37 +284,61 @@ run_all_cases() {
     WORK=${RESULTS:-$BUILD/nested}/l2
     [ "${L1:-0}" = 1 ] || rm -rf "$WORK/done"
     mkdir -p "$WORK/done"
+    : > "$WORK/../flaky"
     echo "L2 VMM: $L2_VMM ($(uname -r), $(nproc) CPUs)"
     if [ "$L2_VMM" = kvmini ] && [ ! -x "$BUILD/kvmini" ]; then
         echo "FAIL setup: $BUILD/kvmini not built"
         FAILED=1
-    else
+    elif known_cases "${CASES:-}"; then
         local c
         [ -z "${L2_TRACE:-}" ] || { exec {tracefd}> "$WORK/trace"; BASH_XTRACEFD=$tracefd; set -x; }
-        local cases="smp_stdin_poweroff append_reboot memory_panic"
-        # the virtio-blk cases use kvmini's --disk option
-        [ "$L2_VMM" != kvmini ] ||
-            cases+=" disk_two_files disk_ext4_ro disk_blockdev_discard disk_kill_after_sync trace_boot bench_quick disk_pci disk_pci_acpi_off disk_pci_mq disk_mmio_exits disk_pci_cloud disk_pci_intx crash_consistency"
-        # gdb_kernel (kvmini's --gdb) is not in the default list: neither int3 nor debug-register
-        # breakpoints reach kvmini from L2 under the emulated SVM (docs/debugging.md); CASES=gdb_kernel.
-        # load_four (four guests under load for LOAD_SECONDS) runs in make stress.
-        for c in ${CASES:-$cases}; do
+        for c in ${CASES:-$(default_cases)}; do
+            if [ "$c" = gdb_kernel ] && [ "${L1:-0}" = 1 ]; then
+                echo "SKIPPED nested gdb_kernel: guest breakpoints never reach L1's KVM under QEMU's emulated SVM (docs/nested.md); it runs where Linux boots directly"
+                SKIPPED=$((SKIPPED + 1))
+                continue
+            fi
             run_case "case_$c"
         done
+    else
+        FAILED=1
     fi
-    echo "$PASSED $FAILED" > "$WORK/../counts"
+    echo "$PASSED $FAILED $SKIPPED $FLAKY" > "$WORK/../counts"
     # in L1 the host prints the summary last, after L1's own shutdown lines
-    [ "${L1:-0}" = 1 ] || echo "nested: $PASSED passed, $FAILED failed"
+    [ "${L1:-0}" = 1 ] || flaky_policy "$WORK/../flaky"
+    [ "${L1:-0}" = 1 ] || echo "nested: $PASSED passed, $FAILED failed, $SKIPPED skipped, $FLAKY flaky"
     [ "$FAILED" = 0 ]
 }
 
+# flaky_policy FLAKY-LIST: a case that needed a retry in this run and in the run before it
+# (the list kept in ~/.cache/kvmini), or more than two flaky cases in one run, fail the run
+flaky_policy() {
+    local list=$1 hist=${KVMINI_FLAKY_HISTORY:-${XDG_CACHE_HOME:-$HOME/.cache}/kvmini/nested-flaky} c n
+    n=$(grep -c . "$list" 2>/dev/null) || n=0
+    if [ "$n" -gt 2 ]; then
+        echo "FAIL flaky-budget: $n cases needed a retry in this run (at most 2 may): $(tr '\n' ' ' < "$list")"
+        FAILED=$((FAILED + 1))
+    fi
+    while IFS= read -r c; do
+        [ -n "$c" ] || continue
+        if grep -qx -- "$c" "$hist" 2>/dev/null; then
+            echo "FAIL flaky-again $c: needed a retry in this run and in the run before it ($hist)"
+            FAILED=$((FAILED + 1))
+        fi
+    done < "$list"
+    if mkdir -p "$(dirname "$hist")" 2>/dev/null; then cp "$list" "$hist" 2>/dev/null || true; fi
+}
+
 # ---------------------------------------------------------------- entry
+# tests/nested/selftest.sh sources this file for its functions only
+[ "${RUN_TESTS_LIB:-0}" = 0 ] || return 0
 if [ "${L1:-0}" = 1 ]; then
     L2_VMM=${L2_VMM_IN_L1:-$L2_VMM}
     run_all_cases
     exit $?
 fi
 
+known_cases "${CASES:-}" || exit 2
 for f in "$BUILD/guest/bzImage" "$BUILD/guest/initramfs.cpio.gz"; do
     [ -f "$f" ] || { echo "FAIL setup: $f missing (make guest)"; echo "nested: 0 passed, 1 failed"; exit 1; }
 done
@@ -254,20 +362,24 @@ export L2_VMM_IN_L1=$L2_VMM CASE_TIMEOUT=$CASE_TIMEOUT CASES="${CASES:-}" L2_TRA
 export CRASH_TRIALS=${CRASH_TRIALS:-4} LOAD_SECONDS=${LOAD_SECONDS:-60}
 exec bash "$here/run-tests.sh" "$BUILD"
 EOF
+# One vCPU in L1 unless L1_SMP says otherwise: on the 2026-12 build machines a 2-vCPU L1 froze
+# (soft lockups) in 2 of 3 runs of these cases, a 1-vCPU one in none of its runs so far, and
+# took 17 min instead of 13-15 (docs/nested.md).
+export L1_SMP=${L1_SMP:-1}
 # The emulated L1 occasionally fails as a whole (a frozen L1: no console output; or an oops in
 # L1's own kernel, e.g. "TASK stack guard page was hit" in exc_page_fault, seen in CI and here):
 # such a run ends without a script status (124/125), and is
-# run again, up to three times (within 20 min), resuming after the cases that finished
+# run again, up to three times (within 30 min), resuming after the cases that finished
 # (results-*/l2/done/).
 t_start=$SECONDS
 for attempt in 1 2 3 4; do
     rc=0
     L1_KEEP_RESULTS=$([ "$attempt" = 1 ] && echo 0 || echo 1) \
-    L1_TIMEOUT=${L1_TIMEOUT:-1200} L1_STALL=${L1_STALL:-330} L1_QUIET=${L1_QUIET:-0} L1_LOG="$BUILD/nested/l1-console.log" \
+    L1_TIMEOUT=${L1_TIMEOUT:-1800} L1_STALL=${L1_STALL:-330} L1_QUIET=${L1_QUIET:-0} L1_LOG="$BUILD/nested/l1-console.log" \
         l1_run "$BUILD" "$BUILD/nested/run-in-l1.sh" || rc=$?
     if [ "$rc" = 0 ] || [ "$rc" = 1 ] || [ "$attempt" = 4 ]; then break; fi
-    if [ $((SECONDS - t_start)) -gt 1200 ]; then
-        echo "note: the nested L1 run failed (status $rc) and 20 min are spent; not retrying"
+    if [ $((SECONDS - t_start)) -gt 1800 ]; then
+        echo "note: the nested L1 run failed (status $rc) and 30 min are spent; not retrying"
         break
     fi
     cp "$BUILD/nested/l1-console.log" "$BUILD/nested/l1-console.failed-$attempt.log" 2>/dev/null || true
@@ -275,11 +387,13 @@ for attempt in 1 2 3 4; do
         "running it again from the first unfinished case (log of this run: l1-console.failed-$attempt.log)"
 done
 counts="$L1_RESULTS/counts"
-p=0 f=0
-[ ! -s "$counts" ] || read -r p f < "$counts"
+p=0 f=0 sk=0 fl=0
+[ ! -s "$counts" ] || read -r p f sk fl < "$counts"
 if [ ! -s "$counts" ] || { [ "$rc" != 0 ] && [ "$rc" != 1 ]; }; then
     echo "FAIL l1: the nested L1 run did not complete (status $rc; log $BUILD/nested/l1-console.log)"
     f=$((f + 1))
 fi
-echo "nested: $p passed, $f failed"
-[ "$f" = 0 ]
+FAILED=$f
+flaky_policy "$L1_RESULTS/flaky"
+echo "nested: $p passed, $FAILED failed, ${sk:-0} skipped, ${fl:-0} flaky"
+[ "$FAILED" = 0 ]

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/lib/ck.h"
@@ -155,8 +156,7 @@ static void fixture_setup(void)
 	tdir_direct = base != NULL;
 	if (!base) {
 		base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-		printf("test_disk: O_DIRECT works in none of /var/tmp, /tmp, .: "
-		       "cache=none cases are skipped\n");
+		/* each cache=none case says so (skip_direct) */
 	}
 	snprintf(tmpl, sizeof(tmpl), "%s/kvmini-disk-XXXXXX", base);
 	tdir[0] = '\0';
@@ -203,15 +203,16 @@ static bool punches(const char *path)
 	ck_assert_int_ge(fd, 0);
 	ok = !fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096);
 	close(fd);
-	if (!ok)
-		printf("test_disk: %s cannot punch holes: discard cases skipped\n", path);
 	return ok;
 }
 
-static bool skip_direct(enum disk_cache c)
+/* true (recorded as a skipped part of test fn) for cache=none where no directory here takes
+ * O_DIRECT */
+#define skip_direct(c) skip_direct_in(__func__, (c))
+static bool skip_direct_in(const char *fn, enum disk_cache c)
 {
 	if (c == DISK_CACHE_NONE && !tdir_direct) {
-		printf("test_disk: skipping a cache=none case (no O_DIRECT directory)\n");
+		ck__skip_part(fn, "cache=none", "O_DIRECT works in none of /var/tmp, /tmp, .");
 		return true;
 	}
 	return false;
@@ -398,13 +399,16 @@ START_TEST(rejections)
 	open_ok(&d3, path, DISK_ENGINE_SYNC, DISK_CACHE_WRITEBACK, false);	/* all released */
 	disk__close(&d3);
 
-	/* read-only file: root ignores modes, so make it immutable (EPERM for writers) */
+	/* read-only file: a mode for a user; root ignores modes, so make it immutable (EPERM
+	 * for writers) */
 	fd = open(path, O_RDONLY);
 	ck_assert_int_ge(fd, 0);
-	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0 ||
-	    (flags |= FS_IMMUTABLE_FL, ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0)) {
-		printf("test_disk: cannot make a file immutable here (%s): read-only case "
-		       "skipped\n", strerror(errno));
+	if (geteuid() != 0) {
+		ck_assert_int_eq(fchmod(fd, 0444), 0);
+	} else if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0 ||
+		   (flags |= FS_IMMUTABLE_FL, ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0)) {
+		ck_skip_part("read-only file", "cannot make a file immutable here: %s",
+			     strerror(errno));
 		close(fd);
 		return;
 	}
@@ -632,6 +636,52 @@ static void random_run(const char *path, uint64_t size, enum disk_engine e, enum
 	free(pool);
 }
 
+/* cache=none with buffers O_DIRECT cannot take, more of them at once than the bounce budget:
+ * no more than DISK_BOUNCE_BUDGET is ever allocated, the rest go through the page cache, and
+ * every byte is right either way (a guest cannot make kvmini allocate past the budget). */
+START_TEST(bounce_budget_bounds_memory)
+{
+	enum { N = 24 };
+	const uint64_t sz = MIB;
+	char path[300];
+	uint8_t *file = aligned(N * sz), *pool = aligned(N * (sz + 64));
+
+	if (skip_direct(DISK_CACHE_NONE))
+		return;
+	mkfile(path, sizeof(path), N * sz);
+	fill(file, N * sz, 77);
+	int fd = open(path, O_WRONLY);
+	ck_assert_int_eq(pwrite(fd, file, N * sz, 0), (ssize_t)(N * sz));
+	close(fd);
+	for (unsigned e = 0; e < 2; e++) {
+		struct disk d;
+		struct disk_req reqs[N], *rp[N];
+		struct iovec iov[N];
+
+		open_ok(&d, path, engines[e], DISK_CACHE_NONE, false);
+		memset(pool, 0, N * (sz + 64));
+		for (unsigned i = 0; i < N; i++) {
+			iov[i] = (struct iovec){ pool + i * (sz + 64) + 1, sz };	/* odd: bounced */
+			reqs[i] = (struct disk_req){ .op = DISK_READ, .offset = i * sz, .iov = &iov[i],
+						     .iovcnt = 1 };
+			rp[i] = &reqs[i];
+		}
+		run_batch(&d, rp, N);
+		for (unsigned i = 0; i < N; i++) {
+			ck_assert_int_eq(reqs[i].result, (int64_t)sz);
+			ck_assert_msg(!memcmp(iov[i].iov_base, file + i * sz, sz), "engine %u: request %u", e, i);
+		}
+		ck_assert_msg(d.bounce_peak > 0 && d.bounce_peak <= DISK_BOUNCE_BUDGET,
+			      "engine %u: bounce peak %llu", e, (unsigned long long)d.bounce_peak);
+		ck_assert_uint_ge(d.bounce_overflows, N - DISK_BOUNCE_BUDGET / sz);
+		ck_assert_uint_eq(d.bounce_bytes, 0);
+		disk__close(&d);
+	}
+	free(file);
+	free(pool);
+}
+END_TEST
+
 START_TEST(engines_byte_identical)
 {
 	const uint64_t size = 4 * MIB;
@@ -813,6 +863,24 @@ static void *submit_thread(void *arg)
  * request at a time (or, io_uring, inline in io_uring_enter) shows one fault and waits for it
  * forever. The submit runs on its own thread, so a blocking one fails the test by the poll
  * timeout instead of hanging it. */
+/* why this process cannot use userfaultfd (unprivileged_userfaultfd=0 and no
+ * CAP_SYS_PTRACE, a seccomp profile...), or NULL */
+static const char *no_userfaultfd(void)
+{
+	static char why[120];
+	struct uffdio_api api = { .api = UFFD_API };
+	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	if (uffd >= 0 && !ioctl(uffd, UFFDIO_API, &api)) {
+		close(uffd);
+		return NULL;
+	}
+	snprintf(why, sizeof(why), "no userfaultfd here: %s", strerror(errno));
+	if (uffd >= 0)
+		close(uffd);
+	return why;
+}
+
 static void batch_runs_in_parallel(enum disk_engine engine, size_t sz, unsigned copy_workers,
 				   unsigned expect)
 {
@@ -827,11 +895,8 @@ static void batch_runs_in_parallel(enum disk_engine engine, size_t sz, unsigned 
 	int uffd, fd;
 
 	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api)) {
-		printf("test_disk: no userfaultfd (%s): batch_runs_in_parallel skipped\n",
-		       strerror(errno));
-		return;
-	}
+	ck_assert_msg(uffd >= 0 && !ioctl(uffd, UFFDIO_API, &api), "userfaultfd: %s",
+		      strerror(errno));	/* the tests asked no_userfaultfd first */
 	dst = mmap(NULL, N * sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ck_assert_ptr_ne(dst, MAP_FAILED);
 	struct uffdio_register reg = {
@@ -914,25 +979,26 @@ static void batch_runs_in_parallel(enum disk_engine engine, size_t sz, unsigned 
 /* the sync engine's pool: four workers, each in its own preadv */
 START_TEST(sync_batch_runs_in_parallel)
 {
+	const char *why = no_userfaultfd();
+	if (why)
+		ck_skip("%s", why);
 	batch_runs_in_parallel(DISK_ENGINE_SYNC, (size_t)sysconf(_SC_PAGESIZE), 0, 4);
 }
 END_TEST
 
-/* true (and says so) where this process cannot use io_uring: the test is skipped */
-static bool no_uring(const char *test)
+/* why this process cannot use io_uring, or NULL */
+static const char *no_uring(void)
 {
-	if (!disk_uring__probe(NULL, 0))
-		return false;
-	printf("test_disk: no io_uring: %s skipped\n", test);
-	return true;
+	return disk_uring__probe(NULL, 0) ? "io_uring is not available to this process" : NULL;
 }
 
 /* io_uring: large buffered requests go to io_uring's workers (IOSQE_ASYNC), side by side,
  * instead of being copied one after another inside io_uring_enter */
 START_TEST(uring_large_buffered_batch_runs_in_parallel)
 {
-	if (no_uring("uring_large_buffered_batch_runs_in_parallel"))
-		return;
+	const char *why = no_uring() ? no_uring() : no_userfaultfd();
+	if (why)
+		ck_skip("%s", why);
 	batch_runs_in_parallel(DISK_ENGINE_IO_URING, 64u << 10, 0, 4);
 }
 END_TEST
@@ -940,8 +1006,9 @@ END_TEST
 /* ... and no more of them at once than copy_workers allows (io_uring's worker limit, 5.15+) */
 START_TEST(uring_copy_workers_limit_parallel_copies)
 {
-	if (no_uring("uring_copy_workers_limit_parallel_copies"))
-		return;
+	const char *why = no_uring() ? no_uring() : no_userfaultfd();
+	if (why)
+		ck_skip("%s", why);
 	batch_runs_in_parallel(DISK_ENGINE_IO_URING, 64u << 10, 1, 1);
 	batch_runs_in_parallel(DISK_ENGINE_IO_URING, 64u << 10, 2, 2);
 }
@@ -1135,7 +1202,7 @@ START_TEST(discard_punches_hole)
 
 	mkfile(path, sizeof(path), 4 * MIB);
 	if (!punches(path))
-		return;
+		ck_skip("the file system under %s cannot punch holes", tdir);
 	for (unsigned e = 0; e < 2; e++)
 		for (unsigned c = 0; c < 2; c++)
 			if (!skip_direct(caches[c]))
@@ -1156,7 +1223,7 @@ START_TEST(write_zeroes_zeroes)
 				zap(path, path, engines[e], caches[c], DISK_WRITE_ZEROES);
 	/* tmpfs has no FALLOC_FL_ZERO_RANGE: the write-zeros fallback */
 	if (!shmdir[0] || statfs(shmdir, &sf) || sf.f_type != TMPFS_MAGIC) {
-		printf("test_disk: no tmpfs /dev/shm: write-zeroes fallback case skipped\n");
+		ck_skip_part("tmpfs fallback", "no tmpfs /dev/shm");
 		return;
 	}
 	mkfile_in(shmdir, shm, sizeof(shm), 4 * MIB);
@@ -1167,6 +1234,63 @@ START_TEST(write_zeroes_zeroes)
 	close(fd);
 	for (unsigned e = 0; e < 2; e++)
 		zap(shm, shm, engines[e], DISK_CACHE_WRITEBACK, DISK_WRITE_ZEROES);
+}
+END_TEST
+
+/* A whole-disk WRITE_ZEROES that has to write its zeroes (tmpfs has no FALLOC_FL_ZERO_RANGE)
+ * runs on the discard thread: a 4 KiB read submitted after it completes first, on both
+ * engines. Then a reset's cancel: a second one stops at its next chunk with -ECANCELED,
+ * long before the disk is written. */
+START_TEST(zeroes_off_the_queue_thread)
+{
+	const uint64_t size = 1024 * MIB;
+	char shm[300];
+	struct statfs sf;
+
+	if (!shmdir[0] || statfs(shmdir, &sf) || sf.f_type != TMPFS_MAGIC)
+		ck_skip("no tmpfs /dev/shm (writing zeroes needs a file system without ZERO_RANGE)");
+	mkfile_in(shmdir, shm, sizeof(shm), size);
+	for (unsigned e = 0; e < 2; e++) {
+		struct disk d;
+		uint8_t *buf = aligned(4096);
+		struct iovec v = { .iov_base = buf, .iov_len = 4096 };
+		struct disk_req wz = { .op = DISK_WRITE_ZEROES, .offset = 0, .len = size / 4 };
+		struct disk_req rd = { .op = DISK_READ, .offset = size - 4096, .iov = &v, .iovcnt = 1 };
+		struct disk_req *p, *done[2];
+		int got = 0;
+
+		open_ok(&d, shm, engines[e], DISK_CACHE_WRITEBACK, false);
+		p = &wz;
+		ck_assert_int_eq(disk__submit(&d, &p, 1), 1);
+		p = &rd;
+		ck_assert_int_eq(disk__submit(&d, &p, 1), 1);
+		while (got < 2) {
+			int k = disk__reap(&d, done + got, 2 - got, true);
+			ck_assert_int_ge(k, 0);
+			got += k;
+		}
+		ck_assert_msg(done[0] == &rd, "engine %u: the read waited for the write-zeroes", e);
+		ck_assert_int_eq(rd.result, 4096);
+		ck_assert_int_eq(wz.result, (int64_t)(size / 4));
+
+		/* the whole disk, cancelled as a reset does: back in far less than it takes */
+		struct timespec t0, t1;
+		wz = (struct disk_req){ .op = DISK_WRITE_ZEROES, .offset = 0, .len = size };
+		p = &wz;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ck_assert_int_eq(disk__submit(&d, &p, 1), 1);
+		usleep(20000);
+		disk__cancel_slow(&d);
+		ck_assert_int_eq(disk__reap(&d, done, 1, true), 1);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		ck_assert_int_eq(wz.result, -ECANCELED);
+		ck_assert_msg(ms < 2000, "engine %u: a cancelled whole-disk write-zeroes took %.0f ms", e, ms);
+		ck_assert_uint_eq(disk__inflight(&d), 0);
+		disk__close(&d);
+		free(buf);
+	}
+	unlink(shm);
 }
 END_TEST
 
@@ -1230,10 +1354,9 @@ START_TEST(enospc_is_request_error)
 	snprintf(mnt, sizeof(mnt), "%s/small", tdir);
 	ck_assert_int_eq(mkdir(mnt, 0700), 0);
 	if (mount("tmpfs", mnt, "tmpfs", 0, "size=64k")) {
-		printf("test_disk: cannot mount a small tmpfs (%s): ENOSPC case skipped\n",
-		       strerror(errno));
+		int e = errno;
 		free(buf);
-		return;
+		ck_skip("cannot mount a small tmpfs: %s", strerror(e));
 	}
 	mkfile_in(mnt, path, sizeof(path), 4 * MIB);
 	fill(buf, len, 11);
@@ -1274,10 +1397,8 @@ START_TEST(uring_fallback_to_sync)
 	uint8_t *buf;
 	struct disk d;
 
-	if (fork_env && !strcmp(fork_env, "no")) {
-		printf("test_disk: CK_FORK=no: io_uring fallback case skipped\n");
-		return;
-	}
+	if (fork_env && !strcmp(fork_env, "no"))
+		ck_skip("CK_FORK=no: the seccomp filter it installs could not be undone");
 	buf = aligned(4096);
 	mkfile(path, sizeof(path), MIB);
 	ck_assert_int_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
@@ -1301,7 +1422,7 @@ START_TEST(uring_fallback_to_sync)
 	disk__close(&d);
 	free(buf);
 #else
-	printf("test_disk: io_uring fallback case is x86-64 only\n");
+	ck_skip("its seccomp filter (io_uring blocked) is written for x86-64");
 #endif
 }
 END_TEST
@@ -1316,14 +1437,16 @@ static bool have_tool(const char *name)
 	return system(cmd) == 0;
 }
 
-static bool loop_usable(void)
+/* why loop devices cannot be made here, or NULL */
+static const char *no_loop(void)
 {
-	if (geteuid() != 0 || access("/dev/loop-control", F_OK) || !have_tool("losetup")) {
-		printf("test_disk: not root, or no losetup / loop devices: block device cases "
-		       "skipped\n");
-		return false;
-	}
-	return true;
+	if (geteuid() != 0)
+		return "loop devices need root";
+	if (access("/dev/loop-control", F_OK))
+		return "no /dev/loop-control (no loop driver)";
+	if (!have_tool("losetup"))
+		return "no losetup (util-linux)";
+	return NULL;
 }
 
 /* losetup -f --show FILE; false (with a note) if the kernel will not give us one */
@@ -1342,10 +1465,8 @@ static bool loop_attach(const char *file, unsigned sector, char *dev, size_t len
 	ck_assert_ptr_nonnull(p);
 	ok = fgets(dev, (int)len, p) != NULL;
 	ok = pclose(p) == 0 && ok && !strncmp(dev, "/dev/loop", 9);
-	if (!ok) {
-		printf("test_disk: losetup failed (%s): block device case skipped\n", dev);
-		return false;
-	}
+	if (!ok)
+		return false;	/* dev holds losetup's message */
 	dev[strcspn(dev, "\n")] = '\0';
 	return true;
 }
@@ -1380,14 +1501,18 @@ START_TEST(blockdev_probe_and_roundtrip)
 	char file[300], dev[64];
 	struct disk d;
 
-	if (!loop_usable())
-		return;
+	const char *why = no_loop();
+	if (why)
+		ck_skip("%s", why);
 	mkfile(file, sizeof(file), 8 * MIB);
 	for (unsigned s = 0; s < 2; s++) {
 		uint32_t seed = 100 + s * 10;
 
-		if (!loop_attach(file, sectors[s], dev, sizeof(dev)))
+		if (!loop_attach(file, sectors[s], dev, sizeof(dev))) {
+			ck_skip_part(sectors[s] ? "4096-byte sectors" : "512-byte sectors",
+				     "losetup: %s", dev);
 			continue;
+		}
 		open_dev(&d, dev, DISK_ENGINE_SYNC, DISK_CACHE_WRITEBACK, false);
 		ck_assert_uint_eq(d.size, 8 * MIB);
 		ck_assert_uint_eq(d.block_size, sectors[s] ? sectors[s] : 512);
@@ -1428,15 +1553,14 @@ START_TEST(blockdev_mounted_refused)
 	char file[300], dev[64], mnt[300], err[256] = "";
 	struct disk d;
 
-	if (!loop_usable())
-		return;
-	if (!have_tool("mkfs.ext4")) {
-		printf("test_disk: no mkfs.ext4: mounted-device case skipped\n");
-		return;
-	}
+	const char *why = no_loop();
+	if (why)
+		ck_skip("%s", why);
+	if (!have_tool("mkfs.ext4"))
+		ck_skip("no mkfs.ext4 (e2fsprogs)");
 	mkfile(file, sizeof(file), 16 * MIB);
 	if (!loop_attach(file, 0, dev, sizeof(dev)))
-		return;
+		ck_skip("losetup: %s", dev);
 	{
 		char cmd[128];
 
@@ -1446,10 +1570,9 @@ START_TEST(blockdev_mounted_refused)
 	snprintf(mnt, sizeof(mnt), "%s/mnt", tdir);
 	ck_assert_int_eq(mkdir(mnt, 0700), 0);
 	if (mount(dev, mnt, "ext4", 0, NULL)) {
-		printf("test_disk: cannot mount ext4 here (%s): mounted-device case skipped\n",
-		       strerror(errno));
+		int e = errno;
 		loop_detach(dev);
-		return;
+		ck_skip("cannot mount ext4 here: %s", strerror(e));
 	}
 	o.path = dev;
 	ck_assert_int_eq(disk__open(&d, &o, err, sizeof(err), NULL, 0), -1);
@@ -1475,15 +1598,18 @@ START_TEST(blockdev_discard_and_zeroes)
 {
 	char file[300], dev[64];
 
-	if (!loop_usable())
-		return;
+	const char *why = no_loop();
+	if (why)
+		ck_skip("%s", why);
 	mkfile(file, sizeof(file), 4 * MIB);
 	if (!loop_attach(file, 0, dev, sizeof(dev)))
-		return;
+		ck_skip("losetup: %s", dev);
 	for (unsigned e = 0; e < 2; e++)
 		for (unsigned c = 0; c < 2; c++) {
 			if (punches(file))
 				zap(dev, file, engines[e], caches[c], DISK_DISCARD);	/* BLKDISCARD */
+			else if (!e && !c)
+				ck_skip_part("discard", "the backing file cannot punch holes");
 			zap(dev, file, engines[e], caches[c], DISK_WRITE_ZEROES);	/* BLKZEROOUT */
 		}
 	loop_detach(dev);
@@ -1502,6 +1628,7 @@ Suite *disk_suite(void)
 	tcase_add_test(tc, rejections);
 	tcase_add_test(tc, roundtrip_engines_and_caches);
 	tcase_add_test(tc, bounce_unaligned_sg);
+	tcase_add_test(tc, bounce_budget_bounds_memory);
 	tcase_add_test(tc, engines_byte_identical);
 	tcase_add_test(tc, batch_larger_than_ring);
 	tcase_add_test(tc, reap_in_helpings);
@@ -1515,6 +1642,7 @@ Suite *disk_suite(void)
 	tcase_add_test(tc, flush_ok);
 	tcase_add_test(tc, discard_punches_hole);
 	tcase_add_test(tc, write_zeroes_zeroes);
+	tcase_add_test(tc, zeroes_off_the_queue_thread);
 	tcase_add_test(tc, beyond_end_is_error);
 	tcase_add_test(tc, enospc_is_request_error);
 	tcase_add_test(tc, uring_fallback_to_sync);

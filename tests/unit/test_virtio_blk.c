@@ -565,6 +565,55 @@ START_TEST(bad_requests_get_status)
 }
 END_TEST
 
+/* A read of n data segments of seg bytes each at DATA_GPA (sector 0), through an indirect
+ * table at 0x20000; returns its status byte. */
+static uint8_t indirect_read(unsigned n, uint32_t seg)
+{
+	struct vring_desc *t = (struct vring_desc *)(ram + 0x20000);
+	struct virtio_blk_outhdr *h = (void *)(ram + 0x8000);
+
+	*h = (struct virtio_blk_outhdr){ .type = VIRTIO_BLK_T_IN, .sector = 0 };
+	ram[0x8100] = 0xee;
+	t[0] = (struct vring_desc){ 0x8000, sizeof(*h), VRING_DESC_F_NEXT, 1 };
+	for (unsigned i = 0; i < n; i++)
+		t[1 + i] = (struct vring_desc){ DATA_GPA, seg, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE,
+						(uint16_t)(2 + i) };
+	t[1 + n] = (struct vring_desc){ 0x8100, 1, VRING_DESC_F_WRITE, 0 };
+	uint64_t gpa[1] = { 0x20000 };
+	uint32_t len[1] = { (n + 2) * sizeof(*t) };
+	bool w[1] = { false };
+	uint16_t head = add_chain(1, gpa, len, w);
+	desc(head)->flags = VRING_DESC_F_INDIRECT;
+	kick_and_wait();
+	return ram[0x8100];
+}
+
+/* What the device advertises it enforces: size_max (1 MiB per segment) and seg_max (254 data
+ * segments); a request beyond either gets IOERR and counts as bad, and the device goes on. */
+START_TEST(advertised_limits_enforced)
+{
+	ck_assert_int_eq(truncate(path, 8u << 20), 0);
+	open_dev(false, NULL);
+	driver_init(BASE_FEATURES | (1ULL << VIRTIO_RING_F_INDIRECT_DESC));
+	struct virtio_blk_config c;
+	for (unsigned i = 0; i < sizeof(c); i += 4)
+		*(uint32_t *)((uint8_t *)&c + i) = rd(VIRTIO_MMIO_CONFIG + i);
+	ck_assert_uint_eq(c.size_max, BLK_SIZE_MAX);
+	ck_assert_uint_eq(c.seg_max, BLK_SEG_MAX);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, 0, DATA_GPA, BLK_SIZE_MAX, true), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 2 * BLK_SIZE_MAX, true),
+			  VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_OUT, 0, DATA_GPA, BLK_SIZE_MAX + 512, false),
+			  VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(indirect_read(BLK_SEG_MAX, 512), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(indirect_read(BLK_SEG_MAX + 1, 512), VIRTIO_BLK_S_IOERR);
+	ck_assert_uint_eq(indirect_read(2, BLK_SIZE_MAX), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(stats().bad_requests, 3);
+	ck_assert_uint_eq(stats().reads, 3);
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+}
+END_TEST
+
 START_TEST(readonly_disk_refuses_writes)
 {
 	open_dev(true, NULL);
@@ -596,6 +645,34 @@ START_TEST(broken_chain_needs_reset_then_recovers)
 	avail_idx = next_desc = 0;
 	driver_init(BASE_FEATURES);
 	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, true), VIRTIO_BLK_S_OK);
+}
+END_TEST
+
+/* Data buffers may overlap the rings (the device does not forbid it: docs/reliability.md).
+ * A read that lands on the driver's own descriptor table and available ring only hurts the
+ * driver: the device keeps its own copies of the ring indices, checks every descriptor as it
+ * reads it, and so either serves what it finds or asks for a reset; it never touches memory
+ * outside RAM (ASan in sanitize-unit) and works again after the reset. */
+START_TEST(data_over_the_rings_hurts_only_the_driver)
+{
+	open_dev(false, NULL);
+	driver_init(BASE_FEATURES);
+	/* 8 KiB of the disk's pattern over the descriptor table (0x1000) and avail ring (0x2000) */
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, 0, DESC_GPA, 8192, true), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(ram[DESC_GPA + 5], (uint8_t)(5 * 7));	/* it really landed there */
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);	/* the device looks at a garbage avail->idx */
+	for (int i = 0; i < 500 && !(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET); i++)
+		usleep(1000);
+	struct blk_stats st = stats();
+	ck_assert_msg((rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET) || st.reads >= 1,
+		      "neither served nor refused");
+	/* the driver resets (the device lets go of the rings) and starts over: it works again */
+	wr(VIRTIO_MMIO_STATUS, 0);
+	memset(ram + DESC_GPA, 0, 0x3000);
+	avail_idx = next_desc = 0;
+	driver_init(BASE_FEATURES);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, true), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(ram[DATA_GPA + 5], (uint8_t)(5 * 7));
 }
 END_TEST
 
@@ -737,8 +814,10 @@ Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, read_write_roundtrip);
 	tcase_add_test(tc, queue_state_report);
 	tcase_add_test(tc, bad_requests_get_status);
+	tcase_add_test(tc, advertised_limits_enforced);
 	tcase_add_test(tc, readonly_disk_refuses_writes);
 	tcase_add_test(tc, broken_chain_needs_reset_then_recovers);
+	tcase_add_test(tc, data_over_the_rings_hurts_only_the_driver);
 	tcase_add_test(tc, bad_queue_setup);
 	tcase_add_test(tc, kick_before_driver_ok_is_served_after);
 	suite_add_tcase(s, tc);
