@@ -204,7 +204,7 @@ collect_l1() {
 l1_chain() {
     if [ "$kvm_where" = l1 ] && [ "${#KVM_PARTS[@]}" -gt 0 ]; then
         echo "=== ${KVM_PARTS[*]}: inside the nested L1"
-        kvm_l1
+        (kvm_l1)	# a subshell: l1_run exports L1_RESULTS, which the boot cases must not inherit
     fi
     if [ "$nested_where" = l1 ] && selected nested; then
         local t0=$SECONDS rc=0

@@ -44,6 +44,7 @@ struct disk_req {
 	void *bounce;              /* aligned copy of the data for misaligned cache=none I/O */
 	struct iovec bounce_iov;
 	bool buffered;             /* through buffered_fd: misaligned, and no bounce room left */
+	unsigned zap_gen;          /* DISCARD / WRITE_ZEROES: the discard thread's cancel count */
 	struct iovec *resid_iov;   /* what is left after a short transfer (allocated) */
 	uint64_t done;             /* bytes transferred so far */
 	struct disk_req *next;     /* engine queues */
@@ -109,9 +110,9 @@ int disk__reap(struct disk *d, struct disk_req **done, unsigned max, bool wait);
 /* An fd that becomes readable when completions are waiting (eventfd), for poll loops; reap
  * consumes it. It may be readable with nothing to reap (then reap returns 0). */
 int disk__completion_fd(const struct disk *d);
-/* Makes DISCARD / WRITE_ZEROES still running stop after the chunk they are on, and those not
- * started yet not start: they come back -ECANCELED (a reset does not wait for a whole disk).
- * For a context about to close: it takes no DISCARD / WRITE_ZEROES after this. */
+/* Makes DISCARD / WRITE_ZEROES submitted so far stop after the chunk they are on, and those
+ * not started yet not start: they come back -ECANCELED (a reset does not wait for a whole
+ * disk). Later ones run as usual. */
 void disk__cancel_slow(struct disk *d);
 /* Requests submitted and not yet reaped. */
 unsigned disk__inflight(const struct disk *d);

@@ -68,7 +68,8 @@ struct disk_zap *disk_zap__start(struct disk *d, void (*done)(void *ctx, struct 
 							      int64_t res),
 				 void *ctx, int *err);
 void disk_zap__queue(struct disk_zap *z, struct disk_req *r);
-/* Stops after the chunk it is on; what is queued comes back -ECANCELED. No wait. */
+/* What is queued or running now stops after its chunk and comes back -ECANCELED; later
+ * requests run. No wait. */
 void disk_zap__cancel(struct disk_zap *z);
 /* disk_zap__cancel, then waits for the worker and frees it (NULL: nothing). */
 void disk_zap__stop(struct disk_zap *z);

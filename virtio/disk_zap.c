@@ -13,16 +13,23 @@ struct disk_zap {
 	pthread_mutex_t lock;
 	pthread_cond_t work;
 	struct disk_reqq todo;
-	bool stop;                 /* written under lock, read between chunks without it */
+	bool stop;                 /* closing: the thread ends once the queue is empty */
+	unsigned gen;              /* atomic: disk_zap__cancel's count; a request queued under an
+	                            * older one is cancelled */
 	void (*done)(void *ctx, struct disk_req *r, int64_t res);
 	void *ctx;
 };
 
-/* Between two chunks: has the context been asked to stop (reset, close)? */
-static bool zap_stopping(const void *arg)
+struct zap_run {
+	const struct disk_zap *z;
+	unsigned gen;              /* the count when the request was queued */
+};
+
+/* Between two chunks: was the request cancelled (reset, close) since it was queued? */
+static bool zap_cancelled(const void *arg)
 {
-	const struct disk_zap *z = arg;
-	return __atomic_load_n(&z->stop, __ATOMIC_ACQUIRE);
+	const struct zap_run *run = arg;
+	return __atomic_load_n(&run->z->gen, __ATOMIC_ACQUIRE) != run->gen;
 }
 
 static void *zap_thread(void *arg)
@@ -38,9 +45,10 @@ static void *zap_thread(void *arg)
 			pthread_cond_wait(&z->work, &z->lock);
 		if (!r)
 			break;
-		bool stop = z->stop;
+		struct zap_run run = { z, r->zap_gen };
 		pthread_mutex_unlock(&z->lock);
-		int64_t res = stop ? -ECANCELED : disk__zap_chunked(&z->d, r, zap_stopping, z);
+		int64_t res = zap_cancelled(&run) ? -ECANCELED
+						  : disk__zap_chunked(&z->d, r, zap_cancelled, &run);
 		z->done(z->ctx, r, res);
 		pthread_mutex_lock(&z->lock);
 	}
@@ -76,6 +84,7 @@ struct disk_zap *disk_zap__start(struct disk *d, void (*done)(void *, struct dis
 void disk_zap__queue(struct disk_zap *z, struct disk_req *r)
 {
 	pthread_mutex_lock(&z->lock);
+	r->zap_gen = __atomic_load_n(&z->gen, __ATOMIC_ACQUIRE);
 	disk_reqq__push(&z->todo, r);
 	pthread_cond_signal(&z->work);
 	pthread_mutex_unlock(&z->lock);
@@ -83,12 +92,8 @@ void disk_zap__queue(struct disk_zap *z, struct disk_req *r)
 
 void disk_zap__cancel(struct disk_zap *z)
 {
-	if (!z)
-		return;
-	pthread_mutex_lock(&z->lock);
-	__atomic_store_n(&z->stop, true, __ATOMIC_RELEASE);
-	pthread_cond_signal(&z->work);
-	pthread_mutex_unlock(&z->lock);
+	if (z)
+		__atomic_add_fetch(&z->gen, 1, __ATOMIC_ACQ_REL);
 }
 
 void disk_zap__stop(struct disk_zap *z)
@@ -96,6 +101,10 @@ void disk_zap__stop(struct disk_zap *z)
 	if (!z)
 		return;
 	disk_zap__cancel(z);
+	pthread_mutex_lock(&z->lock);
+	z->stop = true;
+	pthread_cond_signal(&z->work);
+	pthread_mutex_unlock(&z->lock);
 	pthread_join(z->thread, NULL);	/* what was queued came back -ECANCELED */
 	pthread_cond_destroy(&z->work);
 	pthread_mutex_destroy(&z->lock);

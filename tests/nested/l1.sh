@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # Nested L1 harness: boots a Debian kernel under QEMU TCG with nested SVM (real /dev/kvm) and
-# runs one host script inside it (docs: /work/shared/docs/kvm-on-the-build-machines.md §2, §5).
+# runs one host script inside it (docs/nested.md: how it works, what it costs, its failure modes).
 #
 # As a command:
 #   tests/nested/l1.sh build BUILD           build (cached) BUILD/nested/l1-initramfs.cpio.gz
