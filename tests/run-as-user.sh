@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # kvmini as a normal user, under each --seccomp setting: boots the tiny bz_hello payload (a
-# bzImage that prints on COM1 and powers off) through the real binary. As root, it runs kvmini
+# bzImage that prints on COM1 and powers off) and bz_disk (one that writes, flushes and reads
+# back its virtio-mmio disk) through the real binary. As root, it runs kvmini
 # as `nobody` with a private copy of the KVM device node that only a group can open (what the
 # kvm group gives on a distribution); as a user with /dev/kvm access, as that user.
 # Usage: tests/run-as-user.sh BUILD
@@ -10,12 +11,13 @@ set -uo pipefail
 build=$(realpath "${1:-build}")
 kvmini=$build/kvmini
 kernel=$build/tests/kvm/payloads/bz_hello.bin
+diskk=$build/tests/kvm/payloads/bz_disk.bin     # writes, flushes and reads back disk 0 (mmio)
 pass=0 fail=0
 
-cases="seccomp-on seccomp-log seccomp-off all-threads pci-mq"
+cases="seccomp-on seccomp-log seccomp-off all-threads all-threads-data pci-mq disk-sync disk-sync-data"
 [ "$(id -u)" != 0 ] || cases+=" no-kvm-access disk-read-only-file disk-ro-on"
-if [ ! -f "$kernel" ]; then
-    echo "FAIL run-as-user: $kernel not built (make $kernel)"
+if [ ! -f "$kernel" ] || [ ! -f "$diskk" ]; then
+    echo "FAIL run-as-user: $kernel or $diskk not built (make them)"
     echo "run-as-user: 0 passed, 1 failed, 0 skipped"
     exit 1
 fi
@@ -61,12 +63,30 @@ check() {
 check seccomp-on   0 KVMINI-BZ-HELLO -- --kernel "$kernel"
 check seccomp-log  0 KVMINI-BZ-HELLO -- --kernel "$kernel" --seccomp=log
 check seccomp-off  0 KVMINI-BZ-HELLO -- --kernel "$kernel" --seccomp=off
-# every optional thread (trace writer, gdb stub, launcher with disks) under its filter
-truncate -s 16M "$tmp/disk.img"
-[ "$(id -u)" = 0 ] && chown nobody "$tmp/disk.img"
-check all-threads  0 "guest powered off" -- --kernel "$kernel" --cpus 2 \
+# data_ok NAME FILE: sector 0 of FILE holds what bz_disk wrote ((i * 7 + 0x11) & 0xff)
+data_ok() {
+    if python3 -c 'import sys; d = open(sys.argv[1], "rb").read(512)
+sys.exit(d != bytes((i * 7 + 0x11) & 0xff for i in range(512)))' "$2"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL $1 (as $who): sector 0 of $2 does not hold what the guest wrote"
+    fi
+}
+
+# every optional thread (trace writer, gdb stub, launcher, the disk's I/O and discard threads)
+# under its filter, with the guest really writing, flushing and reading its disk
+truncate -s 16M "$tmp/disk.img" "$tmp/disk2.img"
+[ "$(id -u)" = 0 ] && chown nobody "$tmp/disk.img" "$tmp/disk2.img"
+check all-threads  0 KVMINI-BZ-DISK-OK -- --kernel "$diskk" --cpus 2 --virtio-transport mmio \
     --disk "$tmp/disk.img" --trace-exits "$tmp/trace" --exit-stats="json:$tmp/stats.json" \
     --gdb "unix:$tmp/gdb.sock"
+data_ok all-threads-data "$tmp/disk.img"
+# the sync engine (a lone request runs on the I/O thread itself)
+check disk-sync 0 KVMINI-BZ-DISK-OK -- --kernel "$diskk" --virtio-transport mmio \
+    --disk "path=$tmp/disk2.img,engine=sync"
+data_ok disk-sync-data "$tmp/disk2.img"
+# two queues over pci (the guest does not touch them: bz_disk speaks virtio-mmio only)
 check pci-mq       0 "guest powered off" -- --kernel "$kernel" --cpus 2 \
     --virtio-transport pci --disk "path=$tmp/disk.img,queues=2,engine=sync"
 if [ "$(id -u)" = 0 ]; then

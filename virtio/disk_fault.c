@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "virtio/disk_engine.h"
 
@@ -30,6 +31,34 @@ static bool hits(const struct disk_fault *f, const struct disk_req *r)
 		return true;
 	uint64_t len = req_len(r);
 	return len && r->offset <= f->last && r->offset + len - 1 >= f->first;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+/* The log: what goes to the engine now, and what came back from it. */
+static void log_submit(struct disk_fault *f, struct disk_req **reqs, unsigned n)
+{
+	uint64_t t = now_ns();
+	for (unsigned i = 0; f->log && i < n && f->nlog < f->log_max; i++)
+		f->log[f->nlog++] = (struct disk_fault_event){
+			.op = reqs[i]->op, .offset = reqs[i]->offset, .len = req_len(reqs[i]),
+			.submit_ns = t, .req = reqs[i] };
+}
+
+static void log_done(struct disk_fault *f, struct disk_req **done, unsigned n)
+{
+	uint64_t t = now_ns();
+	for (unsigned i = 0; f->log && i < n; i++)
+		for (unsigned k = f->nlog; k-- > 0;)
+			if (f->log[k].req == done[i] && !f->log[k].done_ns) {
+				f->log[k].done_ns = t;
+				break;
+			}
 }
 
 static int fault__init(struct disk *d, char *err, size_t errlen)
@@ -85,6 +114,7 @@ static int fault__submit(struct disk *d, struct disk_req **reqs, unsigned n)
 		f->nheld += npass;
 		return (int)n;
 	}
+	log_submit(f, pass, npass);
 	int rc = inner(d)->submit(d, pass, npass);
 	return rc < 0 && !failed ? rc : (int)n;
 }
@@ -97,6 +127,7 @@ static int fault__reap(struct disk *d, struct disk_req **done, unsigned max, boo
 	if (wait && f->nheld) {	/* the device drains: what was held goes to the engine now */
 		unsigned k = f->nheld;
 		f->nheld = 0;
+		log_submit(f, f->held, k);
 		int rc = inner(d)->submit(d, f->held, k);
 		for (unsigned i = 0; rc < 0 && i < k; i++)
 			park(d, f->held[i], rc);	/* each still comes back exactly once */
@@ -113,6 +144,8 @@ static int fault__reap(struct disk *d, struct disk_req **done, unsigned max, boo
 	if (got == max)
 		return (int)got;
 	int rc = inner(d)->reap(d, done + got, max - got, wait && !got);
+	if (rc > 0)
+		log_done(f, done + got, (unsigned)rc);
 	return rc < 0 ? (got ? (int)got : rc) : (int)got + rc;
 }
 

@@ -14,6 +14,15 @@
  * -err without reaching the disk; the others go to the disk's engine as usual. Flushes carry
  * no range: with 1 << DISK_FLUSH in ops every flush fails.
  */
+/* One request as the backing saw it (disk_fault.log): when it was passed to the engine and
+ * when the engine gave it back (CLOCK_MONOTONIC ns; 0 while in flight). */
+struct disk_fault_event {
+	enum disk_op op;
+	uint64_t offset, len;
+	uint64_t submit_ns, done_ns;
+	const struct disk_req *req;    /* to match the completion */
+};
+
 struct disk_fault {
 	uint64_t first, last;
 	int err;                       /* EIO, ENOSPC, ... */
@@ -23,6 +32,8 @@ struct disk_fault {
 	                                * them to the engine: a disk that is slow on purpose.
 	                                * Atomic: a test may clear it while the device runs. */
 	uint64_t hits;                 /* requests failed so far (atomic) */
+	struct disk_fault_event *log;  /* when set: every request passed to the engine, in order */
+	unsigned log_max, nlog;
 	/* private */
 	struct disk_req *head, *tail;  /* failed requests waiting for disk__reap */
 	unsigned waiting;

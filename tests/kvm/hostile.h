@@ -54,7 +54,15 @@ struct hg {
 	void *ctx;
 	unsigned next_ring;      /* ring sets handed out */
 	uint64_t data_next;      /* bump allocator in HG_DATA */
+	uint64_t last_data;      /* the data buffer of the last hg__blk_req */
 };
+
+/* The bytes hg__new fills its temp-file disks with: a sector's own, so a read of the wrong
+ * sector shows. */
+static inline uint8_t hg__pattern(uint64_t off)
+{
+	return (uint8_t)((off >> 9) * 31 + (off & 511) * 7 + 3);
+}
 
 /* A board with ndisks disks of disk_size bytes (temp files, or the given paths), on the mmio or
  * pci transport; spec_extra is appended to each --disk spec (",engine=sync"). */
@@ -106,6 +114,10 @@ void hg__publish(struct hg *h, struct hg_dev *d, uint16_t head, uint16_t count);
 uint64_t hg__blk_req(struct hg *h, struct hg_dev *d, uint32_t type, uint64_t sector,
 		     uint64_t data_gpa, uint32_t data_len);
 uint8_t hg__byte(const struct hg *h, uint64_t gpa);
+/* Whether len bytes of guest RAM at gpa are what disk `disk` holds at `sector` now (read
+ * through the page cache, whatever the disk's cache mode). */
+bool hg__matches_disk(const struct hg *h, unsigned disk, uint64_t gpa, uint64_t sector,
+		      uint32_t len);
 
 Suite *hostile_suite(void);
 Suite *faulty_disk_suite(void);

@@ -110,7 +110,12 @@ struct hg *hg__new(unsigned ndisks, uint64_t disk_size, bool pci, const char *sp
 			snprintf(h->disk_path[i], sizeof(h->disk_path[i]), "/tmp/kvmini-hostile-XXXXXX");
 			int fd = mkstemp(h->disk_path[i]);
 			ck_assert_int_ge(fd, 0);
-			ck_assert_int_eq(ftruncate(fd, (off_t)disk_size), 0);
+			uint8_t *pat = malloc(disk_size ? disk_size : 1);
+			ck_assert_ptr_nonnull(pat);
+			for (uint64_t off = 0; off < disk_size; off++)
+				pat[off] = hg__pattern(off);
+			ck_assert_int_eq(write(fd, pat, disk_size), (ssize_t)disk_size);
+			free(pat);
 			close(fd);
 		}
 		snprintf(spec, sizeof(spec), "path=%s%s", h->disk_path[i], spec_extra ? spec_extra : "");
@@ -436,6 +441,7 @@ uint64_t hg__blk_req(struct hg *h, struct hg_dev *d, uint32_t type, uint64_t sec
 	oh->sector = sector;
 	if (!data_gpa && data_len)
 		data_gpa = hg__data(h, d, data_len);
+	h->last_data = data_gpa;
 	*(uint8_t *)hg__ram(h, st, 1) = 0xff;
 	*hg__desc(h, d, i) = (struct vring_desc){ hdr, 16, VRING_DESC_F_NEXT, (uint16_t)(i + 1) };
 	*hg__desc(h, d, i + 1) = (struct vring_desc){ data_gpa, data_len,
@@ -443,4 +449,22 @@ uint64_t hg__blk_req(struct hg *h, struct hg_dev *d, uint32_t type, uint64_t sec
 	*hg__desc(h, d, i + 2) = (struct vring_desc){ st, 1, VRING_DESC_F_WRITE, 0 };
 	d->next_desc = (uint16_t)(i + 3);
 	return st;
+}
+
+bool hg__matches_disk(const struct hg *h, unsigned disk, uint64_t gpa, uint64_t sector,
+		      uint32_t len)
+{
+	char path[64];
+	uint8_t *buf = malloc(len ? len : 1);
+	bool same;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", h->m->blk[disk].disk.fd);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_ptr_nonnull(buf);
+	same = pread(fd, buf, len, (off_t)(sector * 512)) == (ssize_t)len &&
+	       !memcmp(buf, hg__ram(h, gpa, len), len);
+	close(fd);
+	free(buf);
+	return same;
 }

@@ -25,7 +25,11 @@ struct req {
 	uint8_t want;          /* 0xff: either OK or IOERR (counted by the caller) */
 	uint64_t st;           /* status byte gpa */
 	uint64_t data;         /* data buffer gpa: a read's starts as 0x5a, a write's is 0x40 + i */
+	uint8_t expect;        /* an OK read brings: EXPECT_DISK, EXPECT_PATTERN or this byte */
 };
+
+#define EXPECT_DISK    0       /* what the backing holds at the end of the test */
+#define EXPECT_PATTERN 1       /* hg__pattern: what hg__new's disk held before the test */
 
 /* Publishes reqs[0..n) as one batch on d's queue (descriptors from d->next_desc on), kicks and
  * waits for all of them; returns the poll op. */
@@ -45,14 +49,33 @@ static unsigned batch(struct hg *h, struct hg_dev *d, struct req *reqs, unsigned
 	return hg__wait_used(h, d, d->avail);
 }
 
+/* Each request's status is what it should be, and each one that went through moved the right
+ * bytes: an OK read brought what it should (req.expect), an OK write's data is on the disk. */
 static void check(const struct hg *h, const struct req *reqs, unsigned n, const char *what)
 {
-	for (unsigned i = 0; i < n; i++)
-		if (reqs[i].want != 0xff)
-			ck_assert_msg(hg__byte(h, reqs[i].st) == reqs[i].want,
-				      "%s, request %u (sector %llu): status %u, want %u", what, i,
-				      (unsigned long long)reqs[i].sector, hg__byte(h, reqs[i].st),
-				      reqs[i].want);
+	for (unsigned i = 0; i < n; i++) {
+		const struct req *r = &reqs[i];
+		uint8_t st = hg__byte(h, r->st);
+
+		if (r->want != 0xff)
+			ck_assert_msg(st == r->want, "%s, request %u (sector %llu): status %u, want %u",
+				      what, i, (unsigned long long)r->sector, st, r->want);
+		if (st != VIRTIO_BLK_S_OK || !r->len)
+			continue;
+		bool right;
+		if (r->type == VIRTIO_BLK_T_OUT || r->expect == EXPECT_DISK) {
+			right = hg__matches_disk(h, 0, r->data, r->sector, r->len);
+		} else {
+			const uint8_t *p = hg__ram(h, r->data, r->len);
+			right = true;
+			for (uint32_t k = 0; k < r->len && right; k++)
+				right = p[k] == (r->expect == EXPECT_PATTERN
+						 ? hg__pattern(r->sector * 512 + k) : r->expect);
+		}
+		ck_assert_msg(right, "%s, request %u (%s sector %llu): the data is not what it "
+			      "should be", what, i, r->type == VIRTIO_BLK_T_OUT ? "write to" : "read of",
+			      (unsigned long long)r->sector);
+	}
 }
 
 /* EIO on sectors 100..199 (a test-only fault wrapper between the device and its engine), on
@@ -69,18 +92,19 @@ START_TEST(eio_on_chosen_sectors)
 					.ops = DISK_FAULT_RW };
 		struct hg_dev d;
 		struct req r[] = {
-			{ VIRTIO_BLK_T_IN, 0, 4096, VIRTIO_BLK_S_OK, 0, 0 },
-			{ VIRTIO_BLK_T_IN, 100, 512, VIRTIO_BLK_S_IOERR, 0, 0 },
-			{ VIRTIO_BLK_T_OUT, 150, 4096, VIRTIO_BLK_S_IOERR, 0, 0 },
-			{ VIRTIO_BLK_T_IN, 96, 4096, VIRTIO_BLK_S_IOERR, 0, 0 },	/* straddles */
-			{ VIRTIO_BLK_T_IN, 200, 4096, VIRTIO_BLK_S_OK, 0, 0 },
-			{ VIRTIO_BLK_T_OUT, 300, 4096, VIRTIO_BLK_S_OK, 0, 0 },
-			{ VIRTIO_BLK_T_FLUSH, 0, 0, VIRTIO_BLK_S_OK, 0, 0 },
-			{ VIRTIO_BLK_T_IN, 199, 512, VIRTIO_BLK_S_IOERR, 0, 0 },
+			{ VIRTIO_BLK_T_IN, 0, 4096, VIRTIO_BLK_S_OK, 0, 0, EXPECT_PATTERN },
+			{ VIRTIO_BLK_T_IN, 100, 512, VIRTIO_BLK_S_IOERR, 0, 0, EXPECT_DISK },
+			{ VIRTIO_BLK_T_OUT, 150, 4096, VIRTIO_BLK_S_IOERR, 0, 0, EXPECT_DISK },
+			{ VIRTIO_BLK_T_IN, 96, 4096, VIRTIO_BLK_S_IOERR, 0, 0, EXPECT_DISK },	/* straddles */
+			{ VIRTIO_BLK_T_IN, 200, 4096, VIRTIO_BLK_S_OK, 0, 0, EXPECT_PATTERN },
+			{ VIRTIO_BLK_T_OUT, 300, 4096, VIRTIO_BLK_S_OK, 0, 0, EXPECT_DISK },
+			{ VIRTIO_BLK_T_FLUSH, 0, 0, VIRTIO_BLK_S_OK, 0, 0, EXPECT_DISK },
+			{ VIRTIO_BLK_T_IN, 199, 512, VIRTIO_BLK_S_IOERR, 0, 0, EXPECT_DISK },
 		};
 		const unsigned n = sizeof(r) / sizeof(r[0]);
-		struct req again[] = { { VIRTIO_BLK_T_IN, 120, 512, VIRTIO_BLK_S_IOERR, 0, 0 },
-				       { VIRTIO_BLK_T_IN, 8, 512, VIRTIO_BLK_S_OK, 0, 0 } };
+		struct req again[] = {
+			{ VIRTIO_BLK_T_IN, 120, 512, VIRTIO_BLK_S_IOERR, 0, 0, EXPECT_DISK },
+			{ VIRTIO_BLK_T_IN, 8, 512, VIRTIO_BLK_S_OK, 0, 0, EXPECT_PATTERN } };
 
 		disk_fault__attach(&h->m->blk[0].disk, &f);
 		hg__dev_init(h, &d, 0);
@@ -140,9 +164,10 @@ START_TEST(enospc_on_a_full_tmpfs)
 	struct hg_dev d;
 	struct req w[24];
 	for (unsigned i = 0; i < 24; i++)
-		w[i] = (struct req){ VIRTIO_BLK_T_OUT, 128 * i, 65536, 0xff, 0, 0 };	/* 1.5 MiB */
-	struct req after[] = { { VIRTIO_BLK_T_IN, 0, 4096, VIRTIO_BLK_S_OK, 0, 0 },
-			       { VIRTIO_BLK_T_IN, 8000, 4096, VIRTIO_BLK_S_OK, 0, 0 } };
+		w[i] = (struct req){ VIRTIO_BLK_T_OUT, 128 * i, 65536, 0xff, 0, 0,
+				     EXPECT_DISK };	/* 1.5 MiB in all */
+	struct req after[] = { { VIRTIO_BLK_T_IN, 0, 4096, VIRTIO_BLK_S_OK, 0, 0, EXPECT_DISK },
+			       { VIRTIO_BLK_T_IN, 8000, 4096, VIRTIO_BLK_S_OK, 0, 0, EXPECT_DISK } };
 
 	hg__dev_init(h, &d, 0);
 	hg__bringup(h, &d, 0, 128, true);
@@ -190,12 +215,13 @@ START_TEST(backing_truncated_under_the_vm)
 	for (unsigned e = 0; e < 2; e++) {
 		struct hg *h = hg__new(1, DISK_SIZE, false, engines[e], NULL);
 		struct hg_dev d;
-		struct req before[] = { { VIRTIO_BLK_T_IN, 64, 4096, VIRTIO_BLK_S_OK, 0, 0 } };
-		struct req gone[] = { { VIRTIO_BLK_T_IN, 64, 4096, VIRTIO_BLK_S_IOERR, 0, 0 },
-				      { VIRTIO_BLK_T_IN, 2000, 512, VIRTIO_BLK_S_IOERR, 0, 0 },
-				      { VIRTIO_BLK_T_OUT, 16, 4096, VIRTIO_BLK_S_OK, 0, 0 },
-				      { VIRTIO_BLK_T_FLUSH, 0, 0, VIRTIO_BLK_S_OK, 0, 0 } };
-		struct req later[] = { { VIRTIO_BLK_T_IN, 16, 4096, VIRTIO_BLK_S_OK, 0, 0 } };
+		struct req before[] = { { VIRTIO_BLK_T_IN, 64, 4096, VIRTIO_BLK_S_OK, 0, 0,
+					  EXPECT_PATTERN } };	/* the file shrinks later */
+		struct req gone[] = { { VIRTIO_BLK_T_IN, 64, 4096, VIRTIO_BLK_S_IOERR, 0, 0, EXPECT_DISK },
+				      { VIRTIO_BLK_T_IN, 2000, 512, VIRTIO_BLK_S_IOERR, 0, 0, EXPECT_DISK },
+				      { VIRTIO_BLK_T_OUT, 16, 4096, VIRTIO_BLK_S_OK, 0, 0, EXPECT_DISK },
+				      { VIRTIO_BLK_T_FLUSH, 0, 0, VIRTIO_BLK_S_OK, 0, 0, EXPECT_DISK } };
+		struct req later[] = { { VIRTIO_BLK_T_IN, 16, 4096, VIRTIO_BLK_S_OK, 0, 0, EXPECT_DISK } };
 
 		h->on_mark = truncate_disk;
 		hg__dev_init(h, &d, 0);
@@ -286,12 +312,12 @@ START_TEST(loop_device_loses_its_backing)
 	const char *paths[] = { l.dev };
 	struct hg *h = hg__new(1, 0, false, ",cache=none,engine=io_uring", paths);
 	struct hg_dev d;
-	struct req before[] = { { VIRTIO_BLK_T_IN, 0, 4096, VIRTIO_BLK_S_OK, 0, 0 } };
-	struct req after[] = { { VIRTIO_BLK_T_IN, 64, 4096, 0xff, 0, 0 },
-			       { VIRTIO_BLK_T_IN, 1024, 4096, 0xff, 0, 0 },
-			       { VIRTIO_BLK_T_OUT, 8, 4096, 0xff, 0, 0 },
-			       { VIRTIO_BLK_T_FLUSH, 0, 0, 0xff, 0, 0 },
-			       { VIRTIO_BLK_T_IN, 8, 4096, 0xff, 0, 0 } };
+	struct req before[] = { { VIRTIO_BLK_T_IN, 0, 4096, VIRTIO_BLK_S_OK, 0, 0, 0xc3 } };
+	struct req after[] = { { VIRTIO_BLK_T_IN, 64, 4096, 0xff, 0, 0, EXPECT_DISK },
+			       { VIRTIO_BLK_T_IN, 1024, 4096, 0xff, 0, 0, EXPECT_DISK },
+			       { VIRTIO_BLK_T_OUT, 8, 4096, 0xff, 0, 0, EXPECT_DISK },
+			       { VIRTIO_BLK_T_FLUSH, 0, 0, 0xff, 0, 0, EXPECT_DISK },
+			       { VIRTIO_BLK_T_IN, 8, 4096, 0xff, 0, 0, EXPECT_DISK } };
 	const unsigned n = sizeof(after) / sizeof(after[0]);
 
 	h->ctx = &l;

@@ -279,10 +279,10 @@ static const struct req_attack req_attacks[] = {
 
 struct results {
 	unsigned chain_poll[N_CHAIN], setup_poll[N_SETUP];
-	uint64_t req_status[N_REQ];
+	uint64_t req_status[N_REQ], req_data[N_REQ];
 	unsigned req_wait, after_poll, final_wait, inflight_wait, early_wait, sg_wait;
 	uint64_t sg_status;
-	uint64_t final_status, early_status;
+	uint64_t final_status, early_status, final_data, early_data;
 	unsigned mark_end;
 };
 
@@ -323,6 +323,7 @@ static void virtq_attacks(struct hg *h, struct hg_dev *d, struct results *r)
 	/* a kick before DRIVER_OK is served once the driver is ready */
 	hg__bringup(h, d, 0, QSZ, false);
 	uint64_t st = hg__blk_req(h, d, VIRTIO_BLK_T_IN, 0, 0, 512);
+	r->early_data = h->last_data;
 	hg__publish(h, d, 0, 1);
 	hg__notify(h, d, 0);
 	hg__notify(h, d, 7);	/* and one for a queue that does not exist */
@@ -334,9 +335,11 @@ static void virtq_attacks(struct hg *h, struct hg_dev *d, struct results *r)
 
 	/* requests the device refuses one by one */
 	hg__bringup(h, d, 0, 64, true);
-	for (unsigned i = 0; i < N_REQ; i++)
+	for (unsigned i = 0; i < N_REQ; i++) {
 		r->req_status[i] = hg__blk_req(h, d, req_attacks[i].type, req_attacks[i].sector, 0,
 					       req_attacks[i].len);
+		r->req_data[i] = h->last_data;
+	}
 	hg__publish(h, d, 0, N_REQ);
 	hg__notify(h, d, 0);
 	r->req_wait = hg__wait_used(h, d, N_REQ);
@@ -376,6 +379,7 @@ static void virtq_attacks(struct hg *h, struct hg_dev *d, struct results *r)
 	/* after all that, a plain read works */
 	hg__bringup(h, d, 0, QSZ, true);
 	r->final_status = hg__blk_req(h, d, VIRTIO_BLK_T_IN, 16, 0, 4096);
+	r->final_data = h->last_data;
 	hg__publish(h, d, 0, 1);
 	hg__notify(h, d, 0);
 	r->final_wait = hg__wait_used(h, d, 1);
@@ -405,6 +409,14 @@ static void check_virtq_attacks(struct hg *h, const struct hg_dev *d, const stru
 	ck_assert_uint_eq(hg__byte(h, r->sg_status), VIRTIO_BLK_S_IOERR);
 	ck_assert_uint_eq(hg__out(h, r->final_wait), 1);
 	ck_assert_uint_eq(hg__byte(h, r->final_status), VIRTIO_BLK_S_OK);
+	/* what the good reads brought is what the disk holds, byte for byte */
+	ck_assert_msg(hg__matches_disk(h, d->idx, r->early_data, 0, 512), "early read: wrong data");
+	ck_assert_msg(hg__matches_disk(h, d->idx, r->final_data, 16, 4096), "final read: wrong data");
+	for (unsigned i = 0; i < N_REQ; i++)
+		if (req_attacks[i].want == VIRTIO_BLK_S_OK && req_attacks[i].type == VIRTIO_BLK_T_IN)
+			ck_assert_msg(hg__matches_disk(h, d->idx, r->req_data[i], req_attacks[i].sector,
+						       req_attacks[i].len), "%s: wrong data",
+				      req_attacks[i].name);
 	/* every attack reached its mark, in order */
 	ck_assert_uint_ge(h->nmarks, r->mark_end);
 	for (unsigned i = 0; i < r->mark_end; i++)
@@ -800,7 +812,9 @@ START_TEST(uart_flood)
 	/* the pipe holds what it holds; the rest is dropped, and said once */
 	ck_assert_uint_ge(dropped, 2 * flood - (256u << 10));
 	ck_assert_uint_eq(hg__count(h, "console output does not drain"), 1);
-	ck_assert_uint_lt(s, 60);
+	/* one exit per byte: ~1 s on kvm_pvm, 35-65 s in the nested L1 under ASan beside other
+	 * work; a stalled console would take the test's whole 240 s */
+	ck_assert_uint_lt(s, 150);
 	hg__free(h);
 }
 END_TEST

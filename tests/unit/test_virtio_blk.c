@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
@@ -614,6 +615,67 @@ START_TEST(advertised_limits_enforced)
 }
 END_TEST
 
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+/* FLUSH and durability, seen from the backing (a recording wrapper between the device and its
+ * engine): every write the guest saw complete before it sent a FLUSH was done by the backing
+ * before the flush reached it, the flush itself did reach it (fdatasync), and the guest saw
+ * the FLUSH complete only after the backing finished it. A device that answered FLUSH at once,
+ * or acknowledged writes before the backing had them, fails here. Both engines. */
+START_TEST(flush_follows_completed_writes)
+{
+	static struct disk_fault_event log[64];
+	static struct disk_fault rec;
+
+	for (unsigned e = 0; e < 2; e++) {
+		rec = (struct disk_fault){ .log = log, .log_max = 64 };
+		extra_spec = e ? ",engine=io_uring" : "";
+		memset(ram + DESC_GPA, 0, 0x3000);	/* fresh rings for the second device */
+		avail_idx = next_desc = 0;
+		open_dev(false, NULL);
+		ck_assert_int_eq(blk.disk.engine, e ? DISK_ENGINE_IO_URING : DISK_ENGINE_SYNC);
+		disk_fault__attach(&blk.disk, &rec);
+		driver_init(BASE_FEATURES);
+		memset(ram + DATA_GPA, 0x5c, 8192);
+		ck_assert_uint_eq(request(VIRTIO_BLK_T_OUT, 8, DATA_GPA, 4096, false), VIRTIO_BLK_S_OK);
+		ck_assert_uint_eq(request(VIRTIO_BLK_T_OUT, 64, DATA_GPA, 8192, false), VIRTIO_BLK_S_OK);
+		uint64_t writes_seen = mono_ns();	/* the guest has both completions */
+		ck_assert_uint_eq(request(VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), VIRTIO_BLK_S_OK);
+		uint64_t flush_seen = mono_ns();
+		wr(VIRTIO_MMIO_STATUS, 0);	/* the queue thread is gone: the log is ours */
+		unsigned nw = 0, nf = 0;
+		uint64_t w_done = 0, f_sub = 0, f_done = 0;
+		for (unsigned i = 0; i < rec.nlog; i++) {
+			if (log[i].op == DISK_WRITE) {
+				nw++;
+				ck_assert_uint_gt(log[i].done_ns, 0);
+				w_done = log[i].done_ns > w_done ? log[i].done_ns : w_done;
+			} else if (log[i].op == DISK_FLUSH) {
+				nf++;
+				f_sub = log[i].submit_ns;
+				f_done = log[i].done_ns;
+			}
+		}
+		ck_assert_uint_eq(nw, 2);
+		ck_assert_msg(nf == 1, "engine %u: %u flushes reached the backing", e, nf);
+		ck_assert_msg(w_done <= writes_seen, "engine %u: a write was acknowledged before the "
+			      "backing had it", e);
+		ck_assert_msg(w_done <= f_sub, "engine %u: the flush reached the backing before the "
+			      "writes it covers were done", e);
+		ck_assert_msg(f_done > 0 && f_done <= flush_seen, "engine %u: the guest saw the FLUSH "
+			      "complete before the backing finished it", e);
+		virtio_mmio__destroy(&t);
+		blk__free(&blk);
+	}
+	open_dev(false, NULL);	/* for the teardown */
+}
+END_TEST
+
 START_TEST(readonly_disk_refuses_writes)
 {
 	open_dev(true, NULL);
@@ -815,6 +877,7 @@ Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, queue_state_report);
 	tcase_add_test(tc, bad_requests_get_status);
 	tcase_add_test(tc, advertised_limits_enforced);
+	tcase_add_test(tc, flush_follows_completed_writes);
 	tcase_add_test(tc, readonly_disk_refuses_writes);
 	tcase_add_test(tc, broken_chain_needs_reset_then_recovers);
 	tcase_add_test(tc, data_over_the_rings_hurts_only_the_driver);
