@@ -40,11 +40,11 @@ guest_check() {
     local rc=0 mark before
     GUEST_CHECKS=$((GUEST_CHECKS + 1))
     mark="KVMINI-DONE-$GUEST_CHECKS-$RANDOM"
-    before=$(vm_clean_out | wc -l)
+    before=$(vm_answers | wc -l)
     vm_send "$2" || true
     vm_send "echo $mark" || true
     vm_expect "^$mark\$" "$CASE_TIMEOUT" || rc=$?
-    if [ "$rc" = 0 ] && ! vm_clean_out | tail -n +"$before" | grep -a -q -E -- "$3"; then
+    if [ "$rc" = 0 ] && ! vm_answers | tail -n +"$before" | grep -a -q -E -- "$3"; then
         rc=1
         step "$1" 1 "the guest answered, but no line matches '$3' after: $2" || return $?
     fi

@@ -38,7 +38,7 @@ case_gdb_kernel() {
     vm_send 'echo 0 > /proc/sys/kernel/kptr_restrict; echo KSYM-$(grep " __x64_sys_sync$" /proc/kallsyms | cut -d" " -f1)'
     vm_expect '^KSYM-[0-9a-f]{16}$' "$CASE_TIMEOUT" || rc=$?
     step gdb-kallsyms "$rc" "no __x64_sys_sync address from /proc/kallsyms" || return $?
-    addr=$(vm_clean_out | grep -a -o -E '^KSYM-[0-9a-f]{16}$' | tail -n 1 | cut -c6-)
+    addr=$(vm_answers | grep -a -o -E '^KSYM-[0-9a-f]{16}$' | tail -n 1 | cut -c6-)
 
     # 1. hbreak in its own gdb (see above)
     # (no `timeout` wrapper: a miss is ended with SIGKILL to gdb itself, a lost connection)

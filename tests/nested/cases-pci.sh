@@ -24,7 +24,7 @@ exits_per_request() {
     guest_check "$1-dd" 'a=$(cut -d" " -f1 /proc/uptime); dd if=/dev/vda of=/dev/null bs=4096 count=2000 iflag=direct 2>/dev/null; r=$?; echo DD-$r-$a-$(cut -d" " -f1 /proc/uptime)' '^DD-0-' || return $?
     stats_snapshot "$DISKS_TMP/s1.json" || return 1
     local t
-    t=$(vm_clean_out | grep -a -m1 -E '^DD-0-' | awk -F- '{ printf "%.2f", $4 - $3 }')
+    t=$(vm_answers | grep -a -m1 -E '^DD-0-' | awk -F- '{ printf "%.2f", $4 - $3 }')
     python3 - "$DISKS_TMP/s0.json" "$DISKS_TMP/s1.json" "$1" "$t" <<'PY' | tee -a "$WORK/exits-per-request"
 import json, sys
 def load(p):

@@ -91,7 +91,7 @@ case_crash_consistency() {
         fi
         sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.1f", 0.5 + (r % 36) / 10 }')"
         vm_kill	# SIGKILL, reaped quietly
-        last=$(vm_clean_out | sed -n 's/^ACK-\([0-9]*\)$/\1/p' | tail -n 1)
+        last=$(vm_answers | sed -n 's/^ACK-\([0-9]*\)$/\1/p' | tail -n 1)
         lost=$(records_lost "$backing" "$token" "$last")
         acked=$((acked + last + 1)) total_lost=$((total_lost + lost))
         echo "  .. crash trial $t ($cfg): $((last + 1)) records acknowledged, $lost lost"

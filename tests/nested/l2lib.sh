@@ -12,6 +12,7 @@
 #     prefixed with $EPOCHREALTIME (VM_T0 is the launch time).
 # vm_expect REGEX SECONDS  wait for an output line (escapes and CRs stripped) matching REGEX;
 #     1 if the VMM exited first (its status in VM_STATUS), 124 on timeout.
+# vm_answers            the output lines answers are matched on (a trailing kernel message cut off).
 # vm_send TEXT          type TEXT and a newline into the guest's console.
 # vm_wait SECONDS       wait for the VMM to exit; VM_STATUS is its status; 124 on timeout.
 # vm_kill               kill the VMM if it still runs, close its stdin, remove the FIFO.
@@ -79,12 +80,19 @@ vm_clean_out() {
         -e 's/\r//g' "$VM_DIR/out"
 }
 
+# vm_answers: vm_clean_out with a kernel message that landed at the end of a line cut off
+# ("IW-0-0[   25.115350] clocksource: ..." is the line IW-0-0): printk writes to the console
+# while the shell's output is still on its way, so answers are matched on these lines.
+vm_answers() {
+    vm_clean_out | sed -E 's/\[ *[0-9]+\.[0-9]{6}\] .*$//'
+}
+
 vm_expect() {
     local re=$1 end=$((SECONDS + $2))
     while :; do
-        vm_clean_out | grep -a -q -E -- "$re" && return 0
+        vm_answers | grep -a -q -E -- "$re" && return 0
         if ! kill -0 "$VM_PID" 2>/dev/null; then
-            vm_clean_out | grep -a -q -E -- "$re" && return 0
+            vm_answers | grep -a -q -E -- "$re" && return 0
             VM_STATUS=0
             wait "$VM_PID" 2>/dev/null || VM_STATUS=$?
             VM_PID=''

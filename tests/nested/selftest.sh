@@ -3,7 +3,8 @@
 # shellcheck disable=SC2034,SC2016 # variables for the sourced harness; case bodies expand later
 # The nested harness's own accounting, checked without booting anything (part of make check):
 # run_case on fake cases that end early, fall short of their plan, fail, pass, stall and pass
-# on a retry; guest_check against a fake guest that answers wrong; CASES with an unknown
+# on a retry; guest_check against a fake guest that answers wrong or has a kernel message
+# glued to its answer; CASES with an unknown
 # name; the flaky policy. Usage: tests/nested/selftest.sh BUILD
 set -uo pipefail
 
@@ -58,8 +59,14 @@ vm_start "$tmp/vm" bash -c 'while IFS= read -r l; do eval "$l"; done'
 t0=$SECONDS
 guest_check wrong-answer 'echo SUM-0000' '^SUM-1234$'
 rc=$? took=$((SECONDS - t0))
-vm_kill
 expect wrong-answer-at-once "$([ "$rc" = 1 ] && [ "$took" -lt 10 ]; echo $?)" "status $rc after ${took}s"
+# a kernel message written at the end of an answer's line (seen in CI) does not hide the answer,
+# and does not turn a wrong answer into a right one
+guest_check printk-tail 'echo "IW-0-0[   25.115350] clocksource: Long readout interval"' '^IW-0-0$'
+expect printk-tail-answer-read "$?" "IW-0-0 followed by a kernel message was not read as IW-0-0"
+guest_check printk-tail-wrong 'echo "IW-1-0[   25.115350] clocksource: Long readout interval"' '^IW-0-0$'
+expect printk-tail-wrong-fails "$([ $? = 1 ]; echo $?)" "IW-1-0 with a kernel message was read as IW-0-0"
+vm_kill
 # CASES with a name that does not exist
 known_cases "smp_stdin_poweroff no_such_case" 2>"$tmp/err"
 expect unknown-case-refused "$([ $? = 1 ] && grep -q 'no such case: no_such_case' "$tmp/err"; echo $?)" "$(cat "$tmp/err")"
