@@ -7,7 +7,7 @@ BUILD    ?= build
 SANITIZE ?=
 PKGS_BUILD := build-essential clang pkg-config linux-libc-dev libfdt-dev liburing-dev libseccomp-dev check
 PKGS_GUEST := busybox-static cpio qemu-system-x86 acpica-tools gdb
-PKGS_TEST  := python3 util-linux e2fsprogs
+PKGS_TEST  := python3 util-linux e2fsprogs dmsetup
 PKGS_BENCH := fio gnuplot-nox
 PKGS_ALL   := $(PKGS_BUILD) $(PKGS_GUEST) $(PKGS_TEST)
 

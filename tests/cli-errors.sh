@@ -81,6 +81,14 @@ vm_cases() {
         fail=$((fail + 1)); echo "FAIL disk-locked-holder: the first kvmini had ended: $(cat "$tmp/first.err")"
     fi
     kill "$first" 2>/dev/null; wait "$first" 2>/dev/null
+    # the exit-cost probe's scratch VM runs and says what coalesce=auto chooses
+    "$kvmini" host --exit-cost >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ $rc = 0 ] && grep -q -E '^exit-cost: [1-9][0-9]* ns .*coalesce=auto: window [0-9]+ us, kicks (on|off)' "$tmp/out"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1)); echo "FAIL host-exit-cost: status $rc: $(cat "$tmp/out" "$tmp/err")"
+    fi
 }
 if [ "$vm_only" = 1 ]; then
     vm_cases
@@ -152,8 +160,8 @@ case_ disk-bad-ro      2 "bad value 'maybe' for ro" -- --disk "path=$tmp/disk.im
 case_ disk-no-path     2 "no path" -- --disk "ro=on"
 case_ disk-queues-bad   2 "queues must be 1 to 8" -- --disk "path=$tmp/disk.img,queues=9"
 case_ disk-queues-cpus  2 "only 1 vCPUs" -- --disk "path=$tmp/disk.img,queues=2"
-case_ disk-coalesce-big 2 "coalesce must be 0 (off) to 100000 microseconds" -- --disk "path=$tmp/disk.img,coalesce=200000"
-case_ disk-coalesce-bad 2 "coalesce must be 0 (off) to 100000 microseconds" -- --disk "path=$tmp/disk.img,coalesce=fast"
+case_ disk-coalesce-big 2 "coalesce must be auto, or 0 (off) to 100000 microseconds" -- --disk "path=$tmp/disk.img,coalesce=200000"
+case_ disk-coalesce-bad 2 "coalesce must be auto, or 0 (off) to 100000 microseconds" -- --disk "path=$tmp/disk.img,coalesce=fast"
 case_ transport-bad    2 "--virtio-transport 'usb': use mmio or pci" -- --virtio-transport usb
 case_ transport-empty  2 "--virtio-transport '': use mmio or pci" -- --virtio-transport ''
 case_ mmio-cmdline-pci 2 "--virtio-mmio-cmdline needs --virtio-transport mmio" -- --virtio-mmio-cmdline
@@ -273,6 +281,11 @@ fi
 "$kvmini" bogus >/dev/null 2>"$tmp/err"; rc=$?
 if [ $rc = 2 ] && grep -q "unknown command 'bogus'" "$tmp/err"; then pass=$((pass + 1)); else
     fail=$((fail + 1)); echo "FAIL unknown-command: status $rc"; fi
+# no /dev/kvm to measure an exit on: "none" and status 1, no probe
+"$kvmini" host --exit-cost --kvm-device "$tmp/no-kvm" >"$tmp/out" 2>"$tmp/err"; rc=$?
+if [ $rc = 1 ] && grep -q '^none: ' "$tmp/out" && ! grep -q exit-cost "$tmp/out"; then
+    pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL host-exit-cost-no-kvm: status $rc: $(cat "$tmp/out" "$tmp/err")"; fi
 if "$kvmini" --help | grep -q -- '--memory SIZE'; then pass=$((pass + 1)); else
     fail=$((fail + 1)); echo "FAIL help"; fi
 

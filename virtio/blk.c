@@ -50,12 +50,26 @@ static void blk_config_read(void *priv, uint32_t off, void *data, uint32_t len)
 	memcpy(data, (const uint8_t *)&b->config + off, len);	/* the transport bounds-checked */
 }
 
+long blk__coalesce_for(long exit_ns)
+{
+	long e = exit_ns > 0 ? exit_ns : BLK_ASSUMED_EXIT_NS;
+
+	return e >= BLK_COALESCE_NS / BLK_COALESCE_EXITS ? BLK_COALESCE_NS : e * BLK_COALESCE_EXITS;
+}
+
+void blk__set_exit_cost(struct blk_dev *b, long exit_ns)
+{
+	if (b->coalesce_auto)
+		b->coalesce_ns = blk__coalesce_for(exit_ns);
+}
+
 int blk__init(struct blk_dev *b, const struct blk_opts *opts, char *err, size_t errlen,
 	      char *note, size_t notelen)
 {
 	memset(b, 0, sizeof(*b));
 	b->stop_fd = -1;
-	b->coalesce_ns = opts->coalesce_us < 0 ? BLK_COALESCE_NS : opts->coalesce_us * 1000L;
+	b->coalesce_auto = opts->coalesce_us < 0;
+	b->coalesce_ns = b->coalesce_auto ? blk__coalesce_for(0) : opts->coalesce_us * 1000L;
 	b->nq = opts->queues ? opts->queues : 1;
 	if (b->nq > VIRTIO_MAX_QUEUES) {
 		snprintf(err, errlen, "disk %s: at most %d queues", opts->disk.path, VIRTIO_MAX_QUEUES);
@@ -433,11 +447,12 @@ static void maybe_notify(struct blk_queue *q, struct virtq *vq)
  * VM exit and a thread wake-up (costly where they are emulated: docs/benchmarks.md), and this
  * thread wakes for the completion anyway. It looks at the ring at every wake-up instead, and
  * at least every coalesce_ns (blk_thread), so a request that comes meanwhile waits at most
- * that long. With nothing large in flight it asks for kicks again (the usual re-arm and
+ * that long. Only with windows of BLK_KICKS_OFF_MIN_NS and more: where exits are cheap
+ * (hardware) a kick costs less than looking at the ring that often. With nothing large in flight it asks for kicks again (the usual re-arm and
  * re-check of virtq__enable_notify, so none is missed). */
 static bool kicks_stay_off(struct blk_queue *q)
 {
-	q->kicks_off = q->large_inflight > 0 && q->b->coalesce_ns > 0;
+	q->kicks_off = q->large_inflight > 0 && q->b->coalesce_ns >= BLK_KICKS_OFF_MIN_NS;
 	return q->kicks_off;
 }
 

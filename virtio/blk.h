@@ -25,20 +25,28 @@ struct blk_opts {
 	struct disk_opts disk;             /* disk.path points into buf */
 	char serial[BLK_SERIAL_MAX + 1];
 	unsigned queues;                   /* virtqueues, 1..VIRTIO_MAX_QUEUES (0 reads as 1) */
-	long coalesce_us;                  /* coalesce=: 0 off; -1 (default) BLK_COALESCE_NS */
+	long coalesce_us;                  /* coalesce=: 0 off; -1 auto (the default) */
 	char buf[4096];
 };
 
 /* Parses "path=PATH[,ro=on|off][,cache=writeback|none][,engine=sync|io_uring][,serial=ID]
- * [,force=on][,queues=N][,coalesce=US]". A bare first item without '=' is the path; ",," is a literal comma.
+ * [,force=on][,queues=N][,coalesce=auto|US]". A bare first item without '=' is the path; ",," is a literal comma.
  * 0, or -1 with a one-line reason in err. */
 int blk__parse_opts(const char *spec, struct blk_opts *opts, char *err, size_t errlen);
 
 struct blk_req;
 
-/* A held-back completion interrupt (virtio/blk.c reap) goes out after this at the latest:
- * about the time the host takes to copy 1 MiB in the nested L1, a few times that on hardware. */
+/* coalesce=auto (the default) sets the window from what a VM exit costs here (blk__coalesce_for;
+ * the model is in docs/benchmarks.md, "Defaults from the exit cost"): BLK_COALESCE_EXITS exits'
+ * worth, at most BLK_COALESCE_NS (the nested L1's tuned value: about the time the host takes to
+ * copy 1 MiB there). Windows of BLK_KICKS_OFF_MIN_NS and more also turn kicks off while a large
+ * request is in flight (the queue then looks at the ring once a window instead: fewer than
+ * 5000 wake-ups a second). An exit cost that could not be measured counts as
+ * BLK_ASSUMED_EXIT_NS, hardware's: the short window, kicks on. */
 #define BLK_COALESCE_NS 500000L
+#define BLK_COALESCE_EXITS 16
+#define BLK_KICKS_OFF_MIN_NS 200000L
+#define BLK_ASSUMED_EXIT_NS 2000L
 #define BLK_COALESCE_MAX_US 100000L	/* coalesce=: at most 100 ms */
 
 struct blk_stats {
@@ -78,12 +86,18 @@ struct blk_dev {
 	struct virtio_dev *vdev;     /* set while active (atomic stores: the queue report reads it) */
 	int stop_fd;
 	long coalesce_ns;            /* how long a held-back interrupt waits (reap); tests set it */
+	bool coalesce_auto;          /* coalesce_ns follows the exit cost (blk__set_exit_cost) */
 	struct blk_queue q[VIRTIO_MAX_QUEUES];
 	struct blk_stats stats;      /* totals of queues that have stopped (see blk__stats) */
 	char name[64];               /* "virtio-blk <path>", for reports */
 	const char *path;            /* the backing, as given (the caller's string) */
 	struct virtio_report reports;  /* backing errors said once per kind (virtio/core.h) */
 };
+
+/* The coalescing window for an exit cost of exit_ns (<= 0: not measured), in ns. */
+long blk__coalesce_for(long exit_ns);
+/* Before the device starts: with coalesce=auto, the window for this exit cost. */
+void blk__set_exit_cost(struct blk_dev *b, long exit_ns);
 
 /* Opens the backing and fills the config space. 0, or -1 with a reason in err. */
 int blk__init(struct blk_dev *b, const struct blk_opts *opts, char *err, size_t errlen,

@@ -113,11 +113,13 @@ int blk__parse_opts(const char *spec, struct blk_opts *o, char *err, size_t errl
 			}
 			o->queues = (unsigned)nq;
 		} else if (!strcmp(k, "coalesce")) {
-			char *end;
-			long us = strtol(v, &end, 10);
-			if (*v < '0' || *v > '9' || *end || us > BLK_COALESCE_MAX_US) {
-				snprintf(err, errlen, "--disk '%s': coalesce must be 0 (off) to %ld "
-					 "microseconds", spec, BLK_COALESCE_MAX_US);
+			char *end = v + strlen(v);
+			long us = -1;	/* auto */
+			if (strcmp(v, "auto"))
+				us = *v >= '0' && *v <= '9' ? strtol(v, &end, 10) : BLK_COALESCE_MAX_US + 1;
+			if (*end || us > BLK_COALESCE_MAX_US) {
+				snprintf(err, errlen, "--disk '%s': coalesce must be auto, or 0 (off) to "
+					 "%ld microseconds", spec, BLK_COALESCE_MAX_US);
 				return -1;
 			}
 			o->coalesce_us = us;

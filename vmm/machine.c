@@ -14,6 +14,7 @@
 #include "devices/serial.h"
 #include "firmware/layout.h"
 #include "vmm/boot.h"
+#include "vmm/exit_cost.h"
 #include "vmm/gdb.h"
 #include "vmm/launcher.h"
 #include "vmm/seccomp.h"
@@ -196,6 +197,33 @@ void machine__print_exit_stats(void *machine)
 	else
 		stats__print_vm(stderr, &m->vm, m->exit_stats == EXIT_STATS_JSON,
 				&(struct stats_extra){ print_extra, m });
+}
+
+/* coalesce=auto disks (the default): their window from what a VM exit costs on this machine,
+ * measured on a scratch VM (vmm/exit_cost.c; the model: docs/benchmarks.md) */
+static void tune_disks(struct machine *m, const struct run_config *cfg)
+{
+	bool any = false;
+	char why[200];
+
+	for (unsigned i = 0; i < m->ndisks; i++)
+		any |= m->blk[i].coalesce_auto;
+	if (!any)
+		return;
+	long ns = exit_cost__measure(&m->kvm, why, sizeof(why));
+	for (unsigned i = 0; i < m->ndisks; i++)
+		blk__set_exit_cost(&m->blk[i], ns);
+	long w = blk__coalesce_for(ns);
+	const char *kicks = w >= BLK_KICKS_OFF_MIN_NS ? "asks for no kicks while one is in flight"
+						    : "keeps kicks on";
+	if (ns < 0)
+		fprintf(stderr, "kvmini: warning: %s; virtio-blk assumes %.1f us, hardware's: holds "
+			"interrupts of large requests up to %ld us and %s\n", why,
+			BLK_ASSUMED_EXIT_NS / 1e3, w / 1000, kicks);
+	else if (!cfg->quiet)
+		fprintf(stderr, "kvmini: a VM exit costs %.1f us here (median of %d): virtio-blk "
+			"holds interrupts of large requests up to %ld us and %s\n", ns / 1e3,
+			EXIT_COST_SAMPLES, w / 1000, kicks);
 }
 
 /* GSIs for virtio-mmio devices: the IOAPIC pins above the ISA range first, then free ISA ones */
@@ -390,6 +418,7 @@ int machine__create(struct machine *m, const struct run_config *cfg, int *status
 	if (!cfg->quiet)
 		fprintf(stderr, "kvmini: %s: %s\n", cfg->kvm_path,
 			kvm__host_kind_desc(kvm__host_kind(NULL, NULL)));
+	tune_disks(m, cfg);
 	if (vm__create_on(&m->vm, &m->kvm, &m->ram, cfg->cpus, err, errlen))
 		return -1;
 	if (!cfg->quiet)

@@ -57,7 +57,7 @@ host_check() { # NAME CONDITION-STATUS DETAIL
 
 # two disks (file, io_uring + sync engines): read host data, write guest data, serial numbers
 case_disk_two_files() {
-    plan 11
+    plan 12
     disk_dir
     head -c $((16 << 20)) /dev/urandom > "$DISKS_TMP/a.img"
     truncate -s 16M "$DISKS_TMP/b.img"
@@ -82,6 +82,10 @@ case_disk_two_files() {
     host_check disk-untouched "$rc" "disk a changed although the guest only read it" || return $?
     grep -q 'disk .*a.img: .* 0 I/O errors' "$VM_DIR/err" || rc=1
     host_check disk-stats-line "$rc" "no per-disk statistics line on stderr: $(errline)" || return $?
+    # coalesce=auto in the L1, where an exit costs tens of us: the long window and kicks off
+    rc=0
+    grep -q -E 'a VM exit costs [0-9.]+ us here .*: virtio-blk holds interrupts of large requests up to [0-9]+ us and asks for no kicks' "$VM_DIR/err" || rc=1
+    host_check exit-cost-sets-coalescing "$rc" "no exit-cost line choosing kicks off: $(grep -a 'exit costs' "$VM_DIR/err")" || return $?
     # --exit-stats on a real boot: virtio-mmio registers were read, the serial port written,
     # and KVM's own exit count (which includes the ioeventfd kicks) exceeds ours
     rc=0
@@ -94,6 +98,82 @@ assert dev["virtio-mmio"]["reads"] > 0 and dev["serial"]["writes"] > 0, dev.keys
 assert t["kvm"] is None or t["kvm"]["exits"] > t["exits"], (t["kvm"], t["exits"])
 PY
     host_check exit-stats-sane "$rc" "exit statistics JSON missing or not plausible"
+}
+
+# power_cut_setup / power_cut / power_cut_cleanup: a raw block device whose medium can be cut
+# off under the host's page cache. PC_DEV (a device-mapper linear target over a loop device
+# over PC_MEDIA, a tmpfs file) is what kvmini opens; the L1's periodic writeback is off, so
+# dirty pages reach the medium only when someone flushes (restored by power_cut_cleanup).
+PC_KNOBS="dirty_writeback_centisecs dirty_expire_centisecs dirty_background_ratio dirty_ratio"
+pc_sysctl() { # the four values of PC_KNOBS, in order
+    local k
+    for k in $PC_KNOBS; do
+        echo "$1" > "/proc/sys/vm/$k"
+        shift
+    done
+}
+
+power_cut_setup() {
+    PC_MEDIA=$DISKS_TMP/medium.img PC_NAME=kvmini-pc-$$
+    truncate -s 16M "$PC_MEDIA"
+    PC_LOOP=$(losetup -f --show "$PC_MEDIA") || return 1
+    PC_SECTORS=$(blockdev --getsz "$PC_LOOP")
+    # shellcheck disable=SC2086 # four file names
+    PC_SYSCTL=$(cd /proc/sys/vm && cat $PC_KNOBS | tr '\n' ' ')
+    pc_sysctl 0 360000 90 90
+    DM_DISABLE_UDEV=1 dmsetup create "$PC_NAME" --table "0 $PC_SECTORS linear $PC_LOOP 0" || return 1
+    PC_DEV=/dev/mapper/$PC_NAME
+}
+
+# the cut: the medium stops taking writes while the page cache above it is still dirty
+# (suspend without syncing, then dm's built-in error target: whatever is written back from
+# now on fails and never reaches the medium). The device is resumed whatever happens: a
+# suspended one would hang kvmini's I/O, and kill -9 with it.
+power_cut() {
+    local rc=0
+    DM_DISABLE_UDEV=1 dmsetup suspend --nolockfs --noflush "$PC_NAME" || return 1
+    DM_DISABLE_UDEV=1 dmsetup load "$PC_NAME" --table "0 $PC_SECTORS error" || rc=1
+    DM_DISABLE_UDEV=1 dmsetup resume "$PC_NAME" || rc=1
+    return $rc
+}
+
+power_cut_cleanup() {
+    [ -n "${PC_NAME:-}" ] || return 0
+    DM_DISABLE_UDEV=1 dmsetup remove "$PC_NAME" 2>/dev/null || true
+    [ -z "${PC_LOOP:-}" ] || losetup -d "$PC_LOOP" 2>/dev/null || true
+    # shellcheck disable=SC2086 # four numbers
+    pc_sysctl $PC_SYSCTL
+    PC_NAME='' PC_LOOP=''
+}
+
+# FLUSH is durable: on a raw device with cache=writeback the guest writes 1 MiB and fsyncs
+# (a FLUSH), then writes another 1 MiB without one; the power is cut under the host's page
+# cache and kvmini killed. The flushed MiB must be on the medium; the unflushed one must not
+# be (it only sat in the page cache: were it there, the cut cut nothing and the first check
+# proved nothing). A kvmini that answered FLUSH without writing back fails the first check.
+case_disk_power_cut() {
+    plan 9
+    disk_dir
+    local rc=0
+    power_cut_setup || rc=1
+    host_check power-cut-setup "$rc" "no device-mapper device over a loop device (dm-mod, dmsetup)" || { power_cut_cleanup; return 1; }
+    kvmini_cmd --disk "path=$PC_DEV,cache=writeback"
+    vm_start "$WORK/power-cut" "${L2_CMD[@]}" || { power_cut_cleanup; return 1; }
+    boot_to_shell power-cut-boot || { rc=$?; power_cut_cleanup; return $rc; }
+    guest_check power-cut-write-cache 'echo WCACHE-$(cat /sys/block/vda/queue/write_cache | tr " " -)' '^WCACHE-write-back$' || { rc=$?; power_cut_cleanup; return $rc; }
+    guest_check power-cut-flushed 'yes flushed | head -c 1048576 | dd of=/dev/vda bs=65536 oflag=direct conv=fsync 2>/dev/null; echo FLUSHED-$?' '^FLUSHED-0$' || { rc=$?; power_cut_cleanup; return $rc; }
+    guest_check power-cut-unflushed 'yes unflushed | head -c 1048576 | dd of=/dev/vda bs=65536 seek=32 oflag=direct 2>/dev/null; echo UNFLUSHED-$?' '^UNFLUSHED-0$' || { rc=$?; power_cut_cleanup; return $rc; }
+    rc=0
+    power_cut || rc=1
+    vm_kill	# SIGKILL: its last close of the device writes back into the cut
+    power_cut_cleanup
+    host_check power-cut "$rc" "dmsetup could not switch the device to the error target" || return $?
+    rc=0
+    cmp -s -n 1048576 <(yes flushed | head -c 1048576) "$PC_MEDIA" || rc=1
+    host_check power-cut-flushed-kept "$rc" "data the guest flushed is not on the medium after the power cut" || return $?
+    rc=0
+    ! cmp -s -n 1048576 <(yes unflushed | head -c 1048576) <(tail -c +$((2 * 1048576 + 1)) "$PC_MEDIA") || rc=1
+    host_check power-cut-unflushed-lost "$rc" "the unflushed MiB reached the medium: the cut cut nothing, the flushed check proves nothing"
 }
 
 # an ext4 image made by mke2fs -d, read-only: the file's checksum matches, writes are refused

@@ -131,8 +131,8 @@ vm_kill() {
     VM_PID='' VM_IN='' VM_FIFO=''
 }
 
-# now - VM_T0 in seconds with one decimal
+# now - VM_T0 in seconds with one decimal (0.0 before the first VMM started)
 vm_elapsed() {
     local now=$EPOCHREALTIME
-    awk -v a="$VM_T0" -v b="$now" 'BEGIN { printf "%.1f", b - a }'
+    awk -v a="${VM_T0:-$now}" -v b="$now" 'BEGIN { printf "%.1f", b - a }'
 }

@@ -171,7 +171,7 @@ case_memory_panic() {
 }
 
 # case_verdict NAME RC: adds a FAIL line when the case ended non-zero without one, or with
-# fewer result lines than its plan; returns 0 when the case passed
+# fewer (or more) result lines than its plan; returns 0 when the case passed
 case_verdict() {
     local name=${1#case_} rc=$2 n=${#RESULT_LINES[@]} fails
     fails=$(printf '%s\n' "${RESULT_LINES[@]}" | grep -c '^FAIL')
@@ -181,6 +181,8 @@ case_verdict() {
         bad "$name" "the case ended after $n of its $CASE_PLAN result lines (last: ${LAST_STEP:-none})"
     elif [ "$rc" = 0 ] && [ "$CASE_PLAN" = 0 ]; then
         bad "$name" "the case declares no plan"
+    elif [ "$n" -gt "$CASE_PLAN" ]; then
+        bad "$name" "the case recorded $n result lines, its plan says $CASE_PLAN (a wrong plan can hide a check that never ran)"
     fi
     ! printf '%s\n' "${RESULT_LINES[@]}" | grep -q '^FAIL'
 }
@@ -279,7 +281,7 @@ default_cases() {
     local cases="smp_stdin_poweroff append_reboot memory_panic"
     # the virtio-blk cases use kvmini's --disk option
     [ "$L2_VMM" != kvmini ] ||
-        cases+=" disk_two_files disk_ext4_ro disk_blockdev_discard disk_kill_after_sync trace_boot bench_quick disk_pci disk_pci_acpi_off disk_pci_mq disk_mmio_exits disk_pci_cloud disk_pci_intx crash_consistency gdb_kernel"
+        cases+=" disk_two_files disk_ext4_ro disk_blockdev_discard disk_kill_after_sync disk_power_cut trace_boot bench_quick disk_pci disk_pci_acpi_off disk_pci_mq disk_mmio_exits disk_pci_cloud disk_pci_intx crash_consistency gdb_kernel"
     echo "$cases"
 }
 

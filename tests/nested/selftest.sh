@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2034,SC2016 # variables for the sourced harness; case bodies expand later
 # The nested harness's own accounting, checked without booting anything (part of make check):
-# run_case on fake cases that end early, fall short of their plan, fail, pass, stall and pass
+# run_case on fake cases that end early, fall short of their plan or exceed it, fail, pass, stall and pass
 # on a retry; guest_check against a fake guest that answers wrong or has a kernel message
 # glued to its answer; CASES with an unknown
 # name; the flaky policy. Usage: tests/nested/selftest.sh BUILD
@@ -38,6 +38,8 @@ fake ends_early 'plan 2; return 1'
 expect ends-early-fails "$([[ $(counts) == "0 1 0" ]] && grep -q '^FAIL ends_early: the case ended with status 1 after its start' <<< "$OUT"; echo $?)" "$OUT"
 fake short_of_plan 'plan 3; ok one 0; ok two 0; return 0'
 expect short-of-plan-fails "$([[ $(counts) == "2 1 0" ]] && grep -q 'after 2 of its 3 result lines (last: two)' <<< "$OUT"; echo $?)" "$OUT"
+fake over_plan 'plan 1; ok one 0; ok two 0'
+expect over-plan-fails "$([[ $(counts) == "2 1 0" ]] && grep -q 'recorded 2 result lines, its plan says 1' <<< "$OUT"; echo $?)" "$OUT"
 fake helper_fails 'plan 2; ok booted 0; false || return 1; ok never 0'
 expect stop-point-named "$([[ $(counts) == "1 1 0" ]] && grep -q 'after booted with no check failed' <<< "$OUT"; echo $?)" "$OUT"
 fake no_plan 'ok one 0'

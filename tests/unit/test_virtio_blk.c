@@ -225,16 +225,23 @@ static int irqs_after(int ms)
 	return __atomic_load_n(&irqs, __ATOMIC_SEQ_CST);
 }
 
-/* 64 KiB reads of the first 128 KiB fail at once (the fault layer); the rest stay in flight
- * (hold) until the device stops: large completions with more in flight */
 static struct disk_fault coalesce_fault;
 
-static void open_coalescing(long coalesce_ns)
+/* The device on a disk whose reads of bytes 0..last fail at once (EIO) and whose other reads
+ * stay in flight until the device stops */
+static void open_faulty(uint64_t last)
 {
-	coalesce_fault = (struct disk_fault){ .first = 0, .last = (128u << 10) - 1, .err = EIO,
+	coalesce_fault = (struct disk_fault){ .first = 0, .last = last, .err = EIO,
 					      .ops = 1u << DISK_READ, .hold = true };
 	open_dev(false, NULL);
 	disk_fault__attach(&blk.disk, &coalesce_fault);
+}
+
+/* 64 KiB reads of the first 128 KiB fail at once (the fault layer); the rest stay in flight
+ * (hold) until the device stops: large completions with more in flight */
+static void open_coalescing(long coalesce_ns)
+{
+	open_faulty((128u << 10) - 1);
 	blk.coalesce_ns = coalesce_ns;	/* before the queue's thread starts */
 	driver_init(BASE_FEATURES);
 	queue_read(256, DATA_GPA + 0x40000, 512, 0x9000);	/* held: stays in flight */
@@ -285,10 +292,7 @@ END_TEST
 /* Small requests are never held back */
 START_TEST(small_completions_interrupt_at_once)
 {
-	coalesce_fault = (struct disk_fault){ .first = 0, .last = 4095, .err = EIO,
-					      .ops = 1u << DISK_READ, .hold = true };
-	open_dev(false, NULL);
-	disk_fault__attach(&blk.disk, &coalesce_fault);
+	open_faulty(4095);
 	blk.coalesce_ns = 60L * 1000000000L;
 	driver_init(BASE_FEATURES);
 	queue_read(256, DATA_GPA + 0x40000, 512, 0x9000);	/* held */
@@ -314,22 +318,26 @@ static bool driver_would_kick(bool event_idx)
 	return !(__atomic_load_n(&u->flags, __ATOMIC_ACQUIRE) & VRING_USED_F_NO_NOTIFY);
 }
 
+/* Kicks the queue and waits until the device has submitted n batches in all, and 10 ms more
+ * (time to re-arm or not re-arm the kick) */
+static void kick_until_batches(unsigned n)
+{
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	for (int i = 0; i < 5000 && stats().batches < n; i++)
+		usleep(1000);
+	usleep(10000);
+}
+
 /* While a large request is in flight the device asks for no kick and still finds what the
  * driver adds, within coalesce_ns (20 ms here): no kick is ever written for the second one */
 static void kicks_off_while_large(bool event_idx)
 {
-	coalesce_fault = (struct disk_fault){ .first = 0, .last = 4095, .err = EIO,
-					      .ops = 1u << DISK_READ, .hold = true };
-	open_dev(false, NULL);
-	disk_fault__attach(&blk.disk, &coalesce_fault);
+	open_faulty(4095);
 	blk.coalesce_ns = 20L * 1000000;
 	driver_init(BASE_FEATURES | (event_idx ? 1ULL << VIRTIO_RING_F_EVENT_IDX : 0));
 	ck_assert(driver_would_kick(event_idx));
 	queue_read(256, DATA_GPA + 0x40000, 64u << 10, 0x9000);	/* held: large, in flight */
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	for (int i = 0; i < 5000 && stats().batches < 1; i++)
-		usleep(1000);
-	usleep(10000);
+	kick_until_batches(1);
 	ck_assert_msg(!driver_would_kick(event_idx), "a large request is in flight, yet the "
 		      "device asks for kicks");
 	queue_read(0, DATA_GPA, 4096, 0x8000);	/* fails at once; no kick */
@@ -354,10 +362,7 @@ END_TEST
 /* Small requests in flight leave kicks on; a large one that completes turns them on again */
 START_TEST(kicks_on_with_nothing_large_in_flight)
 {
-	coalesce_fault = (struct disk_fault){ .first = 0, .last = (64u << 10) - 1, .err = EIO,
-					      .ops = 1u << DISK_READ, .hold = true };
-	open_dev(false, NULL);
-	disk_fault__attach(&blk.disk, &coalesce_fault);
+	open_faulty((64u << 10) - 1);
 	blk.coalesce_ns = 60L * 1000000000L;	/* a minute: no look without a kick in time */
 	driver_init(BASE_FEATURES | 1ULL << VIRTIO_RING_F_EVENT_IDX);
 	queue_read(0, DATA_GPA, 64u << 10, 0x8000);	/* large, fails at once */
@@ -367,10 +372,7 @@ START_TEST(kicks_on_with_nothing_large_in_flight)
 		usleep(1000);
 	ck_assert_msg(driver_would_kick(true), "nothing in flight, yet no kick asked for");
 	queue_read(256, DATA_GPA + 0x40000, 512, 0x9000);	/* held: small, in flight */
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	for (int i = 0; i < 5000 && stats().batches < 2; i++)
-		usleep(1000);
-	usleep(10000);
+	kick_until_batches(2);
 	ck_assert_msg(driver_would_kick(true), "only a small request in flight, yet no kick "
 		      "asked for");
 	queue_read(0, DATA_GPA, 4096, 0xa000);	/* fails at once, once kicked */
@@ -380,11 +382,60 @@ START_TEST(kicks_on_with_nothing_large_in_flight)
 }
 END_TEST
 
+/* coalesce=auto: 16 exits' worth of waiting, at most 500 us; kicks off from 200 us up (an
+ * exit of 12.5 us); an unmeasured exit cost counts as hardware's 2 us */
+START_TEST(coalesce_window_follows_exit_cost)
+{
+	static const struct { long exit_ns, window_ns; } w[] = {
+		{ -1, 32000 }, { 0, 32000 }, { 1500, 24000 }, { 7700, 123200 },
+		{ 12500, 200000 }, { 31250, 500000 }, { 40000, 500000 }, { 100000000, 500000 },
+	};
+
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		ck_assert_int_eq(blk__coalesce_for(w[i].exit_ns), w[i].window_ns);
+	ck_assert_int_lt(blk__coalesce_for(1500), BLK_KICKS_OFF_MIN_NS);
+	ck_assert_int_ge(blk__coalesce_for(40000), BLK_KICKS_OFF_MIN_NS);
+	open_dev(false, NULL);
+	ck_assert(blk.coalesce_auto);
+	ck_assert_int_eq(blk.coalesce_ns, 32000);	/* before the measurement: hardware's */
+	blk__set_exit_cost(&blk, 40000);
+	ck_assert_int_eq(blk.coalesce_ns, 500000);
+}
+END_TEST
+
+START_TEST(coalesce_given_ignores_exit_cost)
+{
+	extra_spec = ",coalesce=250";
+	open_dev(false, NULL);
+	blk__set_exit_cost(&blk, 1500);
+	ck_assert_int_eq(blk.coalesce_ns, 250000);	/* the user's window stays */
+}
+END_TEST
+
+/* Where exits are cheap (hardware: 1.5 us) the default keeps kicks on with a large request in
+ * flight, so a 4 KiB request beside a 1 MiB stream is served on its kick, not a window later */
+START_TEST(kicks_stay_on_where_exits_are_cheap)
+{
+	open_faulty(4095);
+	blk__set_exit_cost(&blk, 1500);
+	driver_init(BASE_FEATURES | 1ULL << VIRTIO_RING_F_EVENT_IDX);
+	queue_read(256, DATA_GPA + 0x40000, 64u << 10, 0x9000);	/* held: large, in flight */
+	kick_until_batches(1);
+	ck_assert_msg(driver_would_kick(true), "exits cost 1.5 us, yet the device asks for no "
+		      "kicks while a large request is in flight");
+	queue_read(0, DATA_GPA, 4096, 0x8000);	/* fails at once, once kicked */
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	wait_used(1);
+	ck_assert_uint_eq(stats().kicks, 2);
+	ck_assert_uint_eq(stats().unkicked, 0);
+}
+END_TEST
+
 /* coalesce=US: the window for both; 0 turns holding interrupts and kicks-off mode off */
 START_TEST(coalesce_option)
 {
 	static const struct { const char *spec; long us; } ok[] = {
-		{ "path=/x", -1 }, { "path=/x,coalesce=0", 0 }, { "path=/x,coalesce=250", 250 },
+		{ "path=/x", -1 }, { "path=/x,coalesce=auto", -1 }, { "path=/x,coalesce=0", 0 }, { "path=/x,coalesce=250", 250 },
 		{ "path=/x,coalesce=100000", 100000 },
 	};
 	static const char *bad[] = { "path=/x,coalesce=", "path=/x,coalesce=-1",
@@ -399,7 +450,7 @@ START_TEST(coalesce_option)
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ck_assert_msg(blk__parse_opts(bad[i], &o, err, sizeof(err)) == -1, "%s", bad[i]);
-		ck_assert_msg(strstr(err, "coalesce must be 0 (off) to 100000 microseconds"), "%s", err);
+		ck_assert_msg(strstr(err, "coalesce must be auto, or 0 (off) to 100000 microseconds"), "%s", err);
 	}
 }
 END_TEST
@@ -407,10 +458,7 @@ END_TEST
 START_TEST(coalesce_zero_keeps_kicks_and_interrupts)
 {
 	extra_spec = ",coalesce=0";
-	coalesce_fault = (struct disk_fault){ .first = 0, .last = (64u << 10) - 1, .err = EIO,
-					      .ops = 1u << DISK_READ, .hold = true };
-	open_dev(false, NULL);
-	disk_fault__attach(&blk.disk, &coalesce_fault);
+	open_faulty((64u << 10) - 1);
 	ck_assert_int_eq(blk.coalesce_ns, 0);
 	driver_init(BASE_FEATURES | 1ULL << VIRTIO_RING_F_EVENT_IDX);
 	queue_read(256, DATA_GPA + 0x40000, 64u << 10, 0x9000);	/* held: large, in flight */
@@ -871,6 +919,9 @@ Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, kicks_stay_off_while_large_in_flight_event_idx);
 	tcase_add_test(tc, kicks_on_with_nothing_large_in_flight);
 	tcase_add_test(tc, coalesce_option);
+	tcase_add_test(tc, coalesce_window_follows_exit_cost);
+	tcase_add_test(tc, coalesce_given_ignores_exit_cost);
+	tcase_add_test(tc, kicks_stay_on_where_exits_are_cheap);
 	tcase_add_test(tc, coalesce_zero_keeps_kicks_and_interrupts);
 	tcase_add_test(tc, legacy_driver_refused);
 	tcase_add_test(tc, read_write_roundtrip);
