@@ -3,14 +3,17 @@
 # make bench: boot time to KVMINI-READY and VMM memory overhead, kvmini vs QEMU microvm, A B A B.
 #
 # Usage: tests/bench/boot-bench.sh BUILD
+#        tests/bench/boot-bench.sh --report RUNS   (the table of a runs.txt it wrote, e.g.
+#        docs/results/boot-bench.txt)
 #   ROUNDS=3 (boots of each VMM, alternating kvmini, qemu, kvmini, qemu, ...), BENCH_MEM=512M,
 #   KVMINI_NESTED=auto|1|0 as in tests/nested/run-tests.sh (one L1 run for all boots).
 # Both VMMs boot the same kernel and initramfs with the same memory, 1 vCPU and the command
 # line "console=ttyS0 reboot=k panic=-1 quiet". Boot time: launch to the KVMINI-READY line on
 # the console (timestamped as it arrives). Overhead RSS: the VMM's Rss from /proc/PID/smaps
 # while the guest idles at its shell, summed over every mapping except the guest-RAM one (the
-# anonymous mapping whose size is the guest memory size). Prints each run, then the medians
-# and the kvmini/QEMU ratios.
+# anonymous mapping whose size is the guest memory size). Prints each run, then the medians,
+# the kvmini/QEMU ratios and how many paired rounds kvmini won. The raw runs (with date,
+# commit, machine and command) are in RESULTS/bench/runs.txt.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR/../nested
 
@@ -19,11 +22,14 @@ nested="$here/../nested"
 # shellcheck source=../nested/l2lib.sh disable=SC1091
 . "$nested/l2lib.sh"
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 BUILD" >&2
+if [ "${1:-}" = --report ] && [ $# = 2 ]; then
+    BUILD=
+elif [ $# -ne 1 ]; then
+    echo "usage: $0 BUILD | --report RUNS" >&2
     exit 2
+else
+    BUILD=$(cd "$1" && pwd)
 fi
-BUILD=$(cd "$1" && pwd)
 ROUNDS=${ROUNDS:-3}
 BENCH_MEM=${BENCH_MEM:-512M}
 
@@ -87,12 +93,15 @@ one_boot() { # VMM ROUND -> appends "vmm round ready_s overhead_kb ram_rss_kb" t
         "$vmm" "$round" "${ready:--}" "$ovk" "$ramk"
 }
 
-report() { # prints the table from $OUTF
-    local v
+report() { # prints the table from $OUTF (its "# " lines: when, what, where, how)
+    local v r t o
     echo
-    echo "boot to KVMINI-READY and VMM RSS beyond guest RAM ($BENCH_MEM guest, $ROUNDS rounds, A B A B)"
+    sed -n 's/^# //p' "$OUTF"
+    echo "boot to KVMINI-READY and VMM RSS beyond guest RAM, kvmini and QEMU alternating (A B A B)"
     printf '%-8s %-6s %10s %14s\n' vmm round ready_s overhead_kB
-    while read -r v r t o _; do printf '%-8s %-6s %10s %14s\n' "$v" "$r" "$t" "$o"; done < "$OUTF"
+    grep -v '^#' "$OUTF" | while read -r v r t o _; do
+        printf '%-8s %-6s %10s %14s\n' "$v" "$r" "$t" "$o"
+    done
     local kt qt ko qo
     kt=$(awk '$1 == "kvmini" && $3 != "-" { print $3 }' "$OUTF" | median)
     qt=$(awk '$1 == "qemu" && $3 != "-" { print $3 }' "$OUTF" | median)
@@ -104,16 +113,34 @@ report() { # prints the table from $OUTF
         "$(awk -v a="$kt" -v b="$qt" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }')"
     printf '%-28s %12s %12s %16s\n' "RSS beyond guest RAM (kB)" "$ko" "$qo" \
         "$(awk -v a="$ko" -v b="$qo" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }')"
+    # each round's pair: kvmini won where it was ready sooner / used less memory
+    awk '$1 == "kvmini" { kt[$2] = $3; ko[$2] = $4 } $1 == "qemu" { qt[$2] = $3; qo[$2] = $4 }
+        END { for (r in kt) if ((r in qt) && kt[r] != "-" && qt[r] != "-") {
+                  n++; t += (kt[r] + 0 < qt[r] + 0); o += (ko[r] + 0 < qo[r] + 0) }
+              printf "paired rounds: %d; kvmini ready sooner in %d of %d, less memory in %d of %d\n",
+                  n, t, n, o, n }' "$OUTF"
 }
+
+if [ "${1:-}" = --report ]; then	# --report RUNS: the table of a runs.txt this script wrote
+    OUTF=$2
+    report
+    exit
+fi
 
 run_bench() {
     trap '' PIPE
     WORK=${RESULTS:-$BUILD/nested}/bench
     mkdir -p "$WORK"
     OUTF="$WORK/runs.txt"
-    : > "$OUTF"
     local vmms=(kvmini qemu) round v
     [ -z "${BENCH_VMMS:-}" ] || read -r -a vmms <<< "$BENCH_VMMS"
+    {
+        echo "# date: $(date -u +%Y-%m-%dT%H:%M:%SZ); kvmini commit $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+        echo "# machine: $(uname -r), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')${L1:+ (inside the nested L1)}; $("$BUILD/kvmini" host 2>&1 | head -n1)"
+        echo "# command: ROUNDS=$ROUNDS BENCH_MEM=$BENCH_MEM tests/bench/boot-bench.sh BUILD; $("$BUILD/kvmini" --version 2>/dev/null | head -n1), $(qemu-system-x86_64 --version | head -n1)"
+        echo "# guest: $(cat "$BUILD/guest/kernel-version" 2>/dev/null), $BENCH_MEM, 1 vCPU, cmdline '$L2_DEFAULT_CMDLINE quiet'"
+        echo "# columns: vmm round ready_s overhead_kB guest_ram_rss_kB"
+    } > "$OUTF"
     echo "bench: $(uname -r), $(nproc) CPUs, VMMs: ${vmms[*]}"
     for round in $(seq "$ROUNDS"); do
         for v in "${vmms[@]}"; do one_boot "$v" "$round"; done
