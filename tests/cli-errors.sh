@@ -80,6 +80,17 @@ vm_cases() {
     if ! kill -0 "$first" 2>/dev/null; then
         fail=$((fail + 1)); echo "FAIL disk-locked-holder: the first kvmini had ended: $(cat "$tmp/first.err")"
     fi
+    # once the kernel is in guest RAM its file is no longer mapped (it would count as VMM
+    # memory: 8 MiB of RSS for a stock bzImage)
+    for _ in $(seq 50); do
+        grep -q -F "$hello" "/proc/$first/maps" 2>/dev/null || break
+        sleep 0.1
+    done
+    if grep -q -F "$hello" "/proc/$first/maps" 2>/dev/null; then
+        fail=$((fail + 1)); echo "FAIL kernel-unmapped-after-load: $hello still mapped in the running kvmini"
+    else
+        pass=$((pass + 1))
+    fi
     kill "$first" 2>/dev/null; wait "$first" 2>/dev/null
     # the exit-cost probe's scratch VM runs and says what coalesce=auto chooses
     "$kvmini" host --exit-cost >"$tmp/out" 2>"$tmp/err"

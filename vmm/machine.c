@@ -448,7 +448,10 @@ int machine__create(struct machine *m, const struct run_config *cfg, int *status
 
 int machine__boot(struct machine *m, char *err, size_t errlen)
 {
-	return boot__load(&m->boot, &m->vm, &m->acpi, err, errlen);
+	int ret = boot__load(&m->boot, &m->vm, &m->acpi, err, errlen);
+
+	boot__close(&m->boot);	/* in guest RAM now: the kernel's mapping is not VMM memory */
+	return ret;
 }
 
 static void report_unhandled(const struct bus *b)

@@ -68,7 +68,7 @@ one_boot() { # VMM ROUND -> appends "vmm round ready_s overhead_kb ram_rss_kb" t
     VM_STAMP=1 vm_start "$WORK/$vmm-$round" "${L2_CMD[@]}"
     vm_expect '^KVMINI-READY$' 240 || rc=$?
     if [ "$rc" != 0 ]; then
-        echo "bench: $vmm round $round: no KVMINI-READY (status $rc); stderr: $(tr '\n' ' ' < "$VM_DIR/err")"
+        echo "bench: $vmm round $round: no KVMINI-READY ($([ "$rc" = 124 ] && echo "timed out" || echo "the VMM exited with status ${VM_STATUS:-?}")); stderr: $(tr '\n' ' ' < "$VM_DIR/err"); last console line: $(vm_clean_out | grep -a -v '^[[:space:]]*$' | tail -n 1)"
         vm_kill
         echo "$vmm $round - - -" >> "$OUTF"
         return 0
