@@ -14,6 +14,7 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
 
+#include "devices/thread.h"
 #include "vmm/launcher.h"
 #include "vmm/seccomp.h"
 #include "vmm/stats.h"
@@ -693,7 +694,7 @@ static int activate_queues(struct blk_dev *b, struct virtio_dev *vdev)
 		if (i)
 			q->disk = &q->ctx;
 		q->reqs = calloc(q->nreqs, sizeof(*q->reqs));
-		if (!q->reqs || pthread_create(&q->thread, NULL, blk_thread, q))
+		if (!q->reqs || thread__create(&q->thread, 0, true, blk_thread, q))
 			goto fail;
 		q->running = true;
 	}

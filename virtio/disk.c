@@ -17,6 +17,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "devices/thread.h"
 #include "virtio/disk.h"
 #include "virtio/disk_engine.h"
 
@@ -643,19 +644,7 @@ void disk__close(struct disk *d)
 
 int disk__thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
 {
-	sigset_t all, old;
-	pthread_attr_t attr;
-	int e = pthread_attr_init(&attr);
-
-	if (!e)
-		e = pthread_attr_setstacksize(&attr, DISK_THREAD_STACK);
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (!e)
-		e = pthread_create(t, &attr, fn, arg);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
-	return e;
+	return thread__create(t, DISK_THREAD_STACK, true, fn, arg);
 }
 
 /* ---- dispatch ---- */

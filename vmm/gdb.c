@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
+#include "devices/thread.h"
 #include "vmm/gdb_int.h"
 #include "vmm/gdb_packet.h"
 #include "vmm/kvm.h"
@@ -372,14 +373,9 @@ int gdb__open(struct vm *vm, const char *spec, bool wait, bool quiet, char *err,
 int gdb__start(struct vm *vm, char *err, size_t errlen)
 {
 	struct gdb *g = vm->gdb;
-	sigset_t all, old;
-
-	/* the thread takes no signals (it inherits this mask): SIGINT/SIGTERM belong to the
-	 * console loop, SIGRTMIN to the vCPUs */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int e = pthread_create(&g->thread, NULL, stub_thread, g);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* the thread takes no signals: SIGINT/SIGTERM belong to the console loop, SIGRTMIN to
+	 * the vCPUs */
+	int e = thread__create(&g->thread, 0, true, stub_thread, g);
 
 	if (e) {
 		snprintf(err, errlen, "cannot start the gdb thread: %s", strerror(e));

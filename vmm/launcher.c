@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "devices/thread.h"
 #include "vmm/seccomp.h"
 
 /*
@@ -59,16 +60,11 @@ static void *launcher_thread(void *unused)
 
 int launcher__start(char *err, size_t errlen)
 {
-	sigset_t all, old;
-
 	if (l.running)
 		return 0;
 	l.stop = l.pending = false;
 	/* no signals here (nor in the I/O threads it starts, which inherit this mask) */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int e = pthread_create(&l.thread, NULL, launcher_thread, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int e = thread__create(&l.thread, 0, true, launcher_thread, NULL);
 	if (e) {
 		snprintf(err, errlen, "cannot start the launcher thread: %s", strerror(e));
 		return -1;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "devices/bus.h"
+#include "devices/thread.h"
 #include "vmm/exit_decode.h"
 #include "vmm/seccomp.h"
 #include "vmm/vcpu.h"
@@ -264,7 +265,7 @@ int trace__open_fd(struct trace **out, const struct trace_opts *o, struct vm *vm
 		trace_free(t);
 		return -1;
 	}
-	e = pthread_create(&t->writer, NULL, writer_thread, t);
+	e = thread__create(&t->writer, 0, false, writer_thread, t);
 	if (e) {
 		snprintf(err, errlen, "--trace-exits: cannot start the writer thread: %s", strerror(e));
 		trace_free(t);

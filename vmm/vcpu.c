@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "devices/thread.h"
 #include "vmm/exit.h"
 #include "vmm/gdb.h"
 #include "vmm/seccomp.h"
@@ -171,7 +172,7 @@ int vm__start_vcpus(struct vm *vm, char *err, size_t errlen)
 
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
-		int e = pthread_create(&v->thread, NULL, vcpu__thread, v);
+		int e = thread__create(&v->thread, 0, false, vcpu__thread, v);
 		if (e) {
 			snprintf(err, errlen, "cannot start vCPU thread %u: %s", i, strerror(e));
 			vm__request_stop(vm, VM_STOP_ERROR, 1, "%s", err);

@@ -43,22 +43,6 @@ mem_bytes() {
     esac
 }
 
-# overhead_kb PID RAMBYTES: "<rss kB except guest RAM> <guest-RAM mapping rss kB or ->"
-overhead_kb() {
-    awk -v ram="$2" '
-        function hex(s,   i, c, n) { n = 0; s = tolower(s)
-            for (i = 1; i <= length(s); i++) { c = index("0123456789abcdef", substr(s, i, 1)) - 1; n = n * 16 + c }
-            return n }
-        /^[0-9a-f]+-[0-9a-f]+ / {
-            split($1, r, "-"); size = hex(r[2]) - hex(r[1])
-            # anonymous: inode 0 and no path; the first one of exactly the guest size is RAM
-            cur = (!found && NF == 5 && $5 == 0 && size == ram) ? "ram" : "other"
-            if (cur == "ram") found = 1
-            next }
-        /^Rss:/ { if (cur == "ram") ramkb += $2; else other += $2 }
-        END { printf "%d %s\n", other, found ? ramkb : "-" }' "/proc/$1/smaps"
-}
-
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit }
     if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 

@@ -16,6 +16,7 @@
 # vm_send TEXT          type TEXT and a newline into the guest's console.
 # vm_wait SECONDS       wait for the VMM to exit; VM_STATUS is its status; 124 on timeout.
 # vm_kill               kill the VMM if it still runs, close its stdin, remove the FIFO.
+# overhead_kb PID RAMBYTES  "<VMM RSS in kB beyond guest RAM> <guest-RAM mapping RSS kB or ->"
 # shellcheck disable=SC2034 # variables are for the caller
 
 L2_DEFAULT_CMDLINE="console=ttyS0 reboot=k panic=-1"
@@ -135,4 +136,20 @@ vm_kill() {
 vm_elapsed() {
     local now=$EPOCHREALTIME
     awk -v a="${VM_T0:-$now}" -v b="$now" 'BEGIN { printf "%.1f", b - a }'
+}
+
+# overhead_kb PID RAMBYTES: "<rss kB except guest RAM> <guest-RAM mapping rss kB or ->"
+overhead_kb() {
+    awk -v ram="$2" '
+        function hex(s,   i, c, n) { n = 0; s = tolower(s)
+            for (i = 1; i <= length(s); i++) { c = index("0123456789abcdef", substr(s, i, 1)) - 1; n = n * 16 + c }
+            return n }
+        /^[0-9a-f]+-[0-9a-f]+ / {
+            split($1, r, "-"); size = hex(r[2]) - hex(r[1])
+            # anonymous: inode 0 and no path; the first one of exactly the guest size is RAM
+            cur = (!found && NF == 5 && $5 == 0 && size == ram) ? "ram" : "other"
+            if (cur == "ram") found = 1
+            next }
+        /^Rss:/ { if (cur == "ram") ramkb += $2; else other += $2 }
+        END { printf "%d %s\n", other, found ? ramkb : "-" }' "/proc/$1/smaps"
 }
