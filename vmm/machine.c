@@ -398,7 +398,6 @@ static int open_inputs(struct machine *m, const struct run_config *cfg, int *sta
 int machine__create(struct machine *m, const struct run_config *cfg, int *status,
 		    char *err, size_t errlen)
 {
-	memset(m, 0, sizeof(*m));
 	m->kvm.fd = -1;
 	m->vm.fd = -1;
 	m->trace_fd = -1;

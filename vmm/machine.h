@@ -50,7 +50,8 @@ struct machine {
 
 /* Checks and opens every input the user named (console, kernel, initrd, command line, disks,
  * gdb address, trace file, guest RAM) before it opens KVM, then creates the VM and its
- * devices. 0, or -1 with a reason (exit status in *status: 2 for the user's input). */
+ * devices. m is zeroed memory (calloc: pages the run does not touch stay the kernel's).
+ * 0, or -1 with a reason (exit status in *status: 2 for the user's input). */
 int machine__create(struct machine *m, const struct run_config *cfg, int *status,
 		    char *err, size_t errlen);
 /* Loads the kernel machine__create checked into the VM and sets the boot vCPU going. */

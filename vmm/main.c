@@ -45,7 +45,6 @@ static uint64_t launch_ns;
 static int cmd_run(int argc, char **argv)
 {
 	struct run_config cfg;
-	struct machine m;
 	char err[512], kbuf[PATH_MAX], ibuf[PATH_MAX];
 	int status;
 
@@ -69,18 +68,23 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "kvmini: error: %s\n", err);
 		return 1;
 	}
-	if (machine__create(&m, &cfg, &status, err, sizeof(err))) {
-		fprintf(stderr, "kvmini: error: %s\n", err);
-		machine__destroy(&m);
-		return status;
+	/* zeroed pages from the kernel: what a run does not use (most of the 16 disk slots)
+	 * never becomes kvmini's memory */
+	struct machine *m = calloc(1, sizeof(*m));
+	if (!m) {
+		fprintf(stderr, "kvmini: error: out of memory\n");
+		return 1;
 	}
-	if (machine__boot(&m, err, sizeof(err))) {
+	if (machine__create(m, &cfg, &status, err, sizeof(err))) {
 		fprintf(stderr, "kvmini: error: %s\n", err);
-		machine__destroy(&m);
-		return 2;
+	} else if (machine__boot(m, err, sizeof(err))) {
+		fprintf(stderr, "kvmini: error: %s\n", err);
+		status = 2;
+	} else {
+		status = machine__run(m, &cfg);
 	}
-	status = machine__run(&m, &cfg);
-	machine__destroy(&m);
+	machine__destroy(m);
+	free(m);
 	return status;
 }
 
