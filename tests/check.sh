@@ -82,8 +82,10 @@ skip) echo "check: no /dev/kvm and NESTED=0: the parts that need a KVM are SKIPP
 esac
 case $nested_where in
 here) echo "check: Linux boots run directly (hardware virtualization)" ;;
-l1) echo "check: Linux boots run inside the nested L1 ($([ "$kind" = hardware ] && echo "KVMINI_NESTED=1" ||
-        echo "this /dev/kvm cannot run a kernel in useful time"))" ;;
+l1) echo "check: Linux boots run inside the nested L1 ($(case $kind in
+        hardware) echo "KVMINI_NESTED=1" ;;
+        paravirtual) echo "this /dev/kvm cannot run a kernel in useful time" ;;
+        *) echo "no /dev/kvm here" ;; esac))" ;;
 skip) echo "check: NESTED=0: the Linux boots are SKIPPED" ;;
 esac
 echo "check: plan:"
