@@ -449,11 +449,12 @@ static void maybe_notify(struct blk_queue *q, struct virtq *vq)
  * thread wakes for the completion anyway. It looks at the ring at every wake-up instead, and
  * at least every coalesce_ns (blk_thread), so a request that comes meanwhile waits at most
  * that long. Only with windows of BLK_KICKS_OFF_MIN_NS and more: where exits are cheap
- * (hardware) a kick costs less than looking at the ring that often. With nothing large in flight it asks for kicks again (the usual re-arm and
- * re-check of virtq__enable_notify, so none is missed). */
+ * (hardware) a kick costs less than looking at the ring that often. With nothing large in
+ * flight it asks for kicks again (the usual re-arm and re-check of virtq__enable_notify, so
+ * none is missed). */
 static bool kicks_stay_off(struct blk_queue *q)
 {
-	q->kicks_off = q->large_inflight > 0 && q->b->coalesce_ns >= BLK_KICKS_OFF_MIN_NS;
+	q->kicks_off = q->large_inflight > 0 && blk__kicks_off(q->b->coalesce_ns);
 	return q->kicks_off;
 }
 

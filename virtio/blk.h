@@ -96,6 +96,11 @@ struct blk_dev {
 
 /* The coalescing window for an exit cost of exit_ns (<= 0: not measured), in ns. */
 long blk__coalesce_for(long exit_ns);
+/* Whether a window that long also turns kicks off while a large request is in flight. */
+static inline bool blk__kicks_off(long window_ns)
+{
+	return window_ns >= BLK_KICKS_OFF_MIN_NS;
+}
 /* Before the device starts: with coalesce=auto, the window for this exit cost. */
 void blk__set_exit_cost(struct blk_dev *b, long exit_ns);
 

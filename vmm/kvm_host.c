@@ -150,7 +150,7 @@ static int print_exit_cost(const char *dev)
 	long w = blk__coalesce_for(ns);
 	printf("exit-cost: %ld ns (median of %d KVM_RUN round trips of a port write); virtio-blk "
 	       "coalesce=auto: window %ld us, kicks %s\n", ns, EXIT_COST_SAMPLES, w / 1000,
-	       w >= BLK_KICKS_OFF_MIN_NS ? "off while a large request is in flight" : "on");
+	       blk__kicks_off(w) ? "off while a large request is in flight" : "on");
 	return 0;
 }
 

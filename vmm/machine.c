@@ -214,8 +214,8 @@ static void tune_disks(struct machine *m, const struct run_config *cfg)
 	for (unsigned i = 0; i < m->ndisks; i++)
 		blk__set_exit_cost(&m->blk[i], ns);
 	long w = blk__coalesce_for(ns);
-	const char *kicks = w >= BLK_KICKS_OFF_MIN_NS ? "asks for no kicks while one is in flight"
-						    : "keeps kicks on";
+	const char *kicks = blk__kicks_off(w) ? "asks for no kicks while one is in flight"
+					      : "keeps kicks on";
 	if (ns < 0)
 		fprintf(stderr, "kvmini: warning: %s; virtio-blk assumes %.1f us, hardware's: holds "
 			"interrupts of large requests up to %ld us and %s\n", why,
