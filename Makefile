@@ -7,8 +7,8 @@ BUILD    ?= build
 SANITIZE ?=
 PKGS_BUILD := build-essential clang pkg-config linux-libc-dev libfdt-dev liburing-dev libseccomp-dev check
 PKGS_GUEST := busybox-static cpio qemu-system-x86 acpica-tools gdb
-PKGS_TEST  := python3 util-linux e2fsprogs dmsetup
-PKGS_BENCH := fio gnuplot-nox
+PKGS_TEST  := python3 util-linux e2fsprogs dmsetup fio
+PKGS_BENCH := gnuplot-nox
 PKGS_ALL   := $(PKGS_BUILD) $(PKGS_GUEST) $(PKGS_TEST)
 
 ifeq ($(V),1)
@@ -53,7 +53,8 @@ help:
 	@echo "                under load for LOAD_SECONDS=60 (docs/reliability.md)"
 	@echo "make bench      boot time, RSS and block I/O against QEMU microvm"
 	@echo "make bench-blk  the block matrix: raw device vs file, cache, engine, host and QEMU"
-	@echo "                (BENCH_ARGS='--quick' for one cell; tests/bench/blk-matrix.sh --help)"
+	@echo "                (BENCH_ARGS='--quick' for one cell; JOB=my.fio runs your fio job file;"
+	@echo "                tests/bench/blk-matrix.sh --help); fio is the load in guest and host"
 	@echo "make check-sanitize / check-tsan   unit + direct-KVM tests under clang ASan+UBSan; the"
 	@echo "                disk and virtio-blk unit tests under TSan (both part of make check)"
 	@echo "make fuzz       build the libFuzzer targets (tests/fuzz), replay their regressions, run"
@@ -271,14 +272,16 @@ $(BUILD)/pcache: tests/bench/pcache.c
 bench: deps-bench
 	$(Q)$(MAKE) --no-print-directory all guest $(BUILD)/iogen $(BUILD)/pcache
 	$(Q)tests/bench/boot-bench.sh $(BUILD)
-	$(Q)tests/bench/blk-bench.sh $(BUILD)
-	$(Q)tests/bench/iogen-vs-fio.sh $(BUILD)
+	$(Q)tests/bench/blk-matrix.sh --backing raw --cache none --engine io_uring --transport pci \
+		--out $(BUILD)/bench/blk $(BUILD)
 
-# the block benchmark matrix alone (docs/benchmarks.md); BENCH_ARGS='--quick' for one cell
+# the block benchmark matrix alone (docs/benchmarks.md); BENCH_ARGS='--quick' for one cell;
+# JOB='my.fio ...' runs fio job files of yours as the workloads (with BENCH_ARGS' --workloads beside them)
 BENCH_ARGS ?=
+JOB ?=
 bench-blk: deps-bench
 	$(Q)$(MAKE) --no-print-directory all guest $(BUILD)/iogen $(BUILD)/pcache
-	$(Q)tests/bench/blk-matrix.sh $(BENCH_ARGS) $(BUILD)
+	$(Q)tests/bench/blk-matrix.sh $(BENCH_ARGS) $(foreach j,$(JOB),--job $(j)) $(BUILD)
 
 # the long reliability runs in the nested L1 (or directly on VT-x/AMD-V): crash consistency
 # with more trials and four guests under load at once (docs/reliability.md)

@@ -74,7 +74,7 @@ case_ file-not-reg    2 "not a regular file"          -- --device /dev/null --fi
 case_ file-no-space   2 "too little space"            -- --device /dev/null --file "$tmp/f" --size 100T
 KVMINI_NESTED=1 case_ nested-device 2 "cannot see host devices" -- --device /dev/null --file "$tmp/f"
 KVMINI_NESTED=1 case_ nested-plan 0 "inside the nested L1 (nothing on this machine)" -- --dry-run
-case_ quick-plan      0 "workloads=rr4k-qd32 seconds=2" -- --quick --dry-run
+case_ quick-plan      0 "workloads=rr4k-qd32 tool=fio seconds=2" -- --quick --dry-run
 case_ perf-plan       0 "host=1 perf=1 warm_boot=1 nested"         -- --perf --dry-run
 case_ warm-boot-plan  0 "perf=0 warm_boot=1 nested"    -- --dry-run
 case_ no-warm-boot    0 "perf=0 warm_boot=0 nested"    -- --no-warm-boot --dry-run
@@ -92,6 +92,68 @@ if [ -n "$blk" ]; then
 else
     skip=$((skip + 2))
 fi
+
+# the load generator and the user's fio job files (fio parses them here: make deps installs it)
+jobs="$here/jobs"
+printf '[a]\nrw=randread\nfilename=/dev/sda\n' > "$tmp/named.fio"
+printf '[a]\n  exec_prerun = rm -rf /\n' > "$tmp/exec.fio"
+printf '[a]\nrw=sideways\n' > "$tmp/bad.fio"
+printf '[a]\nrw=randread\n' > "$tmp/sr1m.fio"
+printf '[a]\nrw=randread\n' > "$tmp/with space.fio"
+case_ tool-bad        2 "--tool: unknown value 'xyz'"  -- --tool xyz
+case_ tool-two        2 "--tool: one of fio, iogen"    -- --tool fio,iogen
+case_ tool-iogen-plan 0 "tool=iogen seconds"           -- --tool iogen --dry-run
+case_ tool-fio-plan   0 "workloads=rr4k-qd1,rr4k-qd32,rw4k-qd1,rw4k-qd32,sr1m,sw1m tool=fio" -- --dry-run
+BLK_MATRIX_FIO="$tmp/no-fio" case_ fio-missing 2 "fio is not installed" -- --dry-run
+BLK_MATRIX_FIO="$tmp/no-fio" case_ fio-missing-iogen 0 "tool=iogen" -- --tool iogen --dry-run
+case_ job-plan        0 "workloads=mixed-4k tool=fio"  -- --job "$jobs/mixed-4k.fio" --dry-run
+case_ job-beside      0 "workloads=sr1m,mixed-4k tool" -- --workloads sr1m --job "$jobs/mixed-4k.fio" --dry-run
+case_ job-quick       0 "workloads=rr4k-qd32,mixed-4k" -- --quick --job="$jobs/mixed-4k.fio" --dry-run
+case_ job-missing     2 "--job $tmp/none.fio: no such readable file" -- --job "$tmp/none.fio"
+case_ job-value       2 "--job needs a value"          -- --job
+case_ job-filename    2 "line 3 sets 'filename': the benchmark chooses the file" -- --job "$tmp/named.fio"
+case_ job-exec        2 "line 2 sets 'exec_prerun'"    -- --job "$tmp/exec.fio"
+case_ job-unparsable  2 "fio cannot parse it: "        -- --job "$tmp/bad.fio"
+case_ job-builtin     2 "a workload named 'sr1m' is already in the run" -- --job "$tmp/sr1m.fio"
+case_ job-twice       2 "a workload named 'mixed-4k' is already" -- --job "$jobs/mixed-4k.fio" --job "$jobs/mixed-4k.fio"
+case_ job-name        2 "names the workload"           -- --job "$tmp/with space.fio"
+case_ job-iogen       2 "--job: fio job files need --tool fio" -- --tool iogen --job "$jobs/mixed-4k.fio"
+case_ job-limit-bad   2 "--job-limit 'soon'"           -- --job-limit soon --job "$jobs/mixed-4k.fio"
+case_ job-wl-empty    2 "--workloads is empty"         -- --workloads ""
+
+# fio-summary.py: sums over jobs and directions, the worst percentiles, errors counted; a file
+# that is not fio's JSON is one 'fio: failed' line and status 1
+fs="$here/fio-summary.py"
+cat > "$tmp/two.json" <<'JSON'
+note: fio may print this before its JSON
+{"jobs": [
+ {"jobname": "r", "error": 0, "job_runtime": 2000,
+  "read": {"total_ios": 300, "iops": 100.0, "bw_bytes": 409600, "drop_ios": 0,
+           "lat_ns": {"percentile": {"50.000000": 9000, "99.000000": 50000, "99.900000": 70000}}},
+  "write": {"total_ios": 0, "iops": 0, "bw_bytes": 0}, "trim": {"total_ios": 0}},
+ {"jobname": "w", "error": 0, "job_runtime": 3000,
+  "read": {"total_ios": 0}, "trim": {"total_ios": 0},
+  "write": {"total_ios": 150, "iops": 50.0, "bw_bytes": 204800, "drop_ios": 0,
+            "clat_ns": {"percentile": {"50.000000": 20000, "99.000000": 80000, "99.900000": 60000}}}}]}
+JSON
+out=$(python3 "$fs" "$tmp/two.json"); rc=$?
+if [ "$rc" = 0 ] && [ "$out" = "fio: r,w jobs=2 ios=450 secs=3.00 iops=150 mbps=0.6 lat_p50_us=20 lat_p99_us=80 lat_p999_us=70 errors=0" ]; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL fio-summary-sums: status $rc: '$out'"; fi
+sed 's/"error": 0, "job_runtime": 3000/"error": 5, "job_runtime": 3000/' "$tmp/two.json" > "$tmp/err.json"
+out=$(python3 "$fs" "$tmp/err.json"); rc=$?
+if [ "$rc" = 1 ] && [[ $out == *" errors=1" ]]; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL fio-summary-error: status $rc: '$out'"; fi
+echo 'Jobs: 1 (f=1)' > "$tmp/junk.json"
+out=$(python3 "$fs" "$tmp/junk.json"); rc=$?
+if [ "$rc" = 1 ] && [[ $out == "fio: failed ($tmp/junk.json: "* ]] && [ "$(grep -c . <<<"$out")" = 1 ]; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL fio-summary-junk: status $rc: '$out'"; fi
+# and a real fio run's JSON, the way blk-matrix.sh runs it
+head -c $((4 << 20)) /dev/urandom > "$tmp/fio.img"
+fio --name=v --filename="$tmp/fio.img" --size=4M --rw=randread --bs=4k --runtime=300ms --time_based \
+    --eta=never --lat_percentiles=1 --percentile_list=50:99:99.9 --output-format=json --output="$tmp/real.json" >/dev/null 2>&1
+out=$(python3 "$fs" "$tmp/real.json"); rc=$?
+if [ "$rc" = 0 ] && [[ $out =~ ^fio:\ v\ jobs=1\ ios=[1-9][0-9]*\ secs=[0-9.]+\ iops=[1-9][0-9]*\ mbps=[0-9.]+\ lat_p50_us=[0-9]+\ lat_p99_us=[0-9]+\ lat_p999_us=[0-9]+\ errors=0$ ]]; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL fio-summary-real: status $rc: '$out'"; fi
 
 # with a real loop device (root): mounted for real, too small, and the plan names only it
 if [ "$(id -u)" = 0 ] && command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null &&
@@ -141,6 +203,28 @@ if python3 "$here/blk-report.py" "$rep" > "$tmp/report.out" 2>&1 &&
     pass=$((pass + 1))
 else
     fail=$((fail + 1)); echo "FAIL report-repeat: the medians, the won column or the guest's view of a 3-boot report are wrong"
+    cat "$tmp/report.out" "$rep/table.txt" 2>/dev/null | head -20
+fi
+
+# the report of a fio run: the per-I/O figures divide by the requests the guest's disk completed
+# between the markers (its /proc/diskstats: 400, the warm-up's included), not fio's 300
+rep="$tmp/report-fio"
+mkdir -p "$rep/raw/cells"
+printf 'clk_tck=100\nseconds=3\nwarmup=1\nl1=0\ntool=fio (fio-3.33)\n' > "$rep/raw/meta.txt"
+echo 2 > "$rep/raw/expected"
+{ printf 'vmm\ttransport\tbacking\tcache\tengine\tworkload\tresult\tticks0\tticks1\tjson0\tjson1\tkvm0\tkvm1\tcached_kb\trep\n'
+  printf 'kvmini\tpci\traw\tnone\tio_uring\tmixed-4k\tfio: mixed-4k jobs=1 ios=300 secs=3.00 iops=100 mbps=0.4 lat_p50_us=9 lat_p99_us=50 lat_p999_us=70 errors=0\t0/0\t8/0\t-\t-\t-\t-\t0\t1\n'
+  printf 'host\t-\traw\t-\t-\tmixed-4k\tfio: mixed-4k jobs=1 ios=600 secs=3.00 iops=200 mbps=0.8 lat_p50_us=5 lat_p99_us=9 lat_p999_us=9 errors=0\t-\t-\t-\t-\t-\t-\t0\t1\n'
+} > "$rep/raw/cells/all.tsv"
+printf 'BLKM-GSTAT mixed-4k-begin 10 0 100 50 0 0 0 0 virtio0-req.0=5 LOC=10 vdaios=10\nBLKM-GSTAT mixed-4k-end 20 0 300 150 0 0 10 20 virtio0-req.0=205 LOC=99 vdaios=410\n' \
+    > "$rep/raw/kvmini-pci-raw-none-io_uring-r1.console"
+if python3 "$here/blk-report.py" "$rep" > "$tmp/report.out" 2>&1 &&
+    grep -Eq '^mixed-4k +kvmini +pci +raw +none +io_uring +100 +0\.4 +9 +50 +70 +200 ' "$rep/table.txt" &&
+    grep -Eq '^mixed-4k +host ' "$rep/table.txt" && grep -q '^load: fio (fio-3.33)' "$rep/table.txt" &&
+    python3 -c 'import json,sys; c={c["vmm"]: c for c in json.load(open(sys.argv[1]))["cells"]}; k = c["kvmini"]; sys.exit(k["ios_all"] != 400 or k["guest_irqs_per_io"] != 0.5 or k["guest_host"] != 0.5)' "$rep/results.json"; then
+    pass=$((pass + 1))
+else
+    fail=$((fail + 1)); echo "FAIL report-fio: the per-I/O figures of a fio cell do not use the guest's disk count"
     cat "$tmp/report.out" "$rep/table.txt" 2>/dev/null | head -20
 fi
 

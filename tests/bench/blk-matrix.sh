@@ -34,7 +34,18 @@ options:
   --transport LIST   pci,mmio      (kvmini --virtio-transport; QEMU microvm virtio-blk-pci with
                      pcie=on, or virtio-blk-device)
   --workloads LIST   rr4k-qd1,rr4k-qd32,rw4k-qd1,rw4k-qd32,sr1m,sw1m
-                     (4 KiB random read/write at QD1/QD32, 1 MiB sequential read/write at QD4)
+                     (4 KiB random read/write at QD1/QD32, 1 MiB sequential read/write at QD4;
+                     with --job: none unless named)
+  --job FILE         a fio job file of yours, run as one more workload (named after the file,
+                     without .fio) in every guest and on the host ceiling; repeatable. The
+                     benchmark sets the file (the guest's disk, or the backing), --size as
+                     the size and fio's JSON output; the file may set everything else but
+                     filename, directory, filename_format, opendir, include, exec_prerun and
+                     exec_postrun
+  --job-limit N      seconds a job file's fio may run before the boot is ended (900)
+  --tool fio|iogen   the load generator (fio): Debian's fio, with its libraries, in the guest
+                     and on the host; iogen (tests/bench/iogen.c) reruns the method of the
+                     results made before fio (docs/results/blk-matrix-2026-12-06)
   --no-qemu          skip the QEMU microvm reference     --no-host  skip the host ceiling
   --kvmini-memory M  kvmini's --memory (512M, as QEMU's -m 512): e.g. 512M,thp=off to measure
                      what transparent huge pages under guest RAM are worth
@@ -58,7 +69,8 @@ say() { echo "blk-matrix: $*"; }
 # ---- options ----
 DEVICE="" FILE="" SIZE=256M SECS=3 WARM=1 BACKINGS=raw,file CACHES=none,writeback
 ENGINES=io_uring,sync TRANSPORTS=pci,mmio WORKLOADS=rr4k-qd1,rr4k-qd32,rw4k-qd1,rw4k-qd32,sr1m,sw1m QEMU=1 HOST=1
-OUT="" OUT_SET=0 DRY=0 PERF=0 WARMBOOT=1 QUICK=0 BUILD="" REPEAT=1 KMEM=512M
+OUT="" OUT_SET=0 DRY=0 PERF=0 WARMBOOT=1 QUICK=0 BUILD="" REPEAT=1 KMEM=512M TOOL=fio WL_SET=0
+JOBS=() JOB_LIMIT=900
 ARGS=()   # the options, without BUILD (passed on to the run inside L1)
 while [ $# -gt 0 ]; do
     opt=$1
@@ -66,7 +78,7 @@ while [ $# -gt 0 ]; do
     case $opt in
     --*=*) val=${opt#*=}; opt=${opt%%=*}; ARGS+=("$1") ;;
     --device | --file | --size | --seconds | --warmup | --backing | --cache | --engine | --repeat | \
-        --workloads | --transport | --out | --kvmini-memory)
+        --workloads | --transport | --out | --kvmini-memory | --job | --tool | --job-limit)
         [ $# -ge 2 ] || die "$opt needs a value"
         val=$2; ARGS+=("$1" "$2"); shift ;;
     -*) ARGS+=("$1") ;;
@@ -80,7 +92,10 @@ while [ $# -gt 0 ]; do
     --backing) BACKINGS=$val ;;
     --cache) CACHES=$val ;;
     --engine) ENGINES=$val ;;
-    --workloads) WORKLOADS=$val ;;
+    --workloads) WORKLOADS=$val WL_SET=1 ;;
+    --job) JOBS+=("$val") ;;
+    --job-limit) JOB_LIMIT=$val ;;
+    --tool) TOOL=$val ;;
     --transport) TRANSPORTS=$val ;;
     --out) OUT=$val OUT_SET=1 ;;
     --repeat) REPEAT=$val ;;
@@ -97,12 +112,13 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-# --out is this side's: never passed on to the run inside L1 (its / is read-only there)
+# --out is this side's: never passed on to the run inside L1 (its / is read-only there); --job
+# files are passed on as copies the L1 can see (below)
 L1ARGS=()
 skip_next=0
 for a in "${ARGS[@]}"; do
     if [ "$skip_next" = 1 ]; then skip_next=0; continue; fi
-    case $a in --out) skip_next=1; continue ;; --out=*) continue ;; esac
+    case $a in --out | --job) skip_next=1; continue ;; --out=* | --job=*) continue ;; esac
     L1ARGS+=("$a")
 done
 if [ "$QUICK" = 1 ]; then
@@ -138,6 +154,7 @@ check_list() {
 SIZE_B=$(size_bytes "$SIZE")
 { [ -n "$SIZE_B" ] && [ "$SIZE_B" -ge $((16 << 20)) ]; } || die "--size '$SIZE': a size of at least 16M (e.g. 256M, 1G)"
 [ $((SIZE_B % (1 << 20))) = 0 ] || die "--size '$SIZE': a whole number of MiB"
+{ [[ $JOB_LIMIT =~ ^[0-9]{1,5}$ ]] && [ "$JOB_LIMIT" -ge 1 ]; } || die "--job-limit '$JOB_LIMIT': a whole number of seconds"
 { is_num "$SECS" && awk -v s="$SECS" 'BEGIN{exit !(s > 0)}'; } || die "--seconds '$SECS': a positive number"
 is_num "$WARM" || die "--warmup '$WARM': a number of seconds"
 { [[ $REPEAT =~ ^[0-9]{1,2}$ ]] && [ "$REPEAT" -ge 1 ] && [ "$REPEAT" -le 20 ]; } ||
@@ -148,7 +165,40 @@ check_list --backing "$BACKINGS" raw file
 check_list --cache "$CACHES" none writeback
 check_list --engine "$ENGINES" io_uring sync
 check_list --transport "$TRANSPORTS" pci mmio
-check_list --workloads "$WORKLOADS" rr4k-qd1 rr4k-qd32 rw4k-qd1 rw4k-qd32 sr1m sw1m
+BUILTIN_WL=(rr4k-qd1 rr4k-qd32 rw4k-qd1 rw4k-qd32 sr1m sw1m)
+check_list --tool "$TOOL" fio iogen
+[[ $TOOL != *,* ]] || die "--tool: one of fio, iogen"
+if [ "${#JOBS[@]}" -gt 0 ]; then
+    [ "$TOOL" = fio ] || die "--job: fio job files need --tool fio"
+    # a job file alone runs just itself; with --workloads (or --quick) beside the named ones
+    [ "$WL_SET" = 1 ] || [ "$QUICK" = 1 ] || WORKLOADS=""
+fi
+[ -z "$WORKLOADS" ] || check_list --workloads "$WORKLOADS" "${BUILTIN_WL[@]}"
+FIO=${BLK_MATRIX_FIO:-fio}   # the tests point it at a missing command
+if [ "$TOOL" = fio ] && ! command -v "$FIO" >/dev/null; then
+    die "fio is not installed (make deps-bench, or apt-get install fio; --tool iogen does without)"
+fi
+# check_job FILE: a job file the guest and the host ceiling can run; prints its workload name
+check_job() {
+    local f=$1 name bad err
+    { [ -f "$f" ] && [ -r "$f" ]; } || die "--job $f: no such readable file"
+    name=$(basename "$f"); name=${name%.fio}
+    [[ $name =~ ^[A-Za-z0-9_.-]{1,40}$ ]] ||
+        die "--job $f: the file's name (without .fio) names the workload: up to 40 letters, digits, '.', '_' or '-'"
+    bad=$(grep -nE '^[[:space:]]*(filename|directory|filename_format|opendir|include|exec_prerun|exec_postrun)([[:space:]]*=|[[:space:]]|$)' "$f" | head -n1 || true)
+    [ -z "$bad" ] || die "--job $f: line ${bad%%:*} sets '$(sed -E 's/^[[:space:]]*([a-z_]+).*/\1/' <<<"${bad#*:}")': the benchmark chooses the file (the guest's disk, or the backing on the host); remove it"
+    err=$("$FIO" --parse-only "$f" 2>&1 >/dev/null) || die "--job $f: fio cannot parse it: $(grep -v '^$' <<<"$err" | head -n1)"
+    echo "$name"
+}
+JOB_NAMES=()
+for f in "${JOBS[@]}"; do
+    n=$(check_job "$f") || exit 2
+    for o in "${BUILTIN_WL[@]}" "${JOB_NAMES[@]}"; do
+        [ "$n" != "$o" ] || die "--job $f: a workload named '$n' is already in the run (rename the file)"
+    done
+    JOB_NAMES+=("$n")
+done
+[ -n "$WORKLOADS" ] || [ "${#JOBS[@]}" -gt 0 ] || die "--workloads is empty"
 
 # ---- the devices the user named: every check before anything is written ----
 MOUNTINFO=${BLK_MATRIX_MOUNTINFO:-/proc/self/mountinfo}   # test hooks: a fake mountinfo,
@@ -228,13 +278,13 @@ if [ "$DRY" = 1 ]; then
     else
         writes="two loop devices over ${SIZE} scratch files in ${TMPDIR:-/tmp}"
     fi
-    echo "plan: backing=$BACKINGS cache=$CACHES engine=$ENGINES transport=$TRANSPORTS workloads=$WORKLOADS seconds=$SECS warmup=$WARM size=$SIZE_B repeat=$REPEAT kvmini_memory=$KMEM qemu=$QEMU host=$HOST perf=$PERF warm_boot=$WARMBOOT nested=$NESTED"
+    echo "plan: backing=$BACKINGS cache=$CACHES engine=$ENGINES transport=$TRANSPORTS workloads=$(IFS=,; echo "${WORKLOADS:+$WORKLOADS${JOB_NAMES[*]:+,}}${JOB_NAMES[*]}") tool=$TOOL seconds=$SECS warmup=$WARM size=$SIZE_B repeat=$REPEAT kvmini_memory=$KMEM qemu=$QEMU host=$HOST perf=$PERF warm_boot=$WARMBOOT nested=$NESTED"
     echo "writes: $writes"
     echo "results: $OUT"
     exit 0
 fi
 
-for t in kvmini iogen pcache; do
+for t in kvmini pcache $([ "$TOOL" = iogen ] && echo iogen); do
     [ -x "$BUILD/$t" ] || die "$BUILD/$t is not built (make bench-blk builds it)"
 done
 [ -f "$BUILD/guest/bzImage" ] || die "no guest in $BUILD/guest (make guest)"
@@ -252,6 +302,13 @@ if [ "$NESTED" = 1 ]; then
     # shellcheck source=../nested/l1.sh disable=SC1091
     . "$top/tests/nested/l1.sh"
     mkdir -p "$BUILD/nested" "$OUT"
+    # the job files, where the L1 sees them (it has this machine's / read-only, but its own /tmp)
+    rm -rf "$BUILD/nested/jobs"
+    mkdir -p "$BUILD/nested/jobs"
+    for i in "${!JOBS[@]}"; do
+        cp "${JOBS[$i]}" "$BUILD/nested/jobs/${JOB_NAMES[$i]}.fio"
+        L1ARGS+=(--job "$BUILD/nested/jobs/${JOB_NAMES[$i]}.fio")
+    done
     log="$BUILD/nested/blk-matrix-console.log"
     : > "$log"
     tail -n +1 -F "$log" 2>/dev/null | grep --line-buffered -a -E '^(blk-matrix|  \[)' &
@@ -340,30 +397,82 @@ case ",$BACKINGS," in *,file,*)
 esac
 sync
 
-# the guest: the default initramfs plus iogen and the job script, as a second cpio archive
+# the guest: the default initramfs plus the load generator and the job script. fio is Debian's
+# binary with every library it links (ldd), in an uncompressed archive put first (an
+# uncompressed cpio must start 4-byte aligned in the initrd; the guest unpacks it fastest)
 declare -A JOB=([rr4k-qd1]="-q 1" [rr4k-qd32]="-q 32" [rw4k-qd1]="-w -q 1" [rw4k-qd32]="-w -q 32"
     [sr1m]="-s -b 1048576 -q 4" [sw1m]="-w -s -b 1048576 -q 4")
+declare -A FIOJOB=([rr4k-qd1]="--rw=randread --bs=4k --iodepth=1" [rr4k-qd32]="--rw=randread --bs=4k --iodepth=32"
+    [rw4k-qd1]="--rw=randwrite --bs=4k --iodepth=1" [rw4k-qd32]="--rw=randwrite --bs=4k --iodepth=32"
+    [sr1m]="--rw=read --bs=1m --iodepth=4" [sw1m]="--rw=write --bs=1m --iodepth=4")
+ms() { awk -v s="$1" 'BEGIN { printf "%d", s * 1000 + 0.5 }'; }
+# every fio run: the figures the report reads (total latency percentiles) and JSON output
+FIO_OUT="--eta=never --lat_percentiles=1 --percentile_list=50:99:99.9 --output-format=json"
+# fio_args WORKLOAD FILE: fio's arguments for one workload on FILE (the guest's disk or a backing)
+fio_args() {
+    if [ -n "${FIOJOB[$1]:-}" ]; then
+        echo "--name=$1 --filename=$2 --size=$SIZE_B --ioengine=io_uring --direct=1 --time_based" \
+            "--runtime=$(ms "$SECS")ms --ramp_time=$(ms "$WARM")ms ${FIOJOB[$1]} $FIO_OUT"
+    else
+        echo "--filename=$2 --size=$SIZE_B $FIO_OUT $3"
+    fi
+}
 IFS=, read -r -a WL <<<"$WORKLOADS"
-mkdir -p "$work/ov/bin"
-cp "$BUILD/iogen" "$work/ov/bin/iogen"
+WL+=("${JOB_NAMES[@]}")
+declare -A JOBFILE=()
+for i in "${!JOBS[@]}"; do JOBFILE[${JOB_NAMES[$i]}]=$(readlink -f "${JOBS[$i]}"); done
+mkdir -p "$work/ov/bin" "$work/ov/jobs"
+# a guest that has not finished its workloads by then is stuck: 2 minutes to boot, a minute
+# beyond each workload's time, --job-limit for a job file
+BOOT_LIMIT=120
+for w in "${WL[@]}"; do
+    if [ -n "${FIOJOB[$w]:-}" ]; then
+        BOOT_LIMIT=$((BOOT_LIMIT + 61 + ($(ms "$SECS") + $(ms "$WARM")) / 1000))
+    else
+        BOOT_LIMIT=$((BOOT_LIMIT + 60 + JOB_LIMIT))
+    fi
+done
+: > "$work/initrd"
+if [ "$TOOL" = fio ]; then
+    fiobin=$(command -v "$FIO")
+    mkdir -p "$work/fio"
+    libdirs=""
+    for f in "$fiobin" $(ldd "$fiobin" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
+        mkdir -p "$work/fio$(dirname "$f")"
+        cp -L "$f" "$work/fio$f"
+        case ":$libdirs:" in *":$(dirname "$f"):"*) ;; *) libdirs+="${libdirs:+:}$(dirname "$f")" ;; esac
+    done
+    (cd "$work/fio" && find . -mindepth 1 | sed 's|^\./||' | cpio -o -H newc --quiet) > "$work/initrd"
+    say "fio in the guest: $("$FIO" --version) and $(($(ldd "$fiobin" | grep -c /) )) libraries, $(($(stat -c %s "$work/initrd") >> 20)) MiB (uncompressed)"
+    for w in "${JOB_NAMES[@]}"; do cp "${JOBFILE[$w]}" "$work/ov/jobs/$w.fio"; done
+else
+    cp "$BUILD/iogen" "$work/ov/bin/iogen"
+fi
 {
     echo '#!/bin/sh'
     echo '# blk-matrix guest side: each workload between a BEGIN and an END marker; the host'
     echo '# acknowledges each marker on the console once it has taken its snapshot; the guest'
-    echo "# reports its own view too: how it idles and keeps time, and its CPU time and interrupts"
-    echo '# (/proc/stat, /proc/interrupts) at each marker'
+    echo "# reports its own view too: how it idles and keeps time, and its CPU time, interrupts"
+    echo '# and the requests its disk completed (/proc/stat, /proc/interrupts, /proc/diskstats) at'
+    echo "# each marker; fio's JSON result follows the END marker (gzip, base64), outside the window"
     echo 'c=/sys/devices/system; echo "BLKM-GINFO cpuidle=$(cat $c/cpu/cpuidle/current_driver 2>/dev/null || echo -) clocksource=$(cat $c/clocksource/clocksource0/current_clocksource 2>/dev/null || echo -) x2apic=$(grep -c x2apic /proc/cpuinfo) pv=$(dmesg | grep -o -E "kvm-guest: [^:]*|x2apic enabled|PV [a-z ]*" | tr " " _ | sort -u | tr "\n" ,)"'
-    echo 'gstat() { echo "BLKM-GSTAT $1 $(awk '"'"'/^cpu / {print $2, $3, $4, $5, $6, $7, $8, $9}'"'"' /proc/stat) $(awk '"'"'NR == 1 {n = NF; next} /virtio|LOC|RES|CAL/ {t = 0; for (i = 2; i <= n + 1; i++) t += $i; printf "%s=%d ", $NF ~ /^virtio/ ? $NF : substr($1, 1, 3), t}'"'"' /proc/interrupts)"; }'
+    echo 'gstat() { echo "BLKM-GSTAT $1 $(awk '"'"'/^cpu / {print $2, $3, $4, $5, $6, $7, $8, $9}'"'"' /proc/stat) $(awk '"'"'NR == 1 {n = NF; next} /virtio|LOC|RES|CAL/ {t = 0; for (i = 2; i <= n + 1; i++) t += $i; printf "%s=%d ", $NF ~ /^virtio/ ? $NF : substr($1, 1, 3), t}'"'"' /proc/interrupts)$(awk '"'"'$3 == "vda" {printf "vdaios=%d", $4 + $8}'"'"' /proc/diskstats)"; }'
+    echo "export LD_LIBRARY_PATH=${libdirs:-}"
     for w in "${WL[@]}"; do
         echo "gstat $w-begin; echo BLKM-BEGIN $w; read -r ack"
-        echo "iogen ${JOB[$w]} -t $SECS -W $WARM -S $SIZE_B /dev/vda"
+        if [ "$TOOL" = iogen ]; then
+            echo "iogen ${JOB[$w]} -t $SECS -W $WARM -S $SIZE_B /dev/vda"
+        else
+            echo "${fiobin:-fio} $(fio_args "$w" /dev/vda "/jobs/$w.fio") --output=/tmp/$w.json 2>/tmp/$w.err"
+        fi
         echo "gstat $w-end; echo BLKM-END $w; read -r ack"
+        [ "$TOOL" = iogen ] || echo "echo BLKM-RESULT $w; gzip -c /tmp/$w.json | base64; head -n 5 /tmp/$w.err | sed 's/^/fio-err: /'; echo BLKM-RESULT-END $w"
     done
     echo 'echo BLKM-DONE'
 } > "$work/ov/bin/blkjobs"
 chmod 755 "$work/ov/bin/blkjobs"
-(cd "$work/ov" && printf 'bin/iogen\nbin/blkjobs\n' | cpio -o -H newc --quiet | gzip) > "$work/ov.cpio.gz"
-cat "$BUILD/guest/initramfs.cpio.gz" "$work/ov.cpio.gz" > "$work/initrd"
+(cd "$work/ov" && find bin jobs | cpio -o -H newc --quiet | gzip) > "$work/ov.cpio.gz"
+cat "$BUILD/guest/initramfs.cpio.gz" "$work/ov.cpio.gz" >> "$work/initrd"
 KERNEL="$BUILD/guest/bzImage"
 APPEND="quiet kvmini.run=blkjobs;poweroff+-f"
 
@@ -405,7 +514,7 @@ kvmstats() { # PID: "exits=N,io_exits=N,..." from KVM's debugfs for that VM, or 
 # written under a temporary name and renamed at the end, so a resumed run skips it
 mkdir -p "$RAW/cells"
 rm -f "$RAW"/cells/*.part
-HDR='vmm\ttransport\tbacking\tcache\tengine\tworkload\tiogen\tticks0\tticks1\tjson0\tjson1\tkvm0\tkvm1\tcached_kb\trep\n'
+HDR='vmm\ttransport\tbacking\tcache\tengine\tworkload\tresult\tticks0\tticks1\tjson0\tjson1\tkvm0\tkvm1\tcached_kb\trep\n'
 # shellcheck disable=SC2059 # HDR is the format
 start_cells() { printf "$HDR" > "$RAW/cells/$1.part"; }
 end_cells() { mv "$RAW/cells/$1.part" "$RAW/cells/$1.tsv"; }
@@ -429,6 +538,8 @@ finished() { [ -f "$RAW/cells/$1.tsv" ]; }
     echo "kvmini_memory=$KMEM"
     echo "warm_boot=$WARMBOOT"
     echo "qemu=$(qemu-system-x86_64 --version 2>/dev/null | head -n1)"
+    echo "tool=$TOOL$([ "$TOOL" = iogen ] || echo " ($("$FIO" --version), Debian's package, in the guest and on the host)")"
+    echo "jobs=$(for w in "${JOB_NAMES[@]}"; do printf '%s ' "$w.fio"; done)"
     echo "clk_tck=$(getconf CLK_TCK)"
 } > "$RAW/meta.txt"
 
@@ -542,17 +653,23 @@ run_vm() {
     exec {infd}>"$work/in"
     # a guest that stops making progress: say where each of the VMM's threads waits (kernel
     # stack, wchan), then end it; the retry below boots that configuration again
-    ( sleep $((120 + 60 * ${#WL[@]})); kill -0 "$pid" 2>/dev/null || exit 0
+    ( sleep $BOOT_LIMIT; kill -0 "$pid" 2>/dev/null || exit 0
       # kvmini: one more statistics snapshot first, with each disk queue's state
       [ "$vmm" != kvmini ] || { kill -USR1 "$pid" 2>/dev/null; sleep 2; }
-      { echo "blk-matrix: no progress for $((120 + 60 * ${#WL[@]})) s: the threads of $vmm (pid $pid)"
+      { echo "blk-matrix: no progress for $BOOT_LIMIT s: the threads of $vmm (pid $pid)"
         for task in /proc/"$pid"/task/*; do
             echo "thread $(cat "$task/comm" 2>/dev/null) ($(basename "$task")): state $(awk '{print $3}' "$task/stat" 2>/dev/null), wchan $(cat "$task/wchan" 2>/dev/null)"
             sed 's/^/    /' "$task/stack" 2>/dev/null
         done; } >> "$err"
       kill "$pid" 2>/dev/null ) &
     local dog=$!
-    local line w="" iog="" t0=0 j0=0 k0=- nj
+    local line w="" iog="" t0=0 j0=0 k0=- nj snap="" res=""
+    # row RESULT: the cell of workload w, with the END marker's snapshot (snap)
+    row() {
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$vmm" "$t" "$b" "$c" "$e" "$w" "$1" "$snap" "$rep" \
+            >> "$RAW/cells/$tag.part"
+        progress "$vmm" "$t" "$b" "$c" "$e" "$w" "$1" "$rep"
+    }
     : > "$con"
     while IFS= read -r line; do
         line=${line%$'\r'}
@@ -578,14 +695,25 @@ run_vm() {
             if [[ $line == BLKM-BEGIN* ]]; then
                 t0=$tk j0=$jn k0=$kv iog=""
             else
-                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$vmm" "$t" "$b" "$c" "$e" \
-                    "$w" "${iog:-iogen: failed}" "$t0" "$tk" "$j0" "$jn" "$k0" "$kv" \
-                    "$(cached_kb "$b")" "$rep" >> "$RAW/cells/$tag.part"
-                progress "$vmm" "$t" "$b" "$c" "$e" "$w" "${iog:-iogen: failed}" "$rep"
+                snap=$(printf '%s\t%s\t%s\t%s\t%s\t%s\t%s' "$t0" "$tk" "$j0" "$jn" "$k0" "$kv" "$(cached_kb "$b")")
+                # iogen's line came before the marker; fio's result comes after it
+                [ "$TOOL" = fio ] || row "${iog:-iogen: failed}"
             fi
             [ "$PERF" = 1 ] && [[ $line == BLKM-BEGIN* ]] && perf_mark "$line" "$pid" "$RAW/$tag-$w"
             printf 'go\n' >&"$infd" ;;
         iogen:*) iog=$line ;;
+        BLKM-RESULT\ *) res="$RAW/$tag-$w.fio"; : > "$res.b64"; : > "$res.err" ;;
+        fio-err:\ *) [ -z "$res" ] || printf '%s\n' "${line#fio-err: }" >> "$res.err" ;;
+        BLKM-RESULT-END\ *)
+            [ -n "$res" ] || continue
+            base64 -d "$res.b64" 2>/dev/null | gunzip -c > "$res.json" 2>/dev/null || true
+            iog=$(python3 "$here/fio-summary.py" "$res.json" || true)
+            [[ $iog != "fio: failed"* ]] || [ ! -s "$res.err" ] || iog+=" $(head -n1 "$res.err")"
+            [ -s "$res.err" ] || rm -f "$res.err"
+            rm -f "$res.b64"
+            row "$iog"
+            res="" ;;
+        *) [ -z "$res" ] || printf '%s\n' "$line" >> "$res.b64" ;;
         esac
     done <"$work/out"
     exec {infd}>&-
@@ -638,8 +766,17 @@ if [ "$HOST" = 1 ]; then
         say "host ceiling on $(path_of "$b") (O_DIRECT; page cache of the backing dropped before each workload)"
         for w in "${WL[@]}"; do
             drop "$b"
-            # shellcheck disable=SC2086 # the job's options
-            line=$("$BUILD/iogen" ${JOB[$w]} -t "$SECS" -W "$WARM" -S "$SIZE_B" "$(path_of "$b")" 2>&1 | grep '^iogen:' || echo "iogen: failed")
+            if [ "$TOOL" = iogen ]; then
+                # shellcheck disable=SC2086 # the job's options
+                line=$("$BUILD/iogen" ${JOB[$w]} -t "$SECS" -W "$WARM" -S "$SIZE_B" "$(path_of "$b")" 2>&1 | grep '^iogen:' || echo "iogen: failed")
+            else
+                r="$RAW/host-$b-$w.fio"
+                # shellcheck disable=SC2046 # fio's arguments
+                timeout "$BOOT_LIMIT" "$FIO" $(fio_args "$w" "$(path_of "$b")" "${JOBFILE[$w]:-}") --output="$r.json" 2>"$r.err" || true
+                line=$(python3 "$here/fio-summary.py" "$r.json" || true)
+                [[ $line != "fio: failed"* ]] || [ ! -s "$r.err" ] || line+=" $(grep -v '^$' "$r.err" | head -n1)"
+                [ -s "$r.err" ] || rm -f "$r.err"
+            fi
             printf 'host\t-\t%s\t-\t-\t%s\t%s\t-\t-\t-\t-\t-\t-\t%s\t1\n' "$b" "$w" "$line" "$(cached_kb "$b")" >> "$RAW/cells/host-$b.part"
             progress host - "$b" - - "$w" "$line"
         done

@@ -52,12 +52,10 @@ def disk_exits(j):
                if (s.get("device") or "").startswith(("virtio", "pci")))
 
 
-def guest_view(path, workload, n, cache={}):
-    """The guest's own view of one workload, from the BLKM-GSTAT lines blkjobs printed on the
-    console before and after it (/proc/stat's cpu line: user nice system idle iowait irq softirq
-    steal, in USER_HZ ticks; interrupt counts): the share of its time stolen (its vCPU runnable
-    but not running on the host), its busy CPU time per I/O in us, and its virtio-blk request
-    interrupts per I/O. None where the console has no such lines."""
+def guest_snaps(path, workload, cache={}):
+    """The BLKM-GSTAT lines blkjobs printed on the console before and after a workload (/proc/stat's
+    cpu line: user nice system idle iowait irq softirq steal, in USER_HZ ticks; the virtio-blk
+    request interrupts; the requests /dev/vda completed, /proc/diskstats): (begin, end), or None"""
     if path not in cache:
         snaps = {}
         if os.path.exists(path):
@@ -70,12 +68,31 @@ def guest_view(path, workload, n, cache={}):
                         except ValueError:
                             continue
                         irq = kv(" ".join(p[10:]))
-                        snaps[p[1]] = (cpu, sum(v for k, v in irq.items() if "-req" in k and isinstance(v, int)))
+                        snaps[p[1]] = (cpu, sum(v for k, v in irq.items() if "-req" in k and isinstance(v, int)),
+                                       irq.get("vdaios"))
         cache[path] = snaps
     s = cache[path]
     a, b = s.get(workload + "-begin"), s.get(workload + "-end")
-    if not a or not b or not n:
+    return (a, b) if a and b else None
+
+
+def guest_ios(path, workload):
+    """the requests the guest's disk completed between the workload's markers (warm-up included),
+    or None where the console does not have them (runs before /proc/diskstats was read)"""
+    ab = guest_snaps(path, workload)
+    if not ab or not isinstance(ab[0][2], int) or not isinstance(ab[1][2], int):
         return None
+    return ab[1][2] - ab[0][2]
+
+
+def guest_view(path, workload, n):
+    """The guest's own view of one workload: the share of its time stolen (its vCPU runnable but
+    not running on the host), its busy CPU time per I/O in us, and its virtio-blk request
+    interrupts per I/O. None where the console has no BLKM-GSTAT lines."""
+    ab = guest_snaps(path, workload)
+    if not ab or not n:
+        return None
+    a, b = ab
     d = [y - x for x, y in zip(a[0], b[0])]
     total = sum(d)
     if total <= 0:
@@ -107,7 +124,7 @@ def main():
                 rows += list(csv.DictReader(f, delimiter="\t"))
     if True:
         for r in rows:
-            io = kv(r["iogen"])
+            io = kv(r["result"] if "result" in r else r["iogen"])
             c = {"vmm": r["vmm"], "transport": r.get("transport", "mmio"), "backing": r["backing"], "cache": r["cache"],
                  "engine": r["engine"], "workload": r["workload"], "rep": int(r.get("rep") or 1),
                  "iops": io.get("iops"), "mbps": io.get("mbps"),
@@ -118,6 +135,14 @@ def main():
                  "cpu_us_per_io": None, "vmm_cpu_us_per_io": None, "user_exits_per_io": None, "disk_exits_per_io": None, "kvm_exits_per_io": None,
                  "kvm_counters_per_io": None, "guest_steal_pct": None, "guest_busy_us_per_io": None,
                  "guest_irqs_per_io": None}
+            tag = "-".join([r["vmm"]] + ([r["transport"]] if "transport" in r else []) +
+                           [r["backing"], r["cache"], r["engine"]] +
+                           (["r" + r["rep"]] if r.get("rep") else []))
+            console = os.path.join(raw, tag + ".console")
+            if r["vmm"] != "host" and not c["ios_all"]:
+                # fio counts the I/Os after its warm-up; the window the CPU time and the exits are
+                # taken over includes the warm-up: its own count is the disk's, from the guest
+                c["ios_all"] = guest_ios(console, r["workload"])
             n = c["ios_all"] or c["ios"]
             if r["vmm"] != "host" and n:
                 (t0, g0), (t1, g1) = [[float(x) for x in (r[k] + "/0").split("/")[:2]]
@@ -126,11 +151,8 @@ def main():
                 c["vmm_cpu_us_per_io"] = round(((t1 - t0) - (g1 - g0)) / tck * 1e6 / n, 1)
                 k0, k1 = kv(r["kvm0"]), kv(r["kvm1"])
                 kd = {k: k1[k] - k0.get(k, 0) for k in k1 if isinstance(k1[k], (int, float))}
-                tag = "-".join([r["vmm"]] + ([r["transport"]] if "transport" in r else []) +
-                               [r["backing"], r["cache"], r["engine"]] +
-                               (["r" + r["rep"]] if r.get("rep") else []))
                 err = os.path.join(raw, tag + ".err")
-                c.update(guest_view(os.path.join(raw, tag + ".console"), r["workload"], n) or {})
+                c.update(guest_view(console, r["workload"], n) or {})
                 j0 = json_line(err, r["json0"]) if r["json0"] != "-" else None
                 j1 = json_line(err, r["json1"]) if r["json1"] != "-" else None
                 if not kd and j0 and j1 and j1["total"].get("kvm"):
@@ -170,7 +192,7 @@ def main():
             c["kvmini_qemu_runs"] = runs
             c["kvmini_wins"] = sum(1 for x in runs if x >= 1.0)
     order = {"host": 0, "kvmini": 1, "qemu": 2}
-    cells.sort(key=lambda c: (WORKLOADS.index(c["workload"]) if c["workload"] in WORKLOADS else 9,
+    cells.sort(key=lambda c: (WORKLOADS.index(c["workload"]) if c["workload"] in WORKLOADS else 9, c["workload"],
                               order.get(c["vmm"], 9), c["transport"], c["backing"], c["cache"], c["engine"]))
 
     def f(v, fmt="%.0f"):
@@ -194,7 +216,10 @@ def main():
             f(c["guest_steal_pct"], "%.1f"), f(c["host_cache_mb"], "%.0f"),
             f(c["guest_host"], "%.2f"), f(c["kvmini_qemu"], "%.2f"),
             "%d/%d" % (c["kvmini_wins"], len(c["kvmini_qemu_runs"])) if c.get("kvmini_qemu_runs") else "-"))
-    legend = ("cpu/io: VMM process CPU time (user+sys, all threads, the guest's own run time "
+    tool = meta.get("tool", "iogen")
+    legend = ("load: %s; IOPS, MB/s and latencies are its figures (fio: total latency, submission "
+              "to completion; summed over a job file's jobs, the worst job's percentiles). " % tool +
+              "cpu/io: VMM process CPU time (user+sys, all threads, the guest's own run time "
               "on the vCPU threads included) per I/O in us; vmm/io: the same without the guest "
               "time (/proc/PID/stat guest_time); uex/io: exits "
               "to userspace per I/O (kvmini: its own counters; QEMU: KVM's io_exits+mmio_exits; the "
@@ -210,7 +235,8 @@ def main():
               "in how many boots kvmini's IOPS were at least QEMU's (each kvmini boot paired with "
               "the QEMU boot next to it). With --repeat N every figure is the median of the N "
               "boots (the IOPS of each are in results.json). tr: "
-              "the virtio transport. Per-I/O figures count the warm-up's I/Os too. The "
+              "the virtio transport. Per-I/O figures count the warm-up's I/Os too (fio: the "
+              "requests the guest's disk completed, its /proc/diskstats). The "
               "backing's host page cache was dropped before every cell.")
     table = "\n".join(lines) + "\n\n" + legend + "\n" + targets(cells)
     try:
@@ -341,10 +367,11 @@ def plot(out, cells, meta):
         cfg = config_name(c)
         val[(cfg, c["workload"])] = c
     small = [w for w in WORKLOADS[:4] if any(c["workload"] == w for c in cells)]
+    small += sorted({c["workload"] for c in cells if c["workload"] not in WORKLOADS})  # --job files
     big = [w for w in WORKLOADS[4:] if any(c["workload"] == w for c in cells)]
     dat = os.path.join(out, "raw", "plot.dat")
     with open(dat, "w") as fh:
-        fh.write('"config" ' + " ".join('"%s"' % WL_NAMES[w] for w in small + big) + "\n")
+        fh.write('"config" ' + " ".join('"%s"' % WL_NAMES.get(w, w) for w in small + big) + "\n")
         for cfg in configs:
             row = ['"%s"' % cfg]
             for w in small:

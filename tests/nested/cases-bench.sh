@@ -2,17 +2,19 @@
 # SPDX-License-Identifier: Apache-2.0
 # Benchmark smoke case for run-tests.sh (sourced): one cell of the block matrix end to end.
 
-# tests/bench/blk-matrix.sh --quick without QEMU on a small backing: the host ceiling and one
-# kvmini boot (virtio-pci, raw loop device, cache=none, io_uring, 4 KiB random reads at QD32), then the
-# report; checks that both cells have IOPS and kvmini's cell its per-I/O counters (~30 s in L1)
-# and, over virtio-pci, no exit at the disk
+# tests/bench/blk-matrix.sh --quick without QEMU on a small backing, with fio (Debian's, its
+# libraries in the guest's initramfs) and the example job file: the host ceiling and one kvmini
+# boot (virtio-pci, raw loop device, cache=none, io_uring; 4 KiB random reads at QD32 and the job
+# file's mix), then the report; checks that the cells have IOPS and kvmini's its per-I/O counters
+# (~80 s in L1), the guest's fio JSON results, and, over virtio-pci, no exit at the disk
 case_bench_quick() {
-    plan 5
+    plan 6
     local out="$WORK/bench" rc=0 t0=$SECONDS line
     rm -rf "$out"
     mkdir -p "$out"
-    timeout 150 bash "$(dirname "${BASH_SOURCE[0]}")/../bench/blk-matrix.sh" --quick --no-qemu --size 64M --seconds 1 \
-        --warmup 0.5 --perf --out "$out" "$BUILD" > "$out/log" 2>&1 || rc=$?
+    timeout 300 bash "$(dirname "${BASH_SOURCE[0]}")/../bench/blk-matrix.sh" --quick --no-qemu --size 64M --seconds 1 \
+        --warmup 0.5 --perf --job "$(dirname "${BASH_SOURCE[0]}")/../bench/jobs/mixed-4k.fio" \
+        --out "$out" "$BUILD" > "$out/log" 2>&1 || rc=$?
     if [ "$rc" != 0 ]; then
         bad bench-quick-run "blk-matrix.sh --quick exited with status $rc: $(tail -n 3 "$out/log" | tr '\n' '|')"
         return 1
@@ -28,10 +30,22 @@ case_bench_quick() {
         return 1
     fi
     if grep -qE '^rr4k-qd32 +host +- +raw .* [1-9][0-9]* ' "$out/table.txt" && [ -s "$out/results.json" ] &&
-        [ "$(grep -c . "$out/results.csv")" = 3 ]; then
+        [ "$(grep -c . "$out/results.csv")" = 5 ]; then
         ok bench-quick-host-json-csv $((SECONDS - t0))
     else
-        bad bench-quick-host-json-csv "no host row, results.json or 2-row results.csv in $out"
+        bad bench-quick-host-json-csv "no host row, results.json or 4-row results.csv in $out"
+        return 1
+    fi
+    # the user's job file ran in the guest and on the host: fio's own JSON for each, and rows
+    # with IOPS and latencies from it
+    local j="$out/raw/kvmini-pci-raw-none-io_uring-r1-mixed-4k.fio.json"
+    if grep -qE '^mixed-4k +kvmini +pci +raw +none +io_uring +[1-9][0-9]* +[0-9.]+ +[0-9]+ +[1-9][0-9]* ' "$out/table.txt" &&
+        grep -qE '^mixed-4k +host +- +raw .* [1-9][0-9]* ' "$out/table.txt" &&
+        python3 -c 'import json, sys; j = json.load(open(sys.argv[1]))["jobs"][0]; sys.exit(j["jobname"] != "mixed-4k" or not j["read"]["total_ios"] or not j["write"]["total_ios"] or j["error"])' "$j" 2>/dev/null &&
+        [ -s "$out/raw/host-raw-mixed-4k.fio.json" ] && grep -q '^tool=fio (fio-' "$out/raw/meta.txt"; then
+        ok bench-quick-fio-job $((SECONDS - t0))
+    else
+        bad bench-quick-fio-job "no mixed-4k rows with IOPS, or no fio JSON with reads and writes in $j: $(grep -E '^mixed-4k' "$out/table.txt" | tr -s ' ' | tr '\n' '|')"
         return 1
     fi
     # --perf: the workload's profile has the CPU time of kvmini's vCPU and queue threads and
