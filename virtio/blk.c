@@ -15,9 +15,9 @@
 #include <linux/virtio_ring.h>
 
 #include "devices/thread.h"
+#include "vmm/json.h"
 #include "vmm/launcher.h"
 #include "vmm/seccomp.h"
-#include "vmm/stats.h"
 
 #define SECTOR 512ULL
 /* A large request: a round of completions of requests this large, with more of the queue's
@@ -154,7 +154,7 @@ static void print_queue_json(FILE *f, const struct queue_view *v)
 	const struct virtq_snapshot *s = &v->s;
 
 	fprintf(f, "{\"disk\":");
-	stats__json_string(f, v->path);
+	json__string(f, v->path);
 	fprintf(f, ",\"queue\":%u,\"active\":%s", v->idx, s->rings ? "true" : "false");
 	if (s->rings)
 		fprintf(f, ",\"size\":%u,\"avail_idx\":%u,\"taken\":%u,\"used_idx\":%u,"

@@ -9,16 +9,15 @@
 #include <stdio.h>
 
 #include "virtio/blk.h"
+#include "vmm/console.h"
+#include "vmm/limits.h"
 #include "vmm/memory.h"
 #include "vmm/seccomp.h"
 #include "vmm/trace_opts.h"
 
 #define DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
 #define DEFAULT_MEMORY  (512ULL << 20)
-#define MAX_CPUS        255   /* xAPIC IDs in the MADT are 8 bits */
-#define MAX_DISKS       16    /* virtio-mmio windows with their own GSI */
 
-enum console_mode { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
 enum virtio_transport { VIRTIO_TRANSPORT_MMIO, VIRTIO_TRANSPORT_PCI };
 enum exit_stats_mode { EXIT_STATS_OFF, EXIT_STATS_TEXT, EXIT_STATS_JSON };
 
@@ -49,9 +48,6 @@ struct run_config {
 	enum seccomp_setting seccomp;    /* --seccomp=off|log|on (default on) */
 };
 
-/* "512M", "4G", "65536K", "1T"; a bare number is MiB. Must be a whole number of 4 KiB pages.
- * 0, or -1 for anything else (empty, negative, garbage, overflow). */
-int cli__parse_size(const char *s, uint64_t *out);
 /* Parses argv of `kvmini run` (argv[0] is "run"). 0 ok, 1 help printed, -1 error in err. */
 int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, size_t errlen);
 void cli__usage(FILE *f);

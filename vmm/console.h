@@ -7,10 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/cli.h"
-
 struct serial;
 struct vm;
+
+enum console_mode { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };   /* --console */
 
 struct console {
 	int in_fd;           /* -1: no input */

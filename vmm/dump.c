@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <sys/ioctl.h>
 
-#include "vmm/exit.h"
+#include "vmm/exit_names.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 

@@ -8,7 +8,10 @@
 #include <string.h>
 #include <linux/kvm.h>
 
-#include "vmm/trace_file.h"
+/* The bus of an access, and its flags, as the trace file records them (vmm/trace_file.h). */
+enum trace_bus { TRACE_BUS_NONE, TRACE_BUS_PIO, TRACE_BUS_MMIO };
+#define TRACE_R_WRITE     1u    /* a port OUT / MMIO write (else a read, for an access) */
+#define TRACE_R_UNHANDLED 2u    /* no device claimed it */
 
 struct exit_access {
 	uint64_t addr, value;

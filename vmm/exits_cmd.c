@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "vmm/exit.h"
+#include "vmm/exit_names.h"
 
 static const char *bus_name(unsigned bus)
 {

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "vmm/exit.h"
+#include "vmm/vcpu.h"
 
 struct gdb;
 struct vcpu;

@@ -45,8 +45,5 @@ void kvm__open_error(const char *dev, int e, const struct kvm_host_paths *p, cha
 void kvm__probe_host(const struct kvm_host_paths *p, struct kvm_host *h);
 /* "hardware", "paravirtual" or "none" */
 const char *kvm__situation_name(enum kvm_situation s);
-/* `kvmini host [--kind] [--exit-cost] [--kvm-device PATH]`: 0 when a /dev/kvm is usable (and,
- * with --exit-cost, an exit was measured), 1 when not, 2 usage */
-int kvm__host_main(int argc, char **argv);
 
 #endif

@@ -5,7 +5,7 @@
 #include <inttypes.h>
 #include <time.h>
 
-#include "vmm/exit.h"
+#include "vmm/exit_names.h"
 
 static uint64_t mono_ns(void)
 {

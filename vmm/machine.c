@@ -17,6 +17,7 @@
 #include "vmm/exit_cost.h"
 #include "vmm/gdb.h"
 #include "vmm/launcher.h"
+#include "vmm/run.h"
 #include "vmm/seccomp.h"
 #include "vmm/stats.h"
 #include "vmm/trace.h"
@@ -418,7 +419,8 @@ int machine__create(struct machine *m, const struct run_config *cfg, int *status
 		fprintf(stderr, "kvmini: %s: %s\n", cfg->kvm_path,
 			kvm__host_kind_desc(kvm__host_kind(NULL, NULL)));
 	tune_disks(m, cfg);
-	if (vm__create_on(&m->vm, &m->kvm, &m->ram, cfg->cpus, err, errlen))
+	if (vm__create_on(&m->vm, &m->kvm, &m->ram, cfg->cpus, err, errlen) ||
+	    vcpu__create_all(&m->vm, err, errlen))
 		return -1;
 	if (!cfg->quiet)
 		print_memory_backing(cfg);
@@ -469,14 +471,14 @@ int machine__run(struct machine *m, const struct run_config *cfg)
 	console__raw(&m->console);
 	/* every thread enters its seccomp filter as it starts (the trace writer already has);
 	 * the main thread last, when it has nothing left to set up */
-	if (launcher__start(err, sizeof(err)) == 0 && vm__start_vcpus(vm, err, sizeof(err)) == 0 &&
+	if (launcher__start(err, sizeof(err)) == 0 && run__start_vcpus(vm, err, sizeof(err)) == 0 &&
 	    (!vm->gdb || gdb__start(vm, err, sizeof(err)) == 0)) {
 		seccomp__enter(SECCOMP_KIND_MAIN);
 		console__loop(&m->console, m->uart, vm);
 	} else {
 		fprintf(stderr, "kvmini: error: %s\n", err);
 	}
-	vm__stop_and_join(vm);
+	run__stop_and_join(vm);
 	console__restore();
 	trace__close(m->trace, stderr, cfg->quiet, NULL);
 	m->trace = NULL;
@@ -545,7 +547,9 @@ void machine__destroy(struct machine *m)
 	m->trace_fd = -1;
 	gm__free(&m->ram);	/* RAM never handed to a VM */
 	gdb__close(&m->vm);	/* after the vCPU threads are gone */
-	if (m->vm.fd >= 0 || m->vm.vcpus)
+	stats__disable_vm(&m->vm);
+	vcpu__destroy_all(&m->vm);
+	if (m->vm.fd >= 0)
 		vm__destroy(&m->vm);
 	serial__free(m->uart);
 	m->uart = NULL;

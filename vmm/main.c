@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "vmm/cli.h"
+#include "vmm/console.h"
 #include "vmm/exits_cmd.h"
+#include "vmm/host_cmd.h"
 #include "vmm/kvm_host.h"
 #include "vmm/machine.h"
 #include "vmm/seccomp.h"
@@ -63,6 +65,7 @@ static int cmd_run(int argc, char **argv)
 		.setting = cfg.seccomp,
 		.stats_file = cfg.exit_stats_path != NULL,
 		.gdb_unix = cfg.gdb && !strncmp(cfg.gdb, "unix:", 5),
+		.on_fatal = console__restore,
 	};
 	if (seccomp__prepare(&sc, err, sizeof(err))) {
 		fprintf(stderr, "kvmini: error: %s\n", err);
@@ -101,7 +104,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "exits"))
 		return exits__main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "host"))
-		return kvm__host_main(argc - 1, argv + 1);
+		return host_cmd__main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		cli__usage(stdout);
 		return 0;

@@ -16,7 +16,6 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
-#include "vmm/console.h"
 #include "vmm/seccomp_rules.h"
 
 #define NAMES 512          /* syscall numbers named in the SIGSYS message */
@@ -33,6 +32,7 @@ static const char *const kind_names[SECCOMP_KIND_COUNT] = {
 
 static struct {
 	enum seccomp_setting setting;
+	void (*on_fatal)(void);
 	struct sock_fprog prog[SECCOMP_KIND_COUNT];
 	char names[NAMES][NAME_LEN];    /* filled before any filter: the handler only reads */
 } sc;
@@ -113,7 +113,8 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc_)
 	if (write(STDERR_FILENO, msg, n) < 0) {
 		/* nowhere left to say it */
 	}
-	console__restore();
+	if (sc.on_fatal)
+		sc.on_fatal();
 	syscall(SYS_exit_group, 1);	/* not _exit: a sanitizer's _exit would do more syscalls */
 }
 
@@ -208,6 +209,7 @@ int seccomp__prepare(const struct seccomp_config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	sc.setting = cfg->setting;
+	sc.on_fatal = cfg->on_fatal;
 	if (cfg->setting == SECCOMP_OFF)
 		return 0;
 	if (seccomp_api_get() < (cfg->setting == SECCOMP_LOG ? 3u : 1u)) {
@@ -249,7 +251,8 @@ void seccomp__enter(enum seccomp_kind kind)
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &sc.prog[kind])) {
 		fprintf(stderr, "kvmini: error: seccomp: cannot enter the %s thread's filter: %s\n",
 			kind_names[kind], strerror(errno));
-		console__restore();
+		if (sc.on_fatal)
+			sc.on_fatal();
 		_exit(1);
 	}
 }

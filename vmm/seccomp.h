@@ -6,26 +6,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "vmm/seccomp_kind.h"
+
 /* --seccomp=off|log|on. The zero value is off, so code (and tests) that never call
  * seccomp__prepare run unfiltered; the command line's default is on. */
 enum seccomp_setting { SECCOMP_OFF, SECCOMP_LOG, SECCOMP_ON };
-
-/* The kinds of thread kvmini runs; each has its own allow-list (vmm/seccomp_rules.c). */
-enum seccomp_kind {
-	SECCOMP_KIND_MAIN,      /* console, signals, SIGUSR1 stats, joining, teardown */
-	SECCOMP_KIND_VCPU,      /* KVM_RUN and the exit handlers */
-	SECCOMP_KIND_BLK,       /* a virtio-blk queue's I/O thread */
-	SECCOMP_KIND_LAUNCHER,  /* starts and stops device I/O threads for the vCPUs */
-	SECCOMP_KIND_TRACE,     /* the --trace-exits writer */
-	SECCOMP_KIND_GDB,       /* the --gdb stub */
-	SECCOMP_KIND_COUNT
-};
 
 /* What the filters depend on beyond the thread kind. */
 struct seccomp_config {
 	enum seccomp_setting setting;
 	bool stats_file;        /* --exit-stats=json:PATH: main writes PATH.tmp, renames it */
 	bool gdb_unix;          /* --gdb unix:PATH: main unlinks PATH at the end */
+	/* called, async-signal-safe, just before a blocked syscall or a filter that cannot be
+	 * entered ends the process (the console puts the terminal back); NULL: nothing */
+	void (*on_fatal)(void);
 };
 
 /* "off", "log", "on" -> setting; 0, or -1 for anything else. */

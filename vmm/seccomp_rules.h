@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <seccomp.h>
 
-#include "vmm/seccomp.h"
+#include "vmm/seccomp_kind.h"
 
 #define SECCOMP_IF_STATS_FILE (1u << 0)  /* only with --exit-stats=json:PATH */
 #define SECCOMP_IF_GDB_UNIX   (1u << 1)  /* only with --gdb unix:PATH */

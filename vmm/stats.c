@@ -11,7 +11,8 @@
 #include <linux/kvm.h>
 
 #include "devices/bus.h"
-#include "vmm/exit.h"
+#include "vmm/exit_names.h"
+#include "vmm/json.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -388,21 +389,6 @@ static void print_text_body(FILE *f, const struct stats_vcpu *s)
 	fputc('\n', f);
 }
 
-void stats__json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static void print_json_reasons(FILE *f, const struct stats_vcpu *s)
 {
 	bool first = true;
@@ -413,7 +399,7 @@ static void print_json_reasons(FILE *f, const struct stats_vcpu *s)
 		if (!s->reason_count[r])
 			continue;
 		fprintf(f, "%s{\"reason\":", first ? "" : ",");
-		stats__json_string(f, reason_name(r));
+		json__string(f, reason_name(r));
 		if (r == STATS_OTHER_REASON)
 			fprintf(f, ",\"code\":null");
 		else
@@ -441,7 +427,7 @@ static void print_json_sites(FILE *f, const struct stats_vcpu *s)
 		else
 			fprintf(f, "\"0x%" PRIx64 "\"", x->key);
 		fprintf(f, ",\"device\":");
-		stats__json_string(f, x->dev);
+		json__string(f, x->dev);
 		fprintf(f, ",\"count\":%" PRIu64 ",\"reads\":%" PRIu64 ",\"writes\":%" PRIu64
 			",\"total_ns\":%" PRIu64 ",\"max_ns\":%" PRIu64 "}", x->count, x->reads,
 			x->writes, x->total_ns, x->max_ns);
@@ -463,7 +449,7 @@ static void print_json_body(FILE *f, const struct stats_vcpu *s)
 	fputc('{', f);
 	for (unsigned i = 0; i < s->kvm.n; i++) {
 		fprintf(f, "%s", i ? "," : "");
-		stats__json_string(f, s->kvm.v[i].name);
+		json__string(f, s->kvm.v[i].name);
 		fprintf(f, ":%" PRIu64, s->kvm.v[i].value);
 	}
 	fputc('}', f);
@@ -548,6 +534,14 @@ int stats__enable_vm(struct vm *vm)
 			v->stats->kvm_fd = ioctl(v->fd, KVM_GET_STATS_FD, 0);
 	}
 	return 0;
+}
+
+void stats__disable_vm(struct vm *vm)
+{
+	for (unsigned i = 0; vm->vcpus && i < vm->ncpus; i++) {
+		stats__free(vm->vcpus[i].stats);
+		vm->vcpus[i].stats = NULL;
+	}
 }
 
 void stats__print_vm(FILE *f, const struct vm *vm, bool json, const struct stats_extra *extra)

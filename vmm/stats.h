@@ -112,13 +112,13 @@ struct stats_extra {
  * KVM stats first if read_kvm. */
 void stats__print(FILE *f, struct stats_vcpu *const *v, unsigned n, bool json, bool read_kvm,
 		  const struct stats_extra *extra);
-/* s as a JSON string, quoted and escaped. */
-void stats__json_string(FILE *f, const char *s);
 
 /* ---- a VM ---- */
 /* Gives every vCPU of vm a table and, where KVM_CAP_BINARY_STATS_FD is there, its stats fd.
  * Before the vCPUs start. 0, or -1 (out of memory). */
 int stats__enable_vm(struct vm *vm);
+/* Frees every vCPU's table (and closes its stats fd), before the vCPUs go. */
+void stats__disable_vm(struct vm *vm);
 /* Prints the VM's stats to f (text or JSON), then extra (may be NULL). */
 void stats__print_vm(FILE *f, const struct vm *vm, bool json, const struct stats_extra *extra);
 

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/exit_decode.h"
+
 struct bus;
 
 /*
@@ -37,8 +39,6 @@ struct trace_header {
 	uint32_t reserved;
 };
 
-enum trace_bus { TRACE_BUS_NONE, TRACE_BUS_PIO, TRACE_BUS_MMIO };
-
 #define TRACE_DEV_NAME 24
 struct trace_dev {
 	uint64_t base, len;
@@ -47,8 +47,7 @@ struct trace_dev {
 	char name[TRACE_DEV_NAME];  /* NUL-padded; a full-length name has no NUL */
 };
 
-#define TRACE_R_WRITE     1u    /* a port OUT / MMIO write (else a read, for an access) */
-#define TRACE_R_UNHANDLED 2u    /* no device claimed it */
+/* enum trace_bus and TRACE_R_WRITE / TRACE_R_UNHANDLED: vmm/exit_decode.h */
 
 /* One userspace exit. For a PIO/MMIO exit addr/size/value describe the access (value: the data
  * written, or what the read returned after handling; for `rep ins/outs`, the first element). */

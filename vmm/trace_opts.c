@@ -9,8 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "vmm/cli.h"
-#include "vmm/exit.h"
+#include "vmm/exit_names.h"
+#include "vmm/limits.h"
+#include "vmm/parse.h"
 
 int trace__reason_code(const char *name)
 {
@@ -153,7 +154,7 @@ int trace__parse_opts(const char *spec, struct trace_opts *o, char *err, size_t 
 			o->filter.vcpu = (int)n;
 			break;
 		case 3:
-			if (cli__parse_size(v, &o->max_bytes) || o->max_bytes == 0) {
+			if (parse__size(v, &o->max_bytes) || o->max_bytes == 0) {
 				snprintf(err, errlen, "--trace-exits: max='%s': not a size (examples: 64M, "
 					 "1G)", v);
 				return -1;

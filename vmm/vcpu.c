@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* vCPUs: creation, CPUID/MSR/LAPIC setup, and the thread that loops on KVM_RUN. */
+/* vCPUs: creation, CPUID/MSR/LAPIC setup, and the kick that makes one leave KVM_RUN. */
 #include "vmm/vcpu.h"
 
 #include <errno.h>
@@ -11,30 +11,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "devices/thread.h"
-#include "vmm/exit.h"
-#include "vmm/gdb.h"
-#include "vmm/seccomp.h"
-#include "vmm/stats.h"
 #include "vmm/vm.h"
 #include "vmm/x86.h"
 
-#define SIG_VCPU_KICK SIGRTMIN	/* SIGUSR1/SIGUSR2 are the user's: exit stats */
 #define MSR_IA32_MISC_ENABLE 0x1a0
 #define MSR_MTRR_DEF_TYPE    0x2ff
 #define APIC_LVT_LINT0       0x350
 #define APIC_LVT_LINT1       0x360
 #define APIC_MODE_EXTINT     (7u << 8)
 #define APIC_MODE_NMI        (4u << 8)
-
-static __thread struct kvm_run *this_run;
-
-static void kick_handler(int sig)
-{
-	(void)sig;
-	if (this_run)
-		this_run->immediate_exit = 1;
-}
 
 int vcpu__create(struct vcpu *v, struct vm *vm, unsigned id, char *err, size_t errlen)
 {
@@ -55,16 +40,37 @@ int vcpu__create(struct vcpu *v, struct vm *vm, unsigned id, char *err, size_t e
 	return vcpu__init_cpu(v, err, errlen);
 }
 
+int vcpu__create_all(struct vm *vm, char *err, size_t errlen)
+{
+	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (vcpu__create(&vm->vcpus[i], vm, i, err, errlen))
+			return -1;
+	return 0;
+}
+
+void vcpu__destroy_all(struct vm *vm)
+{
+	if (!vm->vcpus)
+		return;
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu__destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+}
+
 void vcpu__destroy(struct vcpu *v)
 {
 	if (v->run)
 		munmap(v->run, v->vm->kvm->run_size);
 	if (v->fd > 0)
 		close(v->fd);
-	stats__free(v->stats);
 	v->run = NULL;
 	v->fd = -1;
-	v->stats = NULL;
 }
 
 static int set_lapic_lints(struct vcpu *v)
@@ -130,72 +136,4 @@ void vcpu__kick(struct vcpu *v)
 {
 	if (v->started)
 		pthread_kill(v->thread, SIG_VCPU_KICK);
-}
-
-void *vcpu__thread(void *arg)
-{
-	struct vcpu *v = arg;
-	struct vm *vm = v->vm;
-	sigset_t set;
-
-	/* only the kick signal reaches vCPU threads; the main thread handles the rest */
-	sigfillset(&set);
-	sigdelset(&set, SIG_VCPU_KICK);
-	pthread_sigmask(SIG_SETMASK, &set, NULL);
-	this_run = v->run;
-	seccomp__enter(SECCOMP_KIND_VCPU);
-
-	while (!vm__stopping(vm)) {
-		if (__builtin_expect(vm->gdb != NULL, 0))
-			gdb__vcpu_wait(v);	/* parks here while gdb holds the VM stopped */
-		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
-				v->run->immediate_exit = 0;
-				continue;
-			}
-			vm__request_stop(vm, VM_STOP_ERROR, 1, "KVM_RUN on vCPU %u: %s", v->id,
-					 strerror(errno));
-			break;
-		}
-		v->exits++;
-		if (exit__handle(v) != EXIT_CONTINUE)
-			break;
-	}
-	return NULL;
-}
-
-int vm__start_vcpus(struct vm *vm, char *err, size_t errlen)
-{
-	struct sigaction sa = { .sa_handler = kick_handler };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIG_VCPU_KICK, &sa, NULL);
-
-	for (unsigned i = 0; i < vm->ncpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
-		int e = thread__create(&v->thread, 0, false, vcpu__thread, v);
-		if (e) {
-			snprintf(err, errlen, "cannot start vCPU thread %u: %s", i, strerror(e));
-			vm__request_stop(vm, VM_STOP_ERROR, 1, "%s", err);
-			return -1;
-		}
-		v->started = true;
-		char name[16];
-		snprintf(name, sizeof(name), "vcpu%u", i);
-		pthread_setname_np(v->thread, name);
-	}
-	return 0;
-}
-
-void vm__stop_and_join(struct vm *vm)
-{
-	if (!vm__stopping(vm))
-		vm__request_stop(vm, VM_STOP_USER, 0, "stopped");
-	for (unsigned i = 0; i < vm->ncpus; i++)
-		vcpu__kick(&vm->vcpus[i]);
-	for (unsigned i = 0; i < vm->ncpus; i++) {
-		if (vm->vcpus[i].started) {
-			pthread_join(vm->vcpus[i].thread, NULL);
-			vm->vcpus[i].started = false;
-		}
-	}
 }

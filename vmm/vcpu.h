@@ -1,17 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A vCPU: its KVM fd, the shared kvm_run page, its thread and the KVM_RUN loop. */
+/* A vCPU: its KVM fd, the shared kvm_run page and its thread (the loop is vmm/run.c). */
 #ifndef KVMINI_VMM_VCPU_H
 #define KVMINI_VMM_VCPU_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/kvm.h>
 
 #include "vmm/lastexits.h"
 
+#define SIG_VCPU_KICK SIGRTMIN	/* SIGUSR1/SIGUSR2 are the user's: exit stats */
+
 struct vm;
 struct stats_vcpu;
+
+/* What the run loop does after a vCPU's exit was handled (vmm/exit.c, the gdb stub). */
+enum exit_action { EXIT_CONTINUE, EXIT_STOP };
 struct trace_vcpu;
 
 struct vcpu {
@@ -30,10 +36,13 @@ struct vcpu {
 
 int vcpu__create(struct vcpu *v, struct vm *vm, unsigned id, char *err, size_t errlen);
 void vcpu__destroy(struct vcpu *v);
+/* The VM's vm->ncpus vCPUs, created (vm->vcpus) and destroyed together; 0, or -1 with err (the
+ * ones created are left for vcpu__destroy_all). */
+int vcpu__create_all(struct vm *vm, char *err, size_t errlen);
+/* Every vCPU of the VM (their statistics first: stats__disable_vm); nothing if there are none. */
+void vcpu__destroy_all(struct vm *vm);
 /* CPUID (with this vCPU's APIC ID and the VM's topology), MSRs, LAPIC LINT0/LINT1. */
 int vcpu__init_cpu(struct vcpu *v, char *err, size_t errlen);
-/* The vCPU thread body: KVM_RUN until the VM stops. */
-void *vcpu__thread(void *arg);
 /* Makes a running vCPU leave KVM_RUN soon (signal + immediate_exit). */
 void vcpu__kick(struct vcpu *v);
 /* Copies up to n bytes of guest code at guest-virtual address gva, translated through the

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "firmware/layout.h"
-#include "vmm/vcpu.h"
 
 static int map_ram(struct vm *vm, char *err, size_t errlen)
 {
@@ -99,14 +98,6 @@ int vm__create_on(struct vm *vm, struct kvm *kvm, struct guest_mem *gm, unsigned
 	}
 	if (map_ram(vm, err, errlen))
 		goto fail;
-	vm->vcpus = calloc(ncpus, sizeof(*vm->vcpus));
-	if (!vm->vcpus) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
-	for (unsigned i = 0; i < ncpus; i++)
-		if (vcpu__create(&vm->vcpus[i], vm, i, err, errlen))
-			goto fail;
 	return 0;
 fail:
 	vm__destroy(vm);
@@ -128,12 +119,6 @@ int vm__create(struct vm *vm, struct kvm *kvm, uint64_t ram, enum gm_pages pages
 
 void vm__destroy(struct vm *vm)
 {
-	if (vm->vcpus) {
-		for (unsigned i = 0; i < vm->ncpus; i++)
-			vcpu__destroy(&vm->vcpus[i]);
-		free(vm->vcpus);
-		vm->vcpus = NULL;
-	}
 	if (vm->fd >= 0)
 		close(vm->fd);
 	if (vm->stop_efd >= 0)

@@ -48,12 +48,14 @@ struct vm {
 int vm__alloc_ram(struct guest_mem *gm, uint64_t ram, enum gm_pages pages, char *err,
 		  size_t errlen);
 /* Creates the VM with irqchip, PIT and the RAM in *gm, which it takes over (vm->mem; freed
- * with the VM, also when this fails). 0, or -1 with a reason in err. */
+ * with the VM, also when this fails); its ncpus vCPUs come next (vcpu__create_all). 0, or -1
+ * with a reason in err. */
 int vm__create_on(struct vm *vm, struct kvm *kvm, struct guest_mem *gm, unsigned ncpus,
 		  char *err, size_t errlen);
 /* vm__alloc_ram and vm__create_on in one. */
 int vm__create(struct vm *vm, struct kvm *kvm, uint64_t ram, enum gm_pages pages,
 	       unsigned ncpus, char *err, size_t errlen);
+/* After vcpu__destroy_all. */
 void vm__destroy(struct vm *vm);
 
 /* Records why the VM stops (only the first call counts) and wakes the main thread. */
@@ -66,9 +68,5 @@ static inline bool vm__stopping(const struct vm *vm)
 
 /* irq_set_fn for devices: KVM_IRQ_LINE on the in-kernel irqchip. */
 void vm__set_irq(void *vm, unsigned gsi, int level);
-
-/* Starts one thread per vCPU, then waits until every one has finished. */
-int vm__start_vcpus(struct vm *vm, char *err, size_t errlen);
-void vm__stop_and_join(struct vm *vm);
 
 #endif

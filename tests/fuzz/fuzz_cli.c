@@ -7,6 +7,7 @@
 #include "tests/fuzz/fuzz_input.h"
 #include "vmm/boot.h"
 #include "vmm/cli.h"
+#include "vmm/parse.h"
 #include "vmm/trace_opts.h"
 
 /*
@@ -71,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (trace__parse_opts(argv[i], &to, err, sizeof(err)) == 0)
 			FUZZ_CHECK(to.path[0] && to.max_bytes > 0);
-		if (cli__parse_size(argv[i], &sz) == 0)
+		if (parse__size(argv[i], &sz) == 0)
 			FUZZ_CHECK(sz % 4096 == 0);
 	}
 	free(buf);

@@ -18,6 +18,7 @@
 #include <linux/virtio_ring.h>
 
 #include "firmware/layout.h"
+#include "vmm/run.h"
 #include "vmm/vcpu.h"
 #include "vmm/x86.h"
 
@@ -93,6 +94,7 @@ struct hg *hg__new(unsigned ndisks, uint64_t disk_size, bool pci, const char *sp
 	m->console.out_fd = p[1];
 	ck_assert_msg(kvm__open(&m->kvm, "/dev/kvm", err, sizeof(err)) == 0, "%s", err);
 	ck_assert_msg(vm__create(&m->vm, &m->kvm, HG_RAM, GM_PAGES_THP, 1, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(vcpu__create_all(&m->vm, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_msg(machine__add_devices(m, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(bus__register(&m->vm.pio, PORT_MARK, 8, &hg_port_ops, h), 0);
 	ck_assert_int_eq(bus__register(&m->vm.pio, PORT_TEST_EXIT, 4, &test_exit_ops, &m->pm), 0);
@@ -175,10 +177,10 @@ bool hg__run(struct hg *h, int timeout_ms)
 	ck_assert_int_ge(saved, 0);
 	dup2(fileno(cap), 2);
 
-	ck_assert_int_eq(vm__start_vcpus(vm, err, sizeof(err)), 0);
+	ck_assert_int_eq(run__start_vcpus(vm, err, sizeof(err)), 0);
 	struct pollfd p = { .fd = vm->stop_efd, .events = POLLIN };
 	int r = poll(&p, 1, timeout_ms);
-	vm__stop_and_join(vm);
+	run__stop_and_join(vm);
 
 	fflush(stderr);
 	dup2(saved, 2);

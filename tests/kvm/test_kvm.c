@@ -24,6 +24,7 @@
 #include "vmm/gdb.h"
 #include "vmm/gdb_packet.h"
 #include "vmm/kvm.h"
+#include "vmm/run.h"
 #include "vmm/seccomp.h"
 #include "vmm/stats.h"
 #include "vmm/trace.h"
@@ -123,6 +124,7 @@ static void setup_vm(unsigned ncpus)
 	pthread_mutex_init(&rec.lock, NULL);
 	ck_assert_msg(kvm__open(&kvm, "/dev/kvm", err, sizeof(err)) == 0, "%s", err);
 	ck_assert_msg(vm__create(&vm, &kvm, 16 << 20, GM_PAGES_THP, ncpus, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(vcpu__create_all(&vm, err, sizeof(err)) == 0, "%s", err);
 	pm = (struct pm_dev){ .event = on_event, .ctx = &vm };
 	ck_assert_int_eq(bus__register(&vm.pio, TEST_PORT, 8, &rec_ops, &pio_tag), 0);
 	ck_assert_int_eq(bus__register(&vm.mmio, TEST_MMIO, 4096, &rec_ops, &mmio_tag), 0);
@@ -131,6 +133,8 @@ static void setup_vm(unsigned ncpus)
 
 static void teardown_vm(void)
 {
+	stats__disable_vm(&vm);
+	vcpu__destroy_all(&vm);
 	vm__destroy(&vm);
 	kvm__close(&kvm);
 }
@@ -155,10 +159,10 @@ static void enter_long_mode(struct vcpu *v, uint64_t rip, uint64_t rsi)
 static bool run_until_stop(int timeout_ms)
 {
 	char err[128];
-	ck_assert_int_eq(vm__start_vcpus(&vm, err, sizeof(err)), 0);
+	ck_assert_int_eq(run__start_vcpus(&vm, err, sizeof(err)), 0);
 	struct pollfd p = { .fd = vm.stop_efd, .events = POLLIN };
 	int r = poll(&p, 1, timeout_ms);
-	vm__stop_and_join(&vm);
+	run__stop_and_join(&vm);
 	return r == 1;
 }
 
@@ -419,7 +423,7 @@ START_TEST(several_vcpus_each_own_thread)
 	for (unsigned i = 0; i < n; i++)
 		enter_long_mode(&vm.vcpus[i], 0x100000, i);
 	char err[128];
-	ck_assert_int_eq(vm__start_vcpus(&vm, err, sizeof(err)), 0);
+	ck_assert_int_eq(run__start_vcpus(&vm, err, sizeof(err)), 0);
 	for (int t = 0; t < 2000; t++) {
 		pthread_mutex_lock(&rec.lock);
 		unsigned seen = rec.ids_seen;
@@ -428,7 +432,7 @@ START_TEST(several_vcpus_each_own_thread)
 			break;
 		usleep(10000);
 	}
-	vm__stop_and_join(&vm);
+	run__stop_and_join(&vm);
 	ck_assert_uint_eq(rec.ids_seen, (1u << n) - 1);
 	for (unsigned i = 0; i < n; i++) {
 		ck_assert(pthread_equal(rec.tid[i], vm.vcpus[i].thread));
@@ -820,12 +824,12 @@ static int filtered_run(void)
 	setup_vm(2);
 	load_payload("lm_mmio", 0x100000);
 	enter_long_mode(&vm.vcpus[0], 0x100000, 0);
-	if (vm__start_vcpus(&vm, err, sizeof(err)))
+	if (run__start_vcpus(&vm, err, sizeof(err)))
 		return 11;
 	seccomp__enter(SECCOMP_KIND_MAIN);
 	struct pollfd p = { .fd = vm.stop_efd, .events = POLLIN };
 	int r = poll(&p, 1, 30000);
-	vm__stop_and_join(&vm);	/* vCPU 1 never started: it is kicked out of KVM_RUN */
+	run__stop_and_join(&vm);	/* vCPU 1 never started: it is kicked out of KVM_RUN */
 	if (r != 1 || vm.stop_reason != VM_STOP_TEST || vm.test_value != 0x64)
 		return fprintf(stderr, "stopped: %s\n", vm.stop_msg), 12;
 	const struct access *a = find(0, 1, true);
@@ -983,7 +987,7 @@ static void gdb_session_start(char *sock, size_t len)
 	ck_assert_msg(gdb__open(&vm, (char[80]){ 0 }, true, true, err, sizeof(err)) == -1, "empty");
 	snprintf(spec, sizeof(spec), "unix:%s", sock);
 	ck_assert_msg(gdb__open(&vm, spec, true, true, err, sizeof(err)) == 0, "%s", err);
-	ck_assert_int_eq(vm__start_vcpus(&vm, err, sizeof(err)), 0);
+	ck_assert_int_eq(run__start_vcpus(&vm, err, sizeof(err)), 0);
 	ck_assert_msg(gdb__start(&vm, err, sizeof(err)) == 0, "%s", err);
 }
 
@@ -992,7 +996,7 @@ static void gdb_session_end(const char *sock, int st)
 {
 	struct pollfd p = { .fd = vm.stop_efd, .events = POLLIN };
 	ck_assert_int_eq(poll(&p, 1, 20000), 1);
-	vm__stop_and_join(&vm);
+	run__stop_and_join(&vm);
 	gdb__close(&vm);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "gdb status %d", st);
 	ck_assert_msg(vm.stop_reason == VM_STOP_TEST, "stopped: %s", vm.stop_msg);
@@ -1154,7 +1158,7 @@ START_TEST(gdb_stub_protocol_edges)
 	struct vm other = vm;
 	ck_assert_int_eq(gdb__open(&other, spec, false, true, err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, "another process is listening"), "%s", err);
-	ck_assert_int_eq(vm__start_vcpus(&vm, err, sizeof(err)), 0);
+	ck_assert_int_eq(run__start_vcpus(&vm, err, sizeof(err)), 0);
 	ck_assert_msg(gdb__start(&vm, err, sizeof(err)) == 0, "%s", err);
 	for (int t = 0; t < 2000 && rec.ids_seen != (1u << n) - 1; t++)
 		usleep(10000);
@@ -1298,7 +1302,7 @@ START_TEST(gdb_stub_protocol_edges)
 	ck_assert_int_eq(poll(&ps, 1, 10000), 1);
 	ck_assert_int_eq(vm.stop_reason, VM_STOP_USER);
 	ck_assert_str_eq(vm.stop_msg, "killed from gdb");
-	vm__stop_and_join(&vm);
+	run__stop_and_join(&vm);
 	gdb__close(&vm);
 	teardown_vm();
 }

@@ -6,6 +6,7 @@
 #include "tests/lib/ck.h"
 #include "vmm/boot.h"
 #include "vmm/cli.h"
+#include "vmm/parse.h"
 
 START_TEST(sizes_accepted)
 {
@@ -16,7 +17,7 @@ START_TEST(sizes_accepted)
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		uint64_t v = 1;
-		ck_assert_msg(cli__parse_size(ok[i].s, &v) == 0, "%s rejected", ok[i].s);
+		ck_assert_msg(parse__size(ok[i].s, &v) == 0, "%s rejected", ok[i].s);
 		ck_assert_msg(v == ok[i].v, "%s -> %llu", ok[i].s, (unsigned long long)v);
 	}
 }
@@ -31,10 +32,10 @@ START_TEST(sizes_rejected)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		uint64_t v = 7;
-		ck_assert_msg(cli__parse_size(bad[i], &v) == -1, "'%s' accepted", bad[i]);
+		ck_assert_msg(parse__size(bad[i], &v) == -1, "'%s' accepted", bad[i]);
 		ck_assert_uint_eq(v, 7);
 	}
-	ck_assert_int_eq(cli__parse_size(NULL, NULL), -1);
+	ck_assert_int_eq(parse__size(NULL, NULL), -1);
 }
 END_TEST
 

@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# make check's layer part: the include graph obeys docs/architecture.md's layer order (with the
+# baseline of tolerated violations, which may only shrink), and the checker itself finds a cycle,
+# an include that reaches up, a file in no room and a stale baseline line in small fixture trees.
+# Usage: tests/tools/layers-test.sh          (prints "layers: N passed, N failed")
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+chk="$here/layers.py"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+# expect NAME STATUS NEEDLE -- ARGS...: layers.py exits STATUS and prints NEEDLE
+expect() {
+    local name=$1 want=$2 needle=$3 rc
+    shift 4
+    python3 "$chk" "$@" > "$tmp/out" 2>&1
+    rc=$?
+    if [ "$rc" = "$want" ] && grep -qF -- "$needle" "$tmp/out"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL layers-$name: status $rc (want $want), want '$needle' in:"
+        sed 's/^/    /' "$tmp/out"
+    fi
+}
+
+# fixture ROOT: a tree with rooms low < high; a.c (low) and b.c (high)
+fixture() {
+    local r=$1
+    mkdir -p "$r/docs" "$r/vmm" "$r/devices"
+    printf '# t\n\n```layers\nlow: devices/\nhigh: vmm/\n```\n' > "$r/docs/architecture.md"
+    printf '#include "devices/a.h"\n' > "$r/devices/a.c"
+    : > "$r/devices/a.h"
+    printf '#include "devices/a.h"\n#include "vmm/b.h"\n' > "$r/vmm/b.c"
+    : > "$r/vmm/b.h"
+}
+fixture "$tmp/clean"
+expect clean 0 "0 violation(s)" -- --root "$tmp/clean" --strict
+fixture "$tmp/up"
+printf '#include "vmm/b.h"\n' >> "$tmp/up/devices/a.c"
+expect up 1 "up: devices/a -> vmm/b (low reaches high)" -- --root "$tmp/up" --strict
+fixture "$tmp/cycle"
+mkdir -p "$tmp/cycle/vmm"
+printf '#include "vmm/c.h"\n' >> "$tmp/cycle/vmm/b.c"
+printf '#include "vmm/b.h"\n' > "$tmp/cycle/vmm/c.c"
+: > "$tmp/cycle/vmm/c.h"
+expect cycle 1 "cycle: vmm/c -> vmm/b" -- --root "$tmp/cycle" --strict
+# a baseline tolerates exactly its lines; one that no longer applies must go
+printf 'cycle: vmm/b -> vmm/c\ncycle: vmm/c -> vmm/b\n' > "$tmp/base"
+expect baseline 0 "2 tolerated by the baseline, 0 new or stale" -- --root "$tmp/cycle" --baseline "$tmp/base"
+printf 'cycle: vmm/b -> vmm/c\ncycle: vmm/c -> vmm/b\nup: vmm/x -> vmm/y\n' > "$tmp/base2"
+expect stale 1 "fixed, remove it from $tmp/base2: up: vmm/x -> vmm/y" -- --root "$tmp/cycle" --baseline "$tmp/base2"
+printf 'cycle: vmm/b -> vmm/c\n' > "$tmp/base3"
+expect new 1 "layers: cycle: vmm/c -> vmm/b" -- --root "$tmp/cycle" --baseline "$tmp/base3"
+fixture "$tmp/noroom"
+mkdir -p "$tmp/noroom/virtio"
+: > "$tmp/noroom/virtio/q.c"
+expect no-room 1 "virtio/q is in no room" -- --root "$tmp/noroom" --strict
+mkdir -p "$tmp/noblock/docs"
+: > "$tmp/noblock/docs/architecture.md"
+expect no-block 1 "no \`\`\`layers block" -- --root "$tmp/noblock"
+
+# the tree itself, against the order in docs/architecture.md and the baseline
+expect tree 0 "0 new or stale" -- --root "$top" --baseline "$here/layers-baseline.txt"
+
+echo "layers: $pass passed, $fail failed"
+[ "$fail" = 0 ]
