@@ -521,7 +521,7 @@ end_cells() { mv "$RAW/cells/$1.part" "$RAW/cells/$1.tsv"; }
 finished() { [ -f "$RAW/cells/$1.tsv" ]; }
 {
     echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "commit=$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "commit=$(git -C "$here" describe --always --dirty 2>/dev/null || echo unknown)"
     echo "command=tests/bench/blk-matrix.sh ${ARGS[*]}${ARGS[*]:+ }BUILD"
     echo "l1=${L1:-0}"
     echo "host_kernel=$(uname -r)"
