@@ -28,7 +28,7 @@ endif
 
 LIB_SRCS  := $(filter-out vmm/main.c,$(wildcard vmm/*.c devices/*.c virtio/*.c firmware/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-CKLIB_OBJS := $(BUILD)/tests/lib/ck.o
+CKLIB_OBJS := $(BUILD)/tests/lib/ck.o $(BUILD)/tests/lib/disk_fault.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o) $(CKLIB_OBJS)
 KVMT_SRCS := $(wildcard tests/kvm/*.c)

@@ -7,8 +7,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-enum disk_cache { DISK_CACHE_WRITEBACK, DISK_CACHE_NONE /* O_DIRECT */ };
-enum disk_engine { DISK_ENGINE_SYNC, DISK_ENGINE_IO_URING };
+#include "virtio/disk_req.h"
 
 struct disk_opts {
 	const char *path;
@@ -20,57 +19,6 @@ struct disk_opts {
 	                            * runs for one submitting thread (large buffered requests are
 	                            * page-cache copies on them); 0: io_uring's own limit. See
 	                            * disk__copy_workers */
-};
-
-struct disk_fault;
-
-/* Bounce buffers one I/O context may hold at once (cache=none, guest buffers O_DIRECT cannot
- * take). A request that would go past it is done through the page cache instead (the
- * buffered fd): no allocation a guest can drive past this, and no wait for room. */
-#define DISK_BOUNCE_BUDGET (8ULL << 20)
-
-enum disk_op { DISK_READ, DISK_WRITE, DISK_FLUSH, DISK_DISCARD, DISK_WRITE_ZEROES };
-
-/* One request. The caller owns it until it comes back from disk__reap. */
-struct disk_req {
-	enum disk_op op;
-	uint64_t offset;           /* bytes */
-	uint64_t len;              /* bytes (DISCARD/WRITE_ZEROES; READ/WRITE: sum of iov) */
-	struct iovec *iov;         /* READ/WRITE: guest buffers (host pointers) */
-	int iovcnt;
-	void *cookie;              /* the caller's */
-	int64_t result;            /* filled on completion: len (FLUSH: 0) or -errno */
-	/* private to the engine */
-	void *bounce;              /* aligned copy of the data for misaligned cache=none I/O */
-	struct iovec bounce_iov;
-	bool buffered;             /* through buffered_fd: misaligned, and no bounce room left */
-	unsigned zap_gen;          /* DISCARD / WRITE_ZEROES: the discard thread's cancel count */
-	struct iovec *resid_iov;   /* what is left after a short transfer (allocated) */
-	uint64_t done;             /* bytes transferred so far */
-	struct disk_req *next;     /* engine queues */
-};
-
-struct disk {
-	int fd;
-	uint64_t size;             /* bytes */
-	uint32_t block_size;       /* logical block size: 512 for files (cache=none: at least the
-	                            * filesystem's O_DIRECT offset alignment), BLKSSZGET for devices */
-	uint32_t mem_align;        /* buffer alignment O_DIRECT needs (1 without O_DIRECT) */
-	bool is_blockdev;
-	bool readonly;
-	bool direct;               /* opened O_DIRECT */
-	bool discard;              /* the backing can discard / punch holes */
-	int buffered_fd;           /* cache=none: a second fd without O_DIRECT for requests whose
-	                            * offset/length are not block aligned; -1 otherwise */
-	enum disk_engine engine;   /* what is really in use (io_uring may have fallen back) */
-	unsigned copy_workers;     /* from disk_opts (contexts inherit it) */
-	uint64_t errors;           /* requests that completed with an error */
-	uint64_t bounce_bytes;     /* bounce buffers allocated now (at most DISK_BOUNCE_BUDGET) */
-	uint64_t bounce_peak;      /* ... and at most so far */
-	uint64_t bounce_overflows; /* requests that went through the page cache for want of room */
-	bool borrowed;             /* a context of another disk: its fds are not ours to close */
-	void *engine_priv;
-	struct disk_fault *fault;  /* tests only (virtio/disk_fault.h): fails chosen requests */
 };
 
 /* Opens and probes a backing: regular file (fstat) or block device (S_ISBLK, BLKGETSIZE64,

@@ -121,7 +121,8 @@ static int sync__init(struct disk *d, char *err, size_t errlen)
 	}
 	s->disk = *d;
 	s->disk.engine_priv = NULL;
-	s->disk.fault = NULL;
+	s->disk.wrap = NULL;
+	s->disk.wrap_priv = NULL;
 	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (s->efd < 0) {
 		e = errno;

@@ -67,7 +67,8 @@ struct disk_zap *disk_zap__start(struct disk *d, void (*done)(void *, struct dis
 	}
 	*z = (struct disk_zap){ .d = *d, .done = done, .ctx = ctx };
 	z->d.engine_priv = NULL;
-	z->d.fault = NULL;
+	z->d.wrap = NULL;
+	z->d.wrap_priv = NULL;
 	pthread_mutex_init(&z->lock, NULL);
 	pthread_cond_init(&z->work, NULL);
 	int e = disk__thread_start(&z->thread, zap_thread, z);

@@ -14,7 +14,7 @@
 #include <linux/virtio_config.h>
 
 #include "tests/kvm/hostile.h"
-#include "virtio/disk_fault.h"
+#include "tests/lib/disk_fault.h"
 
 #define DISK_SIZE (1ULL << 20)
 

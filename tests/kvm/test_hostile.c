@@ -13,9 +13,9 @@
 #include "devices/pci.h"
 #include "devices/serial.h"
 #include "firmware/layout.h"
-#include "virtio/disk_fault.h"
 #include "virtio/pci.h"
 #include "tests/kvm/hostile.h"
+#include "tests/lib/disk_fault.h"
 
 #define DISK_SIZE   (1ULL << 20)
 #define F_INDIRECT  (1ULL << VIRTIO_RING_F_INDIRECT_DESC)

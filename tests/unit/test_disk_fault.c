@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "tests/lib/ck.h"
+#include "tests/lib/disk_fault.h"
 #include "virtio/disk.h"
-#include "virtio/disk_fault.h"
 
 #define SZ (1u << 20)
 

@@ -13,8 +13,8 @@
 #include <linux/virtio_ring.h>
 
 #include "tests/lib/ck.h"
+#include "tests/lib/disk_fault.h"
 #include "virtio/blk.h"
-#include "virtio/disk_fault.h"
 #include "virtio/mmio.h"
 
 #define MEM_SIZE  (4u << 20)

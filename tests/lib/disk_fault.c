@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Test-only fault injection: an engine wrapper that fails requests touching chosen bytes. */
-#include "virtio/disk_fault.h"
+#include "tests/lib/disk_fault.h"
 
 #include <errno.h>
 #include <string.h>
@@ -74,7 +74,7 @@ static void fault__exit(struct disk *d)
 /* A request that completes here with res: it waits for disk__reap in the wrapper's queue. */
 static void park(struct disk *d, struct disk_req *r, int64_t res)
 {
-	struct disk_fault *f = d->fault;
+	struct disk_fault *f = d->wrap_priv;
 
 	r->bounce = NULL;
 	r->resid_iov = NULL;
@@ -91,7 +91,7 @@ static void park(struct disk *d, struct disk_req *r, int64_t res)
 
 static int fault__submit(struct disk *d, struct disk_req **reqs, unsigned n)
 {
-	struct disk_fault *f = d->fault;
+	struct disk_fault *f = d->wrap_priv;
 	struct disk_req *pass[n ? n : 1];
 	unsigned npass = 0, failed = 0;
 
@@ -121,7 +121,7 @@ static int fault__submit(struct disk *d, struct disk_req **reqs, unsigned n)
 
 static int fault__reap(struct disk *d, struct disk_req **done, unsigned max, bool wait)
 {
-	struct disk_fault *f = d->fault;
+	struct disk_fault *f = d->wrap_priv;
 	unsigned got = 0;
 
 	if (wait && f->nheld) {	/* the device drains: what was held goes to the engine now */
@@ -156,7 +156,9 @@ static int fault__completion_fd(const struct disk *d)
 
 static unsigned fault__inflight(const struct disk *d)
 {
-	return d->fault->waiting + d->fault->nheld + inner(d)->inflight(d);
+	const struct disk_fault *f = d->wrap_priv;
+
+	return f->waiting + f->nheld + inner(d)->inflight(d);
 }
 
 static void fault__cancel(struct disk *d)
@@ -165,7 +167,7 @@ static void fault__cancel(struct disk *d)
 		inner(d)->cancel(d);
 }
 
-const struct disk_engine_ops disk_fault_ops = {
+static const struct disk_engine_ops disk_fault_ops = {
 	.name = "fault",
 	.init = fault__init,
 	.exit = fault__exit,
@@ -181,5 +183,6 @@ void disk_fault__attach(struct disk *d, struct disk_fault *f)
 	f->head = f->tail = NULL;
 	f->waiting = 0;
 	f->nheld = 0;
-	d->fault = f;
+	d->wrap = &disk_fault_ops;
+	d->wrap_priv = f;
 }

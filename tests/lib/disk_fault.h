@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Test-only fault injection for a disk: requests touching chosen bytes fail with a chosen errno. */
-#ifndef KVMINI_VIRTIO_DISK_FAULT_H
-#define KVMINI_VIRTIO_DISK_FAULT_H
+#ifndef KVMINI_TESTS_DISK_FAULT_H
+#define KVMINI_TESTS_DISK_FAULT_H
 
 #include <stdint.h>
 
