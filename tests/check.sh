@@ -50,7 +50,7 @@ PARTS=(
     "fuzz-smoke host libFuzzer targets: stored inputs, ${FUZZ_SMOKE_TIME:-10} s each"
     "cli-errors host bad command lines and files"
     "blk-matrix-cli host the block benchmark's options and report"
-    "layers host the include graph against the layer order (docs/architecture.md)"
+    "structure host the include graph against the layer order (docs/architecture.md); no function over 80 lines"
     "nested-selftest host the boot harness's own accounting, on fake cases"
     "direct-kvm kvm tiny payloads on a real KVM (tests/kvm)"
     "sanitize-kvm kvm the same under clang ASan + UBSan"
@@ -237,7 +237,7 @@ run_part fuzz-smoke make -C "$TOP" --no-print-directory BUILD="$BUILD" fuzz-smok
 run_part cli-errors env CLI_KVM_CASES="$([ "$kvm_where" = here ] && echo here || echo defer)" \
     "$TOP/tests/cli-errors.sh" "$BUILD"
 run_part blk-matrix-cli "$TOP/tests/bench/blk-matrix-cli.sh" "$BUILD"
-run_part layers "$TOP/tests/tools/layers-test.sh"
+run_part structure "$TOP/tests/tools/structure-test.sh"
 run_part nested-selftest "$TOP/tests/nested/selftest.sh" "$BUILD"
 
 case $kvm_where in

@@ -311,87 +311,106 @@ static bool range_ok(const struct blk_dev *b, uint64_t off, uint64_t len)
 	return off <= b->disk.size && len <= b->disk.size - off && off % bs == 0 && len % bs == 0;
 }
 
-static enum parse_result parse(struct blk_queue *q, struct blk_req *r, const struct virtq_chain *c)
+/* A request the device refuses: counted, answered IOERR at once. */
+static enum parse_result bad_request(struct blk_queue *q, struct blk_req *r)
+{
+	STAT_ADD(q, bad_requests, 1);
+	return finish_now(r, VIRTIO_BLK_S_IOERR);
+}
+
+/* VIRTIO_BLK_T_IN / T_OUT at byte offset off. */
+static enum parse_result parse_rw(struct blk_queue *q, struct blk_req *r,
+				  const struct virtq_chain *c, bool in, uint64_t off)
 {
 	const struct blk_dev *b = q->b;
-	struct virtio_blk_outhdr hdr;
+	const size_t hdr = sizeof(struct virtio_blk_outhdr);
+
+	if ((in && c->out_len != hdr) || (!in && b->disk.readonly) || !segments_ok(c))
+		return bad_request(q, r);
+	int64_t len = in ? build_iov(r, c, c->n_out, c->n_in, 0, 1)
+			 : build_iov(r, c, 0, c->n_out, hdr, 0);
+	if (!in && c->in_len != 1)
+		len = -1;	/* a write's only writable byte is the status */
+	if (len <= 0 || len % SECTOR || !range_ok(b, off, (uint64_t)len))
+		return bad_request(q, r);
+	r->dr.op = in ? DISK_READ : DISK_WRITE;
+	r->dr.offset = off;
+	r->dr.len = (uint64_t)len;
+	r->written = in ? (uint32_t)len + 1 : 1;
+	return PARSE_SUBMIT;
+}
+
+/* VIRTIO_BLK_T_GET_ID: the serial, answered here. */
+static enum parse_result parse_get_id(struct blk_queue *q, struct blk_req *r,
+				      const struct virtq_chain *c)
+{
+	int64_t len = build_iov(r, c, c->n_out, c->n_in, 0, 1);
+	if (len < 0)
+		return bad_request(q, r);
+	uint64_t n = (uint64_t)len < BLK_SERIAL_MAX ? (uint64_t)len : BLK_SERIAL_MAX;
+	uint64_t copied = 0;
+	char id[BLK_SERIAL_MAX] = { 0 };
+	memcpy(id, q->b->serial, strnlen(q->b->serial, BLK_SERIAL_MAX));
+	for (int i = 0; i < r->dr.iovcnt && copied < n; i++) {
+		uint64_t k = r->iov[i].iov_len < n - copied ? r->iov[i].iov_len : n - copied;
+		memcpy(r->iov[i].iov_base, id + copied, k);
+		copied += k;
+	}
+	STAT_ADD(q, get_ids, 1);
+	r->written = (uint32_t)copied + 1;
+	return finish_now(r, VIRTIO_BLK_S_OK);
+}
+
+/* VIRTIO_BLK_T_DISCARD / T_WRITE_ZEROES: exactly one segment (max_*_seg = 1). */
+static enum parse_result parse_zap(struct blk_queue *q, struct blk_req *r,
+				   const struct virtq_chain *c, bool dis)
+{
+	const struct blk_dev *b = q->b;
+	const size_t hdr = sizeof(struct virtio_blk_outhdr);
 	struct virtio_blk_discard_write_zeroes seg;
+
+	if (!(b->features & (1ULL << (dis ? VIRTIO_BLK_F_DISCARD : VIRTIO_BLK_F_WRITE_ZEROES))))
+		return STAT_ADD(q, unsupported, 1), finish_now(r, VIRTIO_BLK_S_UNSUPP);
+	if (c->out_len != hdr + sizeof(seg) ||
+	    chain_copy_out(c, hdr, &seg, sizeof(seg)) != sizeof(seg) ||
+	    (seg.flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) ||
+	    (dis && seg.flags) || seg.sector > UINT64_MAX / SECTOR ||
+	    !range_ok(b, seg.sector * SECTOR, (uint64_t)seg.num_sectors * SECTOR))
+		return bad_request(q, r);
+	r->dr.op = dis ? DISK_DISCARD : DISK_WRITE_ZEROES;
+	r->dr.offset = seg.sector * SECTOR;
+	r->dr.len = (uint64_t)seg.num_sectors * SECTOR;
+	r->dr.iovcnt = 0;
+	return PARSE_SUBMIT;
+}
+
+static enum parse_result parse(struct blk_queue *q, struct blk_req *r, const struct virtq_chain *c)
+{
+	struct virtio_blk_outhdr hdr;
 	const struct virtq_iov *last = &c->iov[c->n_out + c->n_in - 1];
 
 	r->status = (uint8_t *)last->base + last->len - 1;
 	r->written = 1;
-	if (c->out_len < sizeof(hdr) || chain_copy_out(c, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
-		STAT_ADD(q, bad_requests, 1);
-		return finish_now(r, VIRTIO_BLK_S_IOERR);
-	}
+	if (c->out_len < sizeof(hdr) || chain_copy_out(c, 0, &hdr, sizeof(hdr)) != sizeof(hdr))
+		return bad_request(q, r);
 	r->type = hdr.type;
 	if (hdr.sector > UINT64_MAX / SECTOR)
-		return STAT_ADD(q, bad_requests, 1), finish_now(r, VIRTIO_BLK_S_IOERR);
-	uint64_t off = hdr.sector * SECTOR;
-	int64_t len;
+		return bad_request(q, r);
 
 	switch (hdr.type) {
 	case VIRTIO_BLK_T_IN:
-	case VIRTIO_BLK_T_OUT: {
-		bool in = hdr.type == VIRTIO_BLK_T_IN;
-		if (in && c->out_len != sizeof(hdr))
-			return STAT_ADD(q, bad_requests, 1), finish_now(r, VIRTIO_BLK_S_IOERR);
-		if (!in && b->disk.readonly)
-			return STAT_ADD(q, bad_requests, 1), finish_now(r, VIRTIO_BLK_S_IOERR);
-		if (!segments_ok(c))
-			return STAT_ADD(q, bad_requests, 1), finish_now(r, VIRTIO_BLK_S_IOERR);
-		len = in ? build_iov(r, c, c->n_out, c->n_in, 0, 1)
-			 : build_iov(r, c, 0, c->n_out, sizeof(hdr), 0);
-		if (!in && c->in_len != 1)
-			len = -1;	/* a write's only writable byte is the status */
-		if (len <= 0 || len % SECTOR || !range_ok(b, off, (uint64_t)len))
-			return STAT_ADD(q, bad_requests, 1), finish_now(r, VIRTIO_BLK_S_IOERR);
-		r->dr.op = in ? DISK_READ : DISK_WRITE;
-		r->dr.offset = off;
-		r->dr.len = (uint64_t)len;
-		r->written = in ? (uint32_t)len + 1 : 1;
-		return PARSE_SUBMIT;
-	}
+	case VIRTIO_BLK_T_OUT:
+		return parse_rw(q, r, c, hdr.type == VIRTIO_BLK_T_IN, hdr.sector * SECTOR);
 	case VIRTIO_BLK_T_FLUSH:
 		r->dr.op = DISK_FLUSH;
 		r->dr.offset = r->dr.len = 0;
 		r->dr.iovcnt = 0;
 		return PARSE_SUBMIT;
-	case VIRTIO_BLK_T_GET_ID: {
-		len = build_iov(r, c, c->n_out, c->n_in, 0, 1);
-		if (len < 0)
-			return STAT_ADD(q, bad_requests, 1), finish_now(r, VIRTIO_BLK_S_IOERR);
-		uint64_t n = (uint64_t)len < BLK_SERIAL_MAX ? (uint64_t)len : BLK_SERIAL_MAX;
-		uint64_t copied = 0;
-		char id[BLK_SERIAL_MAX] = { 0 };
-		memcpy(id, b->serial, strnlen(b->serial, BLK_SERIAL_MAX));
-		for (int i = 0; i < r->dr.iovcnt && copied < n; i++) {
-			uint64_t k = r->iov[i].iov_len < n - copied ? r->iov[i].iov_len : n - copied;
-			memcpy(r->iov[i].iov_base, id + copied, k);
-			copied += k;
-		}
-		STAT_ADD(q, get_ids, 1);
-		r->written = (uint32_t)copied + 1;
-		return finish_now(r, VIRTIO_BLK_S_OK);
-	}
+	case VIRTIO_BLK_T_GET_ID:
+		return parse_get_id(q, r, c);
 	case VIRTIO_BLK_T_DISCARD:
-	case VIRTIO_BLK_T_WRITE_ZEROES: {
-		bool dis = hdr.type == VIRTIO_BLK_T_DISCARD;
-		if (!(b->features & (1ULL << (dis ? VIRTIO_BLK_F_DISCARD : VIRTIO_BLK_F_WRITE_ZEROES))))
-			return STAT_ADD(q, unsupported, 1), finish_now(r, VIRTIO_BLK_S_UNSUPP);
-		/* exactly one segment (max_*_seg = 1) */
-		if (c->out_len != sizeof(hdr) + sizeof(seg) ||
-		    chain_copy_out(c, sizeof(hdr), &seg, sizeof(seg)) != sizeof(seg) ||
-		    (seg.flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) ||
-		    (dis && seg.flags) || seg.sector > UINT64_MAX / SECTOR ||
-		    !range_ok(b, seg.sector * SECTOR, (uint64_t)seg.num_sectors * SECTOR))
-			return STAT_ADD(q, bad_requests, 1), finish_now(r, VIRTIO_BLK_S_IOERR);
-		r->dr.op = dis ? DISK_DISCARD : DISK_WRITE_ZEROES;
-		r->dr.offset = seg.sector * SECTOR;
-		r->dr.len = (uint64_t)seg.num_sectors * SECTOR;
-		r->dr.iovcnt = 0;
-		return PARSE_SUBMIT;
-	}
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		return parse_zap(q, r, c, hdr.type == VIRTIO_BLK_T_DISCARD);
 	default:
 		STAT_ADD(q, unsupported, 1);
 		return finish_now(r, VIRTIO_BLK_S_UNSUPP);

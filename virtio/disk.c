@@ -135,125 +135,159 @@ static int disk__open_err(const char *path, int e, const struct disk_opts *opts,
 	return -1;
 }
 
-int disk__open(struct disk *d, const struct disk_opts *opts, char *err, size_t errlen,
-	       char *note, size_t notelen)
+/* What the user named is there and can back a disk: its stat in *st. 0, or -1 with err. */
+static int disk__check_path(const struct disk_opts *opts, struct stat *st, char *err,
+			    size_t errlen)
 {
-	const struct disk_engine_ops *ops;
-	struct stat st, fst;
-	char why[160];
-	const char *path;
-	int flags, rc;
-
-	memset(d, 0, sizeof(*d));
-	d->fd = -1;
-	d->buffered_fd = -1;
-	if (note && notelen)
-		note[0] = '\0';
 	if (!opts || !opts->path || !opts->path[0]) {
 		disk__msg(err, errlen, "disk: no path given");
 		return -1;
 	}
-	path = opts->path;
+	const char *path = opts->path;
 	if (opts->cache != DISK_CACHE_WRITEBACK && opts->cache != DISK_CACHE_NONE) {
 		disk__msg(err, errlen, "disk %s: unknown cache mode", path);
 		return -1;
 	}
-	if (stat(path, &st) < 0) {
+	if (stat(path, st) < 0) {
 		disk__msg(err, errlen, "disk %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (S_ISDIR(st.st_mode)) {
+	if (S_ISDIR(st->st_mode)) {
 		disk__msg(err, errlen, "disk %s is a directory", path);
 		return -1;
 	}
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+	if (!S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode)) {
 		disk__msg(err, errlen, "disk %s is not a regular file or a block device", path);
 		return -1;
 	}
-	d->is_blockdev = S_ISBLK(st.st_mode);
-	d->readonly = opts->readonly;
-	d->direct = opts->cache == DISK_CACHE_NONE;
+	return 0;
+}
 
-	flags = (d->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
-	if (d->direct)
-		flags |= O_DIRECT;
-	if (d->is_blockdev && !opts->force)
-		flags |= O_EXCL;	/* EBUSY while mounted or claimed by the kernel */
+/* Opens d->fd with flags, checks it is still the file stat()ed (st), and takes the flock;
+ * its fstat in *fst. 0, or -1 with err (d->fd may then be open: the caller closes it). */
+static int disk__open_locked(struct disk *d, const struct disk_opts *opts, int flags,
+			     const struct stat *st, struct stat *fst, char *err, size_t errlen)
+{
+	const char *path = opts->path;
+
 	d->fd = open(path, flags);
 	if (d->fd < 0)
 		return disk__open_err(path, errno, opts, d->is_blockdev, err, errlen);
-	if (fstat(d->fd, &fst) < 0 || !disk__same_file(&st, &fst)) {
+	if (fstat(d->fd, fst) < 0 || !disk__same_file(st, fst)) {
 		disk__msg(err, errlen, "disk %s changed while being opened", path);
-		goto err_close;
+		return -1;
 	}
 	if (flock(d->fd, (d->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK)
 			disk__msg(err, errlen, "disk %s is in use by another process", path);
 		else
 			disk__msg(err, errlen, "disk %s: flock: %s", path, strerror(errno));
-		goto err_close;
+		return -1;
 	}
+	return 0;
+}
 
-	if (d->is_blockdev) {
-		int lbs = 0;
-
-		if (ioctl(d->fd, BLKGETSIZE64, &d->size) < 0 || ioctl(d->fd, BLKSSZGET, &lbs) < 0) {
-			disk__msg(err, errlen, "disk %s: cannot read the device size: %s", path,
-				  strerror(errno));
-			goto err_close;
-		}
-		if (lbs < 512 || (lbs & (lbs - 1))) {
-			disk__msg(err, errlen, "disk %s: odd logical block size %d", path, lbs);
-			goto err_close;
-		}
-		d->block_size = (uint32_t)lbs;
-		d->discard = !d->readonly && disk__blk_discard(fst.st_rdev);
-	} else {
-		d->size = (uint64_t)fst.st_size;
+/* Size, logical block size and discard support of the open backing. 0, or -1 with err. */
+static int disk__probe_size(struct disk *d, const struct stat *fst, const char *path, char *err,
+			    size_t errlen)
+{
+	if (!d->is_blockdev) {
+		d->size = (uint64_t)fst->st_size;
 		d->block_size = 512;
 		d->discard = !d->readonly && disk__file_discard(d->fd, d->size);
+		return 0;
 	}
+	int lbs = 0;
+	if (ioctl(d->fd, BLKGETSIZE64, &d->size) < 0 || ioctl(d->fd, BLKSSZGET, &lbs) < 0) {
+		disk__msg(err, errlen, "disk %s: cannot read the device size: %s", path,
+			  strerror(errno));
+		return -1;
+	}
+	if (lbs < 512 || (lbs & (lbs - 1))) {
+		disk__msg(err, errlen, "disk %s: odd logical block size %d", path, lbs);
+		return -1;
+	}
+	d->block_size = (uint32_t)lbs;
+	d->discard = !d->readonly && disk__blk_discard(fst->st_rdev);
+	return 0;
+}
 
-	d->mem_align = 1;
-	if (d->direct) {
-		disk__probe_dio(d);
-		d->buffered_fd = open(path, flags & ~(O_DIRECT | O_EXCL));
-		if (d->buffered_fd < 0 || fstat(d->buffered_fd, &st) < 0 ||
-		    !disk__same_file(&st, &fst)) {
-			disk__msg(err, errlen, "disk %s: cannot open it a second time: %s", path,
-				  d->buffered_fd < 0 ? strerror(errno) : "it changed");
-			goto err_close;
-		}
+/* cache=none: O_DIRECT's alignment, and the second, buffered fd for what it cannot take.
+ * 0, or -1 with err. */
+static int disk__open_buffered(struct disk *d, const char *path, int flags,
+			       const struct stat *fst, char *err, size_t errlen)
+{
+	struct stat st;
+
+	disk__probe_dio(d);
+	d->buffered_fd = open(path, flags & ~(O_DIRECT | O_EXCL));
+	if (d->buffered_fd < 0 || fstat(d->buffered_fd, &st) < 0 || !disk__same_file(&st, fst)) {
+		disk__msg(err, errlen, "disk %s: cannot open it a second time: %s", path,
+			  d->buffered_fd < 0 ? strerror(errno) : "it changed");
+		return -1;
 	}
+	return 0;
+}
+
+/* The engine: io_uring where asked and usable (else sync, said in note), or sync. 0, or -1. */
+static int disk__start_engine(struct disk *d, const struct disk_opts *opts, char *err,
+			      size_t errlen, char *note, size_t notelen)
+{
+	char why[160];
 
 	d->engine = opts->engine == DISK_ENGINE_IO_URING ? DISK_ENGINE_IO_URING : DISK_ENGINE_SYNC;
 	d->copy_workers = opts->copy_workers;
 	if (d->engine == DISK_ENGINE_IO_URING) {
-		rc = disk_uring__probe(why, sizeof(why));
+		int rc = disk_uring__probe(why, sizeof(why));
 		if (!rc)
 			rc = disk_uring_ops.init(d, why, sizeof(why));
-		if (rc) {
-			disk__msg(note, notelen, "io_uring unavailable (%s): using the sync engine",
-				  why);
-			d->engine = DISK_ENGINE_SYNC;
-		}
+		if (!rc)
+			return 0;
+		disk__msg(note, notelen, "io_uring unavailable (%s): using the sync engine", why);
+		d->engine = DISK_ENGINE_SYNC;
 	}
-	if (d->engine == DISK_ENGINE_SYNC) {
-		ops = disk__ops(d);
-		if (ops->init(d, why, sizeof(why))) {
-			disk__msg(err, errlen, "disk %s: %s", path, why);
-			goto err_close;
-		}
+	if (disk__ops(d)->init(d, why, sizeof(why))) {
+		disk__msg(err, errlen, "disk %s: %s", opts->path, why);
+		return -1;
 	}
 	return 0;
+}
 
-err_close:
-	if (d->buffered_fd >= 0)
-		close(d->buffered_fd);
-	close(d->fd);
-	d->buffered_fd = -1;
+int disk__open(struct disk *d, const struct disk_opts *opts, char *err, size_t errlen,
+	       char *note, size_t notelen)
+{
+	struct stat st, fst;
+
+	memset(d, 0, sizeof(*d));
 	d->fd = -1;
-	return -1;
+	d->buffered_fd = -1;
+	if (note && notelen)
+		note[0] = '\0';
+	if (disk__check_path(opts, &st, err, errlen))
+		return -1;
+	d->is_blockdev = S_ISBLK(st.st_mode);
+	d->readonly = opts->readonly;
+	d->direct = opts->cache == DISK_CACHE_NONE;
+
+	int flags = (d->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	if (d->direct)
+		flags |= O_DIRECT;
+	if (d->is_blockdev && !opts->force)
+		flags |= O_EXCL;	/* EBUSY while mounted or claimed by the kernel */
+	d->mem_align = 1;
+	if (disk__open_locked(d, opts, flags, &st, &fst, err, errlen) ||
+	    disk__probe_size(d, &fst, opts->path, err, errlen) ||
+	    (d->direct && disk__open_buffered(d, opts->path, flags, &fst, err, errlen)) ||
+	    disk__start_engine(d, opts, err, errlen, note, notelen)) {
+		if (d->buffered_fd >= 0)
+			close(d->buffered_fd);
+		if (d->fd >= 0)
+			close(d->fd);
+		d->buffered_fd = -1;
+		d->fd = -1;
+		return -1;
+	}
+	return 0;
 }
 
 unsigned disk__copy_workers(unsigned host_cpus, unsigned vcpus, unsigned contexts)

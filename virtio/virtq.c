@@ -137,6 +137,103 @@ static inline void read_desc(struct vring_desc *out, const void *src)
 	out->next = le16toh(out->next);
 }
 
+/* The walk of one chain: the table being read and where in it, and what it found so far. */
+struct chain_walk {
+	uint16_t head;
+	const uint8_t *tbl;
+	unsigned tbl_n;                /* entries in the table being walked */
+	unsigned steps;                /* descriptors read from that table */
+	unsigned total;                /* buffer descriptors in the chain, both tables */
+	bool in_indirect, seen_write;
+};
+
+/* The walk goes on in the indirect table descriptor d names: 0, or -EIO (the queue broken). */
+static int enter_indirect(struct virtq *q, struct chain_walk *w, const struct vring_desc *d)
+{
+	if (!q->indirect)
+		return set_broken(q, "chain %u: indirect descriptor not negotiated", w->head);
+	if (w->in_indirect)
+		return set_broken(q, "chain %u: indirect descriptor inside an indirect table", w->head);
+	if (d->flags & VRING_DESC_F_NEXT)
+		return set_broken(q, "chain %u: INDIRECT together with NEXT", w->head);
+	if (d->len == 0 || d->len % sizeof(struct vring_desc))
+		return set_broken(q, "chain %u: bad indirect table length %u (not a nonzero multiple "
+			      "of 16)", w->head, d->len);
+	const void *t = gm__ptr(q->mem, d->addr, d->len);
+	if (!t)
+		return set_broken(q, "chain %u: indirect table outside RAM (%#llx+%u)", w->head,
+			      (unsigned long long)d->addr, d->len);
+	/* Its WRITE flag means nothing (the spec says to ignore it). */
+	w->tbl = t;
+	w->tbl_n = d->len / sizeof(struct vring_desc);
+	w->steps = 0;
+	w->in_indirect = true;
+	return 0;
+}
+
+/* Buffer descriptor d joins the chain c: 0, or -EIO (the queue broken). */
+static int add_buffer(struct virtq *q, struct chain_walk *w, struct virtq_chain *c,
+		      const struct vring_desc *d)
+{
+	if (++w->total > VIRTQ_MAX_SEGS)
+		return set_broken(q, "chain %u: more than %u descriptors", w->head, VIRTQ_MAX_SEGS);
+	bool write = d->flags & VRING_DESC_F_WRITE;
+	if (write)
+		w->seen_write = true;
+	else if (w->seen_write)
+		return set_broken(q, "chain %u: readable buffer after a writable one", w->head);
+	/* Zero-length buffers are legal (the spec does not forbid them): they carry no bytes, so
+	 * they are checked for order and counted but not returned. */
+	if (!d->len)
+		return 0;
+	void *p = gm__ptr(q->mem, d->addr, d->len);
+	if (!p)
+		return set_broken(q, "chain %u: buffer outside RAM (%#llx+%u)", w->head,
+			      (unsigned long long)d->addr, d->len);
+	struct virtq_iov *v = &c->iov[c->n_out + c->n_in];
+	v->base = p;
+	v->len = d->len;
+	if (write) {
+		c->n_in++;
+		c->in_len += d->len;
+	} else {
+		c->n_out++;
+		c->out_len += d->len;
+	}
+	return 0;
+}
+
+/* Follows the chain from w->head through the table (and one indirect table) into c. */
+static int walk_chain(struct virtq *q, struct chain_walk *w, struct virtq_chain *c)
+{
+	unsigned i = w->head;
+
+	for (;;) {
+		struct vring_desc d;
+		int e;
+
+		if (i >= w->tbl_n)
+			return set_broken(q, "chain %u: next %u out of range (%s table of %u)", w->head,
+				      i, w->in_indirect ? "indirect" : "descriptor", w->tbl_n);
+		/* A chain that visits more entries than its table holds has a loop. */
+		if (++w->steps > w->tbl_n)
+			return set_broken(q, "chain %u: loop or longer than its %s table (%u)", w->head,
+				      w->in_indirect ? "indirect" : "descriptor", w->tbl_n);
+		read_desc(&d, w->tbl + (size_t)i * sizeof(d));
+		if (d.flags & VRING_DESC_F_INDIRECT) {
+			if ((e = enter_indirect(q, w, &d)))
+				return e;
+			i = 0;
+			continue;
+		}
+		if ((e = add_buffer(q, w, c, &d)))
+			return e;
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			return 0;
+		i = d.next;
+	}
+}
+
 int virtq__pop(struct virtq *q, struct virtq_chain *c)
 {
 	if (__atomic_load_n(&q->broken, __ATOMIC_RELAXED))
@@ -155,90 +252,15 @@ int virtq__pop(struct virtq *q, struct virtq_chain *c)
 	if (head >= q->size)
 		return set_broken(q, "head %u out of range (queue size %u)", head, q->size);
 
-	const uint8_t *tbl = (const uint8_t *)q->desc;
-	unsigned tbl_n = q->size;      /* entries in the table being walked */
-	unsigned steps = 0;            /* descriptors read from that table */
-	unsigned total = 0;            /* buffer descriptors in the chain, both tables */
-	bool in_indirect = false, seen_write = false;
-	unsigned n = 0, n_out = 0, n_in = 0;
-	uint64_t out_len = 0, in_len = 0;
-	unsigned i = head;
-
-	for (;;) {
-		struct vring_desc d;
-
-		if (i >= tbl_n)
-			return set_broken(q, "chain %u: next %u out of range (%s table of %u)", head, i,
-				      in_indirect ? "indirect" : "descriptor", tbl_n);
-		/* A chain that visits more entries than its table holds has a loop. */
-		if (++steps > tbl_n)
-			return set_broken(q, "chain %u: loop or longer than its %s table (%u)", head,
-				      in_indirect ? "indirect" : "descriptor", tbl_n);
-		read_desc(&d, tbl + (size_t)i * sizeof(d));
-
-		if (d.flags & VRING_DESC_F_INDIRECT) {
-			if (!q->indirect)
-				return set_broken(q, "chain %u: indirect descriptor not negotiated", head);
-			if (in_indirect)
-				return set_broken(q, "chain %u: indirect descriptor inside an indirect table",
-					      head);
-			if (d.flags & VRING_DESC_F_NEXT)
-				return set_broken(q, "chain %u: INDIRECT together with NEXT", head);
-			if (d.len == 0 || d.len % sizeof(struct vring_desc))
-				return set_broken(q, "chain %u: bad indirect table length %u (not a "
-					      "nonzero multiple of 16)", head, d.len);
-			const void *t = gm__ptr(q->mem, d.addr, d.len);
-			if (!t)
-				return set_broken(q, "chain %u: indirect table outside RAM (%#llx+%u)", head,
-					      (unsigned long long)d.addr, d.len);
-			/* Its WRITE flag means nothing (the spec says to ignore it). */
-			tbl = t;
-			tbl_n = d.len / sizeof(struct vring_desc);
-			steps = 0;
-			in_indirect = true;
-			i = 0;
-			continue;
-		}
-
-		if (++total > VIRTQ_MAX_SEGS)
-			return set_broken(q, "chain %u: more than %u descriptors", head, VIRTQ_MAX_SEGS);
-		bool write = d.flags & VRING_DESC_F_WRITE;
-		if (write)
-			seen_write = true;
-		else if (seen_write)
-			return set_broken(q, "chain %u: readable buffer after a writable one", head);
-
-		/* Zero-length buffers are legal (the spec does not forbid them): they carry no
-		 * bytes, so they are checked for order and counted but not returned. */
-		if (d.len) {
-			void *p = gm__ptr(q->mem, d.addr, d.len);
-			if (!p)
-				return set_broken(q, "chain %u: buffer outside RAM (%#llx+%u)", head,
-					      (unsigned long long)d.addr, d.len);
-			c->iov[n].base = p;
-			c->iov[n].len = d.len;
-			n++;
-			if (write) {
-				n_in++;
-				in_len += d.len;
-			} else {
-				n_out++;
-				out_len += d.len;
-			}
-		}
-		if (!(d.flags & VRING_DESC_F_NEXT))
-			break;
-		i = d.next;
-	}
-
-	if (out_len + in_len > (1ull << 32))
+	struct chain_walk w = { .head = head, .tbl = (const uint8_t *)q->desc, .tbl_n = q->size };
+	c->n_out = c->n_in = 0;
+	c->out_len = c->in_len = 0;
+	int e = walk_chain(q, &w, c);
+	if (e)
+		return e;
+	if (c->out_len + c->in_len > (1ull << 32))
 		return set_broken(q, "chain %u: longer than 2^32 bytes", head);
-
 	c->head = head;
-	c->n_out = n_out;
-	c->n_in = n_in;
-	c->out_len = out_len;
-	c->in_len = in_len;
 	__atomic_store_n(&q->last_avail, (uint16_t)(q->last_avail + 1), __ATOMIC_RELAXED);
 	return 1;
 }

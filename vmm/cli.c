@@ -180,10 +180,166 @@ void cli__usage(FILE *f)
 		MAX_CPUS, MAX_DISKS);
 }
 
+enum { OPT_CMDLINE = 256, OPT_APPEND, OPT_CONSOLE, OPT_KVM, OPT_VIRTIO_CMDLINE,
+       OPT_EXIT_STATS, OPT_TRACE_EXITS, OPT_STRICT, OPT_TRANSPORT, OPT_GDB, OPT_GDB_WAIT, OPT_SECCOMP };
+#define NOT_MINE (-2)	/* an option group's answer for an option of another group */
+
+/* The guest: kernel, initrd, command line, vCPUs, memory, console. 0, -1 (err) or NOT_MINE. */
+static int guest_option(int c, const char *arg, struct run_config *cfg, char *err, size_t errlen)
+{
+	switch (c) {
+	case 'k':
+	case 'i':
+		if (!*arg) {
+			snprintf(err, errlen, "--%s needs a path, got an empty string",
+				 c == 'k' ? "kernel" : "initrd");
+			return -1;
+		}
+		*(c == 'k' ? &cfg->kernel : &cfg->initrd) = arg;
+		return 0;
+	case OPT_CMDLINE:
+		cfg->cmdline = arg;
+		return 0;
+	case OPT_APPEND:
+		cfg->append = arg;
+		return 0;
+	case 'c':
+		if (parse_uint(arg, MAX_CPUS, &cfg->cpus) || cfg->cpus == 0) {
+			snprintf(err, errlen, "--cpus '%s': need a whole number from 1 to %d", arg,
+				 MAX_CPUS);
+			return -1;
+		}
+		return 0;
+	case 'm':
+		return parse_memory(arg, cfg, err, errlen);
+	case OPT_CONSOLE:
+		if (!strcmp(arg, "stdio")) {
+			cfg->console = CONSOLE_STDIO;
+		} else if (!strcmp(arg, "none")) {
+			cfg->console = CONSOLE_NONE;
+		} else if (!strncmp(arg, "file=", 5) && arg[5]) {
+			cfg->console = CONSOLE_FILE;
+			cfg->console_path = arg + 5;
+		} else {
+			snprintf(err, errlen, "--console '%s': use stdio, none or file=PATH", arg);
+			return -1;
+		}
+		return 0;
+	}
+	return NOT_MINE;
+}
+
+/* The host side: disks, their transport, the KVM device. 0, -1 (err) or NOT_MINE. */
+static int device_option(int c, const char *arg, struct run_config *cfg, char *err,
+			 size_t errlen)
+{
+	switch (c) {
+	case 'd':
+		if (cfg->ndisks == MAX_DISKS) {
+			snprintf(err, errlen, "too many --disk options (at most %d)", MAX_DISKS);
+			return -1;
+		}
+		if (blk__parse_opts(arg, &cfg->disks[cfg->ndisks], err, errlen))
+			return -1;
+		cfg->ndisks++;
+		return 0;
+	case OPT_VIRTIO_CMDLINE:
+		cfg->virtio_cmdline = true;
+		return 0;
+	case OPT_TRANSPORT:
+		if (!strcmp(arg, "mmio")) {
+			cfg->transport = VIRTIO_TRANSPORT_MMIO;
+		} else if (!strcmp(arg, "pci")) {
+			cfg->transport = VIRTIO_TRANSPORT_PCI;
+		} else {
+			snprintf(err, errlen, "--virtio-transport '%s': use mmio or pci", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_KVM:
+		cfg->kvm_path = arg;
+		return 0;
+	}
+	return NOT_MINE;
+}
+
+/* Watching and debugging: exit statistics, traces, --strict, gdb, seccomp, --quiet. 0, -1
+ * (err) or NOT_MINE. */
+static int debug_option(int c, const char *arg, struct run_config *cfg, char *err, size_t errlen)
+{
+	switch (c) {
+	case OPT_EXIT_STATS:
+		if (parse_exit_stats(arg, cfg)) {
+			snprintf(err, errlen, "--exit-stats=%s: use text, json or json:PATH", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_TRACE_EXITS:
+		if (trace__parse_opts(arg, &cfg->trace_opts, err, errlen))
+			return -1;
+		cfg->trace = true;
+		return 0;
+	case OPT_STRICT:
+		cfg->strict = true;
+		return 0;
+	case OPT_GDB:
+		if (gdb__check_spec(arg)) {
+			snprintf(err, errlen, "--gdb '%s': use tcp:HOST:PORT (PORT 1-65535) or "
+				 "unix:PATH", arg);
+			return -1;
+		}
+		cfg->gdb = arg;
+		return 0;
+	case OPT_GDB_WAIT:
+		cfg->gdb_wait = true;
+		return 0;
+	case OPT_SECCOMP:
+		if (seccomp__parse(arg, &cfg->seccomp)) {
+			snprintf(err, errlen, "--seccomp '%s': use on, log or off", arg);
+			return -1;
+		}
+		return 0;
+	case 'q':
+		cfg->quiet = true;
+		return 0;
+	}
+	return NOT_MINE;
+}
+
+/* What no single option can say wrong, only two together. 0, or -1 with err. */
+static int check_together(const struct run_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->trace && cfg->trace_opts.filter.vcpu >= (int)cfg->cpus) {
+		snprintf(err, errlen, "--trace-exits: vcpu=%d, but there %s only %u vCPU%s",
+			 cfg->trace_opts.filter.vcpu, cfg->cpus == 1 ? "is" : "are", cfg->cpus,
+			 cfg->cpus == 1 ? "" : "s");
+		return -1;
+	}
+	if (cfg->gdb_wait && !cfg->gdb) {
+		snprintf(err, errlen, "--gdb-wait needs --gdb");
+		return -1;
+	}
+	if (cfg->virtio_cmdline && cfg->transport != VIRTIO_TRANSPORT_MMIO) {
+		snprintf(err, errlen, "--virtio-mmio-cmdline needs --virtio-transport mmio "
+			 "(the default transport is pci)");
+		return -1;
+	}
+	return 0;
+}
+
+static void set_defaults(struct run_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->cpus = 1;
+	cfg->memory = DEFAULT_MEMORY;
+	cfg->console = CONSOLE_STDIO;
+	cfg->kvm_path = "/dev/kvm";
+	cfg->transport = VIRTIO_TRANSPORT_PCI;	/* measured faster: docs/benchmarks.md */
+	cfg->seccomp = SECCOMP_ON;
+}
+
 int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, size_t errlen)
 {
-	enum { OPT_CMDLINE = 256, OPT_APPEND, OPT_CONSOLE, OPT_KVM, OPT_VIRTIO_CMDLINE,
-	       OPT_EXIT_STATS, OPT_TRACE_EXITS, OPT_STRICT, OPT_TRANSPORT, OPT_GDB, OPT_GDB_WAIT, OPT_SECCOMP };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -208,146 +364,34 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 	};
 	int c;
 
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->cpus = 1;
-	cfg->memory = DEFAULT_MEMORY;
-	cfg->console = CONSOLE_STDIO;
-	cfg->kvm_path = "/dev/kvm";
-	cfg->transport = VIRTIO_TRANSPORT_PCI;	/* measured faster: docs/benchmarks.md */
-	cfg->seccomp = SECCOMP_ON;
+	set_defaults(cfg);
 	optind = 0;	/* reset getopt: tests call this more than once */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:k:i:c:m:d:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-		case 'i':
-			if (!*optarg) {
-				snprintf(err, errlen, "--%s needs a path, got an empty string",
-					 c == 'k' ? "kernel" : "initrd");
-				return -1;
-			}
-			*(c == 'k' ? &cfg->kernel : &cfg->initrd) = optarg;
-			break;
-		case OPT_CMDLINE:
-			cfg->cmdline = optarg;
-			break;
-		case OPT_APPEND:
-			cfg->append = optarg;
-			break;
-		case 'c':
-			if (parse_uint(optarg, MAX_CPUS, &cfg->cpus) || cfg->cpus == 0) {
-				snprintf(err, errlen, "--cpus '%s': need a whole number from 1 to %d",
-					 optarg, MAX_CPUS);
-				return -1;
-			}
-			break;
-		case 'm':
-			if (parse_memory(optarg, cfg, err, errlen))
-				return -1;
-			break;
-		case OPT_CONSOLE:
-			if (!strcmp(optarg, "stdio")) {
-				cfg->console = CONSOLE_STDIO;
-			} else if (!strcmp(optarg, "none")) {
-				cfg->console = CONSOLE_NONE;
-			} else if (!strncmp(optarg, "file=", 5) && optarg[5]) {
-				cfg->console = CONSOLE_FILE;
-				cfg->console_path = optarg + 5;
-			} else {
-				snprintf(err, errlen, "--console '%s': use stdio, none or file=PATH", optarg);
-				return -1;
-			}
-			break;
-		case OPT_KVM:
-			cfg->kvm_path = optarg;
-			break;
-		case 'd':
-			if (cfg->ndisks == MAX_DISKS) {
-				snprintf(err, errlen, "too many --disk options (at most %d)", MAX_DISKS);
-				return -1;
-			}
-			if (blk__parse_opts(optarg, &cfg->disks[cfg->ndisks], err, errlen))
-				return -1;
-			cfg->ndisks++;
-			break;
-		case OPT_VIRTIO_CMDLINE:
-			cfg->virtio_cmdline = true;
-			break;
-		case OPT_TRANSPORT:
-			if (!strcmp(optarg, "mmio")) {
-				cfg->transport = VIRTIO_TRANSPORT_MMIO;
-			} else if (!strcmp(optarg, "pci")) {
-				cfg->transport = VIRTIO_TRANSPORT_PCI;
-			} else {
-				snprintf(err, errlen, "--virtio-transport '%s': use mmio or pci", optarg);
-				return -1;
-			}
-			break;
-		case OPT_EXIT_STATS:
-			if (parse_exit_stats(optarg, cfg)) {
-				snprintf(err, errlen, "--exit-stats=%s: use text, json or json:PATH",
-					 optarg);
-				return -1;
-			}
-			break;
-		case OPT_TRACE_EXITS:
-			if (trace__parse_opts(optarg, &cfg->trace_opts, err, errlen))
-				return -1;
-			cfg->trace = true;
-			break;
-		case OPT_STRICT:
-			cfg->strict = true;
-			break;
-		case OPT_GDB:
-			if (gdb__check_spec(optarg)) {
-				snprintf(err, errlen, "--gdb '%s': use tcp:HOST:PORT (PORT 1-65535) or "
-					 "unix:PATH", optarg);
-				return -1;
-			}
-			cfg->gdb = optarg;
-			break;
-		case OPT_GDB_WAIT:
-			cfg->gdb_wait = true;
-			break;
-		case OPT_SECCOMP:
-			if (seccomp__parse(optarg, &cfg->seccomp)) {
-				snprintf(err, errlen, "--seccomp '%s': use on, log or off", optarg);
-				return -1;
-			}
-			break;
-		case 'q':
-			cfg->quiet = true;
-			break;
-		case 'h':
+		if (c == 'h') {
 			cli__usage(stdout);
 			return 1;
-		case ':':
+		}
+		if (c == ':') {
 			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
 			return -1;
-		default:
+		}
+		int r = guest_option(c, optarg, cfg, err, errlen);
+		if (r == NOT_MINE)
+			r = device_option(c, optarg, cfg, err, errlen);
+		if (r == NOT_MINE)
+			r = debug_option(c, optarg, cfg, err, errlen);
+		if (r == NOT_MINE) {
 			snprintf(err, errlen, "unknown option '%s' (see kvmini run --help)",
 				 argv[optind - 1]);
 			return -1;
 		}
+		if (r)
+			return -1;
 	}
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s' (see kvmini run --help)", argv[optind]);
 		return -1;
 	}
-	if (cfg->trace && cfg->trace_opts.filter.vcpu >= (int)cfg->cpus) {
-		snprintf(err, errlen, "--trace-exits: vcpu=%d, but there %s only %u vCPU%s",
-			 cfg->trace_opts.filter.vcpu, cfg->cpus == 1 ? "is" : "are", cfg->cpus,
-			 cfg->cpus == 1 ? "" : "s");
-		return -1;
-	}
-	if (cfg->gdb_wait && !cfg->gdb) {
-		snprintf(err, errlen, "--gdb-wait needs --gdb");
-		return -1;
-	}
-	if (cfg->virtio_cmdline && cfg->transport != VIRTIO_TRANSPORT_MMIO) {
-		snprintf(err, errlen, "--virtio-mmio-cmdline needs --virtio-transport mmio "
-			 "(the default transport is pci)");
-		return -1;
-	}
-	return 0;
+	return check_together(cfg, err, errlen);
 }

@@ -149,6 +149,83 @@ int gdb__send_str(struct gdb *g, const char *s)
 	return send_packet(g, s, strlen(s));
 }
 
+/* The stub's eventfd fired: CLOSE on shutdown; while the guest runs, a vCPU that stopped at a
+ * breakpoint or a step stops the rest and gdb gets the stop reply. */
+static enum serve_next on_wakeup(struct gdb *g, bool *running)
+{
+	uint64_t n;
+
+	if (read(g->efd, &n, sizeof(n)) < 0) {
+		/* another wakeup raced us to it: fine */
+	}
+	pthread_mutex_lock(&g->lock);
+	bool shut = g->shutdown, event = *running && !g->resumed;
+	pthread_mutex_unlock(&g->lock);
+	if (shut)
+		return CLOSE;
+	if (event) {
+		gdb_run__wait_parked(g);
+		*running = false;
+		gdb_cmd__stop_reply(g, 5);
+		gdb__send_str(g, g->last_stop);
+	}
+	return KEEP;
+}
+
+/* One complete packet from gdb: acked, answered, and the guest resumed if it says so. */
+static enum serve_next on_packet(struct gdb *g, bool *running)
+{
+	int step;
+
+	if (!g->noack)
+		send_all(g->conn_fd, "+", 1);
+	if (*running) {	/* all-stop: only Ctrl-C is expected now */
+		gdb__send_str(g, "E01");
+		return KEEP;
+	}
+	enum serve_next next = gdb_cmd__handle(g, g->rx.buf, &step);
+	if (next != KEEP || step == -2)
+		return next;
+	if (gdb_run__resume(g, step))
+		gdb__send_str(g, "E01");
+	else
+		*running = true;
+	return KEEP;
+}
+
+/* Bytes from gdb, through the framing: Ctrl-C, acks, packets. KEEP, or what ends the session. */
+static enum serve_next on_input(struct gdb *g, const char *in, ssize_t n, bool *running)
+{
+	for (ssize_t i = 0; i < n; i++) {
+		enum serve_next next;
+		switch (gdbpkt__rx_byte(&g->rx, (uint8_t)in[i])) {
+		case GDBPKT_INTERRUPT:
+			if (*running) {
+				gdb_run__stop_all(g);
+				*running = false;
+				gdb_cmd__stop_reply(g, 2);	/* SIGINT */
+				gdb__send_str(g, g->last_stop);
+			}
+			break;
+		case GDBPKT_NACK:
+			if (g->last_len)
+				send_all(g->conn_fd, g->out, g->last_len);
+			break;
+		case GDBPKT_BAD:
+			if (!g->noack)
+				send_all(g->conn_fd, "-", 1);
+			break;
+		case GDBPKT_PACKET:
+			if ((next = on_packet(g, running)) != KEEP)
+				return next;
+			break;
+		default:
+			break;
+		}
+	}
+	return KEEP;
+}
+
 /* Serves one gdb connection until it detaches, goes away, kills the VM or the VM stops. */
 static enum serve_next serve(struct gdb *g)
 {
@@ -173,23 +250,8 @@ static enum serve_next serve(struct gdb *g)
 				continue;
 			return CLOSE;
 		}
-		if (p[1].revents & POLLIN) {
-			uint64_t n;
-			if (read(g->efd, &n, sizeof(n)) < 0) {
-				/* another wakeup raced us to it: fine */
-			}
-			pthread_mutex_lock(&g->lock);
-			bool shut = g->shutdown, event = running && !g->resumed;
-			pthread_mutex_unlock(&g->lock);
-			if (shut)
-				return CLOSE;
-			if (event) {	/* a vCPU stopped at a breakpoint or a step */
-				gdb_run__wait_parked(g);
-				running = false;
-				gdb_cmd__stop_reply(g, 5);
-				gdb__send_str(g, g->last_stop);
-			}
-		}
+		if ((p[1].revents & POLLIN) && on_wakeup(g, &running) == CLOSE)
+			return CLOSE;
 		if (vm__stopping(g->vm)) {
 			if (running) {	/* gdb waits for a stop reply: the guest is gone */
 				char w[8];
@@ -205,48 +267,9 @@ static enum serve_next serve(struct gdb *g)
 			continue;
 		if (n <= 0)
 			return DETACH;	/* gdb went away: the guest goes on */
-		for (ssize_t i = 0; i < n; i++) {
-			int step;
-			enum serve_next next;
-			switch (gdbpkt__rx_byte(&g->rx, (uint8_t)in[i])) {
-			case GDBPKT_INTERRUPT:
-				if (running) {
-					gdb_run__stop_all(g);
-					running = false;
-					gdb_cmd__stop_reply(g, 2);	/* SIGINT */
-					gdb__send_str(g, g->last_stop);
-				}
-				break;
-			case GDBPKT_NACK:
-				if (g->last_len)
-					send_all(g->conn_fd, g->out, g->last_len);
-				break;
-			case GDBPKT_BAD:
-				if (!g->noack)
-					send_all(g->conn_fd, "-", 1);
-				break;
-			case GDBPKT_PACKET:
-				if (!g->noack)
-					send_all(g->conn_fd, "+", 1);
-				if (running) {	/* all-stop: only Ctrl-C is expected now */
-					gdb__send_str(g, "E01");
-					break;
-				}
-				next = gdb_cmd__handle(g, g->rx.buf, &step);
-				if (next != KEEP)
-					return next;
-				if (step != -2) {
-					if (gdb_run__resume(g, step)) {
-						gdb__send_str(g, "E01");
-						break;
-					}
-					running = true;
-				}
-				break;
-			default:
-				break;
-			}
-		}
+		enum serve_next next = on_input(g, in, n, &running);
+		if (next != KEEP)
+			return next;
 	}
 }
 

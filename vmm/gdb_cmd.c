@@ -154,15 +154,192 @@ static int parse_vcont(struct gdb *g, const char *p)
 	return step == -3 ? -1 : step;
 }
 
+/* H (which vCPU the next g/G/m/M or c/s is about) and T (is this thread alive). */
+static void thread_packet(struct gdb *g, const char *p, char *r)
+{
+	if (p[0] == 'T') {
+		strcpy(r, parse_tid(g, p + 1, false) >= 0 ? "OK" : "E01");
+		return;
+	}
+	int c = parse_tid(g, p + 2, true);
+	if ((p[1] != 'g' && p[1] != 'c') || c == -2 || (p[1] == 'g' && c < 0)) {
+		strcpy(r, "E01");
+		return;
+	}
+	*(p[1] == 'g' ? &g->gcpu : &g->ccpu) = c;
+	strcpy(r, "OK");
+}
+
+/* G: all registers from hex; a shorter G sets the registers it covers. */
+static void write_all_regs(struct vcpu *v, const char *h, char *r)
+{
+	struct gdb_cpu_regs regs;
+	unsigned i;
+
+	if (gdb_regs__read(v, &regs)) {
+		strcpy(r, "E01");
+		return;
+	}
+	for (i = 0; i < GDB_NREGS && strlen(h) >= 2 * gdb_regs__size(i); i++) {
+		uint8_t b[16], old[16];
+		if (gdbpkt__hex_decode(h, gdb_regs__size(i), b))
+			break;
+		gdb_regs__get(&regs, i, old);
+		if (memcmp(b, old, gdb_regs__size(i)) && gdb_regs__set(&regs, i, b))
+			break;
+		h += 2 * gdb_regs__size(i);
+	}
+	strcpy(r, *h || gdb_regs__write(v, &regs) ? "E01" : "OK");
+}
+
+/* g, G, p, P: the registers of the vCPU gdb chose (Hg), all or one. */
+static void reg_packet(struct vcpu *v, const char *p, char *r)
+{
+	struct gdb_cpu_regs regs;
+	const char *s = p + 1;
+	uint64_t n;
+	uint8_t b[16];
+
+	switch (p[0]) {
+	case 'g':
+		if (p[1] || gdb_regs__read(v, &regs)) {
+			strcpy(r, "E01");
+			return;
+		}
+		for (unsigned i = 0, o = 0; i < GDB_NREGS; i++) {
+			gdb_regs__get(&regs, i, b);
+			gdbpkt__hex_encode(b, gdb_regs__size(i), r + o);
+			o += 2 * gdb_regs__size(i);
+		}
+		return;
+	case 'G':
+		write_all_regs(v, p + 1, r);
+		return;
+	case 'p':
+		if (gdbpkt__parse_hex(&s, &n) || *s || n >= GDB_NREGS || gdb_regs__read(v, &regs)) {
+			strcpy(r, "E01");
+			return;
+		}
+		gdb_regs__get(&regs, (unsigned)n, b);
+		gdbpkt__hex_encode(b, gdb_regs__size((unsigned)n), r);
+		return;
+	default:	/* P */
+		if (gdbpkt__parse_hex(&s, &n) || *s++ != '=' || n >= GDB_NREGS ||
+		    strlen(s) != 2 * gdb_regs__size((unsigned)n) ||
+		    gdbpkt__hex_decode(s, gdb_regs__size((unsigned)n), b) ||
+		    gdb_regs__read(v, &regs) || gdb_regs__set(&regs, (unsigned)n, b) ||
+		    gdb_regs__write(v, &regs))
+			strcpy(r, "E01");
+		else
+			strcpy(r, "OK");
+		return;
+	}
+}
+
+/* m, M: guest memory by virtual address, as the vCPU gdb chose sees it; breakpoints' int3s
+ * are hidden from reads and kept under writes. */
+static void mem_packet(struct gdb *g, struct vcpu *v, const char *p, char *r)
+{
+	static uint8_t buf[GDBPKT_MAX / 2], check[GDBPKT_MAX / 2];
+	uint64_t addr, len;
+	const char *rest;
+
+	if (p[0] == 'm') {
+		if (gdbpkt__parse_addr_len(p + 1, &addr, &len, 0, &rest)) {
+			strcpy(r, "E01");
+			return;
+		}
+		if (len > sizeof(buf))
+			len = sizeof(buf);
+		size_t got = gdb_mem__access(v, addr, buf, len, false);
+		if (!got && len) {
+			strcpy(r, "E0e");
+			return;
+		}
+		gdb_bp__shadow(g, addr, buf, got, false);
+		gdbpkt__hex_encode(buf, got, r);
+		return;
+	}
+	if (gdbpkt__parse_addr_len(p + 1, &addr, &len, ':', &rest) || len > sizeof(buf) ||
+	    strlen(rest) != 2 * len || gdbpkt__hex_decode(rest, len, buf)) {
+		strcpy(r, "E01");
+		return;
+	}
+	/* all or nothing: every page must translate to RAM before a byte is written */
+	if (gdb_mem__access(v, addr, check, len, false) != len) {
+		strcpy(r, "E0e");
+		return;
+	}
+	gdb_bp__shadow(g, addr, buf, len, true);
+	gdb_mem__access(v, addr, buf, len, true);
+	strcpy(r, "OK");
+}
+
+/* Z, z: insert or remove a breakpoint or watchpoint. */
+static void bp_packet(struct gdb *g, const char *p, char *r)
+{
+	uint64_t type, kind, addr;
+	const char *s = p + 1, *rest;
+
+	if (gdbpkt__parse_hex(&s, &type) || *s++ != ',' ||
+	    gdbpkt__parse_addr_len(s, &addr, &kind, 0, &rest) || type > 4) {
+		strcpy(r, "E01");
+		return;
+	}
+	if (type == 3)
+		return;	/* read-only watchpoints: x86 has none; "" = not supported */
+	strcpy(r, p[0] == 'Z' ? gdb_bp__insert(g, (int)type, addr, kind) :
+				gdb_bp__remove(g, (int)type, addr, kind));
+}
+
+/* c, s [ADDR]: 0 and *resume_step set (continue: -1, step: a vCPU), or -1 with E01 in r. */
+static int resume_packet(struct gdb *g, struct vcpu *v, const char *p, char *r,
+			 int *resume_step)
+{
+	if (p[1]) {	/* c ADDR / s ADDR: resume at ADDR */
+		struct gdb_cpu_regs regs;
+		const char *s = p + 1;
+		uint64_t addr;
+		if (gdbpkt__parse_hex(&s, &addr) || *s || gdb_regs__read(v, &regs)) {
+			strcpy(r, "E01");
+			return -1;
+		}
+		regs.r.rip = addr;
+		if (ioctl(v->fd, KVM_SET_REGS, &regs.r) < 0) {
+			strcpy(r, "E01");
+			return -1;
+		}
+	}
+	*resume_step = p[0] == 'c' ? -1 : g->ccpu >= 0 ? g->ccpu : g->gcpu;
+	return 0;
+}
+
+/* vCont?, vCont;..., vKill; any other v packet gets the empty reply. */
+static enum serve_next v_packet(struct gdb *g, const char *p, char *r, int *resume_step)
+{
+	if (!strcmp(p, "vCont?")) {
+		strcpy(r, "vCont;c;C;s;S");
+	} else if (!strncmp(p, "vCont;", 5)) {
+		int s = parse_vcont(g, p + 5);
+		if (s != -2) {
+			*resume_step = s;
+			return KEEP;
+		}
+		strcpy(r, "E01");
+	} else if (!strncmp(p, "vKill", 5)) {
+		gdb__send_str(g, "OK");
+		return KILL;
+	}
+	gdb__send_str(g, r);	/* vMustReplyEmpty, vFile, ...: empty */
+	return KEEP;
+}
+
 /* Handles one packet while the VM is stopped. Sets *resume_step to -1 (continue) or a vCPU
  * (step) when the packet resumes the guest, and returns what to do with the connection. */
 enum serve_next gdb_cmd__handle(struct gdb *g, const char *p, int *resume_step)
 {
 	char *r = g->reply;
-	struct gdb_cpu_regs regs;
 	struct vcpu *v = &g->vm->vcpus[g->gcpu];
-	uint64_t addr, len;
-	const char *rest;
 
 	*resume_step = -2;
 	r[0] = '\0';
@@ -180,159 +357,31 @@ enum serve_next gdb_cmd__handle(struct gdb *g, const char *p, int *resume_step)
 			return KEEP;
 		}
 		break;
-	case 'H': {
-		int c = parse_tid(g, p + 2, true);
-		if ((p[1] != 'g' && p[1] != 'c') || c == -2 || (p[1] == 'g' && c < 0)) {
-			strcpy(r, "E01");
-			break;
-		}
-		*(p[1] == 'g' ? &g->gcpu : &g->ccpu) = c;
-		strcpy(r, "OK");
-		break;
-	}
+	case 'H':
 	case 'T':
-		strcpy(r, parse_tid(g, p + 1, false) >= 0 ? "OK" : "E01");
+		thread_packet(g, p, r);
 		break;
 	case 'g':
-		if (p[1] || gdb_regs__read(v, &regs)) {
-			strcpy(r, "E01");
-			break;
-		}
-		for (unsigned i = 0, o = 0; i < GDB_NREGS; i++) {
-			uint8_t b[16];
-			gdb_regs__get(&regs, i, b);
-			gdbpkt__hex_encode(b, gdb_regs__size(i), r + o);
-			o += 2 * gdb_regs__size(i);
-		}
+	case 'G':
+	case 'p':
+	case 'P':
+		reg_packet(v, p, r);
 		break;
-	case 'G': {
-		const char *h = p + 1;
-		unsigned i;
-		if (gdb_regs__read(v, &regs)) {
-			strcpy(r, "E01");
-			break;
-		}
-		/* a shorter G sets the registers it covers */
-		for (i = 0; i < GDB_NREGS && strlen(h) >= 2 * gdb_regs__size(i); i++) {
-			uint8_t b[16], old[16];
-			if (gdbpkt__hex_decode(h, gdb_regs__size(i), b))
-				break;
-			gdb_regs__get(&regs, i, old);
-			if (memcmp(b, old, gdb_regs__size(i)) && gdb_regs__set(&regs, i, b))
-				break;
-			h += 2 * gdb_regs__size(i);
-		}
-		strcpy(r, *h || gdb_regs__write(v, &regs) ? "E01" : "OK");
+	case 'm':
+	case 'M':
+		mem_packet(g, v, p, r);
 		break;
-	}
-	case 'p': {
-		const char *s = p + 1;
-		uint64_t n;
-		uint8_t b[16];
-		if (gdbpkt__parse_hex(&s, &n) || *s || n >= GDB_NREGS || gdb_regs__read(v, &regs)) {
-			strcpy(r, "E01");
-			break;
-		}
-		gdb_regs__get(&regs, (unsigned)n, b);
-		gdbpkt__hex_encode(b, gdb_regs__size((unsigned)n), r);
-		break;
-	}
-	case 'P': {
-		const char *s = p + 1;
-		uint64_t n;
-		uint8_t b[16];
-		if (gdbpkt__parse_hex(&s, &n) || *s++ != '=' || n >= GDB_NREGS ||
-		    strlen(s) != 2 * gdb_regs__size((unsigned)n) ||
-		    gdbpkt__hex_decode(s, gdb_regs__size((unsigned)n), b) ||
-		    gdb_regs__read(v, &regs) || gdb_regs__set(&regs, (unsigned)n, b) ||
-		    gdb_regs__write(v, &regs))
-			strcpy(r, "E01");
-		else
-			strcpy(r, "OK");
-		break;
-	}
-	case 'm': {
-		static uint8_t buf[GDBPKT_MAX / 2];
-		if (gdbpkt__parse_addr_len(p + 1, &addr, &len, 0, &rest)) {
-			strcpy(r, "E01");
-			break;
-		}
-		if (len > sizeof(buf))
-			len = sizeof(buf);
-		size_t got = gdb_mem__access(v, addr, buf, len, false);
-		if (!got && len) {
-			strcpy(r, "E0e");
-			break;
-		}
-		gdb_bp__shadow(g, addr, buf, got, false);
-		gdbpkt__hex_encode(buf, got, r);
-		break;
-	}
-	case 'M': {
-		static uint8_t buf[GDBPKT_MAX / 2];
-		if (gdbpkt__parse_addr_len(p + 1, &addr, &len, ':', &rest) || len > sizeof(buf) ||
-		    strlen(rest) != 2 * len || gdbpkt__hex_decode(rest, len, buf)) {
-			strcpy(r, "E01");
-			break;
-		}
-		/* all or nothing: every page must translate to RAM before a byte is written */
-		static uint8_t check[GDBPKT_MAX / 2];
-		if (gdb_mem__access(v, addr, check, len, false) != len) {
-			strcpy(r, "E0e");
-			break;
-		}
-		gdb_bp__shadow(g, addr, buf, len, true);
-		gdb_mem__access(v, addr, buf, len, true);
-		strcpy(r, "OK");
-		break;
-	}
 	case 'Z':
-	case 'z': {
-		uint64_t type, kind;
-		const char *s = p + 1;
-		if (gdbpkt__parse_hex(&s, &type) || *s++ != ',' ||
-		    gdbpkt__parse_addr_len(s, &addr, &kind, 0, &rest) || type > 4) {
-			strcpy(r, "E01");
-			break;
-		}
-		if (type == 3)
-			break;	/* read-only watchpoints: x86 has none; "" = not supported */
-		strcpy(r, p[0] == 'Z' ? gdb_bp__insert(g, (int)type, addr, kind) :
-					gdb_bp__remove(g, (int)type, addr, kind));
+	case 'z':
+		bp_packet(g, p, r);
 		break;
-	}
 	case 'c':
 	case 's':
-		if (p[1]) {	/* c ADDR / s ADDR: resume at ADDR */
-			const char *s = p + 1;
-			if (gdbpkt__parse_hex(&s, &addr) || *s || gdb_regs__read(v, &regs)) {
-				strcpy(r, "E01");
-				break;
-			}
-			regs.r.rip = addr;
-			if (ioctl(v->fd, KVM_SET_REGS, &regs.r) < 0) {
-				strcpy(r, "E01");
-				break;
-			}
-		}
-		*resume_step = p[0] == 'c' ? -1 : g->ccpu >= 0 ? g->ccpu : g->gcpu;
-		return KEEP;
-	case 'v':
-		if (!strcmp(p, "vCont?")) {
-			strcpy(r, "vCont;c;C;s;S");
-		} else if (!strncmp(p, "vCont;", 5)) {
-			int s = parse_vcont(g, p + 5);
-			if (s == -2) {
-				strcpy(r, "E01");
-				break;
-			}
-			*resume_step = s;
+		if (resume_packet(g, v, p, r, resume_step) == 0)
 			return KEEP;
-		} else if (!strncmp(p, "vKill", 5)) {
-			gdb__send_str(g, "OK");
-			return KILL;
-		}
-		break;	/* vMustReplyEmpty, vFile, ...: empty */
+		break;
+	case 'v':
+		return v_packet(g, p, r, resume_step);
 	case 'D':
 		gdb__send_str(g, "OK");
 		return DETACH;

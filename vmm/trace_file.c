@@ -86,66 +86,68 @@ static int dev_cmp(const void *a, const void *b)
 	return x->base < y->base ? -1 : x->base > y->base;
 }
 
-#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
+#define BAD(...) return snprintf(err, errlen, __VA_ARGS__), -1
 
-int trace_file__parse(const void *buf, size_t len, struct trace_data *out, char *err,
-		      size_t errlen)
+/* The header, and that the file holds what it says: out->h, out->n, out->complete. 0, or -1. */
+static int check_header(const uint8_t *p, size_t len, struct trace_data *out, char *err,
+			size_t errlen)
 {
-	const uint8_t *p = buf;
 	struct trace_header *h = &out->h;
 
-	memset(out, 0, sizeof(*out));
 	if (len < sizeof(h->magic) && !memcmp(p, TRACE_MAGIC, len))
-		FAIL("truncated header (%zu bytes)", len);
+		BAD("truncated header (%zu bytes)", len);
 	if (len < sizeof(h->magic) || memcmp(p, TRACE_MAGIC, sizeof(h->magic)))
-		FAIL("not a kvmini exit trace (bad magic)");
+		BAD("not a kvmini exit trace (bad magic)");
 	if (len < 16)
-		FAIL("truncated header (%zu bytes)", len);
+		BAD("truncated header (%zu bytes)", len);
 	memcpy(&h->version, p + 8, sizeof(h->version));
 	if (h->version != TRACE_VERSION)
-		FAIL("unsupported trace version %" PRIu32 " (this kvmini reads version %d)",
-		     h->version, TRACE_VERSION);
+		BAD("unsupported trace version %" PRIu32 " (this kvmini reads version %d)",
+		    h->version, TRACE_VERSION);
 	if (len < sizeof(*h))
-		FAIL("truncated header (%zu of %zu bytes)", len, sizeof(*h));
+		BAD("truncated header (%zu of %zu bytes)", len, sizeof(*h));
 	memcpy(h, p, sizeof(*h));
 	if (h->header_size < sizeof(*h) || h->header_size > len)
-		FAIL("bad header size %" PRIu32, h->header_size);
+		BAD("bad header size %" PRIu32, h->header_size);
 	if (h->record_size != sizeof(struct trace_rec))
-		FAIL("record size %" PRIu32 " does not match this kvmini's %zu", h->record_size,
-		     sizeof(struct trace_rec));
+		BAD("record size %" PRIu32 " does not match this kvmini's %zu", h->record_size,
+		    sizeof(struct trace_rec));
 	if (h->dev_size != sizeof(struct trace_dev))
-		FAIL("device entry size %" PRIu32 " does not match this kvmini's %zu", h->dev_size,
-		     sizeof(struct trace_dev));
+		BAD("device entry size %" PRIu32 " does not match this kvmini's %zu", h->dev_size,
+		    sizeof(struct trace_dev));
 	if (h->vcpus == 0 || h->vcpus > 0xffff)
-		FAIL("bad vCPU count %" PRIu32, h->vcpus);
+		BAD("bad vCPU count %" PRIu32, h->vcpus);
 	if (h->devs_offset < h->header_size || h->devs_offset > len ||
 	    h->ndevs > (len - h->devs_offset) / sizeof(struct trace_dev))
-		FAIL("truncated device table (%" PRIu32 " entries at offset %" PRIu64 ")", h->ndevs,
-		     h->devs_offset);
+		BAD("truncated device table (%" PRIu32 " entries at offset %" PRIu64 ")", h->ndevs,
+		    h->devs_offset);
 	if (h->recs_offset < h->devs_offset + (uint64_t)h->ndevs * sizeof(struct trace_dev) ||
 	    h->recs_offset > len)
-		FAIL("bad record offset %" PRIu64, h->recs_offset);
+		BAD("bad record offset %" PRIu64, h->recs_offset);
 	uint64_t body = len - h->recs_offset;
 	if (body % sizeof(struct trace_rec))
-		FAIL("truncated: %" PRIu64 " bytes after the last whole record",
-		     body % sizeof(struct trace_rec));
+		BAD("truncated: %" PRIu64 " bytes after the last whole record",
+		    body % sizeof(struct trace_rec));
 	out->n = body / sizeof(struct trace_rec);
 	out->complete = h->flags & TRACE_F_COMPLETE;
 	if (out->complete && h->nrecords != out->n)
-		FAIL("truncated: the header says %" PRIu64 " records, the file holds %" PRIu64,
-		     h->nrecords, out->n);
+		BAD("truncated: the header says %" PRIu64 " records, the file holds %" PRIu64,
+		    h->nrecords, out->n);
+	return 0;
+}
 
-	out->devs = calloc(h->ndevs ? h->ndevs : 1, sizeof(*out->devs));
-	out->dev_names = calloc(h->ndevs ? h->ndevs : 1, sizeof(*out->dev_names));
-	out->recs = malloc(out->n ? out->n * sizeof(*out->recs) : 1);
-	if (!out->devs || !out->dev_names || !out->recs)
-		FAIL("out of memory (%" PRIu64 " records)", out->n);
+/* The device table (checked, sorted, printable names) and the records (checked), copied out
+ * of the file into the arrays out holds. 0, or -1. */
+static int copy_tables(const uint8_t *p, struct trace_data *out, char *err, size_t errlen)
+{
+	const struct trace_header *h = &out->h;
+
 	memcpy(out->devs, p + h->devs_offset, h->ndevs * sizeof(struct trace_dev));
 	for (uint32_t i = 0; i < h->ndevs; i++) {
 		const struct trace_dev *d = &out->devs[i];
 		if ((d->bus != TRACE_BUS_PIO && d->bus != TRACE_BUS_MMIO) || d->len == 0 ||
 		    d->base + d->len - 1 < d->base)
-			FAIL("device %" PRIu32 ": bad bus or range", i);
+			BAD("device %" PRIu32 ": bad bus or range", i);
 	}
 	qsort(out->devs, h->ndevs, sizeof(*out->devs), dev_cmp);
 	for (uint32_t i = 0; i < h->ndevs; i++) {
@@ -159,11 +161,32 @@ int trace_file__parse(const void *buf, size_t len, struct trace_data *out, char 
 	for (uint64_t i = 0; i < out->n; i++) {
 		const struct trace_rec *r = &out->recs[i];
 		if (r->vcpu >= h->vcpus)
-			FAIL("record %" PRIu64 ": vCPU %u, but the trace has %" PRIu32, i, r->vcpu,
-			     h->vcpus);
+			BAD("record %" PRIu64 ": vCPU %u, but the trace has %" PRIu32, i, r->vcpu,
+			    h->vcpus);
 		if (r->bus > TRACE_BUS_MMIO || r->size > 8)
-			FAIL("record %" PRIu64 ": bad bus %u or size %u", i, r->bus, r->size);
+			BAD("record %" PRIu64 ": bad bus %u or size %u", i, r->bus, r->size);
 	}
+	return 0;
+}
+
+int trace_file__parse(const void *buf, size_t len, struct trace_data *out, char *err,
+		      size_t errlen)
+{
+	const uint8_t *p = buf;
+
+	memset(out, 0, sizeof(*out));
+	if (check_header(p, len, out, err, errlen))
+		goto fail;
+	uint32_t ndevs = out->h.ndevs ? out->h.ndevs : 1;
+	out->devs = calloc(ndevs, sizeof(*out->devs));
+	out->dev_names = calloc(ndevs, sizeof(*out->dev_names));
+	out->recs = malloc(out->n ? out->n * sizeof(*out->recs) : 1);
+	if (!out->devs || !out->dev_names || !out->recs) {
+		snprintf(err, errlen, "out of memory (%" PRIu64 " records)", out->n);
+		goto fail;
+	}
+	if (copy_tables(p, out, err, errlen))
+		goto fail;
 	return 0;
 fail:
 	trace_file__free(out);

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# make check's layer part: the include graph obeys docs/architecture.md's layer order, with no
-# exception, and the checker itself finds a cycle,
+# make check's structure part: the include graph obeys docs/architecture.md's layer order, with
+# no exception, and no production function is over 80 lines; the checkers themselves find a
+# function too long, a cycle,
 # an include that reaches up, a file in no room and a stale baseline line in small fixture trees.
-# Usage: tests/tools/layers-test.sh          (prints "layers: N passed, N failed")
+# Usage: tests/tools/structure-test.sh       (prints "structure: N passed, N failed")
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -17,13 +18,13 @@ pass=0 fail=0
 expect() {
     local name=$1 want=$2 needle=$3 rc
     shift 4
-    python3 "$chk" "$@" > "$tmp/out" 2>&1
+    python3 "${tool:-$chk}" "$@" > "$tmp/out" 2>&1
     rc=$?
     if [ "$rc" = "$want" ] && grep -qF -- "$needle" "$tmp/out"; then
         pass=$((pass + 1))
     else
         fail=$((fail + 1))
-        echo "FAIL layers-$name: status $rc (want $want), want '$needle' in:"
+        echo "FAIL structure-$name: status $rc (want $want), want '$needle' in:"
         sed 's/^/    /' "$tmp/out"
     fi
 }
@@ -67,5 +68,17 @@ expect no-block 1 "no \`\`\`layers block" -- --root "$tmp/noblock"
 # the tree itself, against the order in docs/architecture.md: no violation at all
 expect tree 0 "0 violation(s)" -- --root "$top" --strict
 
-echo "layers: $pass passed, $fail failed"
+# function length: a fixture with an 80-line and an 81-line function (and a long initialiser,
+# which is not a function)
+mkdir -p "$tmp/long/vmm"
+{ echo 'static const int table[] = {'; for i in $(seq 100); do echo "	$i,"; done; echo '};'
+  echo 'int short_one(void)'; echo '{'; for i in $(seq 76); do echo '	(void)0;'; done; echo '	return 0;'; echo '}'
+  echo 'static int'; echo 'long_one(int a,'; echo '	 int b)'; echo '{'; for i in $(seq 76); do echo '	(void)0;'; done
+  echo '	return a + b;'; echo '}'; } > "$tmp/long/vmm/x.c"
+tool="$here/funclen.py" expect funclen-long 1 "long_one is 81 lines (at most 80)" -- --root "$tmp/long"
+tool="$here/funclen.py" expect funclen-short 0 "2 functions, the longest 81 lines, 0 over 81" -- --root "$tmp/long" --max 81
+# the tree itself: no production function over 80 lines
+tool="$here/funclen.py" expect funclen-tree 0 "0 over 80" -- --root "$top"
+
+echo "structure: $pass passed, $fail failed"
 [ "$fail" = 0 ]
