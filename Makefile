@@ -26,7 +26,13 @@ CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-LIB_SRCS  := $(filter-out vmm/main.c,$(wildcard vmm/*.c devices/*.c virtio/*.c firmware/*.c))
+# the CPU architecture's files (vmm/arch.h is what generic code calls): one line per architecture
+ARCH      ?= x86
+ARCH_DIRS_x86 := vmm/x86
+ARCH_DIRS := $(ARCH_DIRS_$(ARCH))
+$(if $(ARCH_DIRS),,$(error ARCH=$(ARCH): no such architecture (x86)))
+LIB_SRCS  := $(filter-out vmm/main.c,$(wildcard vmm/*.c devices/*.c virtio/*.c firmware/*.c)) \
+	     $(foreach d,$(ARCH_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CKLIB_OBJS := $(BUILD)/tests/lib/ck.o $(BUILD)/tests/lib/disk_fault.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)

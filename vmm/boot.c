@@ -17,7 +17,7 @@
 #include "firmware/mptable.h"
 #include "vmm/bzimage.h"
 #include "vmm/vcpu.h"
-#include "vmm/x86.h"
+#include "vmm/x86/cpu.h"
 
 /* Opens a file that must be a non-empty regular file; its size in *size. */
 static int open_input(const char *what, const char *path, uint64_t *size, char *err, size_t errlen)

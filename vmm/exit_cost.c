@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* What one VM exit costs on this machine: a scratch VM's vCPU writes an I/O port in a loop. */
+/* What one VM exit costs on this machine: a scratch VM's vCPU exits to userspace in a loop (the loop is the architecture's). */
 #include "vmm/exit_cost.h"
 
 #include <errno.h>
@@ -12,11 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/x86.h"
-
-#define PROBE_PORT 0x80
-#define PROBE_TSS 0xfffbd000UL	/* any address above the probe's page (VMX without
-				 * unrestricted guest needs one for real mode) */
+#include "vmm/arch.h"
 
 struct probe {
 	int vm, vcpu;
@@ -39,13 +35,13 @@ static int cmp_long(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The scratch VM: one page at guest address 0 holding "1: out %al, $0x80; jmp 1b", one
- * vCPU in flat real mode at its start. No irqchip: every port exits to kvmini. */
+/* The scratch VM: one page at guest address 0 holding the architecture's loop
+ * (arch__probe_code), one vCPU at its start. No irqchip: every exit comes to kvmini. */
 static const char *probe_create(struct probe *p, const struct kvm *kvm)
 {
-	static const uint8_t code[] = { 0xe6, PROBE_PORT, 0xeb, 0xfc };
-	struct kvm_sregs sregs;
-	struct kvm_regs regs = { .rip = 0, .rflags = 2 };
+	size_t len;
+	const uint8_t *code = arch__probe_code(&len);
+	const char *what;
 
 	p->vm = ioctl(kvm->fd, KVM_CREATE_VM, 0);
 	if (p->vm < 0)
@@ -55,13 +51,13 @@ static const char *probe_create(struct probe *p, const struct kvm *kvm)
 		p->page = NULL;
 		return "mmap";
 	}
-	memcpy(p->page, code, sizeof(code));
+	memcpy(p->page, code, len);
 	struct kvm_userspace_memory_region r = { .slot = 0, .guest_phys_addr = 0,
 		.memory_size = 4096, .userspace_addr = (uintptr_t)p->page };
 	if (ioctl(p->vm, KVM_SET_USER_MEMORY_REGION, &r) < 0)
 		return "KVM_SET_USER_MEMORY_REGION";
-	if (ioctl(p->vm, KVM_SET_TSS_ADDR, PROBE_TSS) < 0)
-		return "KVM_SET_TSS_ADDR";
+	if ((what = arch__probe_vm(p->vm)))
+		return what;
 	p->vcpu = ioctl(p->vm, KVM_CREATE_VCPU, 0);
 	if (p->vcpu < 0)
 		return "KVM_CREATE_VCPU";
@@ -71,14 +67,7 @@ static const char *probe_create(struct probe *p, const struct kvm *kvm)
 		p->run = NULL;
 		return "mmap of kvm_run";
 	}
-	if (ioctl(p->vcpu, KVM_GET_SREGS, &sregs) < 0)
-		return "KVM_GET_SREGS";
-	x86__realmode_sregs(&sregs);
-	if (ioctl(p->vcpu, KVM_SET_SREGS, &sregs) < 0)
-		return "KVM_SET_SREGS";
-	if (ioctl(p->vcpu, KVM_SET_REGS, &regs) < 0)
-		return "KVM_SET_REGS";
-	return NULL;
+	return arch__probe_vcpu(p->vcpu);
 }
 
 static void probe_destroy(struct probe *p)
@@ -106,9 +95,9 @@ long exit_cost__measure(const struct kvm *kvm, char *err, size_t errlen)
 			break;
 		}
 		long dt = now_ns() - t0;
-		if (p.run->exit_reason != KVM_EXIT_IO || p.run->io.port != PROBE_PORT) {
+		if (!arch__probe_exit(p.run)) {
 			snprintf(err, errlen, "measuring the exit cost: exit %u instead of the probe's "
-				 "port write", p.run->exit_reason);
+				 "exit", p.run->exit_reason);
 			probe_destroy(&p);
 			return -1;
 		}

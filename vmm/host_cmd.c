@@ -27,7 +27,7 @@ static int print_exit_cost(const char *dev)
 		return 1;
 	}
 	long w = blk__coalesce_for(ns);
-	printf("exit-cost: %ld ns (median of %d KVM_RUN round trips of a port write); virtio-blk "
+	printf("exit-cost: %ld ns (median of %d KVM_RUN round trips of the probe's exit); virtio-blk "
 	       "coalesce=auto: window %ld us, kicks %s\n", ns, EXIT_COST_SAMPLES, w / 1000,
 	       blk__kicks_off(w) ? "off while a large request is in flight" : "on");
 	return 0;

@@ -41,8 +41,6 @@ void vcpu__destroy(struct vcpu *v);
 int vcpu__create_all(struct vm *vm, char *err, size_t errlen);
 /* Every vCPU of the VM (their statistics first: stats__disable_vm); nothing if there are none. */
 void vcpu__destroy_all(struct vm *vm);
-/* CPUID (with this vCPU's APIC ID and the VM's topology), MSRs, LAPIC LINT0/LINT1. */
-int vcpu__init_cpu(struct vcpu *v, char *err, size_t errlen);
 /* Makes a running vCPU leave KVM_RUN soon (signal + immediate_exit). */
 void vcpu__kick(struct vcpu *v);
 /* Copies up to n bytes of guest code at guest-virtual address gva, translated through the

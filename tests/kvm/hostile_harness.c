@@ -20,7 +20,7 @@
 #include "firmware/layout.h"
 #include "vmm/run.h"
 #include "vmm/vcpu.h"
-#include "vmm/x86.h"
+#include "vmm/x86/cpu.h"
 
 #define PORT_MARK   0x510
 #define PORT_DELAY  0x517

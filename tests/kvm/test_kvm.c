@@ -30,7 +30,7 @@
 #include "vmm/trace.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
-#include "vmm/x86.h"
+#include "vmm/x86/cpu.h"
 #include "tests/kvm/hostile.h"
 
 #define TEST_PORT  0x510

@@ -14,7 +14,7 @@
 #include "vmm/bzimage.h"
 #include "vmm/console.h"
 #include "vmm/kvm.h"
-#include "vmm/x86.h"
+#include "vmm/x86/cpu.h"
 
 #define IMG_SIZE (64 * 1024)
 static uint8_t img[IMG_SIZE];

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* x86 CPU state for entry: identity page tables, boot GDT, long-mode and real-mode registers. */
-#ifndef KVMINI_VMM_X86_H
-#define KVMINI_VMM_X86_H
+#ifndef KVMINI_VMM_X86_CPU_H
+#define KVMINI_VMM_X86_CPU_H
 
 #include <stdint.h>
 #include <linux/kvm.h>

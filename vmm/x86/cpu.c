@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* x86 CPU state for entry: page tables, GDT, segment registers, and the CPUID topology. */
-#include "vmm/x86.h"
+#include "vmm/x86/cpu.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The calls generic code makes into the CPU architecture's files (vmm/x86/ today; the Makefile's ARCH picks them). */
+#ifndef KVMINI_VMM_ARCH_H
+#define KVMINI_VMM_ARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct kvm_run;
+struct vcpu;
+struct vm;
+
+/* A VM right after KVM_CREATE_VM, before its RAM and vCPUs: its interrupt controller and
+ * timers, and the addresses KVM needs of it (x86: TSS, identity map, IOAPIC + PICs, PIT).
+ * 0, or -1 with a one-line reason in err. */
+int arch__vm_init(struct vm *vm, char *err, size_t errlen);
+
+/* A vCPU right after KVM_CREATE_VCPU: what the CPU says it is and its first state (x86:
+ * CPUID with this vCPU's APIC ID and the VM's topology, MSRs, LAPIC LINT0/LINT1). 0, or -1
+ * with err. */
+int arch__vcpu_init(struct vcpu *v, char *err, size_t errlen);
+
+/* The exit-cost probe (vmm/exit_cost.c): a scratch VM with one page at guest address 0 that
+ * holds arch__probe_code, and one vCPU that exits to userspace in a loop from there. */
+const uint8_t *arch__probe_code(size_t *len);
+/* After the scratch VM's KVM_CREATE_VM: NULL, or the name of the call that failed. */
+const char *arch__probe_vm(int vm_fd);
+/* The scratch vCPU starts at guest address 0: NULL, or the name of the call that failed. */
+const char *arch__probe_vcpu(int vcpu_fd);
+/* Is this the exit of the probe's loop? */
+bool arch__probe_exit(const struct kvm_run *run);
+
+#endif
