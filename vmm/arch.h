@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct kvm_run;
 struct vcpu;
@@ -20,6 +21,15 @@ int arch__vm_init(struct vm *vm, char *err, size_t errlen);
  * CPUID with this vCPU's APIC ID and the VM's topology, MSRs, LAPIC LINT0/LINT1). 0, or -1
  * with err. */
 int arch__vcpu_init(struct vcpu *v, char *err, size_t errlen);
+
+/* The crash dump: a stopped vCPU's registers printed to f, and in *pc the guest-virtual
+ * address of the instruction it stopped at. 0, or -1 when KVM does not give them. */
+int arch__dump_regs(FILE *f, struct vcpu *v, uint64_t *pc);
+/* What the dump calls that address ("rip"). */
+const char *arch__pc_name(void);
+/* A guest-virtual address of the vCPU, through its page tables, to guest-physical: 0, or -1
+ * when it does not translate (for the dump and the gdb stub). */
+int arch__translate(struct vcpu *v, uint64_t gva, uint64_t *gpa);
 
 /* The exit-cost probe (vmm/exit_cost.c): a scratch VM with one page at guest address 0 that
  * holds arch__probe_code, and one vCPU that exits to userspace in a loop from there. */

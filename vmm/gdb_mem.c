@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The gdb stub's guest memory by virtual address: KVM_TRANSLATE per page, then gm__ptr. */
+/* The gdb stub's guest memory by virtual address: arch__translate per page, then gm__ptr. */
 #include "vmm/gdb_mem.h"
 
 #include <string.h>
-#include <sys/ioctl.h>
-#include <linux/kvm.h>
 
+#include "vmm/arch.h"
 #include "vmm/memory.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
@@ -13,12 +12,7 @@
 #define PAGE 4096ULL
 int gdb_mem__translate(struct vcpu *v, uint64_t gva, uint64_t *gpa)
 {
-	struct kvm_translation tr = { .linear_address = gva };
-
-	if (ioctl(v->fd, KVM_TRANSLATE, &tr) < 0 || !tr.valid)
-		return -1;
-	*gpa = tr.physical_address;
-	return 0;
+	return arch__translate(v, gva, gpa);
 }
 
 /* Copies up to n bytes at gva into buf (reads) or from buf (writes); stops at the first page
