@@ -8,9 +8,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct kvm;
 struct kvm_run;
 struct vcpu;
 struct vm;
+
+/* /dev/kvm is open at path and has the generic capabilities: the architecture's own
+ * (x86: PIT2, TSS, CPUID; what it needs of them in kvm->arch). 0, or -1 with err naming
+ * the missing one. arch__kvm_close frees kvm->arch (NULL: nothing). */
+int arch__kvm_open(struct kvm *kvm, const char *path, char *err, size_t errlen);
+void arch__kvm_close(struct kvm *kvm);
 
 /* A VM right after KVM_CREATE_VM, before its RAM and vCPUs: its interrupt controller and
  * timers, and the addresses KVM needs of it (x86: TSS, identity map, IOAPIC + PICs, PIT).

@@ -10,13 +10,13 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "vmm/arch.h"
+
 #define CAP(c) { c, #c }
+/* (the architecture's own are in arch__kvm_open) */
 static const struct { int cap; const char *name; } required_caps[] = {
 	CAP(KVM_CAP_USER_MEMORY),      /* guest RAM from our mmap */
-	CAP(KVM_CAP_IRQCHIP),          /* in-kernel PIC, IOAPIC, LAPIC */
-	CAP(KVM_CAP_PIT2),             /* in-kernel PIT */
-	CAP(KVM_CAP_SET_TSS_ADDR),
-	CAP(KVM_CAP_EXT_CPUID),        /* KVM_GET_SUPPORTED_CPUID */
+	CAP(KVM_CAP_IRQCHIP),          /* an in-kernel interrupt controller */
 	CAP(KVM_CAP_IRQ_ROUTING),
 	CAP(KVM_CAP_IOEVENTFD),        /* virtio kicks without a userspace exit */
 	CAP(KVM_CAP_IRQFD),            /* virtio interrupts without a userspace exit */
@@ -55,21 +55,8 @@ int kvm__open(struct kvm *kvm, const char *path, char *err, size_t errlen)
 		kvm->max_vcpus = ioctl(kvm->fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
 	if (kvm->max_vcpus <= 0)
 		kvm->max_vcpus = 4;
-
-	for (int n = 64; n <= 4096; n *= 2) {
-		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
-		if (!c)
-			break;
-		c->nent = n;
-		if (ioctl(kvm->fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
-			kvm->cpuid = c;
-			return 0;
-		}
-		free(c);
-		if (errno != E2BIG)
-			break;
-	}
-	snprintf(err, errlen, "%s: KVM_GET_SUPPORTED_CPUID failed: %s", path, strerror(errno));
+	if (arch__kvm_open(kvm, path, err, errlen) == 0)
+		return 0;
 fail:
 	kvm__close(kvm);
 	return -1;
@@ -79,7 +66,7 @@ void kvm__close(struct kvm *kvm)
 {
 	if (kvm->fd > 0)
 		close(kvm->fd);
-	free(kvm->cpuid);
+	arch__kvm_close(kvm);
 	memset(kvm, 0, sizeof(*kvm));
 	kvm->fd = -1;
 }

@@ -10,7 +10,7 @@ struct kvm {
 	int fd;
 	int run_size;              /* KVM_GET_VCPU_MMAP_SIZE */
 	int max_vcpus;
-	struct kvm_cpuid2 *cpuid;  /* KVM_GET_SUPPORTED_CPUID */
+	void *arch;                /* the architecture's (x86: KVM_GET_SUPPORTED_CPUID) */
 };
 
 /* Opens path (normally /dev/kvm). 0, or -1 with a one-line reason (and what to do, from

@@ -22,6 +22,44 @@
 #define APIC_MODE_EXTINT     (7u << 8)
 #define APIC_MODE_NMI        (4u << 8)
 
+#define CAP(c) { c, #c }
+static const struct { int cap; const char *name; } x86_caps[] = {
+	CAP(KVM_CAP_PIT2),             /* in-kernel PIT */
+	CAP(KVM_CAP_SET_TSS_ADDR),
+	CAP(KVM_CAP_EXT_CPUID),        /* KVM_GET_SUPPORTED_CPUID */
+};
+
+int arch__kvm_open(struct kvm *kvm, const char *path, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(x86_caps) / sizeof(x86_caps[0]); i++) {
+		if (ioctl(kvm->fd, KVM_CHECK_EXTENSION, x86_caps[i].cap) <= 0) {
+			snprintf(err, errlen, "%s lacks %s, which kvmini needs", path, x86_caps[i].name);
+			return -1;
+		}
+	}
+	for (int n = 64; n <= 4096; n *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+		if (!c)
+			break;
+		c->nent = n;
+		if (ioctl(kvm->fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			kvm->arch = c;
+			return 0;
+		}
+		free(c);
+		if (errno != E2BIG)
+			break;
+	}
+	snprintf(err, errlen, "%s: KVM_GET_SUPPORTED_CPUID failed: %s", path, strerror(errno));
+	return -1;
+}
+
+void arch__kvm_close(struct kvm *kvm)
+{
+	free(kvm->arch);
+	kvm->arch = NULL;
+}
+
 int arch__vm_init(struct vm *vm, char *err, size_t errlen)
 {
 	if (ioctl(vm->fd, KVM_SET_TSS_ADDR, (unsigned long)LAYOUT_TSS) < 0) {
@@ -62,7 +100,7 @@ static int set_lapic_lints(struct vcpu *v)
 
 int arch__vcpu_init(struct vcpu *v, char *err, size_t errlen)
 {
-	const struct kvm_cpuid2 *sup = v->vm->kvm->cpuid;
+	const struct kvm_cpuid2 *sup = v->vm->kvm->arch;
 	size_t sz = sizeof(*sup) + sup->nent * sizeof(sup->entries[0]);
 	struct kvm_cpuid2 *c = malloc(sz);
 
