@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The contract between a virtio device (blk) and its transport (mmio now, pci later). */
+/* The contract between a virtio device (blk) and its transport (virtio-mmio or virtio-pci). */
 #ifndef KVMINI_VIRTIO_VIRTIO_H
 #define KVMINI_VIRTIO_VIRTIO_H
 
