@@ -50,7 +50,7 @@ PARTS=(
     "fuzz-smoke host libFuzzer targets: stored inputs, ${FUZZ_SMOKE_TIME:-10} s each"
     "cli-errors host bad command lines and files"
     "blk-matrix-cli host the block benchmark's options and report"
-    "structure host the include graph against the layer order (docs/architecture.md); no function over 80 lines"
+    "structure host the include graph against the layer order (docs/architecture.md); no function over 80 lines; the source map names every file"
     "nested-selftest host the boot harness's own accounting, on fake cases"
     "direct-kvm kvm tiny payloads on a real KVM (tests/kvm)"
     "sanitize-kvm kvm the same under clang ASan + UBSan"
