@@ -170,70 +170,34 @@ static void thread_packet(struct gdb *g, const char *p, char *r)
 	strcpy(r, "OK");
 }
 
-/* G: all registers from hex; a shorter G sets the registers it covers. */
-static void write_all_regs(struct vcpu *v, const char *h, char *r)
-{
-	struct gdb_cpu_regs regs;
-	unsigned i;
-
-	if (gdb_regs__read(v, &regs)) {
-		strcpy(r, "E01");
-		return;
-	}
-	for (i = 0; i < GDB_NREGS && strlen(h) >= 2 * gdb_regs__size(i); i++) {
-		uint8_t b[16], old[16];
-		if (gdbpkt__hex_decode(h, gdb_regs__size(i), b))
-			break;
-		gdb_regs__get(&regs, i, old);
-		if (memcmp(b, old, gdb_regs__size(i)) && gdb_regs__set(&regs, i, b))
-			break;
-		h += 2 * gdb_regs__size(i);
-	}
-	strcpy(r, *h || gdb_regs__write(v, &regs) ? "E01" : "OK");
-}
-
-/* g, G, p, P: the registers of the vCPU gdb chose (Hg), all or one. */
+/* g, G, p, P: the registers of the vCPU gdb chose (Hg), all or one, in the architecture's
+ * layout (gdb_regs.h). */
 static void reg_packet(struct vcpu *v, const char *p, char *r)
 {
-	struct gdb_cpu_regs regs;
 	const char *s = p + 1;
 	uint64_t n;
-	uint8_t b[16];
+	int e;
 
 	switch (p[0]) {
 	case 'g':
-		if (p[1] || gdb_regs__read(v, &regs)) {
-			strcpy(r, "E01");
-			return;
-		}
-		for (unsigned i = 0, o = 0; i < GDB_NREGS; i++) {
-			gdb_regs__get(&regs, i, b);
-			gdbpkt__hex_encode(b, gdb_regs__size(i), r + o);
-			o += 2 * gdb_regs__size(i);
-		}
-		return;
+		e = p[1] ? -1 : gdb_regs__read_hex(v, r);
+		break;
 	case 'G':
-		write_all_regs(v, p + 1, r);
-		return;
+		e = gdb_regs__write_hex(v, p + 1);
+		break;
 	case 'p':
-		if (gdbpkt__parse_hex(&s, &n) || *s || n >= GDB_NREGS || gdb_regs__read(v, &regs)) {
-			strcpy(r, "E01");
-			return;
-		}
-		gdb_regs__get(&regs, (unsigned)n, b);
-		gdbpkt__hex_encode(b, gdb_regs__size((unsigned)n), r);
-		return;
+		e = gdbpkt__parse_hex(&s, &n) || *s || n >= GDB_NREGS ? -1 :
+		    gdb_regs__read_one_hex(v, (unsigned)n, r);
+		break;
 	default:	/* P */
-		if (gdbpkt__parse_hex(&s, &n) || *s++ != '=' || n >= GDB_NREGS ||
-		    strlen(s) != 2 * gdb_regs__size((unsigned)n) ||
-		    gdbpkt__hex_decode(s, gdb_regs__size((unsigned)n), b) ||
-		    gdb_regs__read(v, &regs) || gdb_regs__set(&regs, (unsigned)n, b) ||
-		    gdb_regs__write(v, &regs))
-			strcpy(r, "E01");
-		else
-			strcpy(r, "OK");
-		return;
+		e = gdbpkt__parse_hex(&s, &n) || *s++ != '=' || n >= GDB_NREGS ? -1 :
+		    gdb_regs__write_one_hex(v, (unsigned)n, s);
+		break;
 	}
+	if (e)
+		strcpy(r, "E01");
+	else if (p[0] == 'G' || p[0] == 'P')
+		strcpy(r, "OK");
 }
 
 /* m, M: guest memory by virtual address, as the vCPU gdb chose sees it; breakpoints' int3s
@@ -297,15 +261,9 @@ static int resume_packet(struct gdb *g, struct vcpu *v, const char *p, char *r,
 			 int *resume_step)
 {
 	if (p[1]) {	/* c ADDR / s ADDR: resume at ADDR */
-		struct gdb_cpu_regs regs;
 		const char *s = p + 1;
 		uint64_t addr;
-		if (gdbpkt__parse_hex(&s, &addr) || *s || gdb_regs__read(v, &regs)) {
-			strcpy(r, "E01");
-			return -1;
-		}
-		regs.r.rip = addr;
-		if (ioctl(v->fd, KVM_SET_REGS, &regs.r) < 0) {
+		if (gdbpkt__parse_hex(&s, &addr) || *s || gdb_regs__set_pc(v, addr)) {
 			strcpy(r, "E01");
 			return -1;
 		}

@@ -1,33 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The gdb stub's registers: gdb's amd64 layout over KVM's regs, sregs and fpu. */
+/* The gdb stub's registers, in the architecture's own layout (vmm/x86/gdb_regs.c: gdb's amd64). */
 #ifndef KVMINI_VMM_GDB_REGS_H
 #define KVMINI_VMM_GDB_REGS_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <linux/kvm.h>
 
 struct vcpu;
 
-#define GDB_NREGS 59	/* rax..gs, st0..fop, xmm0..mxcsr, fs_base, gs_base */
+#define GDB_NREGS 59	/* x86: rax..gs, st0..fop, xmm0..mxcsr, fs_base, gs_base */
 
-/* One vCPU's registers as KVM gives them: what gdb's registers are read from and written to. */
-struct gdb_cpu_regs {
-	struct kvm_regs r;
-	struct kvm_sregs s;
-	struct kvm_fpu f;
-};
-
-/* The size in bytes of gdb register r (r < GDB_NREGS). */
-unsigned gdb_regs__size(unsigned r);
-/* KVM_GET_REGS, KVM_GET_SREGS and KVM_GET_FPU of v. 0 or -1. */
-int gdb_regs__read(struct vcpu *v, struct gdb_cpu_regs *c);
-/* KVM_SET_REGS, KVM_SET_SREGS and KVM_SET_FPU of v. 0 or -1. */
-int gdb_regs__write(struct vcpu *v, const struct gdb_cpu_regs *c);
-/* Writes register r's bytes (little-endian, gdb_regs__size(r)) to out. */
-void gdb_regs__get(const struct gdb_cpu_regs *c, unsigned r, uint8_t *out);
-/* Sets register r from in; -1 for a changed value of one that cannot be written. */
-int gdb_regs__set(struct gdb_cpu_regs *c, unsigned r, const uint8_t *in);
+/* g: every register of v, as gdb's hex, into out (room for 2 x GDBPKT_MAX / 2). 0 or -1. */
+int gdb_regs__read_hex(struct vcpu *v, char *out);
+/* G: registers from hex, in order; a shorter G sets those it covers. 0, or -1 for bad hex,
+ * a changed value of one that cannot be written, or a failed ioctl. */
+int gdb_regs__write_hex(struct vcpu *v, const char *hex);
+/* p: register n as hex into out. 0 or -1. */
+int gdb_regs__read_one_hex(struct vcpu *v, unsigned n, char *out);
+/* P: register n from hex (exactly its size). 0 or -1. */
+int gdb_regs__write_one_hex(struct vcpu *v, unsigned n, const char *hex);
+/* c ADDR / s ADDR: the vCPU resumes at pc. 0 or -1. */
+int gdb_regs__set_pc(struct vcpu *v, uint64_t pc);
 /* The target description (qXfer:features:read:target.xml) and its length. */
 const char *gdb_regs__target_xml(size_t *len);
 
