@@ -36,12 +36,18 @@ report() {
                   dearer = 0; for (i = 1; i <= n; i++) if (c[i] > 0) dearer++
                   printf "\nmedian cost %+.1f %% over %d runs (min %+.1f %%, max %+.1f %%); on slower than off in %d of %d runs\n", m, n, s[1], s[n], dearer, n }'
     done
-    awk -F, 'NR > 1 && $3 == "handle"' "$1" | sort -t, -k1,1 -k7,7n | awk -F, '
-        { k = $1; n[k]++; off[k, n[k]] = $7; on[k, n[k]] = $8; ring[k, n[k]] = $9 }
+    # each column's own median (the runs sorted per column, not by the untraced time)
+    awk -F, 'NR > 1 && $3 == "handle"' "$1" | awk -F, '
+        function med(k, c,   a, i, j, t, m) {
+            for (i = 1; i <= n[k]; i++) a[i] = v[k, c, i]
+            for (i = 1; i <= n[k]; i++) for (j = i + 1; j <= n[k]; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+            if (a[1] == "-") return "-"
+            m = n[k] % 2 ? a[(n[k] + 1) / 2] : (a[n[k] / 2] + a[n[k] / 2 + 1]) / 2
+            return sprintf("%.1f", m) }
+        { k = $1; n[k]++; v[k, 7, n[k]] = $7; v[k, 8, n[k]] = $8; v[k, 9, n[k]] = $9 }
         END { print "\nexit__handle alone (no KVM_RUN; fastest of 10 batches), median over the runs:\n"
               print "| feature | runs | off ns | on ns | lastexits__add alone ns |"; print "|---|---|---|---|---|"
-              for (k in n) { m = int((n[k] + 1) / 2)
-                  printf "| %s | %d | %.1f | %.1f | %s |\n", k, n[k], off[k, m], on[k, m], ring[k, m] } }'
+              for (k in n) printf "| %s | %d | %s | %s | %s |\n", k, n[k], med(k, 7), med(k, 8), med(k, 9) }'
 }
 
 if [ "${1:-}" = --report ]; then
