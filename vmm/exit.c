@@ -4,13 +4,10 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <linux/kvm.h>
 
+#include "vmm/debug.h"
 #include "vmm/exit_names.h"
-#include "vmm/gdb.h"
-#include "vmm/stats.h"
-#include "vmm/trace.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -29,7 +26,7 @@ static enum exit_action strict_stop(struct vcpu *v, const char *bus, uint64_t ad
 	}
 	snprintf(why + strlen(why), sizeof(why) - strlen(why), " hit no device");
 	if (!vm__stopping(v->vm))
-		vcpu__dump(v, why);
+		debug__crash_dump(v, why);
 	vm__request_stop(v->vm, VM_STOP_CRASH, 1, "vCPU %u: %s", v->id, why);
 	return EXIT_STOP;
 }
@@ -79,7 +76,7 @@ static enum exit_action handle_system_event(struct vcpu *v)
 		vm__request_stop(vm, VM_STOP_PANIC, 1, "guest crashed (KVM crash event)");
 		break;
 	default:
-		vcpu__dump(v, "unknown system event");
+		debug__crash_dump(v, "unknown system event");
 		vm__request_stop(vm, VM_STOP_CRASH, 1, "unknown KVM system event %u on vCPU %u",
 				 v->run->system_event.type, v->id);
 	}
@@ -91,7 +88,7 @@ static enum exit_action crash(struct vcpu *v, const char *why)
 	/* after a reboot/poweroff/panic request a guest may still fault its way down (Linux's
 	 * reboot falls back to a triple fault): the VM is already stopping for that reason */
 	if (!vm__stopping(v->vm))
-		vcpu__dump(v, why);
+		debug__crash_dump(v, why);
 	vm__request_stop(v->vm, VM_STOP_CRASH, 1, "vCPU %u: %s: %s", v->id,
 			 exit__name(v->run->exit_reason), why);
 	return EXIT_STOP;
@@ -112,7 +109,7 @@ static enum exit_action dispatch(struct vcpu *v)
 	case KVM_EXIT_SYSTEM_EVENT:
 		return handle_system_event(v);
 	case KVM_EXIT_DEBUG:	/* a breakpoint or step for gdb; ignored without it */
-		return gdb__debug_exit(v);
+		return debug__stop_event(v);
 	case KVM_EXIT_HLT:
 		vm__request_stop(v->vm, VM_STOP_CRASH, 1, "vCPU %u halted with nothing to wake it",
 				 v->id);
@@ -132,54 +129,20 @@ static enum exit_action dispatch(struct vcpu *v)
 	}
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
-}
-
-/* --exit-stats: counted by reason and, for PIO/MMIO, by device range */
-static void record_stats(struct vcpu *v, uint64_t ns)
-{
-	struct kvm_run *run = v->run;
-	unsigned reason = run->exit_reason;
-
-	stats__record_exit(v->stats, reason, ns);
-	if (reason == KVM_EXIT_IO) {
-		const struct bus_range *r = bus__find(&v->vm->pio, run->io.port, run->io.size);
-		stats__record_access(v->stats, STATS_PIO, r, run->io.port,
-				     run->io.direction == KVM_EXIT_IO_OUT, ns);
-	} else if (reason == KVM_EXIT_MMIO) {
-		const struct bus_range *r = bus__find(&v->vm->mmio, run->mmio.phys_addr, run->mmio.len);
-		stats__record_access(v->stats, STATS_MMIO, r, run->mmio.phys_addr, run->mmio.is_write,
-				     ns);
-	}
-}
-
 /* --exit-stats and/or --trace-exits: dispatch timed, then recorded */
 static enum exit_action dispatch_observed(struct vcpu *v)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = debug__now_ns();
 	enum exit_action action = dispatch(v);
-	uint64_t ns = now_ns() - t0;
 
-	if (v->stats)
-		record_stats(v, ns);
-	if (v->trace)
-		trace__record(v, t0, ns);
+	debug__record(v, t0, debug__now_ns() - t0);
 	return action;
 }
 
 enum exit_action exit__handle(struct vcpu *v)
 {
-	enum exit_action action;
+	enum exit_action action = debug__timing(v) ? dispatch_observed(v) : dispatch(v);
 
-	if (__builtin_expect(v->stats != NULL || v->trace != NULL, 0))
-		action = dispatch_observed(v);
-	else
-		action = dispatch(v);
-	lastexits__add(&v->last, v->run, v->vm->kvm->run_size);
+	debug__after_exit(v);
 	return action;
 }

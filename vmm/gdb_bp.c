@@ -8,7 +8,7 @@
 #include <linux/kvm.h>
 
 #include "vmm/gdb_int.h"
-#include "vmm/gdb_mem.h"
+#include "vmm/arch.h"
 #include "vmm/memory.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
@@ -84,7 +84,7 @@ const char *gdb_bp__insert(struct gdb *g, int type, uint64_t addr, uint64_t kind
 			}
 		} else {
 			uint8_t *p;
-			if (gdb_mem__translate(&g->vm->vcpus[g->gcpu], addr, &b->gpa) ||
+			if (arch__translate(&g->vm->vcpus[g->gcpu], addr, &b->gpa) ||
 			    !(p = gm__ptr(&g->vm->mem, b->gpa, 1))) {
 				r = "E0e";	/* EFAULT */
 				goto out;

@@ -7,7 +7,6 @@
 #include <linux/kvm.h>
 
 #include "vmm/gdb_int.h"
-#include "vmm/gdb_mem.h"
 #include "vmm/gdb_regs.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
@@ -215,7 +214,7 @@ static void mem_packet(struct gdb *g, struct vcpu *v, const char *p, char *r)
 		}
 		if (len > sizeof(buf))
 			len = sizeof(buf);
-		size_t got = gdb_mem__access(v, addr, buf, len, false);
+		size_t got = vcpu__access_virt(v, addr, buf, len, false);
 		if (!got && len) {
 			strcpy(r, "E0e");
 			return;
@@ -230,12 +229,12 @@ static void mem_packet(struct gdb *g, struct vcpu *v, const char *p, char *r)
 		return;
 	}
 	/* all or nothing: every page must translate to RAM before a byte is written */
-	if (gdb_mem__access(v, addr, check, len, false) != len) {
+	if (vcpu__access_virt(v, addr, check, len, false) != len) {
 		strcpy(r, "E0e");
 		return;
 	}
 	gdb_bp__shadow(g, addr, buf, len, true);
-	gdb_mem__access(v, addr, buf, len, true);
+	vcpu__access_virt(v, addr, buf, len, true);
 	strcpy(r, "OK");
 }
 

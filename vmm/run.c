@@ -9,8 +9,8 @@
 #include <sys/ioctl.h>
 
 #include "devices/thread.h"
+#include "vmm/debug.h"
 #include "vmm/exit.h"
-#include "vmm/gdb.h"
 #include "vmm/seccomp.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
@@ -38,8 +38,7 @@ static void *vcpu_thread(void *arg)
 	seccomp__enter(SECCOMP_KIND_VCPU);
 
 	while (!vm__stopping(vm)) {
-		if (__builtin_expect(vm->gdb != NULL, 0))
-			gdb__vcpu_wait(v);	/* parks here while gdb holds the VM stopped */
+		debug__before_run(v);	/* parks here while gdb holds the VM stopped */
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				v->run->immediate_exit = 0;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vmm/arch.h"
+#include "vmm/memory.h"
 #include "vmm/vm.h"
 
 int vcpu__create(struct vcpu *v, struct vm *vm, unsigned id, char *err, size_t errlen)
@@ -71,4 +72,28 @@ void vcpu__kick(struct vcpu *v)
 {
 	if (v->started)
 		pthread_kill(v->thread, SIG_VCPU_KICK);
+}
+
+size_t vcpu__access_virt(struct vcpu *v, uint64_t gva, uint8_t *buf, size_t n, bool write)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		uint64_t a = gva + done, gpa;
+		/* up to the end of this 4 KiB page, then translate again */
+		size_t chunk = 4096 - (a & 4095);
+		if (chunk > n - done)
+			chunk = n - done;
+		if (arch__translate(v, a, &gpa))
+			break;
+		uint8_t *p = gm__ptr(&v->vm->mem, gpa, chunk);
+		if (!p)
+			break;
+		if (write)
+			memcpy(p, buf + done, chunk);
+		else
+			memcpy(buf + done, p, chunk);
+		done += chunk;
+	}
+	return done;
 }

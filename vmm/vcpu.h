@@ -43,11 +43,10 @@ int vcpu__create_all(struct vm *vm, char *err, size_t errlen);
 void vcpu__destroy_all(struct vm *vm);
 /* Makes a running vCPU leave KVM_RUN soon (signal + immediate_exit). */
 void vcpu__kick(struct vcpu *v);
-/* Copies up to n bytes of guest code at guest-virtual address gva, translated through the
- * vCPU's page tables (KVM_TRANSLATE) and read through gm__ptr; stops at the first untranslatable
- * or non-RAM byte. Returns how many bytes were copied. */
-size_t vcpu__read_code(struct vcpu *v, uint64_t gva, uint8_t *buf, size_t n);
-/* Prints exit name, reason, RIP, registers, segments and the code bytes at RIP to stderr. */
-void vcpu__dump(struct vcpu *v, const char *why);
+/* Guest memory by virtual address, through the vCPU's page tables (arch__translate) and
+ * gm__ptr page by page: copies up to n bytes at gva into buf (reads) or from buf (writes) and
+ * stops at the first page that does not translate or is not RAM. Returns the bytes done (the
+ * crash dump's code bytes, the gdb stub's memory packets). */
+size_t vcpu__access_virt(struct vcpu *v, uint64_t gva, uint8_t *buf, size_t n, bool write);
 
 #endif

@@ -467,10 +467,10 @@ START_TEST(triple_fault_is_a_crash)
 	ck_assert_msg(strstr(vm.stop_msg, "KVM_EXIT_SHUTDOWN"), "msg: %s", vm.stop_msg);
 	/* the dump's code bytes come through the guest page tables: movabs $0xdeadbeef,%rax; ud2 */
 	uint8_t code[12];
-	ck_assert_uint_eq(vcpu__read_code(&vm.vcpus[0], 0x100000, code, sizeof(code)), sizeof(code));
+	ck_assert_uint_eq(vcpu__access_virt(&vm.vcpus[0], 0x100000, code, sizeof(code), false), sizeof(code));
 	const uint8_t want[] = { 0x48, 0xb8, 0xef, 0xbe, 0xad, 0xde, 0, 0, 0, 0, 0x0f, 0x0b };
 	ck_assert_mem_eq(code, want, sizeof(want));
-	ck_assert_uint_eq(vcpu__read_code(&vm.vcpus[0], 0xffff800000000000ULL, code, 4), 0);
+	ck_assert_uint_eq(vcpu__access_virt(&vm.vcpus[0], 0xffff800000000000ULL, code, 4, false), 0);
 	teardown_vm();
 }
 END_TEST

@@ -11,6 +11,9 @@ and vmm/vm.h are one node). Two kinds of violation:
   up     an include from a room to a room above it in the order of the ```layers block of
          docs/architecture.md (a room: path prefixes; the longest prefix that matches a
          module names its room)
+  door   an include from a module a "door" line names to a room other than through that
+         door's module: "door vmm/debug: vmm/run vmm/exit" in the block means the modules vmm/run and
+         vmm/exit (a name ending in / is a folder) reach the room of vmm/debug only by including vmm/debug
 Without --baseline (or with --strict) every violation fails. With --baseline FILE the
 violations listed there are tolerated, any other fails, and a listed one that is gone fails
 too (so the list only shrinks: remove the line). --write-baseline FILE writes the current
@@ -24,8 +27,9 @@ SRC_DIRS = ("vmm", "devices", "virtio", "firmware")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
 
-def read_rooms(root):
-    """[(name, [prefix, ...]), ...] bottom first, from the ```layers block of docs/architecture.md"""
+def read_rooms(root, doors=None):
+    """[(name, [prefix, ...]), ...] bottom first, from the ```layers block of docs/architecture.md;
+    its door lines go to doors as (gate module, [user prefix, ...])"""
     path = os.path.join(root, "docs", "architecture.md")
     rooms, inside = [], False
     with open(path) as f:
@@ -35,6 +39,11 @@ def read_rooms(root):
                 continue
             if inside and ln.startswith("```"):
                 break
+            if inside and ln.startswith("door "):
+                gate, _, users = ln[5:].partition(":")
+                if doors is not None:
+                    doors.append((gate.strip(), users.split()))
+                continue
             if inside and ln.strip() and not ln.lstrip().startswith("#"):
                 name, _, prefixes = ln.partition(":")
                 rooms.append((name.strip(), prefixes.split()))
@@ -99,8 +108,22 @@ def sccs(nodes, edges):
     return out
 
 
+def door_violations(edges, rooms, doors):
+    found = set()
+    for gate, users in doors:
+        gate_room = room_of(gate, rooms)
+        for a in sorted(edges):
+            if not any(a == u or (u.endswith("/") and a.startswith(u)) for u in users):
+                continue
+            for b in sorted(edges[a]):
+                if b != gate and room_of(b, rooms) == gate_room:
+                    found.add("door: %s -> %s (%s is reached through %s)" % (a, b, rooms[gate_room][0], gate))
+    return found
+
+
 def violations(root):
-    rooms = read_rooms(root)
+    doors = []
+    rooms = read_rooms(root, doors)
     files, edges = read_graph(root)
     nodes = sorted({os.path.splitext(f)[0] for f in files} | set(edges))
     comp_of = {}
@@ -116,6 +139,7 @@ def violations(root):
             ra, rb = room_of(a, rooms), room_of(b, rooms)
             if ra >= 0 and rb > ra:
                 found.add("up: %s -> %s (%s reaches %s)" % (a, b, rooms[ra][0], rooms[rb][0]))
+    found |= door_violations(edges, rooms, doors)
     unplaced = sorted(v for v in nodes if room_of(v, rooms) < 0)
     return found, comps, files, rooms, unplaced
 
@@ -176,9 +200,9 @@ def main(argv):
     for v in sorted(known - found):
         print("layers: fixed, remove it from %s: %s" % (base, v))
         bad += 1
-    print("layers: %d violation(s) (%d cycle edges, %d reaching up), %d tolerated by the baseline, %d new or stale" % (
+    print("layers: %d violation(s) (%d cycle edges, %d reaching up, %d past a door), %d tolerated by the baseline, %d new or stale" % (
         len(found), sum(1 for v in found if v.startswith("cycle")), sum(1 for v in found if v.startswith("up")),
-        len(found & known), bad))
+        sum(1 for v in found if v.startswith("door")), len(found & known), bad))
     return 1 if bad else 0
 
 

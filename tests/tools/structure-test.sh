@@ -66,6 +66,15 @@ mkdir -p "$tmp/noblock/docs"
 : > "$tmp/noblock/docs/architecture.md"
 expect no-block 1 "no \`\`\`layers block" -- --root "$tmp/noblock"
 
+# a door: the run loop (vmm/b here) reaches the low room only through devices/a
+fixture "$tmp/door"
+printf 'door devices/a: vmm/b\n' >> "$tmp/door/docs/architecture.md"
+sed -i 's/^```$//' "$tmp/door/docs/architecture.md"; printf '```\n' >> "$tmp/door/docs/architecture.md"
+expect door-kept 0 "0 violation(s)" -- --root "$tmp/door" --strict
+printf '#include "devices/c.h"\n' >> "$tmp/door/vmm/b.c"
+: > "$tmp/door/devices/c.h"
+expect door-passed 1 "door: vmm/b -> devices/c (low is reached through devices/a)" -- --root "$tmp/door" --strict
+
 # the tree itself, against the order in docs/architecture.md: no violation at all
 expect tree 0 "0 violation(s)" -- --root "$top" --strict
 
@@ -78,6 +87,7 @@ mkdir -p "$tmp/long/vmm"
   echo '	return a + b;'; echo '}'; } > "$tmp/long/vmm/x.c"
 tool="$here/funclen.py" expect funclen-long 1 "long_one is 81 lines (at most 80)" -- --root "$tmp/long"
 tool="$here/funclen.py" expect funclen-short 0 "2 functions, the longest 81 lines, 0 over 81" -- --root "$tmp/long" --max 81
+
 # the tree itself: no production function over 80 lines
 tool="$here/funclen.py" expect funclen-tree 0 "0 over 80" -- --root "$top"
 
