@@ -5,7 +5,7 @@
 CC       ?= cc
 BUILD    ?= build
 SANITIZE ?=
-PKGS_BUILD := build-essential clang pkg-config linux-libc-dev libfdt-dev liburing-dev libseccomp-dev check
+PKGS_BUILD := build-essential clang pkg-config linux-libc-dev libfdt-dev liburing-dev libseccomp-dev libjson-c-dev check
 PKGS_GUEST := busybox-static cpio qemu-system-x86 acpica-tools gdb
 PKGS_TEST  := python3 util-linux e2fsprogs dmsetup fio
 PKGS_BENCH := gnuplot-nox
@@ -20,7 +20,7 @@ endif
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -I. -MMD -MP -D_GNU_SOURCE -pthread
 LDFLAGS  += -pthread
-LDLIBS   += -luring -lseccomp
+LDLIBS   += -luring -lseccomp -ljson-c
 ifneq ($(SANITIZE),)
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)

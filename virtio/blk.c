@@ -15,7 +15,6 @@
 #include <linux/virtio_ring.h>
 
 #include "devices/thread.h"
-#include "vmm/json.h"
 #include "vmm/launcher.h"
 #include "vmm/seccomp.h"
 
@@ -140,65 +139,16 @@ void blk__stats(const struct blk_dev *b, struct blk_stats *out)
 		add_stats(out, &b->q[i].stats);
 }
 
-struct queue_view {
-	const char *path;
-	unsigned idx;
-	struct virtq_snapshot s;
-	unsigned waiting, inflight;          /* avail - taken, taken - used (ring counters) */
-	unsigned long long kicks, unkicked, irqs, coalesced, batches;
-	unsigned long long reads, writes, read_bytes, write_bytes;
-};
-
-static void print_queue_json(FILE *f, const struct queue_view *v)
-{
-	const struct virtq_snapshot *s = &v->s;
-
-	fprintf(f, "{\"disk\":");
-	json__string(f, v->path);
-	fprintf(f, ",\"queue\":%u,\"active\":%s", v->idx, s->rings ? "true" : "false");
-	if (s->rings)
-		fprintf(f, ",\"size\":%u,\"avail_idx\":%u,\"taken\":%u,\"used_idx\":%u,"
-			"\"waiting\":%u,\"in_flight\":%u,\"event_idx\":%s,\"used_event\":%u,"
-			"\"avail_event\":%u,\"no_interrupt\":%s,\"broken\":%s", s->size, s->avail_idx,
-			s->last_avail, s->used_idx, v->waiting, v->inflight,
-			s->event_idx ? "true" : "false", s->used_event, s->avail_event,
-			s->avail_flags & VRING_AVAIL_F_NO_INTERRUPT ? "true" : "false",
-			s->broken ? "true" : "false");
-	fprintf(f, ",\"kicks\":%llu,\"unkicked\":%llu,\"interrupts\":%llu,\"coalesced\":%llu,"
-		"\"batches\":%llu,\"reads\":%llu,\"read_bytes\":%llu,\"writes\":%llu,"
-		"\"write_bytes\":%llu}", v->kicks, v->unkicked, v->irqs, v->coalesced, v->batches,
-		v->reads, v->read_bytes, v->writes, v->write_bytes);
-}
-
-static void print_queue_text(FILE *f, const struct queue_view *v)
-{
-	const struct virtq_snapshot *s = &v->s;
-
-	if (!s->rings) {
-		fprintf(f, "kvmini: disk %s, queue %u: not active (%llu kicks, %llu interrupts so "
-			"far)\n", v->path, v->idx, v->kicks, v->irqs);
-		return;
-	}
-	fprintf(f, "kvmini: disk %s, queue %u: %u waiting in the ring, %u in flight in kvmini "
-		"(avail %u, taken %u, used %u", v->path, v->idx, v->waiting, v->inflight,
-		s->avail_idx, s->last_avail, s->used_idx);
-	if (s->event_idx)
-		fprintf(f, "; interrupt past used %u, kick past avail %u", s->used_event,
-			s->avail_event);
-	fprintf(f, "); %llu kicks (and %llu looks without one), %llu interrupts (%llu rounds held "
-		"for the next), %llu batches; %llu reads (%llu KiB), %llu writes (%llu KiB)%s\n",
-		v->kicks, v->unkicked, v->irqs,
-		v->coalesced, v->batches, v->reads, v->read_bytes >> 10, v->writes,
-		v->write_bytes >> 10, s->broken ? "; BROKEN: waits for a device reset" : "");
-}
-
-void blk__print_queues(const struct blk_dev *b, FILE *f, bool json, bool *first)
+unsigned blk__snapshot_queues(const struct blk_dev *b, struct blk_queue_snap *out, unsigned max)
 {
 	const struct virtio_dev *vdev = __atomic_load_n(&b->vdev, __ATOMIC_ACQUIRE);
+	unsigned n = b->nq < max ? b->nq : max;
 
-	for (unsigned i = 0; i < b->nq; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		const struct blk_queue *q = &b->q[i];
-		struct queue_view v = {
+		struct blk_queue_snap *v = &out[i];
+
+		*v = (struct blk_queue_snap){
 			.path = b->path,
 			.idx = i,
 			.kicks = __atomic_load_n(&q->stats.kicks, __ATOMIC_RELAXED),
@@ -211,19 +161,12 @@ void blk__print_queues(const struct blk_dev *b, FILE *f, bool json, bool *first)
 			.read_bytes = __atomic_load_n(&q->stats.read_bytes, __ATOMIC_RELAXED),
 			.write_bytes = __atomic_load_n(&q->stats.write_bytes, __ATOMIC_RELAXED),
 		};
-
 		if (vdev)
-			virtq__snapshot(&vdev->vq[i], &v.s);
-		v.waiting = (uint16_t)(v.s.avail_idx - v.s.last_avail);
-		v.inflight = (uint16_t)(v.s.last_avail - v.s.used_idx);
-		if (json) {
-			fputs(*first ? "" : ",", f);
-			print_queue_json(f, &v);
-			*first = false;
-		} else {
-			print_queue_text(f, &v);
-		}
+			virtq__snapshot(&vdev->vq[i], &v->s);
+		v->waiting = (uint16_t)(v->s.avail_idx - v->s.last_avail);
+		v->inflight = (uint16_t)(v->s.last_avail - v->s.used_idx);
 	}
+	return n;
 }
 
 /* ---- request parsing ---- */

@@ -110,10 +110,19 @@ int blk__init(struct blk_dev *b, const struct blk_opts *opts, char *err, size_t 
 void blk__free(struct blk_dev *b);
 /* The statistics so far: every queue's plus what stopped queues left (quiescent reads). */
 void blk__stats(const struct blk_dev *b, struct blk_stats *out);
-/* Each queue's state now, from any thread (SIGUSR1 statistics): requests waiting in the ring,
- * in flight in kvmini, the EVENT_IDX marks, kicks and interrupts; as text lines, or JSON
- * objects (comma-separated; *first says whether one was written yet). */
-void blk__print_queues(const struct blk_dev *b, FILE *f, bool json, bool *first);
+/* One queue's state and counters at one moment (SIGUSR1 statistics, from any thread):
+ * requests waiting in the ring, in flight in kvmini, the EVENT_IDX marks, kicks and
+ * interrupts. vmm/report.c formats it. */
+struct blk_queue_snap {
+	const char *path;
+	unsigned idx;
+	struct virtq_snapshot s;             /* s.rings false: the queue is not active */
+	unsigned waiting, inflight;          /* avail - taken, taken - used (ring counters) */
+	unsigned long long kicks, unkicked, irqs, coalesced, batches;
+	unsigned long long reads, writes, read_bytes, write_bytes;
+};
+/* Each of b's queues into out (at most max of them); returns how many. */
+unsigned blk__snapshot_queues(const struct blk_dev *b, struct blk_queue_snap *out, unsigned max);
 
 extern const struct virtio_dev_ops blk_dev_ops;
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -313,74 +314,101 @@ void exits__summary(FILE *f, const struct trace_data *d, const char *name)
 	print_timeline(f, d, t0, t1);
 }
 
-/* ---- Chrome trace-event JSON ---- */
+/* ---- Chrome trace-event JSON (json-c; one event a line, streamed) ---- */
 
-static void json_string(FILE *f, const char *s)
+#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* microseconds with ns precision, as the format wants: written exactly as "12.345" */
+static json_object *json_us(uint64_t ns)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c > 0x7e)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	char s[32];
+
+	snprintf(s, sizeof(s), "%" PRIu64 ".%03u", ns / 1000, (unsigned)(ns % 1000));
+	return json_object_new_double_s((double)ns / 1000.0, s);
 }
 
-/* microseconds with ns precision, as the format wants */
-static void json_us(FILE *f, uint64_t ns)
+static json_object *json_hex(uint64_t v)
 {
-	fprintf(f, "%" PRIu64 ".%03u", ns / 1000, (unsigned)(ns % 1000));
+	char s[24];
+
+	snprintf(s, sizeof(s), "0x%" PRIx64, v);
+	return json_object_new_string(s);
+}
+
+/* o on f after sep; o is freed */
+static void emit(FILE *f, const char *sep, json_object *o)
+{
+	fputs(sep, f);
+	fputs(json_object_to_json_string_ext(o, JSON_FLAGS), f);
+	json_object_put(o);
+}
+
+static json_object *meta_event(const char *what, unsigned tid, const char *name)
+{
+	json_object *o = json_object_new_object(), *args = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(what));
+	json_object_object_add(o, "ph", json_object_new_string("M"));
+	json_object_object_add(o, "pid", json_object_new_int(1));
+	json_object_object_add(o, "tid", json_object_new_uint64(tid));
+	json_object_object_add(args, "name", json_object_new_string(name));
+	json_object_object_add(o, "args", args);
+	return o;
+}
+
+static json_object *exit_event(const struct trace_data *d, const struct trace_rec *r)
+{
+	char buf[32], title[96];
+	const char *reason = reason_name(r->reason, buf, sizeof(buf));
+	bool write = r->flags & TRACE_R_WRITE;
+	json_object *o = json_object_new_object(), *args = json_object_new_object();
+
+	if (r->bus)
+		snprintf(title, sizeof(title), "%s %s 0x%" PRIx64, dev_name(d,
+			 trace_file__device(d, r)), write ? "write" : "read", r->addr);
+	else
+		snprintf(title, sizeof(title), "%s", reason);
+	json_object_object_add(o, "name", json_object_new_string(title));
+	json_object_object_add(o, "cat", json_object_new_string(reason));
+	json_object_object_add(o, "ph", json_object_new_string("X"));
+	json_object_object_add(o, "pid", json_object_new_int(1));
+	json_object_object_add(o, "tid", json_object_new_uint64(r->vcpu));
+	json_object_object_add(o, "ts", json_us(r->t_ns));
+	json_object_object_add(o, "dur", json_us(r->handle_ns));
+	json_object_object_add(args, "reason", json_object_new_string(reason));
+	if (r->bus) {
+		json_object_object_add(args, "bus", json_object_new_string(bus_name(r->bus)));
+		json_object_object_add(args, "addr", json_hex(r->addr));
+		json_object_object_add(args, "size", json_object_new_uint64(r->size));
+		json_object_object_add(args, "dir", json_object_new_string(write ? "write" : "read"));
+		json_object_object_add(args, "value", json_hex(r->value));
+		json_object_object_add(args, "count", json_object_new_uint64(r->count));
+		json_object_object_add(args, "device",
+				       json_object_new_string(dev_name(d, trace_file__device(d, r))));
+		if (r->flags & TRACE_R_UNHANDLED)
+			json_object_object_add(args, "unhandled", json_object_new_boolean(1));
+	}
+	json_object_object_add(args, "handle_ns", json_object_new_uint64(r->handle_ns));
+	json_object_object_add(o, "args", args);
+	return o;
 }
 
 int exits__chrome(FILE *f, const struct trace_data *d, const char *name)
 {
-	char buf[32];
+	json_object *other = json_object_new_object();
+	char thread[32];
 
-	fprintf(f, "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"source\":");
-	json_string(f, name);
-	fprintf(f, ",\"vcpus\":%u,\"dropped\":%" PRIu64 "},\"traceEvents\":[\n", d->h.vcpus,
-		d->h.dropped);
-	fprintf(f, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"tid\":0,"
-		"\"args\":{\"name\":\"kvmini\"}}");
-	for (unsigned v = 0; v < d->h.vcpus; v++)
-		fprintf(f, ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%u,"
-			"\"args\":{\"name\":\"vCPU %u\"}}", v, v);
-	for (uint64_t i = 0; i < d->n; i++) {
-		const struct trace_rec *r = &d->recs[i];
-		const char *reason = reason_name(r->reason, buf, sizeof(buf));
-		bool write = r->flags & TRACE_R_WRITE;
-		char title[96];
-
-		if (r->bus)
-			snprintf(title, sizeof(title), "%s %s 0x%" PRIx64, dev_name(d,
-				 trace_file__device(d, r)), write ? "write" : "read", r->addr);
-		else
-			snprintf(title, sizeof(title), "%s", reason);
-		fprintf(f, ",\n{\"name\":");
-		json_string(f, title);
-		fprintf(f, ",\"cat\":");
-		json_string(f, reason);
-		fprintf(f, ",\"ph\":\"X\",\"pid\":1,\"tid\":%u,\"ts\":", r->vcpu);
-		json_us(f, r->t_ns);
-		fprintf(f, ",\"dur\":");
-		json_us(f, r->handle_ns);
-		fprintf(f, ",\"args\":{\"reason\":");
-		json_string(f, reason);
-		if (r->bus) {
-			fprintf(f, ",\"bus\":\"%s\",\"addr\":\"0x%" PRIx64 "\",\"size\":%u,\"dir\":\"%s\","
-				"\"value\":\"0x%" PRIx64 "\",\"count\":%" PRIu32 ",\"device\":",
-				bus_name(r->bus), r->addr, r->size, write ? "write" : "read", r->value,
-				r->count);
-			json_string(f, dev_name(d, trace_file__device(d, r)));
-			if (r->flags & TRACE_R_UNHANDLED)
-				fprintf(f, ",\"unhandled\":true");
-		}
-		fprintf(f, ",\"handle_ns\":%" PRIu32 "}}", r->handle_ns);
+	json_object_object_add(other, "source", json_object_new_string(name));
+	json_object_object_add(other, "vcpus", json_object_new_uint64(d->h.vcpus));
+	json_object_object_add(other, "dropped", json_object_new_uint64(d->h.dropped));
+	emit(f, "{\"displayTimeUnit\":\"ns\",\"otherData\":", other);
+	emit(f, ",\"traceEvents\":[\n", meta_event("process_name", 0, "kvmini"));
+	for (unsigned v = 0; v < d->h.vcpus; v++) {
+		snprintf(thread, sizeof(thread), "vCPU %u", v);
+		emit(f, ",\n", meta_event("thread_name", v, thread));
 	}
+	for (uint64_t i = 0; i < d->n; i++)
+		emit(f, ",\n", exit_event(d, &d->recs[i]));
 	fprintf(f, "\n]}\n");
 	return ferror(f) ? -1 : 0;
 }

@@ -17,6 +17,7 @@
 #include "vmm/exit_cost.h"
 #include "vmm/gdb.h"
 #include "vmm/launcher.h"
+#include "vmm/report.h"
 #include "vmm/run.h"
 #include "vmm/seccomp.h"
 #include "vmm/stats.h"
@@ -140,33 +141,30 @@ static int enable_exit_stats(struct machine *m, const struct run_config *cfg, ch
 	return 0;
 }
 
-/* After the exit statistics: how the host backs guest RAM, then each disk queue's state
- * (what is waiting, what is in flight). */
-static void print_extra(FILE *f, bool json, void *ctx)
+/* The exit statistics, then how the host backs guest RAM and each disk queue's state (what
+ * is waiting, what is in flight), all as snapshots, to f. */
+static void report_exit_stats(struct machine *m, FILE *f, bool json)
 {
-	struct machine *m = ctx;
+	struct blk_queue_snap queues[MAX_DISKS * VIRTIO_MAX_QUEUES];
+	struct report_board board = { .queues = queues };
 	const struct guest_mem *gm = &m->vm.mem;
+	struct stats_snapshot snap;
 	struct gm_usage u;
-	bool first = true;
 
-	if (gm__usage(gm, &u) == 0) {
-		if (json)
-			fprintf(f, "\"memory\":{\"pages\":\"%s\",\"size\":%llu,\"resident\":%llu,"
-				"\"huge\":%llu},", gm__pages_name(gm->pages),
-				(unsigned long long)gm->ram_size, (unsigned long long)u.resident,
-				(unsigned long long)u.huge);
-		else
-			fprintf(f, "kvmini: guest RAM %llu MiB (%s): %llu MiB resident, %llu MiB of it in "
-				"huge pages\n", (unsigned long long)(gm->ram_size >> 20),
-				gm__pages_name(gm->pages), (unsigned long long)(u.resident >> 20),
-				(unsigned long long)(u.huge >> 20));
+	if (stats__snapshot_vm(&m->vm, &snap)) {
+		fprintf(f, "kvmini: exit stats: out of memory\n");
+		return;
 	}
-	if (json)
-		fprintf(f, "\"disks\":[");
+	if (gm__usage(gm, &u) == 0) {
+		board.memory_known = true;
+		board.memory = (struct report_memory){ .pages = gm__pages_name(gm->pages),
+			.size = gm->ram_size, .resident = u.resident, .huge = u.huge };
+	}
 	for (unsigned i = 0; i < m->ndisks; i++)
-		blk__print_queues(&m->blk[i], f, json, &first);
-	if (json)
-		fputc(']', f);
+		board.nqueues += blk__snapshot_queues(&m->blk[i], queues + board.nqueues,
+						      MAX_DISKS * VIRTIO_MAX_QUEUES - board.nqueues);
+	report__exit_stats(f, &snap, json, &board);
+	stats__snapshot_free(&snap);
 }
 
 /* Writes PATH.tmp and renames it over PATH, so PATH always holds one whole snapshot. */
@@ -181,7 +179,7 @@ static void write_exit_stats_file(struct machine *m)
 		fprintf(stderr, "kvmini: warning: --exit-stats: %s: %s\n", tmp, strerror(errno));
 		return;
 	}
-	stats__print_vm(f, &m->vm, true, &(struct stats_extra){ print_extra, m });
+	report_exit_stats(m, f, true);
 	if (fclose(f) || rename(tmp, m->exit_stats_path))
 		fprintf(stderr, "kvmini: warning: --exit-stats: cannot write %s: %s\n",
 			m->exit_stats_path, strerror(errno));
@@ -196,8 +194,7 @@ void machine__print_exit_stats(void *machine)
 	if (m->exit_stats_path)
 		write_exit_stats_file(m);
 	else
-		stats__print_vm(stderr, &m->vm, m->exit_stats == EXIT_STATS_JSON,
-				&(struct stats_extra){ print_extra, m });
+		report_exit_stats(m, stderr, m->exit_stats == EXIT_STATS_JSON);
 }
 
 /* coalesce=auto disks (the default): their window from what a VM exit costs on this machine,

@@ -11,19 +11,8 @@
 #include <linux/kvm.h>
 
 #include "devices/bus.h"
-#include "vmm/exit_names.h"
-#include "vmm/json.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
-
-static const char *const bus_names[STATS_NBUSES] = { "pio", "mmio" };
-
-/* KVM stats the text output shows, when the kernel has them (JSON has every scalar). */
-static const char *const kvm_text_names[] = {
-	"exits", "io_exits", "mmio_exits", "halt_exits", "irq_exits", "irq_injections",
-	"irq_window_exits", "nmi_window_exits", "signal_exits", "request_irq_exits",
-	"halt_wakeup", "hypercalls", "insn_emulation",
-};
 
 /* ---- single-writer counters: relaxed loads/stores, so snapshots from another thread are
  * race-free without a locked instruction on the exit path ---- */
@@ -313,208 +302,53 @@ uint64_t stats__kvm_value(const struct stats_kvm *k, const char *name, bool *fou
 	return 0;
 }
 
-/* ---- output ---- */
+/* ---- snapshots ---- */
 
-static const char *reason_name(unsigned slot)
+int stats__snapshot(struct stats_vcpu *const *v, unsigned n, bool read_kvm,
+		    struct stats_snapshot *out)
 {
-	return slot == STATS_OTHER_REASON ? "other" : exit__name(slot);
-}
-
-static int site_cmp(const void *a, const void *b)
-{
-	const struct stats_site *x = *(const struct stats_site *const *)a;
-	const struct stats_site *y = *(const struct stats_site *const *)b;
-
-	if (x->count != y->count)
-		return x->count < y->count ? 1 : -1;
-	if (x->bus != y->bus)
-		return x->bus < y->bus ? -1 : 1;
-	return x->key < y->key ? -1 : x->key > y->key;
-}
-
-/* The used sites of a snapshot, busiest first, "other" buckets last if not empty. */
-static unsigned sorted_sites(const struct stats_vcpu *s, const struct stats_site **out)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < STATS_NSITES; i++)
-		if (s->sites[i].used)
-			out[n++] = &s->sites[i];
-	qsort(out, n, sizeof(*out), site_cmp);
-	for (unsigned b = 0; b < STATS_NBUSES; b++)
-		if (s->other[b].count)
-			out[n++] = &s->other[b];
-	return n;
-}
-
-static void print_text_body(FILE *f, const struct stats_vcpu *s)
-{
-	const struct stats_site *sites[STATS_NSITES + STATS_NBUSES];
-
-	if (s->exits)
-		fprintf(f, "  %-26s %10s %10s %10s %12s\n", "exit reason", "count", "p50 ns",
-			"p99 ns", "max ns");
-	for (unsigned r = 0; r <= STATS_NREASONS; r++) {
-		const struct stats_hist *h = &s->reason_hist[r];
-		if (!s->reason_count[r])
-			continue;
-		fprintf(f, "  %-26s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %12" PRIu64 "\n",
-			reason_name(r), s->reason_count[r], stats__hist_percentile(h, 50),
-			stats__hist_percentile(h, 99), h->max_ns);
-	}
-	unsigned n = sorted_sites(s, sites);
-	if (n)
-		fprintf(f, "  %-4s %-18s %-14s %10s %8s %8s %10s %10s\n", "bus", "port/address",
-			"device", "count", "reads", "writes", "mean ns", "max ns");
-	for (unsigned i = 0; i < n; i++) {
-		const struct stats_site *x = sites[i];
-		char addr[24] = "-";
-		if (x != &s->other[x->bus])
-			snprintf(addr, sizeof(addr), "0x%" PRIx64, x->key);
-		fprintf(f, "  %-4s %-18s %-14s %10" PRIu64 " %8" PRIu64 " %8" PRIu64 " %10" PRIu64
-			" %10" PRIu64 "\n", bus_names[x->bus], addr, x->dev, x->count, x->reads,
-			x->writes, x->count ? x->total_ns / x->count : 0, x->max_ns);
-	}
-	if (!s->kvm.n) {
-		fprintf(f, "  KVM in-kernel stats: not available (no KVM_CAP_BINARY_STATS_FD)\n");
-		return;
-	}
-	fprintf(f, "  KVM in-kernel:");
-	for (size_t i = 0; i < sizeof(kvm_text_names) / sizeof(kvm_text_names[0]); i++) {
-		bool found;
-		uint64_t v = stats__kvm_value(&s->kvm, kvm_text_names[i], &found);
-		if (found)
-			fprintf(f, " %s %" PRIu64, kvm_text_names[i], v);
-	}
-	fputc('\n', f);
-}
-
-static void print_json_reasons(FILE *f, const struct stats_vcpu *s)
-{
-	bool first = true;
-
-	fprintf(f, "\"reasons\":[");
-	for (unsigned r = 0; r <= STATS_NREASONS; r++) {
-		const struct stats_hist *h = &s->reason_hist[r];
-		if (!s->reason_count[r])
-			continue;
-		fprintf(f, "%s{\"reason\":", first ? "" : ",");
-		json__string(f, reason_name(r));
-		if (r == STATS_OTHER_REASON)
-			fprintf(f, ",\"code\":null");
-		else
-			fprintf(f, ",\"code\":%u", r);
-		fprintf(f, ",\"count\":%" PRIu64 ",\"latency_ns\":{\"p50\":%" PRIu64 ",\"p99\":%"
-			PRIu64 ",\"max\":%" PRIu64 ",\"sum\":%" PRIu64 "}}", s->reason_count[r],
-			stats__hist_percentile(h, 50), stats__hist_percentile(h, 99), h->max_ns,
-			h->sum_ns);
-		first = false;
-	}
-	fputc(']', f);
-}
-
-static void print_json_sites(FILE *f, const struct stats_vcpu *s)
-{
-	const struct stats_site *sites[STATS_NSITES + STATS_NBUSES];
-	unsigned n = sorted_sites(s, sites);
-
-	fprintf(f, "\"sites\":[");
-	for (unsigned i = 0; i < n; i++) {
-		const struct stats_site *x = sites[i];
-		fprintf(f, "%s{\"bus\":\"%s\",\"addr\":", i ? "," : "", bus_names[x->bus]);
-		if (x == &s->other[x->bus])
-			fprintf(f, "null");
-		else
-			fprintf(f, "\"0x%" PRIx64 "\"", x->key);
-		fprintf(f, ",\"device\":");
-		json__string(f, x->dev);
-		fprintf(f, ",\"count\":%" PRIu64 ",\"reads\":%" PRIu64 ",\"writes\":%" PRIu64
-			",\"total_ns\":%" PRIu64 ",\"max_ns\":%" PRIu64 "}", x->count, x->reads,
-			x->writes, x->total_ns, x->max_ns);
-	}
-	fputc(']', f);
-}
-
-static void print_json_body(FILE *f, const struct stats_vcpu *s)
-{
-	fprintf(f, "\"exits\":%" PRIu64 ",", s->exits);
-	print_json_reasons(f, s);
-	fputc(',', f);
-	print_json_sites(f, s);
-	fprintf(f, ",\"kvm\":");
-	if (!s->kvm.n) {
-		fprintf(f, "null");
-		return;
-	}
-	fputc('{', f);
-	for (unsigned i = 0; i < s->kvm.n; i++) {
-		fprintf(f, "%s", i ? "," : "");
-		json__string(f, s->kvm.v[i].name);
-		fprintf(f, ":%" PRIu64, s->kvm.v[i].value);
-	}
-	fputc('}', f);
-}
-
-static void print_all(FILE *f, struct stats_vcpu *const *snap, unsigned n,
-		      const struct stats_vcpu *total, bool json, const struct stats_extra *extra)
-{
-	if (json) {
-		fprintf(f, "{\"vcpus\":[");
-		for (unsigned i = 0; i < n; i++) {
-			fprintf(f, "%s{\"id\":%u,", i ? "," : "", snap[i]->id);
-			print_json_body(f, snap[i]);
-			fputc('}', f);
-		}
-		fprintf(f, "],\"total\":{\"vcpus\":%u,", n);
-		print_json_body(f, total);
-		fputc('}', f);
-		if (extra && extra->print) {
-			fputc(',', f);
-			extra->print(f, true, extra->ctx);
-		}
-		fprintf(f, "}\n");
-		return;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		fprintf(f, "kvmini: exit stats, vCPU %u: %" PRIu64 " exits to userspace\n",
-			snap[i]->id, snap[i]->exits);
-		print_text_body(f, snap[i]);
-	}
-	fprintf(f, "kvmini: exit stats, total of %u vCPU%s: %" PRIu64 " exits to userspace\n", n,
-		n == 1 ? "" : "s", total->exits);
-	print_text_body(f, total);
-	if (extra && extra->print)
-		extra->print(f, false, extra->ctx);
-}
-
-void stats__print(FILE *f, struct stats_vcpu *const *v, unsigned n, bool json, bool read_kvm,
-		  const struct stats_extra *extra)
-{
-	struct stats_vcpu **snap = calloc(n ? n : 1, sizeof(*snap));
-	struct stats_vcpu *total = stats__new(0);
-
-	if (!snap || !total) {
-		fprintf(f, "kvmini: exit stats: out of memory\n");
-		goto out;
-	}
+	out->n = n;
+	out->vcpus = calloc(n ? n : 1, sizeof(*out->vcpus));
+	out->total = stats__new(0);
+	if (!out->vcpus || !out->total)
+		goto fail;
 	for (unsigned i = 0; i < n; i++) {
 		if (read_kvm)
 			stats__read_kvm(v[i]);
-		snap[i] = stats__new(v[i]->id);
-		if (!snap[i]) {
-			fprintf(f, "kvmini: exit stats: out of memory\n");
-			goto out;
-		}
-		stats__merge(snap[i], v[i]);
-		stats__merge(total, snap[i]);
+		out->vcpus[i] = stats__new(v[i]->id);
+		if (!out->vcpus[i])
+			goto fail;
+		stats__merge(out->vcpus[i], v[i]);
+		stats__merge(out->total, out->vcpus[i]);
 	}
-	print_all(f, snap, n, total, json, extra);
-	fflush(f);
-out:
-	for (unsigned i = 0; snap && i < n; i++)
-		stats__free(snap[i]);
-	free(snap);
-	stats__free(total);
+	return 0;
+fail:
+	stats__snapshot_free(out);
+	return -1;
+}
+
+int stats__snapshot_vm(const struct vm *vm, struct stats_snapshot *out)
+{
+	struct stats_vcpu **v = calloc(vm->ncpus ? vm->ncpus : 1, sizeof(*v));
+	unsigned n = 0;
+
+	if (!v)
+		return -1;
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].stats)
+			v[n++] = vm->vcpus[i].stats;
+	int rc = stats__snapshot(v, n, true, out);
+	free(v);
+	return rc;
+}
+
+void stats__snapshot_free(struct stats_snapshot *s)
+{
+	for (unsigned i = 0; s->vcpus && i < s->n; i++)
+		stats__free(s->vcpus[i]);
+	free(s->vcpus);
+	stats__free(s->total);
+	*s = (struct stats_snapshot){ 0 };
 }
 
 /* ---- a VM ---- */
@@ -542,18 +376,4 @@ void stats__disable_vm(struct vm *vm)
 		stats__free(vm->vcpus[i].stats);
 		vm->vcpus[i].stats = NULL;
 	}
-}
-
-void stats__print_vm(FILE *f, const struct vm *vm, bool json, const struct stats_extra *extra)
-{
-	struct stats_vcpu **v = calloc(vm->ncpus ? vm->ncpus : 1, sizeof(*v));
-	unsigned n = 0;
-
-	if (!v)
-		return;
-	for (unsigned i = 0; i < vm->ncpus; i++)
-		if (vm->vcpus[i].stats)
-			v[n++] = vm->vcpus[i].stats;
-	stats__print(f, v, n, json, true, extra);
-	free(v);
 }

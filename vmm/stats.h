@@ -101,17 +101,20 @@ int stats__read_kvm(struct stats_vcpu *s);
 /* The value of a KVM stat by name, or 0 (and *found false) if the kernel lacks it. */
 uint64_t stats__kvm_value(const struct stats_kvm *k, const char *name, bool *found);
 
-/* ---- output ---- */
-/* What follows the exit statistics (the disks' queues, vmm/machine.c): text lines, or JSON
- * members of the same object ("name":value, no leading comma). */
-struct stats_extra {
-	void (*print)(FILE *f, bool json, void *ctx);
-	void *ctx;
+/* ---- snapshots (printed by vmm/report.c) ---- */
+/* A consistent copy of some vCPUs' tables and their total, taken while they run. */
+struct stats_snapshot {
+	unsigned n;
+	struct stats_vcpu **vcpus;      /* n copies, in the order given */
+	struct stats_vcpu *total;       /* all of them added up (id 0) */
 };
-/* All vCPUs then the total (then extra, if not NULL), as text or as one JSON object. Reads
- * KVM stats first if read_kvm. */
-void stats__print(FILE *f, struct stats_vcpu *const *v, unsigned n, bool json, bool read_kvm,
-		  const struct stats_extra *extra);
+/* Copies v[0..n) (reading KVM's counters first if read_kvm). 0, or -1 (out of memory, out
+ * left empty). */
+int stats__snapshot(struct stats_vcpu *const *v, unsigned n, bool read_kvm,
+		    struct stats_snapshot *out);
+/* The same for every vCPU of vm that has a table, KVM's counters read. */
+int stats__snapshot_vm(const struct vm *vm, struct stats_snapshot *out);
+void stats__snapshot_free(struct stats_snapshot *s);
 
 /* ---- a VM ---- */
 /* Gives every vCPU of vm a table and, where KVM_CAP_BINARY_STATS_FD is there, its stats fd.
@@ -119,7 +122,5 @@ void stats__print(FILE *f, struct stats_vcpu *const *v, unsigned n, bool json, b
 int stats__enable_vm(struct vm *vm);
 /* Frees every vCPU's table (and closes its stats fd), before the vCPUs go. */
 void stats__disable_vm(struct vm *vm);
-/* Prints the VM's stats to f (text or JSON), then extra (may be NULL). */
-void stats__print_vm(FILE *f, const struct vm *vm, bool json, const struct stats_extra *extra);
 
 #endif

@@ -26,6 +26,7 @@
 #include "vmm/kvm.h"
 #include "vmm/run.h"
 #include "vmm/seccomp.h"
+#include "vmm/report.h"
 #include "vmm/stats.h"
 #include "vmm/trace.h"
 #include "vmm/vcpu.h"
@@ -281,10 +282,13 @@ START_TEST(exit_stats_count_exactly)
 		used += s->sites[i].used;
 	ck_assert_uint_eq(used, 3);
 
+	struct stats_snapshot snap;
+	ck_assert_int_eq(stats__snapshot_vm(&vm, &snap), 0);
 	fprintf(stderr, "---- exit stats of exit_stats_count_exactly (text) ----\n");
-	stats__print_vm(stderr, &vm, false, NULL);
+	report__exit_stats(stderr, &snap, false, NULL);
 	fprintf(stderr, "---- (json) ----\n");
-	stats__print_vm(stderr, &vm, true, NULL);
+	report__exit_stats(stderr, &snap, true, NULL);
+	stats__snapshot_free(&snap);
 	/* KVM's own counters. VMX and SVM count every port exit in io_exits; kvm_pvm emulates
 	 * OUT through the instruction emulator (insn_emulation) and leaves io_exits at 0, but
 	 * its `exits` still counts each of them. */

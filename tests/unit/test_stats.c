@@ -8,6 +8,7 @@
 #include "tests/lib/ck.h"
 #include "devices/bus.h"
 #include "vmm/cli.h"
+#include "vmm/report.h"
 #include "vmm/stats.h"
 
 static const struct bus_dev_ops uart_ops = { .name = "serial" };
@@ -209,8 +210,12 @@ static char *print_to_string(struct stats_vcpu *const *v, unsigned n, bool json)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
+	struct stats_snapshot snap;
+
 	ck_assert_ptr_nonnull(f);
-	stats__print(f, v, n, json, false, NULL);
+	ck_assert_int_eq(stats__snapshot(v, n, false, &snap), 0);
+	report__exit_stats(f, &snap, json, NULL);
+	stats__snapshot_free(&snap);
 	fclose(f);
 	return buf;
 }

@@ -15,6 +15,7 @@
 #include "tests/lib/ck.h"
 #include "tests/lib/disk_fault.h"
 #include "virtio/blk.h"
+#include "vmm/report.h"
 #include "virtio/mmio.h"
 
 #define MEM_SIZE  (4u << 20)
@@ -545,11 +546,11 @@ static char *queues_report(bool json)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	bool first = true;
+	struct blk_queue_snap q[VIRTIO_MAX_QUEUES];
 	FILE *f = open_memstream(&buf, &len);
 
 	ck_assert_ptr_nonnull(f);
-	blk__print_queues(&blk, f, json, &first);
+	report__queues(f, q, blk__snapshot_queues(&blk, q, VIRTIO_MAX_QUEUES), json);
 	fclose(f);
 	return buf;
 }
@@ -568,13 +569,13 @@ START_TEST(queue_state_report)
 	for (unsigned i = 0; i < 3; i++)
 		ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, i, DATA_GPA, 512, true), VIRTIO_BLK_S_OK);
 	r = queues_report(true);
-	snprintf(want, sizeof(want), "{\"disk\":\"%s\",\"queue\":0,\"active\":true,\"size\":%u,"
+	snprintf(want, sizeof(want), "[{\"disk\":\"%s\",\"queue\":0,\"active\":true,\"size\":%u,"
 		 "\"avail_idx\":3,\"taken\":3,\"used_idx\":3,\"waiting\":0,\"in_flight\":0,"
 		 "\"event_idx\":true,", path, QSZ);
 	ck_assert_msg(!strncmp(r, want, strlen(want)), "%s\nwanted %s", r, want);
 	ck_assert_msg(strstr(r, "\"kicks\":3,\"unkicked\":0,\"interrupts\":"), "%s", r);
 	ck_assert_msg(strstr(r, "\"batches\":3,\"reads\":3,\"read_bytes\":1536,\"writes\":0,"
-			     "\"write_bytes\":0}"), "%s", r);
+			     "\"write_bytes\":0}]\n"), "%s", r);
 	free(r);
 	uint64_t gpa[3] = { 0x8000, DATA_GPA, 0x8100 };
 	uint32_t len[3] = { 16, 512, 1 };

@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One reporting path: the exit statistics, guest RAM and the disk queues from their snapshot structs, as text or as JSON through json-c. */
+#include "vmm/report.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <json-c/json.h>
+#include <linux/virtio_ring.h>
+
+#include "virtio/blk.h"
+#include "vmm/exit_names.h"
+#include "vmm/stats.h"
+
+static const char *const bus_names[STATS_NBUSES] = { "pio", "mmio" };
+
+/* KVM stats the text output shows, when the kernel has them (JSON has every scalar). */
+static const char *const kvm_text_names[] = {
+	"exits", "io_exits", "mmio_exits", "halt_exits", "irq_exits", "irq_injections",
+	"irq_window_exits", "nmi_window_exits", "signal_exits", "request_irq_exits",
+	"halt_wakeup", "hypercalls", "insn_emulation",
+};
+
+static const char *reason_name(unsigned slot)
+{
+	return slot == STATS_OTHER_REASON ? "other" : exit__name(slot);
+}
+
+static int site_cmp(const void *a, const void *b)
+{
+	const struct stats_site *x = *(const struct stats_site *const *)a;
+	const struct stats_site *y = *(const struct stats_site *const *)b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	if (x->bus != y->bus)
+		return x->bus < y->bus ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* The used sites of a snapshot, busiest first, "other" buckets last if not empty. */
+static unsigned sorted_sites(const struct stats_vcpu *s, const struct stats_site **out)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < STATS_NSITES; i++)
+		if (s->sites[i].used)
+			out[n++] = &s->sites[i];
+	qsort(out, n, sizeof(*out), site_cmp);
+	for (unsigned b = 0; b < STATS_NBUSES; b++)
+		if (s->other[b].count)
+			out[n++] = &s->other[b];
+	return n;
+}
+
+static void print_text_body(FILE *f, const struct stats_vcpu *s)
+{
+	const struct stats_site *sites[STATS_NSITES + STATS_NBUSES];
+
+	if (s->exits)
+		fprintf(f, "  %-26s %10s %10s %10s %12s\n", "exit reason", "count", "p50 ns",
+			"p99 ns", "max ns");
+	for (unsigned r = 0; r <= STATS_NREASONS; r++) {
+		const struct stats_hist *h = &s->reason_hist[r];
+		if (!s->reason_count[r])
+			continue;
+		fprintf(f, "  %-26s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %12" PRIu64 "\n",
+			reason_name(r), s->reason_count[r], stats__hist_percentile(h, 50),
+			stats__hist_percentile(h, 99), h->max_ns);
+	}
+	unsigned n = sorted_sites(s, sites);
+	if (n)
+		fprintf(f, "  %-4s %-18s %-14s %10s %8s %8s %10s %10s\n", "bus", "port/address",
+			"device", "count", "reads", "writes", "mean ns", "max ns");
+	for (unsigned i = 0; i < n; i++) {
+		const struct stats_site *x = sites[i];
+		char addr[24] = "-";
+		if (x != &s->other[x->bus])
+			snprintf(addr, sizeof(addr), "0x%" PRIx64, x->key);
+		fprintf(f, "  %-4s %-18s %-14s %10" PRIu64 " %8" PRIu64 " %8" PRIu64 " %10" PRIu64
+			" %10" PRIu64 "\n", bus_names[x->bus], addr, x->dev, x->count, x->reads,
+			x->writes, x->count ? x->total_ns / x->count : 0, x->max_ns);
+	}
+	if (!s->kvm.n) {
+		fprintf(f, "  KVM in-kernel stats: not available (no KVM_CAP_BINARY_STATS_FD)\n");
+		return;
+	}
+	fprintf(f, "  KVM in-kernel:");
+	for (size_t i = 0; i < sizeof(kvm_text_names) / sizeof(kvm_text_names[0]); i++) {
+		bool found;
+		uint64_t v = stats__kvm_value(&s->kvm, kvm_text_names[i], &found);
+		if (found)
+			fprintf(f, " %s %" PRIu64, kvm_text_names[i], v);
+	}
+	fputc('\n', f);
+}
+
+static void print_queue_text(FILE *f, const struct blk_queue_snap *v)
+{
+	const struct virtq_snapshot *s = &v->s;
+
+	if (!s->rings) {
+		fprintf(f, "kvmini: disk %s, queue %u: not active (%llu kicks, %llu interrupts so "
+			"far)\n", v->path, v->idx, v->kicks, v->irqs);
+		return;
+	}
+	fprintf(f, "kvmini: disk %s, queue %u: %u waiting in the ring, %u in flight in kvmini "
+		"(avail %u, taken %u, used %u", v->path, v->idx, v->waiting, v->inflight,
+		s->avail_idx, s->last_avail, s->used_idx);
+	if (s->event_idx)
+		fprintf(f, "; interrupt past used %u, kick past avail %u", s->used_event,
+			s->avail_event);
+	fprintf(f, "); %llu kicks (and %llu looks without one), %llu interrupts (%llu rounds held "
+		"for the next), %llu batches; %llu reads (%llu KiB), %llu writes (%llu KiB)%s\n",
+		v->kicks, v->unkicked, v->irqs,
+		v->coalesced, v->batches, v->reads, v->read_bytes >> 10, v->writes,
+		v->write_bytes >> 10, s->broken ? "; BROKEN: waits for a device reset" : "");
+}
+
+/* ---- JSON (json-c) ---- */
+
+/* compact, and '/' left as it is (paths) */
+#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+static void put(json_object *o, const char *key, json_object *v)
+{
+	json_object_object_add(o, key, v);
+}
+
+static json_object *u64(uint64_t v)
+{
+	return json_object_new_uint64(v);
+}
+
+static json_object *hex(uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+	return json_object_new_string(buf);
+}
+
+static json_object *json_reasons(const struct stats_vcpu *s)
+{
+	json_object *a = json_object_new_array();
+
+	for (unsigned r = 0; r <= STATS_NREASONS; r++) {
+		const struct stats_hist *h = &s->reason_hist[r];
+		if (!s->reason_count[r])
+			continue;
+		json_object *o = json_object_new_object(), *lat = json_object_new_object();
+		put(o, "reason", json_object_new_string(reason_name(r)));
+		put(o, "code", r == STATS_OTHER_REASON ? NULL : u64(r));
+		put(o, "count", u64(s->reason_count[r]));
+		put(lat, "p50", u64(stats__hist_percentile(h, 50)));
+		put(lat, "p99", u64(stats__hist_percentile(h, 99)));
+		put(lat, "max", u64(h->max_ns));
+		put(lat, "sum", u64(h->sum_ns));
+		put(o, "latency_ns", lat);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static json_object *json_sites(const struct stats_vcpu *s)
+{
+	const struct stats_site *sites[STATS_NSITES + STATS_NBUSES];
+	unsigned n = sorted_sites(s, sites);
+	json_object *a = json_object_new_array();
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct stats_site *x = sites[i];
+		json_object *o = json_object_new_object();
+		put(o, "bus", json_object_new_string(bus_names[x->bus]));
+		put(o, "addr", x == &s->other[x->bus] ? NULL : hex(x->key));
+		put(o, "device", json_object_new_string(x->dev));
+		put(o, "count", u64(x->count));
+		put(o, "reads", u64(x->reads));
+		put(o, "writes", u64(x->writes));
+		put(o, "total_ns", u64(x->total_ns));
+		put(o, "max_ns", u64(x->max_ns));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+/* "exits", "reasons", "sites", "kvm" of one vCPU (or the total) into o */
+static void json_body(json_object *o, const struct stats_vcpu *s)
+{
+	json_object *kvm = NULL;
+
+	put(o, "exits", u64(s->exits));
+	put(o, "reasons", json_reasons(s));
+	put(o, "sites", json_sites(s));
+	if (s->kvm.n) {
+		kvm = json_object_new_object();
+		for (unsigned i = 0; i < s->kvm.n; i++)
+			put(kvm, s->kvm.v[i].name, u64(s->kvm.v[i].value));
+	}
+	put(o, "kvm", kvm);
+}
+
+static json_object *json_queue(const struct blk_queue_snap *v)
+{
+	const struct virtq_snapshot *s = &v->s;
+	json_object *o = json_object_new_object();
+
+	put(o, "disk", json_object_new_string(v->path));
+	put(o, "queue", u64(v->idx));
+	put(o, "active", json_object_new_boolean(s->rings));
+	if (s->rings) {
+		put(o, "size", u64(s->size));
+		put(o, "avail_idx", u64(s->avail_idx));
+		put(o, "taken", u64(s->last_avail));
+		put(o, "used_idx", u64(s->used_idx));
+		put(o, "waiting", u64(v->waiting));
+		put(o, "in_flight", u64(v->inflight));
+		put(o, "event_idx", json_object_new_boolean(s->event_idx));
+		put(o, "used_event", u64(s->used_event));
+		put(o, "avail_event", u64(s->avail_event));
+		put(o, "no_interrupt", json_object_new_boolean(s->avail_flags & VRING_AVAIL_F_NO_INTERRUPT));
+		put(o, "broken", json_object_new_boolean(s->broken));
+	}
+	put(o, "kicks", u64(v->kicks));
+	put(o, "unkicked", u64(v->unkicked));
+	put(o, "interrupts", u64(v->irqs));
+	put(o, "coalesced", u64(v->coalesced));
+	put(o, "batches", u64(v->batches));
+	put(o, "reads", u64(v->reads));
+	put(o, "read_bytes", u64(v->read_bytes));
+	put(o, "writes", u64(v->writes));
+	put(o, "write_bytes", u64(v->write_bytes));
+	return o;
+}
+
+static json_object *json_queues(const struct blk_queue_snap *q, unsigned n)
+{
+	json_object *a = json_object_new_array();
+
+	for (unsigned i = 0; i < n; i++)
+		json_object_array_add(a, json_queue(&q[i]));
+	return a;
+}
+
+static json_object *json_exit_stats(const struct stats_snapshot *s, const struct report_board *b)
+{
+	json_object *o = json_object_new_object(), *vcpus = json_object_new_array();
+	json_object *total = json_object_new_object();
+
+	for (unsigned i = 0; i < s->n; i++) {
+		json_object *v = json_object_new_object();
+		put(v, "id", u64(s->vcpus[i]->id));
+		json_body(v, s->vcpus[i]);
+		json_object_array_add(vcpus, v);
+	}
+	put(o, "vcpus", vcpus);
+	put(total, "vcpus", u64(s->n));
+	json_body(total, s->total);
+	put(o, "total", total);
+	if (b && b->memory_known) {
+		json_object *m = json_object_new_object();
+		put(m, "pages", json_object_new_string(b->memory.pages));
+		put(m, "size", u64(b->memory.size));
+		put(m, "resident", u64(b->memory.resident));
+		put(m, "huge", u64(b->memory.huge));
+		put(o, "memory", m);
+	}
+	if (b)
+		put(o, "disks", json_queues(b->queues, b->nqueues));
+	return o;
+}
+
+/* o as one compact line on f; o is freed */
+static void json_emit(FILE *f, json_object *o)
+{
+	fputs(json_object_to_json_string_ext(o, JSON_FLAGS), f);
+	fputc('\n', f);
+	json_object_put(o);
+}
+
+/* ---- text ---- */
+
+static void text_memory(FILE *f, const struct report_memory *m)
+{
+	fprintf(f, "kvmini: guest RAM %llu MiB (%s): %llu MiB resident, %llu MiB of it in huge pages\n",
+		(unsigned long long)(m->size >> 20), m->pages, (unsigned long long)(m->resident >> 20),
+		(unsigned long long)(m->huge >> 20));
+}
+
+static void text_exit_stats(FILE *f, const struct stats_snapshot *s, const struct report_board *b)
+{
+	for (unsigned i = 0; i < s->n; i++) {
+		fprintf(f, "kvmini: exit stats, vCPU %u: %" PRIu64 " exits to userspace\n",
+			s->vcpus[i]->id, s->vcpus[i]->exits);
+		print_text_body(f, s->vcpus[i]);
+	}
+	fprintf(f, "kvmini: exit stats, total of %u vCPU%s: %" PRIu64 " exits to userspace\n", s->n,
+		s->n == 1 ? "" : "s", s->total->exits);
+	print_text_body(f, s->total);
+	if (!b)
+		return;
+	if (b->memory_known)
+		text_memory(f, &b->memory);
+	for (unsigned i = 0; i < b->nqueues; i++)
+		print_queue_text(f, &b->queues[i]);
+}
+
+/* ---- the reports ---- */
+
+void report__exit_stats(FILE *f, const struct stats_snapshot *s, bool json,
+			const struct report_board *board)
+{
+	if (json)
+		json_emit(f, json_exit_stats(s, board));
+	else
+		text_exit_stats(f, s, board);
+	fflush(f);
+}
+
+void report__queues(FILE *f, const struct blk_queue_snap *q, unsigned n, bool json)
+{
+	if (json) {
+		json_emit(f, json_queues(q, n));
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		print_queue_text(f, &q[i]);
+}
