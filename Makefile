@@ -28,7 +28,7 @@ endif
 
 # the CPU architecture's files (vmm/arch.h is what generic code calls): one line per architecture
 ARCH      ?= x86
-ARCH_DIRS_x86 := vmm/x86
+ARCH_DIRS_x86 := vmm/x86 devices/x86 firmware/x86
 ARCH_DIRS := $(ARCH_DIRS_$(ARCH))
 $(if $(ARCH_DIRS),,$(error ARCH=$(ARCH): no such architecture (x86)))
 LIB_SRCS  := $(filter-out vmm/main.c,$(wildcard vmm/*.c devices/*.c virtio/*.c firmware/*.c)) \

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmm/board.h"
 #include "vmm/gdb.h"
 #include "vmm/memory.h"
 #include "vmm/parse.h"
@@ -114,16 +115,16 @@ void cli__usage(FILE *f)
 "       kvmini --help | --version\n"
 "\n"
 "options of run:\n"
-"  -k, --kernel PATH      bzImage to boot (default: the guest `make guest` built,\n"
-"                         guest/bzImage next to the kvmini binary)\n"
+"  -k, --kernel PATH      %s to boot (default: the guest `make guest` built,\n"
+"                         guest/%s next to the kvmini binary)\n"
 "  -i, --initrd PATH      initramfs (default with the default kernel: its initramfs)\n"
 "      --cmdline STR      kernel command line, replacing the default:\n"
-"                         \"" DEFAULT_CMDLINE "\"\n"
+"                         \"%s\"\n"
 "      --append STR       added to the end of the command line\n"
 "  -c, --cpus N           vCPUs, one thread each: 1..%d and at most KVM's maximum (default 1)\n"
 "  -m, --memory SIZE[,thp=on|off][,hugepages=on]\n"
 "                         guest RAM: 512M, 2G, 65536K; a bare number is MiB (default 512M);\n"
-"                         RAM beyond 3 GiB is placed above 4 GiB, around the MMIO hole.\n"
+"                         on x86, RAM past 3 GiB goes above 4 GiB (the MMIO hole).\n"
 "                         Backed by transparent huge pages where the host has them\n"
 "                         (default, thp=on: 2 MiB-aligned, MADV_HUGEPAGE), by 4 KiB pages\n"
 "                         only (thp=off), or by 2 MiB hugetlb pages reserved at start\n"
@@ -177,7 +178,8 @@ void cli__usage(FILE *f)
 "\n"
 "exit status: 0 the guest powered off or rebooted (or Ctrl-A x); 1 the guest crashed or\n"
 "panicked, or a host error; 2 bad usage or input. Messages from kvmini go to stderr.\n",
-		MAX_CPUS, MAX_DISKS);
+		board__kernel_format(), board__kernel_format(), board__default_cmdline(), MAX_CPUS,
+		MAX_DISKS);
 }
 
 enum { OPT_CMDLINE = 256, OPT_APPEND, OPT_CONSOLE, OPT_KVM, OPT_VIRTIO_CMDLINE,

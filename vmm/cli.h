@@ -15,7 +15,6 @@
 #include "vmm/seccomp.h"
 #include "vmm/trace_opts.h"
 
-#define DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
 #define DEFAULT_MEMORY  (512ULL << 20)
 
 enum virtio_transport { VIRTIO_TRANSPORT_MMIO, VIRTIO_TRANSPORT_PCI };
@@ -24,7 +23,7 @@ enum exit_stats_mode { EXIT_STATS_OFF, EXIT_STATS_TEXT, EXIT_STATS_JSON };
 struct run_config {
 	const char *kernel;        /* NULL: the default guest next to the binary */
 	const char *initrd;
-	const char *cmdline;       /* replaces DEFAULT_CMDLINE */
+	const char *cmdline;       /* replaces board__default_cmdline() */
 	const char *append;        /* added after it */
 	unsigned cpus;
 	uint64_t memory;

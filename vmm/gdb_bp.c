@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The gdb stub's breakpoints and watchpoints: int3s in guest memory, debug registers. */
+/* The gdb stub's breakpoints and watchpoints: the architecture's breakpoint instruction in guest memory, debug registers. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -13,9 +13,7 @@
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
-#define INT3         0xcc
-
-/* with the lock held: a Z0 breakpoint of ours, as an int3, at addr */
+/* with the lock held: a Z0 breakpoint of ours, as an instruction, at addr */
 bool gdb_bp__is_ours(struct gdb *g, uint64_t addr)
 {
 	for (unsigned i = 0; i < g->nsw; i++)
@@ -24,19 +22,28 @@ bool gdb_bp__is_ours(struct gdb *g, uint64_t addr)
 	return false;
 }
 
-/* gdb sees the original bytes under our int3s, and writes there update what is restored. */
+/* gdb sees the original bytes under our breakpoints, and writes there update what is
+ * restored. */
 void gdb_bp__shadow(struct gdb *g, uint64_t gva, uint8_t *buf, size_t n, bool write)
 {
+	size_t len;
+	const uint8_t *insn = gdb_arch__bp_insn(&len);
+
 	pthread_mutex_lock(&g->lock);
 	for (unsigned i = 0; i < g->nsw; i++) {
 		struct swbp *b = &g->sw[i];
-		if (b->hw_slot >= 0 || b->addr < gva || b->addr - gva >= n)
+		if (b->hw_slot >= 0)
 			continue;
-		if (write) {
-			b->orig = buf[b->addr - gva];
-			buf[b->addr - gva] = INT3;
-		} else {
-			buf[b->addr - gva] = b->orig;
+		for (size_t j = 0; j < len; j++) {
+			uint64_t a = b->addr + j;
+			if (a < gva || a - gva >= n)
+				continue;
+			if (write) {
+				b->orig[j] = buf[a - gva];
+				buf[a - gva] = insn[j];
+			} else {
+				buf[a - gva] = b->orig[j];
+			}
 		}
 	}
 	pthread_mutex_unlock(&g->lock);
@@ -83,14 +90,16 @@ const char *gdb_bp__insert(struct gdb *g, int type, uint64_t addr, uint64_t kind
 				goto out;
 			}
 		} else {
+			size_t len;
+			const uint8_t *insn = gdb_arch__bp_insn(&len);
 			uint8_t *p;
 			if (arch__translate(&g->vm->vcpus[g->gcpu], addr, &b->gpa) ||
-			    !(p = gm__ptr(&g->vm->mem, b->gpa, 1))) {
+			    !(p = gm__ptr(&g->vm->mem, b->gpa, len))) {
 				r = "E0e";	/* EFAULT */
 				goto out;
 			}
-			b->orig = *p;
-			*p = INT3;
+			memcpy(b->orig, p, len);
+			memcpy(p, insn, len);
 		}
 		g->nsw++;
 	} else if (type == 1) {
@@ -115,9 +124,11 @@ static void remove_sw_at(struct gdb *g, unsigned i)
 	if (b->hw_slot >= 0) {
 		g->hw[b->hw_slot].used = false;
 	} else {
-		uint8_t *p = gm__ptr(&g->vm->mem, b->gpa, 1);
-		if (p && *p == INT3)	/* the guest may have rewritten the code since */
-			*p = b->orig;
+		size_t len;
+		const uint8_t *insn = gdb_arch__bp_insn(&len);
+		uint8_t *p = gm__ptr(&g->vm->mem, b->gpa, len);
+		if (p && !memcmp(p, insn, len))	/* the guest may have rewritten the code since */
+			memcpy(p, b->orig, len);
 	}
 	g->sw[i] = g->sw[--g->nsw];
 }
@@ -160,8 +171,6 @@ void gdb_bp__remove_all(struct gdb *g)
 	pthread_mutex_unlock(&g->lock);
 }
 
-static const uint8_t hw_len_bits[9] = { [1] = 0, [2] = 1, [4] = 3, [8] = 2 };
-
 /* KVM_SET_GUEST_DEBUG on every vCPU (all parked): breakpoints, and the step on one. */
 int gdb_bp__apply(struct gdb *g, int step_cpu)
 {
@@ -169,17 +178,9 @@ int gdb_bp__apply(struct gdb *g, int step_cpu)
 	bool any_hw = false;
 
 	memset(&dbg, 0, sizeof(dbg));
-	dbg.arch.debugreg[7] = 0x600;
-	for (unsigned i = 0; i < NHWBP; i++) {
-		const struct hwbp *h = &g->hw[i];
-		if (!h->used)
-			continue;
-		any_hw = true;
-		dbg.arch.debugreg[i] = h->addr;
-		dbg.arch.debugreg[7] |= (2ULL << (i * 2)) | ((uint64_t)h->type << (16 + i * 4)) |
-					((uint64_t)(h->type == HW_EXEC ? 0 : hw_len_bits[h->len])
-					 << (18 + i * 4));
-	}
+	for (unsigned i = 0; i < NHWBP; i++)
+		any_hw |= g->hw[i].used;
+	gdb_arch__hw_regs(&dbg.arch, g->hw, NHWBP);
 	bool any_sw = false;
 	for (unsigned i = 0; i < g->nsw; i++)
 		any_sw |= g->sw[i].hw_slot < 0;

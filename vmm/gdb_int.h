@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/gdb_arch.h"
 #include "vmm/gdb_packet.h"
 
 struct vm;
@@ -15,22 +16,11 @@ struct vm;
 #define MAX_SWBP     64
 #define NHWBP        4
 
-enum stop_event { EV_NONE, EV_STEP, EV_SWBP, EV_HWBP, EV_WATCH, EV_AWATCH };
-enum hw_type { HW_EXEC = 0, HW_WRITE = 1, HW_ACCESS = 3 };
-
-struct hwbp {
-	bool used;
-	enum hw_type type;
-	unsigned len;
-	uint64_t addr;
-	bool for_sw;         /* a Z0 breakpoint placed in a debug register (kvm_pvm) */
-};
-
 struct swbp {
 	uint64_t addr;       /* guest-virtual, as gdb gave it */
-	uint64_t gpa;        /* where the int3 went */
-	uint8_t orig;
-	int hw_slot;         /* >= 0: placed in a debug register instead of an int3 */
+	uint64_t gpa;        /* where the breakpoint instruction went */
+	uint8_t orig[GDB_ARCH_BP_MAX]; /* the guest's bytes under it */
+	int hw_slot;         /* >= 0: placed in a debug register instead */
 };
 
 struct cpu_state {

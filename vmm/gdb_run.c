@@ -14,7 +14,6 @@
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
-#define DR6_BS       (1u << 14)
 
 /* ---- parking the vCPUs (the vCPU side) ---- */
 
@@ -53,22 +52,6 @@ void gdb__vcpu_wait(struct vcpu *v)
 	pthread_mutex_unlock(&g->lock);
 }
 
-/* An int3 of the guest's own (Linux patches code with them) goes back to the guest. */
-static void reinject(struct vcpu *v, unsigned vector)
-{
-	struct kvm_vcpu_events ev;
-
-	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
-		return;
-	ev.exception.injected = 1;
-	ev.exception.nr = (uint8_t)vector;
-	ev.exception.has_error_code = 0;
-	ev.flags &= ~(uint32_t)(KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR);
-	if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
-		fprintf(stderr, "kvmini: gdb: cannot give int3 back to vCPU %u: %s\n", v->id,
-			strerror(errno));
-}
-
 static void kick_all(struct gdb *g, int except)
 {
 	for (unsigned i = 0; i < g->vm->ncpus; i++)
@@ -91,47 +74,15 @@ enum exit_action gdb__debug_exit(struct vcpu *v)
 
 	if (!g)
 		return EXIT_CONTINUE;	/* no stub: nothing asked for this exit, carry on */
-	const struct kvm_debug_exit_arch *d = &v->run->debug.arch;
-	enum stop_event ev = EV_NONE;
 	uint64_t addr = 0;
+	bool theirs = false;
 
 	pthread_mutex_lock(&g->lock);
-	if (d->exception == 3) {	/* #BP */
-		uint64_t at = d->pc;
-		if (!gdb_bp__is_ours(g, at) && gdb_bp__is_ours(g, at - 1)) {
-			/* reported after the int3 (seen in the nested L1: the guest then took
-			 * the #BP as its own and panicked): back to the breakpoint address */
-			struct kvm_regs r;
-			at--;
-			if (ioctl(v->fd, KVM_GET_REGS, &r) == 0 && (r.rip & 0xfff) == ((at + 1) & 0xfff)) {
-				r.rip--;
-				ioctl(v->fd, KVM_SET_REGS, &r);
-			}
-		}
-		if (!gdb_bp__is_ours(g, at)) {
-			pthread_mutex_unlock(&g->lock);
-			reinject(v, 3);
-			return EXIT_CONTINUE;
-		}
-		ev = EV_SWBP;
-		addr = at;
-	} else if (d->exception == 1) {	/* #DB: the single step or a debug register */
-		/* data watchpoints, then the step, then instruction breakpoints: a step that
-		 * stores to a watched address is a watchpoint hit, and an instruction breakpoint
-		 * bit seen with the step bit is left over from an earlier hit */
-		bool step = (d->dr6 & DR6_BS) && g->step_cpu == (int)v->id;
-		for (unsigned pass = 0; pass < 2 && ev == EV_NONE; pass++) {
-			for (unsigned i = 0; i < NHWBP && ev == EV_NONE; i++) {
-				const struct hwbp *h = &g->hw[i];
-				if (!h->used || !(d->dr6 & (1u << i)) || (h->type == HW_EXEC) != pass)
-					continue;
-				addr = h->addr;
-				ev = h->type == HW_EXEC ? (h->for_sw ? EV_SWBP : EV_HWBP) :
-				     h->type == HW_WRITE ? EV_WATCH : EV_AWATCH;
-			}
-			if (ev == EV_NONE && pass == 0 && step)
-				ev = EV_STEP;
-		}
+	enum stop_event ev = gdb_arch__decode(g, v, &addr, &theirs);
+	if (theirs) {
+		pthread_mutex_unlock(&g->lock);
+		gdb_arch__reinject(v);
+		return EXIT_CONTINUE;
 	}
 	if (ev == EV_NONE || !g->resumed) {
 		/* not ours, or gdb already stopped the VM: the vCPU re-executes and, if it is

@@ -9,15 +9,14 @@
 #include <stdint.h>
 #include <linux/kvm.h>
 
-#define IRQ_ROUTES_IOAPIC_PINS 24     /* GSIs 0..23: what KVM_CREATE_IRQCHIP routes */
-#define IRQ_ROUTES_MSI_BASE    24     /* first GSI handed out for MSI */
 #define IRQ_ROUTES_MSI_MAX     512
-/* 16 PIC + 24 IOAPIC entries, then one per MSI GSI */
-#define IRQ_ROUTES_MAX_ENTRIES (16 + IRQ_ROUTES_IOAPIC_PINS + IRQ_ROUTES_MSI_MAX)
+#define IRQ_ROUTES_MAX_DEFAULTS 64    /* KVM's irqchip routes (x86: 16 PIC + 24 IOAPIC) */
+#define IRQ_ROUTES_MAX_ENTRIES (IRQ_ROUTES_MAX_DEFAULTS + IRQ_ROUTES_MSI_MAX)
 
 struct irq_routes {
 	int vm_fd;                     /* -1: build the table but never commit it */
 	pthread_mutex_t lock;
+	unsigned msi_base;             /* the first GSI handed out for MSI */
 	unsigned n_msi;                /* GSIs handed out */
 	struct { bool set; uint64_t addr; uint32_t data; } msi[IRQ_ROUTES_MSI_MAX];
 	struct kvm_irq_routing *table; /* scratch for commits */
@@ -31,8 +30,14 @@ int irq_routes__alloc_msi(struct irq_routes *r);
 /* Points an MSI GSI at (addr, data) and commits the whole table with KVM_SET_GSI_ROUTING.
  * 0 or -errno. */
 int irq_routes__set_msi(struct irq_routes *r, unsigned gsi, uint64_t addr, uint32_t data);
-/* The table as it would be committed: KVM's defaults (GSI n -> 8259 pin n for n < 16, and
- * -> IOAPIC pin n for n < 24) then every MSI route that is set. Returns the entry count. */
+/* The table as it would be committed: KVM's defaults (irq_routes__defaults) then every MSI
+ * route that is set. Returns the entry count. */
 size_t irq_routes__build(const struct irq_routes *r, struct kvm_irq_routing_entry *e, size_t max);
+
+/* The architecture's (vmm/ARCH/irq_routes.c): the routes KVM_CREATE_IRQCHIP sets up, which a
+ * KVM_SET_GSI_ROUTING must repeat (at most max, at most IRQ_ROUTES_MAX_DEFAULTS; returns the
+ * count), and the first GSI above them, where MSI GSIs start. */
+size_t irq_routes__defaults(struct kvm_irq_routing_entry *e, size_t max);
+unsigned irq_routes__msi_base(void);
 
 #endif

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "devices/serial.h"
-#include "firmware/layout.h"
+#include "vmm/board.h"
 #include "vmm/boot.h"
 #include "vmm/exit_cost.h"
 #include "vmm/gdb.h"
@@ -24,89 +24,9 @@
 #include "vmm/trace.h"
 #include "vmm/vcpu.h"
 
-static void on_reset(void *ctx)
-{
-	vm__request_stop(ctx, VM_STOP_REBOOT, 0, "guest rebooted");
-}
-
-/* The boot-timer port: time since kvmini started, wall clock and the VMM's own CPU time. */
-static void report_boot_time(const struct vm *vm, uint32_t value)
-{
-	struct timespec now, cpu;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
-	uint64_t wall = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec - vm->launch_ns;
-	fprintf(stderr, "kvmini: boot-timer 0x%x: %.1f ms after launch, %.1f ms of VMM CPU "
-		"(vCPU threads included)\n", value, (double)wall / 1e6,
-		(double)cpu.tv_sec * 1e3 + (double)cpu.tv_nsec / 1e6);
-}
-
-static void on_pm_event(void *ctx, enum pm_event ev, uint32_t value)
-{
-	struct vm *vm = ctx;
-
-	switch (ev) {
-	case PM_POWEROFF:
-		vm__request_stop(vm, VM_STOP_POWEROFF, 0, "guest powered off");
-		break;
-	case PM_PANIC:
-		vm__request_stop(vm, VM_STOP_PANIC, 1, "guest kernel panicked (pvpanic 0x%x)", value);
-		break;
-	case PM_TEST_EXIT:
-		vm->test_value = value;
-		vm__request_stop(vm, VM_STOP_TEST, 0, "test payload finished with 0x%x", value);
-		break;
-	case PM_BOOT_TIME:
-		report_boot_time(vm, value);
-		break;
-	}
-}
-
 int machine__add_devices(struct machine *m, char *err, size_t errlen)
 {
-	struct vm *vm = &m->vm;
-	struct irq_line com1_irq = { .set = vm__set_irq, .ctx = vm, .gsi = IRQ_COM1 };
-	const struct {
-		uint64_t base, len;
-		const struct bus_dev_ops *ops;
-		void *opaque;
-	} ports[] = {
-		{ PORT_COM1, 8, &serial_ops, NULL },
-		{ PORT_I8042_DATA, 1, &i8042_data_ops, &m->kbd },
-		{ PORT_I8042_CMD, 1, &i8042_cmd_ops, &m->kbd },
-		{ PORT_ACPI_SLEEP_CTL, 2, &pm_sleep_ops, &m->pm },
-		{ PORT_PVPANIC, 1, &pvpanic_ops, &m->pm },
-		{ 0x80, 1, &ignore_ops, NULL },		/* POST / io-delay port */
-		{ PORT_BOOT_TIMER, 1, &boot_timer_ops, &m->pm },
-	};
-
-	m->uart = serial__new(com1_irq, m->console.out_fd);
-	if (!m->uart) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	i8042__init(&m->kbd, on_reset, vm);
-	m->pm = (struct pm_dev){ .event = on_pm_event, .ctx = vm };
-	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
-		void *opaque = ports[i].ops == &serial_ops ? m->uart : ports[i].opaque;
-		int e = bus__register(&vm->pio, ports[i].base, ports[i].len, ports[i].ops, opaque);
-		if (e) {
-			snprintf(err, errlen, "registering %s at port 0x%llx: %s", ports[i].ops->name,
-				 (unsigned long long)ports[i].base, strerror(-e));
-			return -1;
-		}
-	}
-
-	m->acpi = (struct acpi_config){
-		.ncpus = vm->ncpus,
-		.lapic_addr = LAYOUT_LAPIC, .ioapic_addr = LAYOUT_IOAPIC,
-		.sleep_ctl_port = PORT_ACPI_SLEEP_CTL, .sleep_sts_port = PORT_ACPI_SLEEP_STS,
-		.reset_port = PORT_I8042_CMD, .reset_value = 0xfe,
-		.com1_port = PORT_COM1, .com1_irq = IRQ_COM1,
-		.pvpanic_port = PORT_PVPANIC,
-	};
-	return 0;
+	return board__add_devices(m, err, errlen);
 }
 
 static void print_memory_backing(const struct run_config *cfg)
@@ -224,36 +144,15 @@ static void tune_disks(struct machine *m, const struct run_config *cfg)
 			EXIT_COST_SAMPLES, w / 1000, kicks);
 }
 
-/* GSIs for virtio-mmio devices: the IOAPIC pins above the ISA range first, then free ISA ones */
-static const uint32_t virtio_gsis[MAX_DISKS] = { 16, 17, 18, 19, 20, 21, 22, 23,
-						 5, 6, 7, 9, 10, 11, 12, 13 };
-
-/* The PCI host: CF8/CFC ports, the ECAM window, the BAR window, the root bridge in ACPI, and
- * the GSI routing table MSI-X vectors are added to. */
+/* The PCI host (only when a disk sits on it) and the GSI routing table MSI-X vectors are
+ * added to; where its windows are and how the guest learns of them is the board's. */
 static int add_pci_host(struct machine *m, char *err, size_t errlen)
 {
-	struct vm *vm = &m->vm;
-
-	if (irq_routes__init(&m->routes, vm->fd)) {
+	if (irq_routes__init(&m->routes, m->vm.fd)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	pci_host__init(&m->pci, LAYOUT_PCI_MMIO, LAYOUT_PCI_MMIO_SIZE);
-	m->pci_on = true;
-	if (bus__register(&vm->pio, PORT_PCI_CF8, PCI_CF8_LEN, &pci_cf8_ops, &m->pci) ||
-	    bus__register(&vm->mmio, LAYOUT_PCI_ECAM, LAYOUT_PCI_ECAM_SIZE, &pci_ecam_ops, &m->pci) ||
-	    bus__register(&vm->mmio, LAYOUT_PCI_MMIO, LAYOUT_PCI_MMIO_SIZE, &pci_window_ops,
-			  &m->pci)) {
-		snprintf(err, errlen, "cannot register the PCI host's ports and windows");
-		return -1;
-	}
-	m->acpi.pci = (struct acpi_pci){
-		.ecam_base = LAYOUT_PCI_ECAM, .bus_end = 0,
-		.mmio_base = (uint32_t)LAYOUT_PCI_MMIO, .mmio_size = (uint32_t)LAYOUT_PCI_MMIO_SIZE,
-		.io_base = PORT_PCI_IO_WINDOW, .io_size = (uint16_t)(0x10000 - PORT_PCI_IO_WINDOW),
-		.cf8_port = PORT_PCI_CF8,
-	};
-	return 0;
+	return board__add_pci_host(m, err, errlen);	/* sets pci_on once the host is set up */
 }
 
 static int add_pci_disk(struct machine *m, unsigned i, const char *path, char *err, size_t errlen)
@@ -267,13 +166,10 @@ static int add_pci_disk(struct machine *m, unsigned i, const char *path, char *e
 			 strerror(-e));
 		return -1;
 	}
-	/* INTA for drivers that never enable MSI-X (pci=nomsi), routed by _PRT / the MP table */
-	virtio_pci__set_intx(t, (struct irq_line){ .set = vm__set_irq, .ctx = &m->vm,
-						   .gsi = layout__pci_intx_gsi((unsigned)e, 0) },
-			     (struct irq_line){ .set = vm__set_irq, .ctx = &m->vm,
-						.gsi = layout__pci_intx_pic_irq((unsigned)e, 0) });
-	if ((unsigned)e > m->acpi.pci.intx_slots)
-		m->acpi.pci.intx_slots = (unsigned)e;
+	/* INTA for drivers that never enable MSI-X (pci=nomsi), where the board routes it */
+	struct irq_line apic, pic;
+	board__pci_intx(m, (unsigned)e, &apic, &pic);
+	virtio_pci__set_intx(t, apic, pic);
 	return virtio_pci__attach_kvm(t, m->vm.fd, &m->routes, err, errlen);
 }
 
@@ -316,14 +212,15 @@ int machine__attach_disks(struct machine *m, const struct run_config *cfg, char 
 		return -1;
 	for (unsigned i = 0; i < m->ndisks; i++) {
 		const char *path = cfg->disks[i].disk.path;
-		uint64_t base = LAYOUT_VIRTIO_MMIO + i * VIRTIO_MMIO_WINDOW;
-		uint32_t gsi = virtio_gsis[i];
+		uint64_t base;
+		uint32_t gsi;
 
 		if (cfg->transport == VIRTIO_TRANSPORT_PCI) {
 			if (add_pci_disk(m, i, path, err, errlen))
 				return -1;
 			continue;
 		}
+		board__mmio_slot(i, &base, &gsi);
 		int e = virtio_mmio__init(&m->vmmio[i], &blk_dev_ops, &m->blk[i], m->blk[i].nq,
 					  BLK_QUEUE_MAX, &m->vm.mem, base, gsi, (struct irq_line){ 0 });
 		if (e || bus__register(&m->vm.mmio, base, VIRTIO_MMIO_WINDOW, &virtio_mmio_ops,
@@ -333,9 +230,7 @@ int machine__attach_disks(struct machine *m, const struct run_config *cfg, char 
 		}
 		if (virtio_mmio__attach_kvm(&m->vmmio[i], m->vm.fd, err, errlen))
 			return -1;
-		m->acpi.virtio_mmio[i] = (struct acpi_virtio_mmio){
-			.base = base, .size = VIRTIO_MMIO_WINDOW, .irq = gsi };
-		m->acpi.n_virtio_mmio = i + 1;
+		board__describe_mmio(m, i, base, VIRTIO_MMIO_WINDOW, gsi);
 	}
 	return 0;
 }
@@ -359,11 +254,13 @@ static char *virtio_mmio_cmdline(const struct run_config *cfg)
 	s = malloc(cfg->ndisks * 64);
 	if (!s)
 		return NULL;
-	for (unsigned i = 0; i < cfg->ndisks; i++)
+	for (unsigned i = 0; i < cfg->ndisks; i++) {
+		uint64_t base;
+		uint32_t gsi;
+		board__mmio_slot(i, &base, &gsi);
 		len += (size_t)snprintf(s + len, 64, "%svirtio_mmio.device=4K@0x%llx:%u",
-					len ? " " : "",
-					(unsigned long long)(LAYOUT_VIRTIO_MMIO + i * VIRTIO_MMIO_WINDOW),
-					virtio_gsis[i]);
+					len ? " " : "", (unsigned long long)base, gsi);
+	}
 	return s;
 }
 
@@ -390,7 +287,7 @@ static int open_inputs(struct machine *m, const struct run_config *cfg, int *sta
 	if (vm__alloc_ram(&m->ram, cfg->memory, cfg->mem_pages, err, errlen))
 		return -1;
 	*status = 2;
-	return boot__plan(&m->boot, &m->ram, err, errlen);
+	return boot__plan(m->boot, &m->ram, err, errlen);
 }
 
 int machine__create(struct machine *m, const struct run_config *cfg, int *status,
@@ -399,7 +296,6 @@ int machine__create(struct machine *m, const struct run_config *cfg, int *status
 	m->kvm.fd = -1;
 	m->vm.fd = -1;
 	m->trace_fd = -1;
-	m->boot.kfd = m->boot.ifd = -1;
 	m->ram.smaps_fd = -1;
 	if (open_inputs(m, cfg, status, err, errlen))
 		return -1;
@@ -446,7 +342,7 @@ int machine__create(struct machine *m, const struct run_config *cfg, int *status
 
 int machine__boot(struct machine *m, char *err, size_t errlen)
 {
-	int ret = boot__load(&m->boot, &m->vm, &m->acpi, err, errlen);
+	int ret = board__boot(m, err, errlen);
 
 	boot__close(&m->boot);	/* in guest RAM now: the kernel's mapping is not VMM memory */
 	return ret;
@@ -537,6 +433,7 @@ void machine__destroy(struct machine *m)
 	free(m->extra_cmdline);
 	m->extra_cmdline = NULL;
 	boot__close(&m->boot);
+	board__destroy(m);
 	gdb__free(m->gdb);	/* one never attached to the VM */
 	m->gdb = NULL;
 	if (m->trace_fd >= 0)

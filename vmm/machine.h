@@ -3,9 +3,6 @@
 #ifndef KVMINI_VMM_MACHINE_H
 #define KVMINI_VMM_MACHINE_H
 
-#include "devices/i8042.h"
-#include "devices/pm.h"
-#include "firmware/acpi.h"
 #include "vmm/boot.h"
 #include "vmm/cli.h"
 #include "vmm/console.h"
@@ -17,6 +14,7 @@
 #include "devices/pci.h"
 #include "vmm/irq_routes.h"
 
+struct board;
 struct gdb;
 struct serial;
 struct trace;
@@ -26,9 +24,7 @@ struct machine {
 	struct vm vm;
 	struct console console;
 	struct serial *uart;
-	struct i8042 kbd;
-	struct pm_dev pm;
-	struct acpi_config acpi;
+	struct board *board;        /* the architecture's devices and description (vmm/ARCH/board.c) */
 	unsigned ndisks;
 	struct blk_dev blk[MAX_DISKS];
 	struct virtio_mmio vmmio[MAX_DISKS];
@@ -42,7 +38,7 @@ struct machine {
 	const char *exit_stats_path;
 	struct trace *trace;       /* --trace-exits, NULL when off */
 	/* opened before KVM (machine__create checks the user's inputs first), handed over later */
-	struct boot_image boot;    /* kernel, initrd, command line; loaded by machine__boot */
+	struct boot_image *boot;   /* kernel, initrd, command line; loaded by machine__boot */
 	struct guest_mem ram;      /* guest RAM until vm__create_on takes it */
 	struct gdb *gdb;           /* the listening stub until it is attached to the VM */
 	int trace_fd;              /* the trace file until the trace takes it */
@@ -56,7 +52,8 @@ int machine__create(struct machine *m, const struct run_config *cfg, int *status
 		    char *err, size_t errlen);
 /* Loads the kernel machine__create checked into the VM and sets the boot vCPU going. */
 int machine__boot(struct machine *m, char *err, size_t errlen);
-/* Registers the platform devices on the buses (also used by the direct-KVM tests). */
+/* Registers the platform devices on the buses: the board's (also used by the direct-KVM
+ * tests). */
 int machine__add_devices(struct machine *m, char *err, size_t errlen);
 /* Opens every --disk's backing (no VM needed). 0, or -1 with a reason (*status 2). */
 int machine__open_disks(struct machine *m, const struct run_config *cfg, int *status,

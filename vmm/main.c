@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vmm/board.h"
 #include "vmm/cli.h"
 #include "vmm/console.h"
 #include "vmm/exits_cmd.h"
@@ -29,7 +30,7 @@ static int default_guest(struct run_config *cfg, char *kbuf, char *ibuf, size_t 
 		return -1;
 	exe[n] = '\0';
 	char *dir = dirname(exe);
-	snprintf(kbuf, len, "%s/guest/bzImage", dir);
+	snprintf(kbuf, len, "%s/guest/%s", dir, board__kernel_format());
 	snprintf(ibuf, len, "%s/guest/initramfs.cpio.gz", dir);
 	if (access(kbuf, R_OK) != 0) {
 		fprintf(stderr, "kvmini: error: no --kernel given and the default guest is not built "

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Guest RAM: maps it around the 32-bit MMIO hole and checks every guest-physical access. */
+/* Guest RAM: maps it in the architecture's regions (gm__layout) and checks every guest-physical access. */
 #include "vmm/memory.h"
 
 #include <errno.h>
@@ -8,22 +8,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "firmware/layout.h"
-
 #ifndef MAP_HUGE_2MB
 #define MAP_HUGE_2MB (21 << MAP_HUGE_SHIFT)
 #endif
-
-unsigned gm__layout(uint64_t ram_size, struct gm_region out[GM_MAX_REGIONS])
-{
-	unsigned n = 0;
-	uint64_t low = ram_size < LAYOUT_MMIO_HOLE ? ram_size : LAYOUT_MMIO_HOLE;
-
-	out[n++] = (struct gm_region){ .gpa = 0, .size = low };
-	if (ram_size > low)
-		out[n++] = (struct gm_region){ .gpa = LAYOUT_MMIO_HOLE_END, .size = ram_size - low };
-	return n;
-}
 
 const char *gm__pages_name(enum gm_pages pages)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Guest RAM: its layout around the 32-bit hole and the one checked guest-physical accessor. */
+/* Guest RAM: its regions (the architecture's layout) and the one checked guest-physical accessor. */
 #ifndef KVMINI_VMM_MEMORY_H
 #define KVMINI_VMM_MEMORY_H
 
@@ -42,8 +42,9 @@ struct gm_usage {
 	uint64_t huge;          /* of which in huge pages (THP or hugetlb) */
 };
 
-/* Computes the region layout for `ram_size` bytes (no allocation): RAM below the hole at 0,
- * the rest above 4 GiB. Returns the number of regions. */
+/* Computes the region layout for `ram_size` bytes (no allocation); the architecture's
+ * (vmm/ARCH/ram_layout.c; x86: RAM below the 32-bit hole at 0, the rest above 4 GiB).
+ * Returns the number of regions. */
 unsigned gm__layout(uint64_t ram_size, struct gm_region out[GM_MAX_REGIONS]);
 /* Maps anonymous memory for the layout: MAP_NORESERVE 4 KiB/THP pages, or hugetlb pages
  * reserved at once (-ENOMEM when the pool is short; -EINVAL if ram_size is not a multiple of

@@ -22,15 +22,6 @@
  * time, and every fd it holds was opened during setup.
  */
 
-#define ARG_EQ(i, v)           { .arg = (i), .op = SCMP_CMP_EQ, .datum_a = (v) }
-#define ARG_MASKED(i, m, v)    { .arg = (i), .op = SCMP_CMP_MASKED_EQ, .datum_a = (m), .datum_b = (v) }
-#define ALLOW(sys)             { .nr = SCMP_SYS(sys) }
-#define ALLOW_IF(sys, cond)    { .nr = SCMP_SYS(sys), .when = (cond) }
-#define ALLOW1(sys, a)         { .nr = SCMP_SYS(sys), .nargs = 1, .arg = { a } }
-#define ALLOW2(sys, a, b)      { .nr = SCMP_SYS(sys), .nargs = 2, .arg = { a, b } }
-#define IOCTL(req)             ALLOW1(ioctl, ARG_EQ(1, req))
-#define SET(name, rules)       { name, rules, sizeof(rules) / sizeof(rules[0]) }
-
 /* Every thread: memory (malloc, thread stacks; never executable), locks, time, signals,
  * messages on stderr, leaving, and restoring the terminal from the SIGSYS handler. */
 static const struct seccomp_rule common[] = {
@@ -86,18 +77,13 @@ static const struct seccomp_rule main_thread[] = {
  * (KVM_IRQ_LINE, irqfd writes), MSI-X routes (KVM_SET_GSI_ROUTING), virtio-pci notify
  * ioeventfds following BAR 0, virtio status writes (kick eventfds drained; starting and
  * stopping I/O threads is handed to the launcher), a stop request, the crash dump
- * (registers, KVM_TRANSLATE for the code bytes) and the gdb hooks (a #BP given back). */
+ * (registers, address translation for the code bytes) and the gdb hooks (a breakpoint given
+ * back): those ioctls are the architecture's (seccomp_arch_vcpu). */
 static const struct seccomp_rule vcpu[] = {
 	IOCTL(KVM_RUN),
 	IOCTL(KVM_IRQ_LINE),
 	IOCTL(KVM_SET_GSI_ROUTING),
 	IOCTL(KVM_IOEVENTFD),
-	IOCTL(KVM_GET_REGS),
-	IOCTL(KVM_SET_REGS),
-	IOCTL(KVM_GET_SREGS),
-	IOCTL(KVM_TRANSLATE),
-	IOCTL(KVM_GET_VCPU_EVENTS),
-	IOCTL(KVM_SET_VCPU_EVENTS),
 	ALLOW(read),                    /* draining kick eventfds on a virtio reset */
 	ALLOW(poll),                    /* waiting for the console to take output */
 	ALLOW(rt_sigtimedwait),         /* swallowing the SIGPIPE of a vanished console reader */
@@ -152,7 +138,8 @@ static const struct seccomp_rule trace_writer[] = {
 };
 
 /* The gdb stub: one connection at a time on the listening socket, and the vCPUs' state
- * while they are parked (registers, FPU, address translation, guest debug). */
+ * while they are parked (registers, FPU, address translation, guest debug: the
+ * architecture's ioctls, seccomp_arch_gdb). */
 static const struct seccomp_rule gdb[] = {
 	ALLOW(read),
 	ALLOW(poll),
@@ -161,16 +148,6 @@ static const struct seccomp_rule gdb[] = {
 	ALLOW(sendto),
 	ALLOW(setsockopt),
 	ALLOW(close),
-	IOCTL(KVM_GET_REGS),
-	IOCTL(KVM_SET_REGS),
-	IOCTL(KVM_GET_SREGS),
-	IOCTL(KVM_SET_SREGS),
-	IOCTL(KVM_GET_FPU),
-	IOCTL(KVM_SET_FPU),
-	IOCTL(KVM_TRANSLATE),
-	IOCTL(KVM_SET_GUEST_DEBUG),
-	IOCTL(KVM_GET_VCPU_EVENTS),
-	IOCTL(KVM_SET_VCPU_EVENTS),
 };
 
 static const struct seccomp_ruleset set_common = SET("common", common);
@@ -183,9 +160,9 @@ static const struct seccomp_ruleset set_gdb = SET("gdb", gdb);
 
 const struct seccomp_ruleset *const seccomp_kind_sets[SECCOMP_KIND_COUNT][SECCOMP_MAX_SETS] = {
 	[SECCOMP_KIND_MAIN]     = { &set_common, &set_main },
-	[SECCOMP_KIND_VCPU]     = { &set_common, &set_vcpu },
+	[SECCOMP_KIND_VCPU]     = { &set_common, &set_vcpu, &seccomp_arch_vcpu },
 	[SECCOMP_KIND_BLK]      = { &set_common, &set_blk },
 	[SECCOMP_KIND_LAUNCHER] = { &set_common, &set_blk, &set_launcher },
 	[SECCOMP_KIND_TRACE]    = { &set_common, &set_trace },
-	[SECCOMP_KIND_GDB]      = { &set_common, &set_gdb },
+	[SECCOMP_KIND_GDB]      = { &set_common, &set_gdb, &seccomp_arch_gdb },
 };

@@ -26,6 +26,20 @@ struct seccomp_ruleset {
 	size_t n;
 };
 
+/* Building rules (seccomp_rules.c and the architecture's vmm/ARCH/seccomp_rules.c) */
+#define ARG_EQ(i, v)           { .arg = (i), .op = SCMP_CMP_EQ, .datum_a = (v) }
+#define ARG_MASKED(i, m, v)    { .arg = (i), .op = SCMP_CMP_MASKED_EQ, .datum_a = (m), .datum_b = (v) }
+#define ALLOW(sys)             { .nr = SCMP_SYS(sys) }
+#define ALLOW_IF(sys, cond)    { .nr = SCMP_SYS(sys), .when = (cond) }
+#define ALLOW1(sys, a)         { .nr = SCMP_SYS(sys), .nargs = 1, .arg = { a } }
+#define ALLOW2(sys, a, b)      { .nr = SCMP_SYS(sys), .nargs = 2, .arg = { a, b } }
+#define IOCTL(req)             ALLOW1(ioctl, ARG_EQ(1, req))
+#define SET(name, rules)       { name, rules, sizeof(rules) / sizeof(rules[0]) }
+
+/* The architecture's ioctls of the vCPU (crash dump, gdb hooks) and gdb stub threads
+ * (vmm/ARCH/seccomp_rules.c) */
+extern const struct seccomp_ruleset seccomp_arch_vcpu, seccomp_arch_gdb;
+
 /* Each kind's filter is the union of up to 4 sets (NULL-terminated). */
 #define SECCOMP_MAX_SETS 4
 extern const struct seccomp_ruleset *const seccomp_kind_sets[SECCOMP_KIND_COUNT][SECCOMP_MAX_SETS];

@@ -142,7 +142,7 @@ int trace__parse_opts(const char *spec, struct trace_opts *o, char *err, size_t 
 		case 1:
 			if (parse_addr(v, &o->filter)) {
 				snprintf(err, errlen, "--trace-exits: addr='%s': use LO-HI or one address "
-					 "(0x3f8-0x3ff)", v);
+					 "(e.g. 0xd0000000-0xd0000fff)", v);
 				return -1;
 			}
 			break;

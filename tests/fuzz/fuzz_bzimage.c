@@ -7,10 +7,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "firmware/layout.h"
+#include "firmware/x86/layout.h"
 #include "tests/fuzz/fuzz_input.h"
-#include "vmm/boot.h"
-#include "vmm/bzimage.h"
+#include "vmm/x86/boot.h"
+#include "vmm/x86/bzimage.h"
 #include "vmm/memory.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"

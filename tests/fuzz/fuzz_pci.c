@@ -7,7 +7,7 @@
 #include "devices/bus.h"
 #include "devices/msix.h"
 #include "devices/pci.h"
-#include "firmware/layout.h"
+#include "firmware/x86/layout.h"
 #include "tests/fuzz/fuzz_disk.h"
 #include "tests/fuzz/fuzz_input.h"
 #include "virtio/blk.h"

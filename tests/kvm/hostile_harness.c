@@ -17,9 +17,10 @@
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
 
-#include "firmware/layout.h"
+#include "firmware/x86/layout.h"
 #include "vmm/run.h"
 #include "vmm/vcpu.h"
+#include "vmm/x86/board.h"
 #include "vmm/x86/cpu.h"
 
 #define PORT_MARK   0x510
@@ -87,7 +88,6 @@ struct hg *hg__new(unsigned ndisks, uint64_t disk_size, bool pci, const char *sp
 	h->cfg = calloc(1, sizeof(*h->cfg));
 	ck_assert_ptr_nonnull(h->cfg);
 	m->kvm.fd = m->vm.fd = m->trace_fd = -1;
-	m->boot.kfd = m->boot.ifd = -1;
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
 	h->uart_fd = p[0];	/* nobody reads it: the UART must not hang on a full pipe */
 	m->console.in_fd = -1;
@@ -97,7 +97,7 @@ struct hg *hg__new(unsigned ndisks, uint64_t disk_size, bool pci, const char *sp
 	ck_assert_msg(vcpu__create_all(&m->vm, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_msg(machine__add_devices(m, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(bus__register(&m->vm.pio, PORT_MARK, 8, &hg_port_ops, h), 0);
-	ck_assert_int_eq(bus__register(&m->vm.pio, PORT_TEST_EXIT, 4, &test_exit_ops, &m->pm), 0);
+	ck_assert_int_eq(bus__register(&m->vm.pio, PORT_TEST_EXIT, 4, &test_exit_ops, &m->board->pm), 0);
 
 	struct run_config *cfg = h->cfg;
 	cfg->cpus = 1;

@@ -12,7 +12,7 @@
 
 #include "devices/pci.h"
 #include "devices/serial.h"
-#include "firmware/layout.h"
+#include "firmware/x86/layout.h"
 #include "virtio/pci.h"
 #include "tests/kvm/hostile.h"
 #include "tests/lib/disk_fault.h"

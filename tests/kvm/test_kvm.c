@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "tests/lib/ck.h"
-#include "devices/pm.h"
-#include "firmware/layout.h"
+#include "devices/x86/pm.h"
+#include "firmware/x86/layout.h"
 #include "vmm/exit_cost.h"
 #include "vmm/exit.h"
 #include "vmm/gdb.h"

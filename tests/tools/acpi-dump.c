@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "firmware/acpi.h"
-#include "firmware/layout.h"
+#include "firmware/x86/acpi.h"
+#include "firmware/x86/layout.h"
 
 #define RESET_VALUE_I8042 0xfe   /* i8042 "pulse reset line" command */
 #define VIRTIO_IRQ_BASE   5      /* illustrative GSIs: the dump only needs plausible values */

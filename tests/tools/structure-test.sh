@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # make check's structure part: the include graph obeys docs/architecture.md's layer order, with
-# no exception, no production function is over 80 lines, and the source map of
+# no exception, x86-only code lives in x86/ files, no production function is over 80 lines,
+# and the source map of
 # docs/architecture.md names every module; the checkers themselves find a
 # function too long, a cycle,
 # an include that reaches up, a file in no room and a stale baseline line in small fixture trees.
@@ -87,6 +88,18 @@ mkdir -p "$tmp/long/vmm"
   echo '	return a + b;'; echo '}'; } > "$tmp/long/vmm/x.c"
 tool="$here/funclen.py" expect funclen-long 1 "long_one is 81 lines (at most 80)" -- --root "$tmp/long"
 tool="$here/funclen.py" expect funclen-short 0 "2 functions, the longest 81 lines, 0 over 81" -- --root "$tmp/long" --max 81
+
+# x86-only names only in x86/ files: a generic file using one fails, an x86 file may, and a
+# comment or string naming one is not code
+mkdir -p "$tmp/arch/vmm/x86"
+printf '/* KVM_GET_SREGS in a comment */\nconst char *s = "e820";\n' > "$tmp/arch/vmm/a.c"
+printf 'int f(int fd) { struct kvm_sregs s; return ioctl(fd, KVM_GET_SREGS, &s); }\n' > "$tmp/arch/vmm/x86/b.c"
+tool="$here/archcheck.py" expect arch-clean 0 "0 x86-only name(s)" -- --root "$tmp/arch"
+printf '#include "vmm/x86/cpu.h"\nint g(int fd) { return ioctl(fd, KVM_GET_SREGS, 0); }\n' >> "$tmp/arch/vmm/a.c"
+tool="$here/archcheck.py" expect arch-generic 1 "vmm/a.c:4: x86-only name in generic code: KVM_GET_SREGS" -- --root "$tmp/arch"
+tool="$here/archcheck.py" expect arch-include 1 "vmm/a.c:3: includes an x86 file" -- --root "$tmp/arch"
+# the tree itself: x86 lives in x86 files
+tool="$here/archcheck.py" expect arch-tree 0 "0 x86-only name(s)" -- --root "$top"
 
 # the tree itself: no production function over 80 lines
 tool="$here/funclen.py" expect funclen-tree 0 "0 over 80" -- --root "$top"

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "tests/lib/ck.h"
-#include "firmware/acpi.h"
-#include "firmware/aml.h"
-#include "firmware/layout.h"
+#include "firmware/x86/acpi.h"
+#include "firmware/x86/aml.h"
+#include "firmware/x86/layout.h"
 
 #define BASE       LAYOUT_ACPI
 #define GUARD      0xa5

@@ -8,10 +8,10 @@
 #include <unistd.h>
 
 #include "tests/lib/ck.h"
-#include "firmware/boot_params.h"
-#include "firmware/e820.h"
-#include "firmware/layout.h"
-#include "vmm/bzimage.h"
+#include "firmware/x86/boot_params.h"
+#include "firmware/x86/e820.h"
+#include "firmware/x86/layout.h"
+#include "vmm/x86/bzimage.h"
 #include "vmm/console.h"
 #include "vmm/kvm.h"
 #include "vmm/x86/cpu.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "tests/lib/ck.h"
-#include "devices/i8042.h"
+#include "devices/x86/i8042.h"
 
 #define STR_OBF 0x01
 #define STR_IBF 0x02

@@ -6,7 +6,7 @@
 
 #include "tests/lib/ck.h"
 #include "devices/bus.h"
-#include "firmware/layout.h"
+#include "firmware/x86/layout.h"
 #include "vmm/memory.h"
 
 START_TEST(layout_below_and_above_hole)

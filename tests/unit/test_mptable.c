@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "tests/lib/ck.h"
-#include "firmware/acpi.h"
-#include "firmware/layout.h"
-#include "firmware/mptable.h"
+#include "firmware/x86/acpi.h"
+#include "firmware/x86/layout.h"
+#include "firmware/x86/mptable.h"
 
 static uint8_t buf[LAYOUT_MPTABLE_SIZE];
 

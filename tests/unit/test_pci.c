@@ -7,7 +7,7 @@
 #include "tests/lib/ck.h"
 #include "devices/msix.h"
 #include "devices/pci.h"
-#include "firmware/layout.h"
+#include "firmware/x86/layout.h"
 #include "vmm/irq_routes.h"
 
 static struct pci_host h;

@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "tests/lib/ck.h"
-#include "devices/pm.h"
-#include "firmware/layout.h"
+#include "devices/x86/pm.h"
+#include "firmware/x86/layout.h"
 
 static int events[8];
 static uint32_t last_value;

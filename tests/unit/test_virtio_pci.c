@@ -10,7 +10,7 @@
 #include <linux/virtio_ring.h>
 
 #include "tests/lib/ck.h"
-#include "firmware/layout.h"
+#include "firmware/x86/layout.h"
 #include "virtio/blk.h"
 #include "virtio/pci.h"
 

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "firmware/layout.h"
+#include "firmware/x86/layout.h"
 
 #define PTE_P   (1ULL << 0)
 #define PTE_RW  (1ULL << 1)

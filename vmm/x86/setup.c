@@ -9,7 +9,7 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 
-#include "firmware/layout.h"
+#include "firmware/x86/layout.h"
 #include "vmm/kvm.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"

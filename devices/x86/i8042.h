@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The i8042 keyboard controller, only as far as Linux needs it: status reads and reset (0xFE). */
-#ifndef KVMINI_DEVICES_I8042_H
-#define KVMINI_DEVICES_I8042_H
+#ifndef KVMINI_DEVICES_X86_I8042_H
+#define KVMINI_DEVICES_X86_I8042_H
 
 #include "devices/bus.h"
 

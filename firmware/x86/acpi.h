@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ACPI tables for a hardware-reduced platform: RSDP, XSDT, FADT, MADT, MCFG, DSDT (built in a buffer). */
-#ifndef KVMINI_FIRMWARE_ACPI_H
-#define KVMINI_FIRMWARE_ACPI_H
+#ifndef KVMINI_FIRMWARE_X86_ACPI_H
+#define KVMINI_FIRMWARE_X86_ACPI_H
 
 #include <stddef.h>
 #include <stdint.h>

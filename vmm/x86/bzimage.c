@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* bzImage parsing and loading by the Linux x86 boot protocol (Documentation/arch/x86/boot.rst). */
-#include "vmm/bzimage.h"
+#include "vmm/x86/bzimage.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "firmware/layout.h"
+#include "firmware/x86/layout.h"
 
 #define SETUP_HDR_OFFSET 0x1f1
 #define HDRS_MAGIC       0x53726448u   /* "HdrS" */

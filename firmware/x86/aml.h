@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A bounded byte sink plus the few AML encodings (ACPI 6.x, chapters 6.4 and 20) the DSDT needs. */
-#ifndef KVMINI_FIRMWARE_AML_H
-#define KVMINI_FIRMWARE_AML_H
+#ifndef KVMINI_FIRMWARE_X86_AML_H
+#define KVMINI_FIRMWARE_X86_AML_H
 
 #include <stdbool.h>
 #include <stddef.h>

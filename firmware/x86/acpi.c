@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ACPI tables for a hardware-reduced platform: RSDP, XSDT, FADT, MADT, DSDT (built in a buffer). */
-#include "firmware/acpi.h"
+#include "firmware/x86/acpi.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "firmware/aml.h"
-#include "firmware/layout.h"
+#include "firmware/x86/aml.h"
+#include "firmware/x86/layout.h"
 
 /*
  * Layout in the buffer, each table 8-byte aligned in guest-physical terms: DSDT, FADT, MADT,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A bounded byte sink plus the few AML encodings (ACPI 6.x, chapters 6.4 and 20) the DSDT needs. */
-#include "firmware/aml.h"
+#include "firmware/x86/aml.h"
 
 #include <string.h>
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Small platform ports: ACPI sleep control (poweroff), pvpanic, the test-exit port, ignored ports. */
-#include "devices/pm.h"
+#include "devices/x86/pm.h"
 
 #include <string.h>
 
-#include "firmware/layout.h"
+#include "firmware/x86/layout.h"
 
 #define SLP_EN        (1u << 5)
 #define SLP_TYP(v)    (((v) >> 2) & 7)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The zero page (struct boot_params) handed to a 64-bit Linux entry point in %rsi. */
-#ifndef KVMINI_FIRMWARE_BOOT_PARAMS_H
-#define KVMINI_FIRMWARE_BOOT_PARAMS_H
+#ifndef KVMINI_FIRMWARE_X86_BOOT_PARAMS_H
+#define KVMINI_FIRMWARE_X86_BOOT_PARAMS_H
 
 #include <asm/bootparam.h>
 #include "vmm/memory.h"

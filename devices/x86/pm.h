@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Small platform ports: ACPI sleep control (poweroff), pvpanic, the test-exit port, ignored ports. */
-#ifndef KVMINI_DEVICES_PM_H
-#define KVMINI_DEVICES_PM_H
+#ifndef KVMINI_DEVICES_X86_PM_H
+#define KVMINI_DEVICES_X86_PM_H
 
 #include <stdint.h>
 #include "devices/bus.h"

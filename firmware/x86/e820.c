@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The e820 map: low RAM below the EBDA, the BIOS/ACPI area reserved, high RAM around the hole. */
-#include "firmware/e820.h"
+#include "firmware/x86/e820.h"
 
-#include "firmware/layout.h"
+#include "firmware/x86/layout.h"
 
 static unsigned add(struct boot_e820_entry *out, unsigned n, unsigned max,
 		    uint64_t addr, uint64_t size, uint32_t type)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The guest physical address map and I/O port assignments: one place for every fixed address. */
-#ifndef KVMINI_FIRMWARE_LAYOUT_H
-#define KVMINI_FIRMWARE_LAYOUT_H
+#ifndef KVMINI_FIRMWARE_X86_LAYOUT_H
+#define KVMINI_FIRMWARE_X86_LAYOUT_H
 
 #include <stdint.h>
 

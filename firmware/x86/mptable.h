@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The Intel MultiProcessor table (spec 1.4): CPUs and interrupt routing for guests with acpi=off. */
-#ifndef KVMINI_FIRMWARE_MPTABLE_H
-#define KVMINI_FIRMWARE_MPTABLE_H
+#ifndef KVMINI_FIRMWARE_X86_MPTABLE_H
+#define KVMINI_FIRMWARE_X86_MPTABLE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fills the zero page: only the kernel's own setup header is copied, then the loader's fields. */
-#include "firmware/boot_params.h"
+#include "firmware/x86/boot_params.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "firmware/e820.h"
+#include "firmware/x86/e820.h"
 
 int boot_params__write(const struct guest_mem *gm, uint64_t zp_gpa,
 		       const struct boot_params_cfg *cfg)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* bzImage parsing and loading by the Linux x86 boot protocol (64-bit entry). */
-#ifndef KVMINI_VMM_BZIMAGE_H
-#define KVMINI_VMM_BZIMAGE_H
+#ifndef KVMINI_VMM_X86_BZIMAGE_H
+#define KVMINI_VMM_X86_BZIMAGE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "devices/i8042.h"
+#include "devices/x86/i8042.h"
 
 #define I8042_STR_OBF        0x01 /* output buffer full: data port has a byte */
 #define I8042_STR_SYSFLAG    0x04 /* mirrors the command byte's system flag */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The e820 memory map the guest kernel reads from the zero page. */
-#ifndef KVMINI_FIRMWARE_E820_H
-#define KVMINI_FIRMWARE_E820_H
+#ifndef KVMINI_FIRMWARE_X86_E820_H
+#define KVMINI_FIRMWARE_X86_E820_H
 
 #include <asm/bootparam.h>
 #include "vmm/memory.h"

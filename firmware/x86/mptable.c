@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The Intel MultiProcessor table (spec 1.4): CPUs and interrupt routing for guests with acpi=off. */
-#include "firmware/mptable.h"
+#include "firmware/x86/mptable.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "firmware/acpi.h"
-#include "firmware/layout.h"
+#include "firmware/x86/acpi.h"
+#include "firmware/x86/layout.h"
 
 struct mpf {			/* floating pointer, 16 bytes */
 	char sig[4];		/* "_MP_" */
