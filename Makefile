@@ -31,7 +31,7 @@ ARCH      ?= x86
 ARCH_DIRS_x86 := vmm/x86 devices/x86 firmware/x86
 ARCH_DIRS := $(ARCH_DIRS_$(ARCH))
 $(if $(ARCH_DIRS),,$(error ARCH=$(ARCH): no such architecture (x86)))
-LIB_SRCS  := $(filter-out vmm/main.c,$(wildcard vmm/*.c devices/*.c virtio/*.c firmware/*.c)) \
+LIB_SRCS  := $(filter-out vmm/main.c,$(wildcard vmm/*.c devices/*.c devices/disk/*.c virtio/*.c firmware/*.c)) \
 	     $(foreach d,$(ARCH_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CKLIB_OBJS := $(BUILD)/tests/lib/ck.o $(BUILD)/tests/lib/disk_fault.o

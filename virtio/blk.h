@@ -12,7 +12,7 @@
 #include <linux/virtio_blk.h>
 
 #include "virtio/core.h"
-#include "virtio/disk.h"
+#include "devices/disk/disk.h"
 #include "virtio/virtio.h"
 
 #define BLK_QUEUE_MAX 256u           /* QueueNumMax we offer */

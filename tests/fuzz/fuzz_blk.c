@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Fuzz target: virtio-blk request handling (virtio/blk.c, virtio/disk.c) on a small file disk. */
+/* Fuzz target: virtio-blk request handling (virtio/blk.c, devices/disk/disk.c) on a small file disk. */
 #include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "virtio/disk_engine.h"
+#include "devices/disk/disk_engine.h"
 
 static const struct disk_engine_ops *inner(const struct disk *d)
 {

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "virtio/disk.h"
+#include "devices/disk/disk.h"
 
 /*
  * Not reachable from kvmini's command line: the unit and direct-KVM tests attach one to an

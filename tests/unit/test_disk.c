@@ -29,8 +29,8 @@
 #include <unistd.h>
 
 #include "tests/lib/ck.h"
-#include "virtio/disk.h"
-#include "virtio/disk_engine.h"
+#include "devices/disk/disk.h"
+#include "devices/disk/disk_engine.h"
 
 #define MIB (1ULL << 20)
 
@@ -884,7 +884,7 @@ static const char *no_userfaultfd(void)
 static void batch_runs_in_parallel(enum disk_engine engine, size_t sz, unsigned copy_workers,
 				   unsigned expect)
 {
-	enum { N = 4 };	/* the sync pool's size (virtio/disk_sync.c) */
+	enum { N = 4 };	/* the sync pool's size (devices/disk/disk_sync.c) */
 	struct uffdio_api api = { .api = UFFD_API };
 	struct disk_req reqs[N], *rp[N], *done[N];
 	struct iovec iov[N];

@@ -9,7 +9,7 @@
 
 #include "tests/lib/ck.h"
 #include "tests/lib/disk_fault.h"
-#include "virtio/disk.h"
+#include "devices/disk/disk.h"
 
 #define SZ (1u << 20)
 

@@ -10,7 +10,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "virtio/disk_engine.h"
+#include "devices/disk/disk_engine.h"
 
 #define URING_DEPTH 256u
 #define URING_ASYNC_MIN (64u << 10)   /* buffered requests this large go to io_uring's workers */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A disk and its requests, and what every engine does with them (virtio/disk_req.c); the public calls are in disk.h. */
-#ifndef KVMINI_VIRTIO_DISK_REQ_H
-#define KVMINI_VIRTIO_DISK_REQ_H
+/* A disk and its requests, and what every engine does with them (devices/disk/disk_req.c); the public calls are in disk.h. */
+#ifndef KVMINI_DEVICES_DISK_DISK_REQ_H
+#define KVMINI_DEVICES_DISK_DISK_REQ_H
 
 #include <pthread.h>
 #include <stdbool.h>

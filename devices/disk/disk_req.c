@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What the disk engines share: request validation, bounce buffers, the synchronous path, chunked discard and zeroing, queues, eventfds, threads. */
-#include "virtio/disk_req.h"
+#include "devices/disk/disk_req.h"
 
 #include <errno.h>
 #include <fcntl.h>

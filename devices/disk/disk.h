@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Disk backings (a regular file or a raw block device) and I/O engines (sync, io_uring). */
-#ifndef KVMINI_VIRTIO_DISK_H
-#define KVMINI_VIRTIO_DISK_H
+#ifndef KVMINI_DEVICES_DISK_DISK_H
+#define KVMINI_DEVICES_DISK_DISK_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "virtio/disk_req.h"
+#include "devices/disk/disk_req.h"
 
 struct disk_opts {
 	const char *path;

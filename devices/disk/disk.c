@@ -17,8 +17,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "virtio/disk.h"
-#include "virtio/disk_engine.h"
+#include "devices/disk/disk.h"
+#include "devices/disk/disk_engine.h"
 
 static const struct disk_engine_ops *const disk_engines[] = {
 	[DISK_ENGINE_SYNC] = &disk_sync_ops,

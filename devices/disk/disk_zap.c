@@ -4,7 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "virtio/disk_engine.h"
+#include "devices/disk/disk_engine.h"
 #include "vmm/seccomp.h"
 
 struct disk_zap {

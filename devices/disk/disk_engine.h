@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Private to virtio/disk*.c: the I/O engine ops table, the engines, the discard worker. */
-#ifndef KVMINI_VIRTIO_DISK_ENGINE_H
-#define KVMINI_VIRTIO_DISK_ENGINE_H
+/* Private to devices/disk/disk*.c: the I/O engine ops table, the engines, the discard worker. */
+#ifndef KVMINI_DEVICES_DISK_DISK_ENGINE_H
+#define KVMINI_DEVICES_DISK_DISK_ENGINE_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "virtio/disk_req.h"
+#include "devices/disk/disk_req.h"
 
 struct disk_engine_ops {
 	const char *name;
@@ -32,7 +32,7 @@ const struct disk_engine_ops *disk__engine_ops(enum disk_engine e);
 /* Is io_uring usable in this process? Probed once. 0, or -errno with a reason in why. */
 int disk_uring__probe(char *why, size_t whylen);
 
-/* The worker that runs an I/O context's DISCARD and WRITE_ZEROES (virtio/disk_zap.c): a whole
+/* The worker that runs an I/O context's DISCARD and WRITE_ZEROES (devices/disk/disk_zap.c): a whole
  * disk of them must hold up neither the other requests nor a reset. Started by the engine's
  * init on a writable disk; done(ctx, r, result) runs on the worker for each request. */
 struct disk_zap;

@@ -10,7 +10,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "virtio/disk_engine.h"
+#include "devices/disk/disk_engine.h"
 #include "vmm/seccomp.h"
 
 /* Requests one context runs at once. The block matrix's deepest workloads are QD32 4 KiB and
