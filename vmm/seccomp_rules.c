@@ -38,7 +38,7 @@ static const struct seccomp_rule common[] = {
 	ALLOW(clock_gettime),           /* CLOCK_PROCESS_CPUTIME_ID is not in the vDSO */
 	ALLOW(clock_nanosleep),
 	ALLOW(nanosleep),
-	ALLOW(getrandom),               /* glibc's malloc may seed from it */
+	ALLOW(getrandom),               /* glibc's malloc and json-c's hash seed (the reports) */
 	ALLOW(brk),
 	ALLOW1(mmap, ARG_MASKED(2, PROT_EXEC, 0)),
 	ALLOW1(mprotect, ARG_MASKED(2, PROT_EXEC, 0)),
