@@ -138,6 +138,7 @@ case_ kernel-elf-program 2 "an ELF file for x86-64, not a bzImage" -- --kernel "
 case_ kernel-elf-aarch64 2 "an ELF file for aarch64, not a bzImage" -- --kernel "$tmp/arm.elf"
 # inputs are checked before /dev/kvm is opened: a bad kernel is named on any machine
 case_ kernel-before-kvm 2 "not a bzImage" -- --kvm-device "$tmp/kvm" --kernel "$tmp/random"
+case_ kernel-before-initrd 2 "not a bzImage" -- --kernel "$tmp/random" --initrd "$tmp/nope"
 case_ disk-before-kvm  2 "disk $tmp/none.img: No such file" -- --kvm-device "$tmp/kvm" \
     --kernel "$hello" --disk "$tmp/none.img"
 # a missing KVM device: what it is and what to do, in one line

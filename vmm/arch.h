@@ -38,6 +38,9 @@ const char *arch__pc_name(void);
  * when it does not translate (for the dump and the gdb stub). */
 int arch__translate(struct vcpu *v, uint64_t gva, uint64_t *gpa);
 
+/* A cheap, monotonic cycle counter for the last-exits ring's ages (x86: the TSC). */
+uint64_t arch__cycles(void);
+
 /* The exit-cost probe (vmm/exit_cost.c): a scratch VM with one page at guest address 0 that
  * holds arch__probe_code, and one vCPU that exits to userspace in a loop from there. */
 const uint8_t *arch__probe_code(size_t *len);

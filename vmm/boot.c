@@ -71,7 +71,7 @@ char *boot__cmdline(const struct run_config *cfg, const char *extra)
 	return s;
 }
 
-int boot__open_files(struct boot_files *f, const struct run_config *cfg, char *err, size_t errlen)
+int boot__open_kernel(struct boot_files *f, const struct run_config *cfg, char *err, size_t errlen)
 {
 	*f = (struct boot_files){ .kernel_path = cfg->kernel, .initrd_path = cfg->initrd,
 				  .kfd = -1, .ifd = -1, .img = MAP_FAILED };
@@ -88,6 +88,12 @@ int boot__open_files(struct boot_files *f, const struct run_config *cfg, char *e
 		snprintf(err, errlen, "kernel '%s': %s", cfg->kernel, strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+int boot__open_initrd(struct boot_files *f, const struct run_config *cfg, char *err,
+		      size_t errlen)
+{
 	if (cfg->initrd) {
 		f->ifd = open_input("initrd", cfg->initrd, &f->isize, err, errlen);
 		if (f->ifd < 0)

@@ -25,9 +25,13 @@ struct boot_image;
  * devices add, may be NULL), then cfg->append. Returns a malloc'd string (NULL: no memory). */
 char *boot__cmdline(const struct run_config *cfg, const char *extra);
 
-/* Opens cfg's kernel (a non-empty regular file, mapped) and initrd (a regular file). 0, or -1
+/* Opens cfg's kernel (a non-empty regular file, mapped), then (once the architecture has
+ * parsed the kernel, so a bad kernel is named first) its initrd (a regular file). 0, or -1
  * with a one-line reason; what was opened is left for boot__close_files. */
-int boot__open_files(struct boot_files *f, const struct run_config *cfg, char *err, size_t errlen);
+int boot__open_kernel(struct boot_files *f, const struct run_config *cfg, char *err,
+		      size_t errlen);
+int boot__open_initrd(struct boot_files *f, const struct run_config *cfg, char *err,
+		      size_t errlen);
 /* Reads the whole initrd to dst. 0, or -1. */
 int boot__read_initrd(const struct boot_files *f, void *dst);
 /* Unmaps and closes (safe on a zeroed or half-opened one, once kfd/ifd are -1 or open). */

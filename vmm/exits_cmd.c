@@ -4,12 +4,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "vmm/exit_names.h"
+#include "vmm/json.h"
 
 static const char *bus_name(unsigned bus)
 {
@@ -314,9 +314,7 @@ void exits__summary(FILE *f, const struct trace_data *d, const char *name)
 	print_timeline(f, d, t0, t1);
 }
 
-/* ---- Chrome trace-event JSON (json-c; one event a line, streamed) ---- */
-
-#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+/* ---- Chrome trace-event JSON (json-c, vmm/json.c; one event a line, streamed) ---- */
 
 /* microseconds with ns precision, as the format wants: written exactly as "12.345" */
 static json_object *json_us(uint64_t ns)
@@ -324,35 +322,20 @@ static json_object *json_us(uint64_t ns)
 	char s[32];
 
 	snprintf(s, sizeof(s), "%" PRIu64 ".%03u", ns / 1000, (unsigned)(ns % 1000));
-	return json_object_new_double_s((double)ns / 1000.0, s);
-}
-
-static json_object *json_hex(uint64_t v)
-{
-	char s[24];
-
-	snprintf(s, sizeof(s), "0x%" PRIx64, v);
-	return json_object_new_string(s);
-}
-
-/* o on f after sep; o is freed */
-static void emit(FILE *f, const char *sep, json_object *o)
-{
-	fputs(sep, f);
-	fputs(json_object_to_json_string_ext(o, JSON_FLAGS), f);
-	json_object_put(o);
+	json_object *o = json_object_new_double_s((double)ns / 1000.0, s);
+	return o ? o : json__string("", true);	/* out of memory: json__string remembers */
 }
 
 static json_object *meta_event(const char *what, unsigned tid, const char *name)
 {
-	json_object *o = json_object_new_object(), *args = json_object_new_object();
+	json_object *o = json__obj(), *args = json__obj();
 
-	json_object_object_add(o, "name", json_object_new_string(what));
-	json_object_object_add(o, "ph", json_object_new_string("M"));
-	json_object_object_add(o, "pid", json_object_new_int(1));
-	json_object_object_add(o, "tid", json_object_new_uint64(tid));
-	json_object_object_add(args, "name", json_object_new_string(name));
-	json_object_object_add(o, "args", args);
+	json__add(o, "name", json__string(what, true));
+	json__add(o, "ph", json__string("M", true));
+	json__add(o, "pid", json__u64(1));
+	json__add(o, "tid", json__u64(tid));
+	json__add(args, "name", json__string(name, true));
+	json__add(o, "args", args);
 	return o;
 }
 
@@ -361,54 +344,58 @@ static json_object *exit_event(const struct trace_data *d, const struct trace_re
 	char buf[32], title[96];
 	const char *reason = reason_name(r->reason, buf, sizeof(buf));
 	bool write = r->flags & TRACE_R_WRITE;
-	json_object *o = json_object_new_object(), *args = json_object_new_object();
+	json_object *o = json__obj(), *args = json__obj();
 
 	if (r->bus)
 		snprintf(title, sizeof(title), "%s %s 0x%" PRIx64, dev_name(d,
 			 trace_file__device(d, r)), write ? "write" : "read", r->addr);
 	else
 		snprintf(title, sizeof(title), "%s", reason);
-	json_object_object_add(o, "name", json_object_new_string(title));
-	json_object_object_add(o, "cat", json_object_new_string(reason));
-	json_object_object_add(o, "ph", json_object_new_string("X"));
-	json_object_object_add(o, "pid", json_object_new_int(1));
-	json_object_object_add(o, "tid", json_object_new_uint64(r->vcpu));
-	json_object_object_add(o, "ts", json_us(r->t_ns));
-	json_object_object_add(o, "dur", json_us(r->handle_ns));
-	json_object_object_add(args, "reason", json_object_new_string(reason));
+	json__add(o, "name", json__string(title, true));
+	json__add(o, "cat", json__string(reason, true));
+	json__add(o, "ph", json__string("X", true));
+	json__add(o, "pid", json__u64(1));
+	json__add(o, "tid", json__u64(r->vcpu));
+	json__add(o, "ts", json_us(r->t_ns));
+	json__add(o, "dur", json_us(r->handle_ns));
+	json__add(args, "reason", json__string(reason, true));
 	if (r->bus) {
-		json_object_object_add(args, "bus", json_object_new_string(bus_name(r->bus)));
-		json_object_object_add(args, "addr", json_hex(r->addr));
-		json_object_object_add(args, "size", json_object_new_uint64(r->size));
-		json_object_object_add(args, "dir", json_object_new_string(write ? "write" : "read"));
-		json_object_object_add(args, "value", json_hex(r->value));
-		json_object_object_add(args, "count", json_object_new_uint64(r->count));
-		json_object_object_add(args, "device",
-				       json_object_new_string(dev_name(d, trace_file__device(d, r))));
+		json__add(args, "bus", json__string(bus_name(r->bus), true));
+		json__add(args, "addr", json__hex(r->addr));
+		json__add(args, "size", json__u64(r->size));
+		json__add(args, "dir", json__string(write ? "write" : "read", true));
+		json__add(args, "value", json__hex(r->value));
+		json__add(args, "count", json__u64(r->count));
+		json__add(args, "device", json__string(dev_name(d, trace_file__device(d, r)), true));
 		if (r->flags & TRACE_R_UNHANDLED)
-			json_object_object_add(args, "unhandled", json_object_new_boolean(1));
+			json__add(args, "unhandled", json__bool(true));
 	}
-	json_object_object_add(args, "handle_ns", json_object_new_uint64(r->handle_ns));
-	json_object_object_add(o, "args", args);
+	json__add(args, "handle_ns", json__u64(r->handle_ns));
+	json__add(o, "args", args);
 	return o;
 }
 
 int exits__chrome(FILE *f, const struct trace_data *d, const char *name)
 {
-	json_object *other = json_object_new_object();
+	json_object *other = json__obj();
 	char thread[32];
+	int bad;
 
-	json_object_object_add(other, "source", json_object_new_string(name));
-	json_object_object_add(other, "vcpus", json_object_new_uint64(d->h.vcpus));
-	json_object_object_add(other, "dropped", json_object_new_uint64(d->h.dropped));
-	emit(f, "{\"displayTimeUnit\":\"ns\",\"otherData\":", other);
-	emit(f, ",\"traceEvents\":[\n", meta_event("process_name", 0, "kvmini"));
-	for (unsigned v = 0; v < d->h.vcpus; v++) {
+	json__add(other, "source", json__string(name, true));
+	json__add(other, "vcpus", json__u64(d->h.vcpus));
+	json__add(other, "dropped", json__u64(d->h.dropped));
+	bad = json__emit(f, "{\"displayTimeUnit\":\"ns\",\"otherData\":", other);
+	bad |= json__emit(f, ",\"traceEvents\":[\n", meta_event("process_name", 0, "kvmini"));
+	for (unsigned v = 0; v < d->h.vcpus && !bad; v++) {
 		snprintf(thread, sizeof(thread), "vCPU %u", v);
-		emit(f, ",\n", meta_event("thread_name", v, thread));
+		bad |= json__emit(f, ",\n", meta_event("thread_name", v, thread));
 	}
-	for (uint64_t i = 0; i < d->n; i++)
-		emit(f, ",\n", exit_event(d, &d->recs[i]));
+	for (uint64_t i = 0; i < d->n && !bad; i++)
+		bad |= json__emit(f, ",\n", exit_event(d, &d->recs[i]));
+	if (bad) {
+		errno = ENOMEM;	/* a JSON value could not be made: the export is incomplete */
+		return -1;
+	}
 	fprintf(f, "\n]}\n");
 	return ferror(f) ? -1 : 0;
 }

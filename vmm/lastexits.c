@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Prints a vCPU's last-exits ring, with ages converted from TSC ticks to time. */
+/* Prints a vCPU's last-exits ring, with ages converted from cycle-counter ticks to time. */
 #include "vmm/lastexits.h"
 
 #include <inttypes.h>
@@ -15,15 +15,15 @@ static uint64_t mono_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
 }
 
-/* TSC ticks per microsecond, measured over 2 ms (a dump is rare; the ring stays cheap). */
+/* counter ticks per microsecond, measured over 2 ms (a dump is rare; the ring stays cheap). */
 static double tsc_per_us(void)
 {
-	uint64_t t0 = mono_ns(), c0 = __rdtsc(), t1;
+	uint64_t t0 = mono_ns(), c0 = arch__cycles(), t1;
 	struct timespec d = { 0, 2000000 };
 
 	nanosleep(&d, NULL);
 	t1 = mono_ns();
-	uint64_t c1 = __rdtsc();
+	uint64_t c1 = arch__cycles();
 	return t1 > t0 && c1 > c0 ? (double)(c1 - c0) * 1000.0 / (double)(t1 - t0) : 0;
 }
 
@@ -53,7 +53,7 @@ static void print_one(FILE *f, const struct lastexit *e, uint64_t seq, uint64_t 
 
 void lastexits__print(FILE *f, const struct lastexits *l)
 {
-	uint64_t now = __rdtsc(), n = l->n, first = n > LASTEXITS_N ? n - LASTEXITS_N : 0;
+	uint64_t now = arch__cycles(), n = l->n, first = n > LASTEXITS_N ? n - LASTEXITS_N : 0;
 
 	if (n == 0) {
 		fprintf(f, "  last exits: none before this one\n");

@@ -5,15 +5,15 @@
 
 #include <stdint.h>
 #include <stdio.h>
-#include <x86intrin.h>
 #include <linux/kvm.h>
 
+#include "vmm/arch.h"
 #include "vmm/exit_decode.h"
 
 #define LASTEXITS_N 16         /* a power of two */
 
 struct lastexit {
-	uint64_t tsc;              /* rdtsc after handling */
+	uint64_t tsc;              /* arch__cycles() after handling */
 	struct exit_access a;
 	uint32_t reason;
 };
@@ -29,7 +29,7 @@ static inline void lastexits__add(struct lastexits *l, const struct kvm_run *run
 {
 	struct lastexit *e = &l->e[l->n++ & (LASTEXITS_N - 1)];
 
-	e->tsc = __rdtsc();
+	e->tsc = arch__cycles();
 	e->reason = run->exit_reason;
 	exit__decode(run, run_size, &e->a);
 }

@@ -433,7 +433,6 @@ void machine__destroy(struct machine *m)
 	free(m->extra_cmdline);
 	m->extra_cmdline = NULL;
 	boot__close(&m->boot);
-	board__destroy(m);
 	gdb__free(m->gdb);	/* one never attached to the VM */
 	m->gdb = NULL;
 	if (m->trace_fd >= 0)
@@ -445,8 +444,9 @@ void machine__destroy(struct machine *m)
 	vcpu__destroy_all(&m->vm);
 	if (m->vm.fd >= 0)
 		vm__destroy(&m->vm);
-	serial__free(m->uart);
+	serial__free(m->uart);	/* the board's devices: off the buses with the VM */
 	m->uart = NULL;
+	board__destroy(m);
 	console__close(&m->console);
 	if (m->kvm.fd >= 0)
 		kvm__close(&m->kvm);

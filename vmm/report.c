@@ -4,11 +4,11 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
-#include <json-c/json.h>
 #include <linux/virtio_ring.h>
 
 #include "virtio/blk.h"
 #include "vmm/exit_names.h"
+#include "vmm/json.h"
 #include "vmm/stats.h"
 
 static const char *const bus_names[STATS_NBUSES] = { "pio", "mmio" };
@@ -116,47 +116,26 @@ static void print_queue_text(FILE *f, const struct blk_queue_snap *v)
 		v->write_bytes >> 10, s->broken ? "; BROKEN: waits for a device reset" : "");
 }
 
-/* ---- JSON (json-c) ---- */
-
-/* compact, and '/' left as it is (paths) */
-#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-
-static void put(json_object *o, const char *key, json_object *v)
-{
-	json_object_object_add(o, key, v);
-}
-
-static json_object *u64(uint64_t v)
-{
-	return json_object_new_uint64(v);
-}
-
-static json_object *hex(uint64_t v)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	return json_object_new_string(buf);
-}
+/* ---- JSON (json-c, vmm/json.c) ---- */
 
 static json_object *json_reasons(const struct stats_vcpu *s)
 {
-	json_object *a = json_object_new_array();
+	json_object *a = json__arr();
 
 	for (unsigned r = 0; r <= STATS_NREASONS; r++) {
 		const struct stats_hist *h = &s->reason_hist[r];
 		if (!s->reason_count[r])
 			continue;
-		json_object *o = json_object_new_object(), *lat = json_object_new_object();
-		put(o, "reason", json_object_new_string(reason_name(r)));
-		put(o, "code", r == STATS_OTHER_REASON ? NULL : u64(r));
-		put(o, "count", u64(s->reason_count[r]));
-		put(lat, "p50", u64(stats__hist_percentile(h, 50)));
-		put(lat, "p99", u64(stats__hist_percentile(h, 99)));
-		put(lat, "max", u64(h->max_ns));
-		put(lat, "sum", u64(h->sum_ns));
-		put(o, "latency_ns", lat);
-		json_object_array_add(a, o);
+		json_object *o = json__obj(), *lat = json__obj();
+		json__add(o, "reason", json__string(reason_name(r), false));
+		json__add(o, "code", r == STATS_OTHER_REASON ? NULL : json__u64(r));
+		json__add(o, "count", json__u64(s->reason_count[r]));
+		json__add(lat, "p50", json__u64(stats__hist_percentile(h, 50)));
+		json__add(lat, "p99", json__u64(stats__hist_percentile(h, 99)));
+		json__add(lat, "max", json__u64(h->max_ns));
+		json__add(lat, "sum", json__u64(h->sum_ns));
+		json__add(o, "latency_ns", lat);
+		json__push(a, o);
 	}
 	return a;
 }
@@ -165,20 +144,20 @@ static json_object *json_sites(const struct stats_vcpu *s)
 {
 	const struct stats_site *sites[STATS_NSITES + STATS_NBUSES];
 	unsigned n = sorted_sites(s, sites);
-	json_object *a = json_object_new_array();
+	json_object *a = json__arr();
 
 	for (unsigned i = 0; i < n; i++) {
 		const struct stats_site *x = sites[i];
-		json_object *o = json_object_new_object();
-		put(o, "bus", json_object_new_string(bus_names[x->bus]));
-		put(o, "addr", x == &s->other[x->bus] ? NULL : hex(x->key));
-		put(o, "device", json_object_new_string(x->dev));
-		put(o, "count", u64(x->count));
-		put(o, "reads", u64(x->reads));
-		put(o, "writes", u64(x->writes));
-		put(o, "total_ns", u64(x->total_ns));
-		put(o, "max_ns", u64(x->max_ns));
-		json_object_array_add(a, o);
+		json_object *o = json__obj();
+		json__add(o, "bus", json__string(bus_names[x->bus], false));
+		json__add(o, "addr", x == &s->other[x->bus] ? NULL : json__hex(x->key));
+		json__add(o, "device", json__string(x->dev, false));
+		json__add(o, "count", json__u64(x->count));
+		json__add(o, "reads", json__u64(x->reads));
+		json__add(o, "writes", json__u64(x->writes));
+		json__add(o, "total_ns", json__u64(x->total_ns));
+		json__add(o, "max_ns", json__u64(x->max_ns));
+		json__push(a, o);
 	}
 	return a;
 }
@@ -188,93 +167,94 @@ static void json_body(json_object *o, const struct stats_vcpu *s)
 {
 	json_object *kvm = NULL;
 
-	put(o, "exits", u64(s->exits));
-	put(o, "reasons", json_reasons(s));
-	put(o, "sites", json_sites(s));
+	json__add(o, "exits", json__u64(s->exits));
+	json__add(o, "reasons", json_reasons(s));
+	json__add(o, "sites", json_sites(s));
 	if (s->kvm.n) {
-		kvm = json_object_new_object();
+		kvm = json__obj();
 		for (unsigned i = 0; i < s->kvm.n; i++)
-			put(kvm, s->kvm.v[i].name, u64(s->kvm.v[i].value));
+			json__add(kvm, s->kvm.v[i].name, json__u64(s->kvm.v[i].value));
 	}
-	put(o, "kvm", kvm);
+	json__add(o, "kvm", kvm);
 }
 
 static json_object *json_queue(const struct blk_queue_snap *v)
 {
 	const struct virtq_snapshot *s = &v->s;
-	json_object *o = json_object_new_object();
+	json_object *o = json__obj();
 
-	put(o, "disk", json_object_new_string(v->path));
-	put(o, "queue", u64(v->idx));
-	put(o, "active", json_object_new_boolean(s->rings));
+	json__add(o, "disk", json__string(v->path, false));
+	json__add(o, "queue", json__u64(v->idx));
+	json__add(o, "active", json__bool(s->rings));
 	if (s->rings) {
-		put(o, "size", u64(s->size));
-		put(o, "avail_idx", u64(s->avail_idx));
-		put(o, "taken", u64(s->last_avail));
-		put(o, "used_idx", u64(s->used_idx));
-		put(o, "waiting", u64(v->waiting));
-		put(o, "in_flight", u64(v->inflight));
-		put(o, "event_idx", json_object_new_boolean(s->event_idx));
-		put(o, "used_event", u64(s->used_event));
-		put(o, "avail_event", u64(s->avail_event));
-		put(o, "no_interrupt", json_object_new_boolean(s->avail_flags & VRING_AVAIL_F_NO_INTERRUPT));
-		put(o, "broken", json_object_new_boolean(s->broken));
+		json__add(o, "size", json__u64(s->size));
+		json__add(o, "avail_idx", json__u64(s->avail_idx));
+		json__add(o, "taken", json__u64(s->last_avail));
+		json__add(o, "used_idx", json__u64(s->used_idx));
+		json__add(o, "waiting", json__u64(v->waiting));
+		json__add(o, "in_flight", json__u64(v->inflight));
+		json__add(o, "event_idx", json__bool(s->event_idx));
+		json__add(o, "used_event", json__u64(s->used_event));
+		json__add(o, "avail_event", json__u64(s->avail_event));
+		json__add(o, "no_interrupt", json__bool(s->avail_flags & VRING_AVAIL_F_NO_INTERRUPT));
+		json__add(o, "broken", json__bool(s->broken));
 	}
-	put(o, "kicks", u64(v->kicks));
-	put(o, "unkicked", u64(v->unkicked));
-	put(o, "interrupts", u64(v->irqs));
-	put(o, "coalesced", u64(v->coalesced));
-	put(o, "batches", u64(v->batches));
-	put(o, "reads", u64(v->reads));
-	put(o, "read_bytes", u64(v->read_bytes));
-	put(o, "writes", u64(v->writes));
-	put(o, "write_bytes", u64(v->write_bytes));
+	json__add(o, "kicks", json__u64(v->kicks));
+	json__add(o, "unkicked", json__u64(v->unkicked));
+	json__add(o, "interrupts", json__u64(v->irqs));
+	json__add(o, "coalesced", json__u64(v->coalesced));
+	json__add(o, "batches", json__u64(v->batches));
+	json__add(o, "reads", json__u64(v->reads));
+	json__add(o, "read_bytes", json__u64(v->read_bytes));
+	json__add(o, "writes", json__u64(v->writes));
+	json__add(o, "write_bytes", json__u64(v->write_bytes));
 	return o;
 }
 
 static json_object *json_queues(const struct blk_queue_snap *q, unsigned n)
 {
-	json_object *a = json_object_new_array();
+	json_object *a = json__arr();
 
 	for (unsigned i = 0; i < n; i++)
-		json_object_array_add(a, json_queue(&q[i]));
+		json__push(a, json_queue(&q[i]));
 	return a;
 }
 
 static json_object *json_exit_stats(const struct stats_snapshot *s, const struct report_board *b)
 {
-	json_object *o = json_object_new_object(), *vcpus = json_object_new_array();
-	json_object *total = json_object_new_object();
+	json_object *o = json__obj(), *vcpus = json__arr();
+	json_object *total = json__obj();
 
 	for (unsigned i = 0; i < s->n; i++) {
-		json_object *v = json_object_new_object();
-		put(v, "id", u64(s->vcpus[i]->id));
+		json_object *v = json__obj();
+		json__add(v, "id", json__u64(s->vcpus[i]->id));
 		json_body(v, s->vcpus[i]);
-		json_object_array_add(vcpus, v);
+		json__push(vcpus, v);
 	}
-	put(o, "vcpus", vcpus);
-	put(total, "vcpus", u64(s->n));
+	json__add(o, "vcpus", vcpus);
+	json__add(total, "vcpus", json__u64(s->n));
 	json_body(total, s->total);
-	put(o, "total", total);
+	json__add(o, "total", total);
 	if (b && b->memory_known) {
-		json_object *m = json_object_new_object();
-		put(m, "pages", json_object_new_string(b->memory.pages));
-		put(m, "size", u64(b->memory.size));
-		put(m, "resident", u64(b->memory.resident));
-		put(m, "huge", u64(b->memory.huge));
-		put(o, "memory", m);
+		json_object *m = json__obj();
+		json__add(m, "pages", json__string(b->memory.pages, false));
+		json__add(m, "size", json__u64(b->memory.size));
+		json__add(m, "resident", json__u64(b->memory.resident));
+		json__add(m, "huge", json__u64(b->memory.huge));
+		json__add(o, "memory", m);
 	}
 	if (b)
-		put(o, "disks", json_queues(b->queues, b->nqueues));
+		json__add(o, "disks", json_queues(b->queues, b->nqueues));
 	return o;
 }
 
-/* o as one compact line on f; o is freed */
-static void json_emit(FILE *f, json_object *o)
+/* o as one line on f (o is freed), or a line saying it could not be made */
+static void json_line(FILE *f, json_object *o, const char *what)
 {
-	fputs(json_object_to_json_string_ext(o, JSON_FLAGS), f);
-	fputc('\n', f);
-	json_object_put(o);
+	if (json__emit(f, "", o) == 0)
+		fputc('\n', f);
+	else
+		fprintf(f, "kvmini: %s: out of memory\n", what);
 }
 
 /* ---- text ---- */
@@ -310,7 +290,7 @@ void report__exit_stats(FILE *f, const struct stats_snapshot *s, bool json,
 			const struct report_board *board)
 {
 	if (json)
-		json_emit(f, json_exit_stats(s, board));
+		json_line(f, json_exit_stats(s, board), "exit stats");
 	else
 		text_exit_stats(f, s, board);
 	fflush(f);
@@ -319,7 +299,7 @@ void report__exit_stats(FILE *f, const struct stats_snapshot *s, bool json,
 void report__queues(FILE *f, const struct blk_queue_snap *q, unsigned n, bool json)
 {
 	if (json) {
-		json_emit(f, json_queues(q, n));
+		json_line(f, json_queues(q, n), "disk queues");
 		return;
 	}
 	for (unsigned i = 0; i < n; i++)

@@ -89,7 +89,6 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc_)
 	char msg[256];
 	size_t n = 0, cap = sizeof(msg) - 1;
 	int nr = si->si_syscall;
-	const ucontext_t *uc = uc_;
 
 	(void)sig;
 	n = put(msg, n, cap, "\r\nkvmini: seccomp: blocked syscall ");
@@ -97,14 +96,10 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc_)
 	n = put(msg, n, cap, " (");
 	n = put_num(msg, n, cap, (unsigned)nr, 10);
 	n = put(msg, n, cap, ")");
-#ifdef __x86_64__
 	if (nr == SYS_ioctl) {	/* which request: the second argument */
 		n = put(msg, n, cap, " request 0x");
-		n = put_num(msg, n, cap, (unsigned long long)uc->uc_mcontext.gregs[REG_RSI], 16);
+		n = put_num(msg, n, cap, seccomp_arch__arg(uc_, 1), 16);
 	}
-#else
-	(void)uc;
-#endif
 	n = put(msg, n, cap, " in ");
 	n = put(msg, n, cap, this_kind >= 0 ? kind_names[this_kind] :
 		"a new (still under its creator's filter)");

@@ -40,6 +40,10 @@ struct seccomp_ruleset {
  * (vmm/ARCH/seccomp_rules.c) */
 extern const struct seccomp_ruleset seccomp_arch_vcpu, seccomp_arch_gdb;
 
+/* The i-th argument (0-based) of the blocked syscall, from the SIGSYS handler's ucontext_t
+ * (vmm/ARCH/seccomp_rules.c; async-signal-safe). */
+unsigned long long seccomp_arch__arg(const void *ucontext, unsigned i);
+
 /* Each kind's filter is the union of up to 4 sets (NULL-terminated). */
 #define SECCOMP_MAX_SETS 4
 extern const struct seccomp_ruleset *const seccomp_kind_sets[SECCOMP_KIND_COUNT][SECCOMP_MAX_SETS];

@@ -7,8 +7,9 @@ Reads the code (comments and strings removed) of every .c and .h under vmm/ devi
 firmware/ outside an x86/ folder and fails on a name that only x86 has: KVM's x86 ioctls
 and structures (sregs, CPUID, MSRs, PIT, TSS, IOAPIC/PIC routing, debug registers), the Linux
 boot protocol (boot_params, setup_header, e820, bzImage), the ACPI/MP table builders, the
-PC's fixed ports and addresses (firmware/x86/layout.h's LAYOUT_ and PORT_ names) and any
-include of an x86/ file. Exit 0 if clean."""
+PC's fixed ports and addresses (firmware/x86/layout.h's LAYOUT_ and PORT_ names), the TSC
+and x86 register names, any test of an architecture macro (__x86_64__, __aarch64__, ...) and
+any include of an x86/ file. Exit 0 if clean."""
 import os
 import re
 import sys
@@ -23,7 +24,9 @@ X86_NAMES = [
     r"KVM_[GS]ET_VCPU_EVENTS", r"kvm_vcpu_events", r"KVM_[GS]ET_REGS", r"kvm_regs",
     r"boot_params\w*", r"setup_header", r"e820\w*", r"bzimage\w*", r"acpi__\w+", r"acpi_config",
     r"mptable__\w+", r"aml__\w+", r"i8042\w*", r"LAYOUT_\w+", r"PORT_\w+", r"layout__\w+",
-    r"x86__\w+",
+    r"x86__\w+", r"__rdtsc", r"x86intrin", r"REG_R[A-Z0-9]+", r"REG_E[A-Z]+",
+    # no #ifdef on the architecture in generic code either
+    r"__x86_64__", r"__i386__", r"__aarch64__", r"__arm__",
 ]
 TOKEN = re.compile(r"\b(" + "|".join(X86_NAMES) + r")\b")
 INCLUDE_X86 = re.compile(r'^\s*#\s*include\s+"[^"]*/x86/')

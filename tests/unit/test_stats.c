@@ -8,6 +8,7 @@
 #include "tests/lib/ck.h"
 #include "devices/bus.h"
 #include "vmm/cli.h"
+#include "vmm/json.h"
 #include "vmm/report.h"
 #include "vmm/stats.h"
 
@@ -392,6 +393,48 @@ START_TEST(cli_exit_stats_option)
 }
 END_TEST
 
+/* the reports' strings come out as kvmini always wrote them (vmm/json.c): '"' and '\' escaped,
+ * control characters as \u00XX, other bytes as they are, or (ascii) above 0x7e as \u00XX */
+static char *emit_to_string(json_object *o, int *rc)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(f);
+	*rc = json__emit(f, "", o);
+	fclose(f);
+	return buf;
+}
+
+START_TEST(json_strings_and_failures)
+{
+	int rc;
+	const char *s = "a\"b\\c/\n\t\x7f\xc3\xa9";
+	json_object *a = json__arr();
+	json__push(a, json__string(s, false));
+	json__push(a, json__string(s, true));
+	json__push(a, json__hex(0xfeb00000));
+	char *out = emit_to_string(a, &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_str_eq(out, "[\"a\\\"b\\\\c/\\u000a\\u0009\x7f\xc3\xa9\","
+			 "\"a\\\"b\\\\c/\\u000a\\u0009\\u007f\\u00c3\\u00a9\",\"0xfeb00000\"]");
+	free(out);
+	/* a value that could not be placed (its object missing, as after an allocation failure)
+	 * makes the next emit refuse: nothing written, -1 */
+	json__add(NULL, "lost", json__u64(1));
+	out = emit_to_string(json__obj(), &rc);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_str_eq(out, "");
+	free(out);
+	/* and only that one */
+	out = emit_to_string(json__obj(), &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_str_eq(out, "{}");
+	free(out);
+}
+END_TEST
+
 Suite *stats_suite(void)
 {
 	Suite *s = suite_create("stats");
@@ -401,6 +444,7 @@ Suite *stats_suite(void)
 	tcase_add_test(tc, record_and_merge);
 	tcase_add_test(tc, site_table_overflow_goes_to_other);
 	tcase_add_test(tc, json_and_text_output);
+	tcase_add_test(tc, json_strings_and_failures);
 	tcase_add_test(tc, kvm_binary_stats_parse);
 	tcase_add_test(tc, cli_exit_stats_option);
 	suite_add_tcase(s, tc);

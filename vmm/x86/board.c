@@ -63,17 +63,15 @@ static void on_pm_event(void *ctx, enum pm_event ev, uint32_t value)
 	}
 }
 
-int board__add_devices(struct machine *m, char *err, size_t errlen)
+/* The PC's ports on the PIO bus: COM1, i8042, ACPI sleep, pvpanic, POST, boot timer */
+static int register_ports(struct machine *m, struct board *b, char *err, size_t errlen)
 {
-	struct vm *vm = &m->vm;
-	struct board *b = calloc(1, sizeof(*b));
-	struct irq_line com1_irq = { .set = vm__set_irq, .ctx = vm, .gsi = IRQ_COM1 };
 	const struct {
 		uint64_t base, len;
 		const struct bus_dev_ops *ops;
 		void *opaque;
 	} ports[] = {
-		{ PORT_COM1, 8, &serial_ops, NULL },
+		{ PORT_COM1, 8, &serial_ops, m->uart },
 		{ PORT_I8042_DATA, 1, &i8042_data_ops, &b->kbd },
 		{ PORT_I8042_CMD, 1, &i8042_cmd_ops, &b->kbd },
 		{ PORT_ACPI_SLEEP_CTL, 2, &pm_sleep_ops, &b->pm },
@@ -81,6 +79,24 @@ int board__add_devices(struct machine *m, char *err, size_t errlen)
 		{ 0x80, 1, &ignore_ops, NULL },		/* POST / io-delay port */
 		{ PORT_BOOT_TIMER, 1, &boot_timer_ops, &b->pm },
 	};
+
+	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		int e = bus__register(&m->vm.pio, ports[i].base, ports[i].len, ports[i].ops,
+				      ports[i].opaque);
+		if (e) {
+			snprintf(err, errlen, "registering %s at port 0x%llx: %s", ports[i].ops->name,
+				 (unsigned long long)ports[i].base, strerror(-e));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int board__add_devices(struct machine *m, char *err, size_t errlen)
+{
+	struct vm *vm = &m->vm;
+	struct irq_line com1_irq = { .set = vm__set_irq, .ctx = vm, .gsi = IRQ_COM1 };
+	struct board *b = calloc(1, sizeof(*b));
 
 	m->board = b;
 	m->uart = b ? serial__new(com1_irq, m->console.out_fd) : NULL;
@@ -90,15 +106,8 @@ int board__add_devices(struct machine *m, char *err, size_t errlen)
 	}
 	i8042__init(&b->kbd, on_reset, vm);
 	b->pm = (struct pm_dev){ .event = on_pm_event, .ctx = vm };
-	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
-		void *opaque = ports[i].ops == &serial_ops ? m->uart : ports[i].opaque;
-		int e = bus__register(&vm->pio, ports[i].base, ports[i].len, ports[i].ops, opaque);
-		if (e) {
-			snprintf(err, errlen, "registering %s at port 0x%llx: %s", ports[i].ops->name,
-				 (unsigned long long)ports[i].base, strerror(-e));
-			return -1;
-		}
-	}
+	if (register_ports(m, b, err, errlen))
+		return -1;
 
 	b->acpi = (struct acpi_config){
 		.ncpus = vm->ncpus,

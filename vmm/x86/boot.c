@@ -45,12 +45,14 @@ int boot__open(struct boot_image **out, const struct run_config *cfg, const char
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (boot__open_files(&bi->f, cfg, err, errlen))
+	if (boot__open_kernel(&bi->f, cfg, err, errlen))
 		return -1;
 	if (bzimage__parse(bi->f.img, bi->f.ksize, &bi->bz, why, sizeof(why))) {
 		snprintf(err, errlen, "kernel '%s': %s", cfg->kernel, why);
 		return -1;
 	}
+	if (boot__open_initrd(&bi->f, cfg, err, errlen))
+		return -1;
 	bi->cmdline = boot__cmdline(cfg, extra_cmdline);
 	size_t clen = bi->cmdline ? strlen(bi->cmdline) + 1 : 0;
 	uint32_t cmax = bi->bz.hdr.cmdline_size ? bi->bz.hdr.cmdline_size : 255;

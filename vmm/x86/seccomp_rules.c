@@ -3,6 +3,7 @@
 #include "vmm/seccomp_rules.h"
 
 #include <sys/ioctl.h>
+#include <ucontext.h>
 #include <linux/kvm.h>
 
 /* A vCPU: the crash dump's registers and KVM_TRANSLATE for the code bytes; the gdb hooks (a
@@ -32,3 +33,11 @@ static const struct seccomp_rule gdb[] = {
 
 const struct seccomp_ruleset seccomp_arch_vcpu = SET("vcpu-x86", vcpu);
 const struct seccomp_ruleset seccomp_arch_gdb = SET("gdb-x86", gdb);
+
+unsigned long long seccomp_arch__arg(const void *ucontext, unsigned i)
+{
+	static const int regs[6] = { REG_RDI, REG_RSI, REG_RDX, REG_R10, REG_R8, REG_R9 };
+	const ucontext_t *uc = ucontext;
+
+	return i < 6 ? (unsigned long long)uc->uc_mcontext.gregs[regs[i]] : 0;
+}
