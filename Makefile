@@ -5,7 +5,7 @@
 CC       ?= cc
 BUILD    ?= build
 SANITIZE ?=
-PKGS_BUILD := build-essential clang pkg-config linux-libc-dev libfdt-dev liburing-dev libseccomp-dev libjson-c-dev check
+PKGS_BUILD := build-essential clang pkg-config linux-libc-dev libfdt-dev liburing-dev libseccomp-dev libjson-c-dev zlib1g-dev check
 PKGS_GUEST := busybox-static cpio qemu-system-x86 acpica-tools gdb
 PKGS_TEST  := python3 util-linux e2fsprogs dmsetup fio device-tree-compiler
 PKGS_BENCH := gnuplot-nox
@@ -37,7 +37,7 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CKLIB_OBJS := $(BUILD)/tests/lib/ck.o $(BUILD)/tests/lib/disk_fault.o
 # another architecture's code that runs on any host (arm64's device tree): built for the unit
 # tests whatever ARCH is, so they run in every make check
-PORTABLE_SRCS := firmware/arm64/fdt.c
+PORTABLE_SRCS := firmware/arm64/fdt.c vmm/arm64/image.c
 PORTABLE_OBJS := $(PORTABLE_SRCS:%.c=$(BUILD)/portable/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o) $(CKLIB_OBJS) $(PORTABLE_OBJS)
@@ -126,7 +126,7 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c $(FLAGS_STAMP)
 
 $(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libkvmini.a
 	@$(if $(Q),echo "  LD     $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS) -lfdt
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS) -lfdt -lz
 $(BUILD)/portable/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC     $<")
