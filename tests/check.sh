@@ -52,6 +52,7 @@ PARTS=(
     "blk-matrix-cli host the block benchmark's options and report"
     "structure host the include graph against the layer order (docs/architecture.md); no function over 80 lines; the source map names every file"
     "nested-selftest host the boot harness's own accounting, on fake cases"
+    "arm64 host the arm64 KVM smoke test (cross-built) inside an emulated arm64 L1 (qemu-system-aarch64)"
     "direct-kvm kvm tiny payloads on a real KVM (tests/kvm)"
     "sanitize-kvm kvm the same under clang ASan + UBSan"
     "cli-errors-kvm kvm the bad-input cases that need a running VM"
@@ -239,6 +240,7 @@ run_part cli-errors env CLI_KVM_CASES="$([ "$kvm_where" = here ] && echo here ||
 run_part blk-matrix-cli "$TOP/tests/bench/blk-matrix-cli.sh" "$BUILD"
 run_part structure "$TOP/tests/tools/structure-test.sh"
 run_part nested-selftest "$TOP/tests/nested/selftest.sh" "$BUILD"
+run_part arm64 "$TOP/tests/arm64/smoke-test.sh" "$BUILD"
 
 case $kvm_where in
 here)
