@@ -2,8 +2,12 @@
 # kvmini: the one Makefile. `make` builds build/kvmini; `make check` runs every test;
 # `make demo` boots the default guest; `make guest` builds it. V=1 shows commands.
 
-CC       ?= cc
-BUILD    ?= build
+# the CPU architecture: x86 (this machine's) or arm64, cross-built with Debian's
+# gcc-aarch64-linux-gnu on an x86 host (static: `make arm64-deps` installs the arm64 libraries)
+ARCH     ?= x86
+CROSS_arm64 := $(if $(filter aarch64,$(shell uname -m)),,aarch64-linux-gnu-)
+CC       := $(if $(filter arm64,$(ARCH)),$(CROSS_arm64)gcc,$(if $(filter default,$(origin CC)),cc,$(CC)))
+BUILD    ?= $(if $(filter arm64,$(ARCH)),build-arm64,build)
 SANITIZE ?=
 PKGS_BUILD := build-essential clang pkg-config linux-libc-dev libfdt-dev liburing-dev libseccomp-dev libjson-c-dev zlib1g-dev check
 PKGS_GUEST := busybox-static cpio qemu-system-x86 acpica-tools gdb
@@ -22,23 +26,28 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -I. -MMD -MP -D_GNU_SOURCE -pthread
 LDFLAGS  += -pthread
 LDLIBS   += -luring -lseccomp -ljson-c
+LDLIBS_arm64 := -lfdt -lz
+LDFLAGS_arm64 := -static -L$(BUILD)/sysroot/usr/lib/aarch64-linux-gnu
+SYSROOT_arm64 := $(BUILD)/sysroot/.unpacked
+LDLIBS   += $(LDLIBS_$(ARCH))
+LDFLAGS  += $(LDFLAGS_$(ARCH))
 ifneq ($(SANITIZE),)
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
 # the CPU architecture's files (vmm/arch.h is what generic code calls): one line per architecture
-ARCH      ?= x86
 ARCH_DIRS_x86 := vmm/x86 devices/x86 firmware/x86
+ARCH_DIRS_arm64 := vmm/arm64 firmware/arm64
 ARCH_DIRS := $(ARCH_DIRS_$(ARCH))
-$(if $(ARCH_DIRS),,$(error ARCH=$(ARCH): no such architecture (x86)))
+$(if $(ARCH_DIRS),,$(error ARCH=$(ARCH): no such architecture (x86, arm64)))
 LIB_SRCS  := $(filter-out vmm/main.c,$(wildcard vmm/*.c devices/*.c devices/disk/*.c virtio/*.c firmware/*.c)) \
 	     $(foreach d,$(ARCH_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CKLIB_OBJS := $(BUILD)/tests/lib/ck.o $(BUILD)/tests/lib/disk_fault.o
 # another architecture's code that runs on any host (arm64's device tree): built for the unit
 # tests whatever ARCH is, so they run in every make check
-PORTABLE_SRCS := firmware/arm64/fdt.c vmm/arm64/image.c
+PORTABLE_SRCS := $(filter-out $(LIB_SRCS),firmware/arm64/fdt.c vmm/arm64/image.c)
 PORTABLE_OBJS := $(PORTABLE_SRCS:%.c=$(BUILD)/portable/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o) $(CKLIB_OBJS) $(PORTABLE_OBJS)
@@ -49,7 +58,7 @@ PAYLOADS  := $(patsubst tests/kvm/payloads/%.S,$(BUILD)/tests/kvm/payloads/%.bin
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all deps deps-bench guest demo check check-build check-sanitize check-tsan unit kvm-test nested-test test-acpi cli-test bench bench-blk stress clean help \
+.PHONY: all deps arm64-deps deps-bench guest demo check check-build check-sanitize check-tsan unit kvm-test nested-test test-acpi cli-test bench bench-blk stress clean help \
 	fuzz fuzz-smoke fuzz-build FORCE
 all: $(BUILD)/kvmini
 
@@ -91,6 +100,14 @@ endef
 deps:
 	$(call apt_install,$(PKGS_ALL))
 
+# the arm64 libraries a static cross-built kvmini links (make ARCH=arm64)
+# (libfdt-dev is not Multi-Arch: same, so its arm64 build is unpacked into BUILD/sysroot instead
+# of installed over the host's)
+PKGS_ARM64 := libseccomp-dev:arm64 liburing-dev:arm64 libjson-c-dev:arm64 zlib1g-dev:arm64
+arm64-deps: deps
+	$(Q)dpkg --print-foreign-architectures | grep -qx arm64 || { dpkg --add-architecture arm64 && apt-get update -q >/dev/null; }
+	$(call apt_install,$(PKGS_ARM64))
+
 deps-bench: deps
 	$(call apt_install,$(PKGS_BENCH))
 
@@ -110,9 +127,15 @@ $(BUILD)/libkvmini.a: $(LIB_OBJS)
 	@$(if $(Q),echo "  AR     $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/kvmini: $(BUILD)/vmm/main.o $(BUILD)/libkvmini.a
+$(BUILD)/kvmini: $(BUILD)/vmm/main.o $(BUILD)/libkvmini.a | $(SYSROOT_$(ARCH))
 	@$(if $(Q),echo "  LD     $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# libfdt-dev:arm64, unpacked (not installed) for the static arm64 link
+$(BUILD)/sysroot/.unpacked:
+	@mkdir -p $(dir $@)
+	$(Q)cd $(dir $@) && rm -f ./*.deb && apt-get download -q libfdt-dev:arm64 >/dev/null && \
+	  dpkg -x libfdt-dev_*_arm64.deb . && rm -f ./*.deb && touch .unpacked
 
 # ---- unit tests (Check): every `Suite *NAME_suite(void)` in tests/unit is collected ----
 $(BUILD)/tests/unit/suites.h: $(UNIT_SRCS)
@@ -176,7 +199,7 @@ NESTED ?= 1
 # tests/check.sh runs every part where it can run (here, or the /dev/kvm parts inside a
 # nested L1 on a machine without a usable /dev/kvm), says where and why, and ends with
 # "make check: N passed, N failed, N skipped, N flaky"
-check: deps
+check: deps arm64-deps
 	$(Q)$(MAKE) --no-print-directory check-build
 	$(Q)NESTED=$(NESTED) tests/check.sh $(BUILD)
 
@@ -188,6 +211,7 @@ check-build:
 		$(BUILD)/asan/unit-tests $(BUILD)/asan/kvm-tests
 	$(Q)$(MAKE) --no-print-directory -j$(CHECK_JOBS) BUILD=$(BUILD)/tsan CC=clang SANITIZE=thread $(BUILD)/tsan/unit-tests
 	$(Q)$(MAKE) --no-print-directory -j$(CHECK_JOBS) fuzz-build
+	$(Q)$(MAKE) --no-print-directory -j$(CHECK_JOBS) ARCH=arm64 BUILD=$(BUILD)/arm64/build $(BUILD)/arm64/build/kvmini
 	$(Q)guest/build.sh $(BUILD)/guest
 	$(Q)GUEST_KERNEL=linux-image-cloud-amd64 guest/build.sh $(BUILD)/guest-cloud
 

@@ -38,6 +38,10 @@ const char *arch__pc_name(void);
  * when it does not translate (for the dump and the gdb stub). */
 int arch__translate(struct vcpu *v, uint64_t gva, uint64_t *gpa);
 
+/* KVM_IRQ_LINE's irq field for a level change on the in-kernel irqchip's line gsi (x86: the
+ * GSI itself; arm64: an SPI, as type and INTID). */
+uint32_t arch__irq_line(unsigned gsi);
+
 /* A cheap, monotonic cycle counter for the last-exits ring's ages (x86: the TSC). */
 uint64_t arch__cycles(void);
 
@@ -47,7 +51,7 @@ const uint8_t *arch__probe_code(size_t *len);
 /* After the scratch VM's KVM_CREATE_VM: NULL, or the name of the call that failed. */
 const char *arch__probe_vm(int vm_fd);
 /* The scratch vCPU starts at guest address 0: NULL, or the name of the call that failed. */
-const char *arch__probe_vcpu(int vcpu_fd);
+const char *arch__probe_vcpu(int vm_fd, int vcpu_fd);
 /* Is this the exit of the probe's loop? */
 bool arch__probe_exit(const struct kvm_run *run);
 

@@ -3,6 +3,7 @@
 #ifndef KVMINI_VMM_BOARD_H
 #define KVMINI_VMM_BOARD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,6 +15,10 @@ struct machine;
  * panic=-1), and what the kernel file must be ("bzImage"). */
 const char *board__default_cmdline(void);
 const char *board__kernel_format(void);
+
+/* Whether the board has a PCI host for virtio-pci (the default transport where it does;
+ * virtio-mmio where it does not). */
+bool board__has_pci(void);
 
 /* The architecture's platform devices on the VM's buses and its board state (m->board):
  * x86: the UART at COM1, the i8042, ACPI PM/sleep and pvpanic ports, the POST port and the

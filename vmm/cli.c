@@ -336,7 +336,8 @@ static void set_defaults(struct run_config *cfg)
 	cfg->memory = DEFAULT_MEMORY;
 	cfg->console = CONSOLE_STDIO;
 	cfg->kvm_path = "/dev/kvm";
-	cfg->transport = VIRTIO_TRANSPORT_PCI;	/* no exit per request (ioeventfd + MSI-X irqfd) */
+	/* pci: no exit per request (ioeventfd + MSI-X irqfd), where the board has a PCI host */
+	cfg->transport = board__has_pci() ? VIRTIO_TRANSPORT_PCI : VIRTIO_TRANSPORT_MMIO;
 	cfg->seccomp = SECCOMP_ON;
 }
 

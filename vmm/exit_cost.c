@@ -67,7 +67,7 @@ static const char *probe_create(struct probe *p, const struct kvm *kvm)
 		p->run = NULL;
 		return "mmap of kvm_run";
 	}
-	return arch__probe_vcpu(p->vcpu);
+	return arch__probe_vcpu(p->vm, p->vcpu);
 }
 
 static void probe_destroy(struct probe *p)

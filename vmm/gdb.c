@@ -339,6 +339,10 @@ struct gdb *gdb__listen(const char *spec, unsigned ncpus, bool wait, bool quiet,
 		snprintf(err, errlen, "--gdb '%s': use tcp:HOST:PORT or unix:PATH", spec);
 		return NULL;
 	}
+	if (gdb_arch__unsupported()) {
+		snprintf(err, errlen, "--gdb: %s", gdb_arch__unsupported());
+		return NULL;
+	}
 	g = calloc(1, sizeof(*g));
 	if (!g || !(g->cpu = calloc(ncpus ? ncpus : 1, sizeof(*g->cpu)))) {
 		free(g);

@@ -25,11 +25,16 @@ struct hwbp {
 };
 
 
+/* NULL where the stub works, or why it does not (then --gdb is refused). */
+const char *gdb_arch__unsupported(void);
 /* The software breakpoint written over guest code for a Z0 (x86: int3, one byte). */
 const uint8_t *gdb_arch__bp_insn(size_t *len);
 /* KVM_SET_GUEST_DEBUG's arch part for the n hardware breakpoints and watchpoints (the used
  * ones; x86: DR0-DR3 and DR7). */
 void gdb_arch__hw_regs(struct kvm_guest_debug_arch *a, const struct hwbp *hw, unsigned n);
+/* KVM_SET_GUEST_DEBUG's control word: software breakpoints, hardware ones, a single step
+ * (caps: KVM_CAP_SET_GUEST_DEBUG2's answer, what this KVM supports). */
+uint32_t gdb_arch__dbg_control(bool sw, bool hw, bool step, uint32_t caps);
 /* A KVM_EXIT_DEBUG of v, with g->lock held: the stop event and its address, EV_NONE when it
  * is none of gdb's, or *theirs when it is the guest's own (a breakpoint instruction of its
  * own, which gdb_arch__reinject gives back). */

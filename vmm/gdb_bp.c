@@ -185,16 +185,7 @@ int gdb_bp__apply(struct gdb *g, int step_cpu)
 	for (unsigned i = 0; i < g->nsw; i++)
 		any_sw |= g->sw[i].hw_slot < 0;
 	for (unsigned i = 0; i < g->vm->ncpus; i++) {
-		dbg.control = 0;
-		if (any_sw)
-			dbg.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP;
-		if (any_hw)
-			dbg.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
-		if ((int)i == step_cpu) {
-			dbg.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
-			if (g->dbg_caps & KVM_GUESTDBG_BLOCKIRQ)	/* no detour into interrupts */
-				dbg.control |= KVM_GUESTDBG_BLOCKIRQ;
-		}
+		dbg.control = gdb_arch__dbg_control(any_sw, any_hw, (int)i == step_cpu, g->dbg_caps);
 		if (ioctl(g->vm->vcpus[i].fd, KVM_SET_GUEST_DEBUG, &dbg) < 0) {
 			fprintf(stderr, "kvmini: gdb: KVM_SET_GUEST_DEBUG on vCPU %u: %s\n", i,
 				strerror(errno));

@@ -86,6 +86,7 @@ static const struct seccomp_rule vcpu[] = {
 	IOCTL(KVM_IOEVENTFD),
 	ALLOW(read),                    /* draining kick eventfds on a virtio reset */
 	ALLOW(poll),                    /* waiting for the console to take output */
+	ALLOW(ppoll),                   /* poll() where glibc has only ppoll (arm64) */
 	ALLOW(rt_sigtimedwait),         /* swallowing the SIGPIPE of a vanished console reader */
 };
 
@@ -135,6 +136,7 @@ static const struct seccomp_rule launcher[] = {
 static const struct seccomp_rule trace_writer[] = {
 	ALLOW(read),
 	ALLOW(poll),
+	ALLOW(ppoll),                   /* poll() where glibc has only ppoll (arm64) */
 };
 
 /* The gdb stub: one connection at a time on the listening socket, and the vCPUs' state
@@ -143,6 +145,7 @@ static const struct seccomp_rule trace_writer[] = {
 static const struct seccomp_rule gdb[] = {
 	ALLOW(read),
 	ALLOW(poll),
+	ALLOW(ppoll),                   /* poll() where glibc has only ppoll (arm64) */
 	ALLOW(accept4),
 	ALLOW(recvfrom),
 	ALLOW(sendto),

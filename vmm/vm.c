@@ -62,6 +62,7 @@ int vm__create_on(struct vm *vm, struct kvm *kvm, struct guest_mem *gm, unsigned
 	vm->kvm = kvm;
 	vm->ncpus = ncpus;
 	vm->fd = -1;
+	vm->irqchip_fd = -1;
 	vm->stop_efd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	bus__init(&vm->pio, "pio");
@@ -94,7 +95,7 @@ int vm__create(struct vm *vm, struct kvm *kvm, uint64_t ram, enum gm_pages pages
 
 	if (vm__alloc_ram(&gm, ram, pages, err, errlen)) {
 		memset(vm, 0, sizeof(*vm));
-		vm->fd = vm->stop_efd = -1;
+		vm->fd = vm->stop_efd = vm->irqchip_fd = -1;
 		return -1;
 	}
 	return vm__create_on(vm, kvm, &gm, ncpus, err, errlen);
@@ -102,6 +103,9 @@ int vm__create(struct vm *vm, struct kvm *kvm, uint64_t ram, enum gm_pages pages
 
 void vm__destroy(struct vm *vm)
 {
+	if (vm->irqchip_fd >= 0)
+		close(vm->irqchip_fd);
+	vm->irqchip_fd = -1;
 	if (vm->fd >= 0)
 		close(vm->fd);
 	if (vm->stop_efd >= 0)
@@ -133,7 +137,7 @@ void vm__request_stop(struct vm *vm, enum vm_stop_reason reason, int status, con
 void vm__set_irq(void *opaque, unsigned gsi, int level)
 {
 	struct vm *vm = opaque;
-	struct kvm_irq_level irq = { .irq = gsi, .level = level };
+	struct kvm_irq_level irq = { .irq = arch__irq_line(gsi), .level = level };
 
 	if (ioctl(vm->fd, KVM_IRQ_LINE, &irq) < 0 && !vm__stopping(vm))
 		vm__request_stop(vm, VM_STOP_ERROR, 1, "KVM_IRQ_LINE gsi %u: %s", gsi, strerror(errno));

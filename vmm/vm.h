@@ -28,6 +28,8 @@ enum vm_stop_reason {
 struct vm {
 	struct kvm *kvm;
 	int fd;
+	int irqchip_fd;               /* the architecture's in-kernel irqchip device (arm64: the
+				       * vGIC, KVM_CREATE_DEVICE), -1: none or KVM_CREATE_IRQCHIP */
 	struct guest_mem mem;
 	struct bus pio, mmio;
 	unsigned ncpus;

@@ -3,6 +3,7 @@
 # The emulated arm64 L1: Debian's stock arm64 kernel under qemu-system-aarch64 (TCG, EL2 on, GICv3), a busybox initramfs, and real KVM inside it.
 #
 # Usage: tests/arm64/l1.sh BUILD DIR CMD [ARG...]
+#        tests/arm64/l1.sh --fetch-only BUILD   (just the packages, into BUILD/arm64/root)
 #   Copies DIR into the initramfs at /t, boots the L1 and runs CMD (a path under /t, run by
 #   busybox sh) there with /dev/kvm; prints the L1's console and returns CMD's exit status
 #   (124: the L1 did not finish within L1_TIMEOUT seconds, default 300; 125: it ended
@@ -13,7 +14,9 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-[ $# -ge 3 ] || { echo "usage: $0 BUILD DIR CMD [ARG...]" >&2; exit 2; }
+fetch_only=0
+[ "${1:-}" = --fetch-only ] && { fetch_only=1; shift; set -- "$1" . true; }
+[ $# -ge 3 ] || { echo "usage: $0 BUILD DIR CMD [ARG...] | --fetch-only BUILD" >&2; exit 2; }
 build=$(mkdir -p "$1" && cd "$1" && pwd)
 dir=$(cd "$2" && pwd)
 shift 2
@@ -63,7 +66,7 @@ initramfs() {
     root=$(mktemp -d "$a64/l1-root.XXXXXX")
     mkdir -p "$root"/{bin,proc,sys,dev,tmp,t}
     cp "$a64/root/bin/busybox" "$root/bin/busybox"
-    for applet in sh mount cat cut grep head dmesg poweroff echo ls sleep uname; do
+    for applet in sh mount cat cut grep head tail sed tr dmesg poweroff echo ls sleep uname; do
         ln -s busybox "$root/bin/$applet"
     done
     init_script > "$root/init"
@@ -76,6 +79,7 @@ initramfs() {
 }
 
 fetch
+[ "$fetch_only" = 1 ] && exit 0
 initramfs "$@"
 kernel=$(ls "$a64"/root/boot/vmlinuz-* | head -n1)
 consolelog=$a64/l1-console.log

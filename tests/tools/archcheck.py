@@ -24,7 +24,7 @@ X86_NAMES = [
     r"KVM_[GS]ET_VCPU_EVENTS", r"kvm_vcpu_events", r"KVM_[GS]ET_REGS", r"kvm_regs",
     r"boot_params\w*", r"setup_header", r"e820\w*", r"bzimage\w*", r"acpi__\w+", r"acpi_config",
     r"mptable__\w+", r"aml__\w+", r"i8042\w*", r"LAYOUT_\w+", r"PORT_\w+", r"layout__\w+",
-    r"x86__\w+", r"__rdtsc", r"x86intrin", r"REG_R[A-Z0-9]+", r"REG_E[A-Z]+",
+    r"x86__\w+", r"KVM_GUESTDBG_USE_HW_BP", r"KVM_GUESTDBG_BLOCKIRQ", r"__rdtsc", r"x86intrin", r"REG_R[A-Z0-9]+", r"REG_E[A-Z]+",
     # no #ifdef on the architecture in generic code either
     r"__x86_64__", r"__i386__", r"__aarch64__", r"__arm__",
 ]

@@ -19,6 +19,11 @@ const char *board__default_cmdline(void)
 	return "console=ttyS0 reboot=k panic=-1";
 }
 
+bool board__has_pci(void)
+{
+	return true;
+}
+
 const char *board__kernel_format(void)
 {
 	return "bzImage";

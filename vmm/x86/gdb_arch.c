@@ -14,6 +14,11 @@
 
 static const uint8_t int3[] = { 0xcc };
 
+const char *gdb_arch__unsupported(void)
+{
+	return NULL;
+}
+
 const uint8_t *gdb_arch__bp_insn(size_t *len)
 {
 	*len = sizeof(int3);
@@ -33,6 +38,22 @@ void gdb_arch__hw_regs(struct kvm_guest_debug_arch *a, const struct hwbp *hw, un
 		a->debugreg[7] |= (2ULL << (i * 2)) | ((uint64_t)h->type << (16 + i * 4)) |
 				  ((uint64_t)(h->type == HW_EXEC ? 0 : hw_len_bits[h->len]) << (18 + i * 4));
 	}
+}
+
+uint32_t gdb_arch__dbg_control(bool sw, bool hw, bool step, uint32_t caps)
+{
+	uint32_t c = 0;
+
+	if (sw)
+		c |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP;
+	if (hw)
+		c |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+	if (step) {
+		c |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+		if (caps & KVM_GUESTDBG_BLOCKIRQ)	/* no detour into interrupts */
+			c |= KVM_GUESTDBG_BLOCKIRQ;
+	}
+	return c;
 }
 
 enum stop_event gdb_arch__decode(struct gdb *g, struct vcpu *v, uint64_t *addr, bool *theirs)

@@ -24,11 +24,12 @@ const char *arch__probe_vm(int vm_fd)
 	return ioctl(vm_fd, KVM_SET_TSS_ADDR, PROBE_TSS) < 0 ? "KVM_SET_TSS_ADDR" : NULL;
 }
 
-const char *arch__probe_vcpu(int vcpu_fd)
+const char *arch__probe_vcpu(int vm_fd, int vcpu_fd)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = { .rip = 0, .rflags = 2 };
 
+	(void)vm_fd;
 	if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
 		return "KVM_GET_SREGS";
 	x86__realmode_sregs(&sregs);

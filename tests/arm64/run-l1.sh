@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: Apache-2.0
+# Runs inside the arm64 L1 (busybox sh, in /t): the KVM smoke test, then kvmini booting the stock arm64 kernel with 1 and 2 vCPUs, a reboot and a panic; PASS/FAIL lines.
+[ -e /dev/kvm ] && echo "PASS l1-has-dev-kvm" || echo "FAIL l1-has-dev-kvm"
+./kvm-smoke smoke.bin
+
+# boot NAME WANT_STATUS NEEDLE KVMINI-ARGS...: kvmini's status and a line of the run's output
+boot() {
+    name=$1 want=$2 needle=$3
+    shift 3
+    ./kvmini run --kernel Image --initrd l2.cpio.gz --memory 256M "$@" < /dev/null > /tmp/$name.log 2>&1
+    st=$?
+    if [ "$st" = "$want" ] && grep -q "$needle" /tmp/$name.log; then
+        echo "PASS $name"
+    else
+        echo "FAIL $name: status $st (want $want), want '$needle'; the end of its output:"
+        tail -n 15 /tmp/$name.log | sed 's/^/    /'
+    fi
+}
+boot boot-1cpu 0 "kvmini: guest powered off"
+grep -q "L2-UP" /tmp/boot-1cpu.log && echo "PASS boot-1cpu-reached-init" || echo "FAIL boot-1cpu-reached-init"
+boot boot-2cpu 0 "L2-CPUS 2" --cpus 2
+boot reboot 0 "kvmini: guest rebooted" --append l2.reboot
+boot panic-ends-kvmini 0 "kvmini: guest rebooted" --append l2.panic
+# for the record: when each guest reached its init (seconds of its own uptime)
+for f in boot-1cpu boot-2cpu; do echo "$f: $(grep -h -E '^L2-(UP|CPUS)' /tmp/$f.log | tr '\n' ' ')"; done

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The arm64 board (QEMU virt's map): a 16550 UART on MMIO, virtio-mmio windows on SPIs, the Image loaded with a libfdt device tree, the boot vCPU entering with x0 = the DTB. */
+#include "vmm/arm64/board.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <linux/kvm.h>
+
+#include "devices/serial.h"
+#include "firmware/arm64/layout.h"
+#include "vmm/arm64/boot.h"
+#include "vmm/board.h"
+#include "vmm/machine.h"
+#include "vmm/vcpu.h"
+
+#define CORE(r) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | KVM_REG_ARM_CORE_REG(r))
+
+const char *board__default_cmdline(void)
+{
+	return "console=ttyS0 earlycon panic=-1";
+}
+
+bool board__has_pci(void)
+{
+	return false;	/* not yet: MSI-X routes through the ITS need device IDs */
+}
+
+const char *board__kernel_format(void)
+{
+	return "Image";
+}
+
+int board__add_devices(struct machine *m, char *err, size_t errlen)
+{
+	struct vm *vm = &m->vm;
+	struct irq_line uart_irq = { .set = vm__set_irq, .ctx = vm, .gsi = A64_SPI_UART };
+	struct board *b = calloc(1, sizeof(*b));
+
+	m->board = b;
+	m->uart = b ? serial__new(uart_irq, m->console.out_fd) : NULL;
+	if (!m->uart) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (bus__register(&vm->mmio, A64_UART, A64_UART_SIZE, &serial_ops, m->uart)) {
+		snprintf(err, errlen, "registering the UART at 0x%llx", (unsigned long long)A64_UART);
+		return -1;
+	}
+	b->fdt = (struct fdt_config){
+		.ncpus = vm->ncpus,
+		.gicd = { A64_GICD, A64_GICD_SIZE },
+		.gicr = { A64_GICR, vm->ncpus * A64_GICR_PER_CPU },
+		.uart = { A64_UART, A64_UART_SIZE }, .uart_spi = A64_SPI_UART,
+	};
+	return 0;
+}
+
+void board__destroy(struct machine *m)
+{
+	free(m->board);
+	m->board = NULL;
+}
+
+void board__mmio_slot(unsigned i, uint64_t *base, uint32_t *gsi)
+{
+	*base = A64_VIRTIO_MMIO + i * A64_VIRTIO_MMIO_SIZE;
+	*gsi = A64_SPI_VIRTIO_MMIO + i;
+}
+
+void board__describe_mmio(struct machine *m, unsigned i, uint64_t base, uint64_t size,
+			  uint32_t gsi)
+{
+	struct fdt_config *c = &m->board->fdt;
+
+	if (i >= FDT_MAX_VIRTIO_MMIO)
+		return;
+	c->virtio_mmio[i].r = (struct fdt_region){ base, size };
+	c->virtio_mmio[i].spi = gsi;
+	if (i + 1 > c->n_virtio_mmio)
+		c->n_virtio_mmio = i + 1;
+}
+
+/* MSI-X through the ITS needs device IDs on every route: not done yet */
+int board__add_pci_host(struct machine *m, char *err, size_t errlen)
+{
+	(void)m;
+	snprintf(err, errlen, "virtio-pci is not on arm64 yet: use --virtio-transport mmio");
+	return -1;
+}
+
+void board__pci_intx(struct machine *m, unsigned slot, struct irq_line *apic,
+		     struct irq_line *pic)
+{
+	*apic = (struct irq_line){ .set = vm__set_irq, .ctx = &m->vm,
+				   .gsi = A64_SPI_PCI_INTX + slot % 4 };
+	*pic = (struct irq_line){ 0 };
+}
+
+static int set_reg(int fd, uint64_t id, uint64_t val)
+{
+	struct kvm_one_reg r = { .id = id, .addr = (uint64_t)(uintptr_t)&val };
+
+	return ioctl(fd, KVM_SET_ONE_REG, &r);
+}
+
+/* kernel and initrd where the plan put them, then the device tree that names them */
+static int load(struct machine *m, struct boot_image *bi, char *err, size_t errlen)
+{
+	const struct guest_mem *gm = &m->vm.mem;
+	struct fdt_config *c = &m->board->fdt;
+
+	if (gm__write(gm, bi->plan.kernel_gpa, bi->im.data, bi->im.len)) {
+		snprintf(err, errlen, "kernel '%s': does not fit in guest RAM", bi->f.kernel_path);
+		return -1;
+	}
+	if (bi->f.isize) {
+		void *dst = gm__ptr(gm, bi->plan.initrd_gpa, bi->f.isize);
+		if (!dst || boot__read_initrd(&bi->f, dst)) {
+			snprintf(err, errlen, "initrd '%s': read failed", bi->f.initrd_path);
+			return -1;
+		}
+		c->initrd = (struct fdt_region){ bi->plan.initrd_gpa, bi->f.isize };
+	}
+	c->ram = (struct fdt_region){ gm->r[0].gpa, gm->r[0].size };
+	c->bootargs = bi->cmdline;
+	void *dtb = gm__ptr(gm, bi->plan.dtb_gpa, A64_DTB_SLOT);
+	int n = dtb ? fdt__build(c, dtb, A64_DTB_SLOT) : -1;
+	if (n < 0) {
+		snprintf(err, errlen, "building the device tree: %s", fdt__strerror(n));
+		return -1;
+	}
+	return 0;
+}
+
+int board__boot(struct machine *m, char *err, size_t errlen)
+{
+	struct boot_image *bi = m->boot;
+	int fd = m->vm.vcpus[0].fd;
+
+	if (load(m, bi, err, errlen))
+		return -1;
+	/* booting.rst: x0 = the DTB, x1-x3 = 0, MMU and caches off, at EL1 (KVM's reset state) */
+	if (set_reg(fd, CORE(regs.pc), bi->plan.kernel_gpa) ||
+	    set_reg(fd, CORE(regs.regs[0]), bi->plan.dtb_gpa) || set_reg(fd, CORE(regs.regs[1]), 0) ||
+	    set_reg(fd, CORE(regs.regs[2]), 0) || set_reg(fd, CORE(regs.regs[3]), 0)) {
+		snprintf(err, errlen, "setting the boot vCPU's registers failed");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The arm64 board's state (m->board): what its device tree will say, filled in as devices are placed. */
+#ifndef KVMINI_VMM_ARM64_BOARD_H
+#define KVMINI_VMM_ARM64_BOARD_H
+
+#include "firmware/arm64/fdt.h"
+
+struct board {
+	struct fdt_config fdt;
+};
+
+#endif

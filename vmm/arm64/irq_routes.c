@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* arm64's default GSI routes with a vGIC: GSI n is SPI n (INTID 32 + n), as KVM sets them up. */
+#include "vmm/irq_routes.h"
+
+#define SPIS IRQ_ROUTES_MAX_DEFAULTS	/* the SPIs the board uses are all below 64 */
+
+size_t irq_routes__defaults(struct kvm_irq_routing_entry *e, size_t max)
+{
+	size_t n = 0;
+
+	for (unsigned gsi = 0; gsi < SPIS && n < max; gsi++)
+		e[n++] = (struct kvm_irq_routing_entry){
+			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { .irqchip = 0, .pin = gsi } };
+	return n;
+}
+
+unsigned irq_routes__msi_base(void)
+{
+	return SPIS;
+}
