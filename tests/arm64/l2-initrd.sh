@@ -1,14 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# The arm64 L2 guest's initramfs: busybox-static:arm64 and an init that says it is up, counts its CPUs and powers off (PSCI SYSTEM_OFF).
-# Usage: tests/arm64/l2-initrd.sh ROOT OUT.cpio.gz   (ROOT: the unpacked arm64 packages, with bin/busybox)
+# The arm64 L2 guest's initramfs: busybox-static:arm64, the virtio-mmio and virtio-blk modules, and an init that says it is up, counts its CPUs, reads and writes its disk, and powers off (PSCI SYSTEM_OFF).
+# Usage: tests/arm64/l2-initrd.sh ROOT OUT.cpio.gz   (ROOT: the unpacked arm64 packages: bin/busybox, lib/modules)
 set -euo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 [ $# -eq 2 ] || { echo "usage: $0 ROOT OUT.cpio.gz" >&2; exit 2; }
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,proc,sys,dev}
 cp "$1/bin/busybox" "$root/bin/busybox"
-for a in sh mount echo poweroff cat cut grep reboot; do ln -s busybox "$root/bin/$a"; done
+for a in sh mount echo poweroff cat cut grep reboot insmod md5sum dd sync head; do
+    ln -s busybox "$root/bin/$a"
+done
+moddir=$(ls -d "$1"/lib/modules/* | head -n1)
+"$top/guest/resolve-modules.sh" --install "$root" "$moddir" virtio_mmio virtio_blk
 cat > "$root/init" <<'INIT'
 #!/bin/sh
 export PATH=/bin
@@ -16,6 +21,13 @@ mount -t proc proc /proc
 mount -t devtmpfs devtmpfs /dev
 echo "L2-UP $(cat /proc/sys/kernel/arch 2>/dev/null || echo aarch64) uptime=$(cut -d' ' -f1 /proc/uptime)"
 echo "L2-CPUS $(grep -c ^processor /proc/cpuinfo)"
+while read -r m; do insmod "/lib/modules/$m" || echo "L2-INSMOD-FAILED $m"; done < /etc/modules.load
+if [ -b /dev/vda ]; then
+    # the first MiB as the host wrote it, then a line of ours at 4 KiB, flushed
+    echo "L2-DISK-MD5 $(dd if=/dev/vda bs=64k count=16 2>/dev/null | md5sum | cut -d' ' -f1)"
+    echo "written by the arm64 guest" | dd of=/dev/vda bs=4096 seek=1 conv=fsync 2>/dev/null
+    echo "L2-DISK-WROTE"
+fi
 case $(cat /proc/cmdline) in
 *l2.panic*) echo c > /proc/sysrq-trigger ;;
 *l2.reboot*) reboot -f ;;

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# Runs inside the arm64 L1 (busybox sh, in /t): the KVM smoke test, then kvmini booting the stock arm64 kernel with 1 and 2 vCPUs, a reboot and a panic; PASS/FAIL lines.
+# Runs inside the arm64 L1 (busybox sh, in /t): the KVM smoke test, then kvmini booting the stock arm64 kernel with 1 and 2 vCPUs, a reboot, a panic and a virtio-mmio disk; PASS/FAIL lines.
 [ -e /dev/kvm ] && echo "PASS l1-has-dev-kvm" || echo "FAIL l1-has-dev-kvm"
 ./kvm-smoke smoke.bin
 
@@ -21,5 +21,21 @@ grep -q "L2-UP" /tmp/boot-1cpu.log && echo "PASS boot-1cpu-reached-init" || echo
 boot boot-2cpu 0 "L2-CPUS 2" --cpus 2
 boot reboot 0 "kvmini: guest rebooted" --append l2.reboot
 boot panic-ends-kvmini 0 "kvmini: guest rebooted" --append l2.panic
+# the debug tools on arm64: exit statistics (with KVM's own counters) and a trace it summarises
+boot exit-stats 0 "KVM in-kernel: exits" --exit-stats
+grep -q "mmio 0x9000000 *serial" /tmp/exit-stats.log && echo "PASS exit-stats-names-the-uart" ||
+    echo "FAIL exit-stats-names-the-uart"
+boot trace-exits 0 "kvmini: guest powered off" --trace-exits /tmp/t.trace
+./kvmini exits /tmp/t.trace > /tmp/exits.txt 2>&1 && grep -q "KVM_EXIT_MMIO" /tmp/exits.txt &&
+    echo "PASS kvmini-exits-summary" || { echo "FAIL kvmini-exits-summary"; head -n 5 /tmp/exits.txt; }
+
+# a virtio-mmio disk: the guest reads the host's bytes and its write reaches the file
+dd if=/dev/urandom of=/tmp/disk.img bs=64k count=32 2>/dev/null
+want=$(dd if=/tmp/disk.img bs=64k count=16 2>/dev/null | md5sum | cut -d' ' -f1)
+boot disk-mmio 0 "L2-DISK-MD5 $want" --disk /tmp/disk.img
+grep -q "L2-DISK-WROTE" /tmp/disk-mmio.log && dd if=/tmp/disk.img bs=4096 skip=1 count=1 2>/dev/null |
+    grep -q "written by the arm64 guest" && echo "PASS disk-mmio-write-reached-file" ||
+    echo "FAIL disk-mmio-write-reached-file"
+
 # for the record: when each guest reached its init (seconds of its own uptime)
 for f in boot-1cpu boot-2cpu; do echo "$f: $(grep -h -E '^L2-(UP|CPUS)' /tmp/$f.log | tr '\n' ' ')"; done
