@@ -62,7 +62,10 @@ bool msix__notify(struct msix *m, unsigned vec);
 bool msix__enabled(struct msix *m);
 /* True when vec would be delivered now (enabled, unmasked, address an interrupt address). */
 bool msix__deliverable(struct msix *m, unsigned vec);
-/* An address in the x86 interrupt range 0xfee00000..0xfeefffff. */
+/* An address in the board's MSI doorbell (msix__set_doorbell). */
 bool msix__valid_addr(uint64_t addr);
+/* Where the board's interrupt controller takes MSI writes (before any device is set up): x86's
+ * LAPIC window 0xfee00000..0xfeefffff by default, arm64's ITS translation frame. */
+void msix__set_doorbell(uint64_t base, uint64_t size);
 
 #endif

@@ -95,7 +95,8 @@ static void msi_route(void *ctx, unsigned vec, uint64_t addr, uint32_t data)
 	struct virtio_pci *t = ctx;
 	if (!t->routes || t->gsi[vec] < 0)
 		return;
-	int e = irq_routes__set_msi(t->routes, (unsigned)t->gsi[vec], addr, data);
+	int e = irq_routes__set_msi(t->routes, (unsigned)t->gsi[vec], addr, data,
+				    t->pci.slot << 3);	/* bus 0, function 0 */
 	if (e)
 		virtio_core__report(&t->reports, t->name, "KVM_SET_GSI_ROUTING for an MSI-X vector: %s",
 			      strerror(-e));

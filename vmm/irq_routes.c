@@ -44,16 +44,14 @@ size_t irq_routes__build(const struct irq_routes *r, struct kvm_irq_routing_entr
 	for (unsigned i = 0; i < r->n_msi && n < max; i++) {
 		if (!r->msi[i].set)
 			continue;
-		e[n++] = (struct kvm_irq_routing_entry){
-			.gsi = r->msi_base + i, .type = KVM_IRQ_ROUTING_MSI,
-			.u.msi = { .address_lo = (uint32_t)r->msi[i].addr,
-				   .address_hi = (uint32_t)(r->msi[i].addr >> 32),
-				   .data = r->msi[i].data } };
+		e[n++] = irq_routes__msi_entry(r->msi_base + i, r->msi[i].addr, r->msi[i].data,
+					       r->msi[i].devid);
 	}
 	return n;
 }
 
-int irq_routes__set_msi(struct irq_routes *r, unsigned gsi, uint64_t addr, uint32_t data)
+int irq_routes__set_msi(struct irq_routes *r, unsigned gsi, uint64_t addr, uint32_t data,
+			uint32_t devid)
 {
 	int ret = 0;
 
@@ -65,6 +63,7 @@ int irq_routes__set_msi(struct irq_routes *r, unsigned gsi, uint64_t addr, uint3
 	r->msi[gsi - r->msi_base].set = true;
 	r->msi[gsi - r->msi_base].addr = addr;
 	r->msi[gsi - r->msi_base].data = data;
+	r->msi[gsi - r->msi_base].devid = devid;
 	r->table->nr = (uint32_t)irq_routes__build(r, r->table->entries, IRQ_ROUTES_MAX_ENTRIES);
 	r->table->flags = 0;
 	if (r->vm_fd >= 0 && ioctl(r->vm_fd, KVM_SET_GSI_ROUTING, r->table) < 0)

@@ -18,7 +18,7 @@ struct irq_routes {
 	pthread_mutex_t lock;
 	unsigned msi_base;             /* the first GSI handed out for MSI */
 	unsigned n_msi;                /* GSIs handed out */
-	struct { bool set; uint64_t addr; uint32_t data; } msi[IRQ_ROUTES_MSI_MAX];
+	struct { bool set; uint64_t addr; uint32_t data; uint32_t devid; } msi[IRQ_ROUTES_MSI_MAX];
 	struct kvm_irq_routing *table; /* scratch for commits */
 	uint64_t commits;
 };
@@ -27,9 +27,10 @@ int irq_routes__init(struct irq_routes *r, int vm_fd);
 void irq_routes__destroy(struct irq_routes *r);
 /* A fresh GSI for an MSI vector (no route until set): the GSI, or -ENOSPC. */
 int irq_routes__alloc_msi(struct irq_routes *r);
-/* Points an MSI GSI at (addr, data) and commits the whole table with KVM_SET_GSI_ROUTING.
- * 0 or -errno. */
-int irq_routes__set_msi(struct irq_routes *r, unsigned gsi, uint64_t addr, uint32_t data);
+/* Points an MSI GSI at (addr, data) from the PCI requester devid (bus << 8 | devfn) and
+ * commits the whole table with KVM_SET_GSI_ROUTING. 0 or -errno. */
+int irq_routes__set_msi(struct irq_routes *r, unsigned gsi, uint64_t addr, uint32_t data,
+			uint32_t devid);
 /* The table as it would be committed: KVM's defaults (irq_routes__defaults) then every MSI
  * route that is set. Returns the entry count. */
 size_t irq_routes__build(const struct irq_routes *r, struct kvm_irq_routing_entry *e, size_t max);
@@ -39,5 +40,8 @@ size_t irq_routes__build(const struct irq_routes *r, struct kvm_irq_routing_entr
  * count), and the first GSI above them, where MSI GSIs start. */
 size_t irq_routes__defaults(struct kvm_irq_routing_entry *e, size_t max);
 unsigned irq_routes__msi_base(void);
+/* The MSI route entry (x86: address and data; arm64's ITS also needs the requester's devid). */
+struct kvm_irq_routing_entry irq_routes__msi_entry(unsigned gsi, uint64_t addr, uint32_t data,
+						   uint32_t devid);
 
 #endif

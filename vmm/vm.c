@@ -62,7 +62,7 @@ int vm__create_on(struct vm *vm, struct kvm *kvm, struct guest_mem *gm, unsigned
 	vm->kvm = kvm;
 	vm->ncpus = ncpus;
 	vm->fd = -1;
-	vm->irqchip_fd = -1;
+	vm->irqchip_fd = vm->msi_fd = -1;
 	vm->stop_efd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	bus__init(&vm->pio, "pio");
@@ -73,7 +73,12 @@ int vm__create_on(struct vm *vm, struct kvm *kvm, struct guest_mem *gm, unsigned
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
 		goto fail;
 	}
-	vm->fd = ioctl(kvm->fd, KVM_CREATE_VM, 0);
+	/* arm64 KVM can answer EINTR while it tears down an earlier VM (the exit-cost probe's) */
+	for (int tries = 0; tries < 100; tries++) {
+		vm->fd = ioctl(kvm->fd, KVM_CREATE_VM, 0);
+		if (vm->fd >= 0 || errno != EINTR)
+			break;
+	}
 	if (vm->fd < 0) {
 		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
 		goto fail;
@@ -95,7 +100,7 @@ int vm__create(struct vm *vm, struct kvm *kvm, uint64_t ram, enum gm_pages pages
 
 	if (vm__alloc_ram(&gm, ram, pages, err, errlen)) {
 		memset(vm, 0, sizeof(*vm));
-		vm->fd = vm->stop_efd = vm->irqchip_fd = -1;
+		vm->fd = vm->stop_efd = vm->irqchip_fd = vm->msi_fd = -1;
 		return -1;
 	}
 	return vm__create_on(vm, kvm, &gm, ncpus, err, errlen);
@@ -103,9 +108,11 @@ int vm__create(struct vm *vm, struct kvm *kvm, uint64_t ram, enum gm_pages pages
 
 void vm__destroy(struct vm *vm)
 {
+	if (vm->msi_fd >= 0)
+		close(vm->msi_fd);
 	if (vm->irqchip_fd >= 0)
 		close(vm->irqchip_fd);
-	vm->irqchip_fd = -1;
+	vm->irqchip_fd = vm->msi_fd = -1;
 	if (vm->fd >= 0)
 		close(vm->fd);
 	if (vm->stop_efd >= 0)

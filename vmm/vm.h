@@ -30,6 +30,7 @@ struct vm {
 	int fd;
 	int irqchip_fd;               /* the architecture's in-kernel irqchip device (arm64: the
 				       * vGIC, KVM_CREATE_DEVICE), -1: none or KVM_CREATE_IRQCHIP */
+	int msi_fd;                   /* its MSI controller device (arm64: the ITS), -1: none */
 	struct guest_mem mem;
 	struct bus pio, mmio;
 	unsigned ncpus;

@@ -9,6 +9,7 @@
 #define A64_GICD_SIZE       0x00010000ULL
 #define A64_GITS            0x08080000ULL  /* GICv3 ITS, 128 KiB */
 #define A64_GITS_SIZE       0x00020000ULL
+#define A64_GITS_TRANSLATER_FRAME (A64_GITS + 0x10000) /* where devices write MSIs */
 #define A64_GICR            0x080a0000ULL  /* redistributors, 128 KiB per vCPU */
 #define A64_GICR_PER_CPU    0x00020000ULL
 #define A64_UART            0x09000000ULL  /* 16550A, 4 KiB window */
@@ -20,7 +21,8 @@
 #define A64_PCI_MMIO        0x10000000ULL  /* PCI BAR window (32-bit) */
 #define A64_PCI_MMIO_SIZE   0x2eff0000ULL
 #define A64_PCI_ECAM        0x3f000000ULL  /* ECAM, 1 MiB per bus */
-#define A64_PCI_ECAM_SIZE   0x01000000ULL
+#define A64_PCI_ECAM_SIZE   0x01000000ULL  /* room for 16 buses */
+#define A64_PCI_ECAM_BUS0   0x00100000ULL  /* what the host decodes: bus 0 */
 #define A64_RAM             0x40000000ULL  /* guest RAM from 1 GiB */
 
 /* SPIs (GIC INTID - 32) */

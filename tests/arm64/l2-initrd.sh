@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# The arm64 L2 guest's initramfs: busybox-static:arm64, the virtio-mmio and virtio-blk modules, and an init that says it is up, counts its CPUs, reads and writes its disk, and powers off (PSCI SYSTEM_OFF).
+# The arm64 L2 guest's initramfs: busybox-static:arm64, the virtio-mmio, virtio-pci and virtio-blk modules, and an init that says it is up, counts its CPUs, reads and writes its disk, and powers off (PSCI SYSTEM_OFF).
 # Usage: tests/arm64/l2-initrd.sh ROOT OUT.cpio.gz   (ROOT: the unpacked arm64 packages: bin/busybox, lib/modules)
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -9,11 +9,11 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,proc,sys,dev}
 cp "$1/bin/busybox" "$root/bin/busybox"
-for a in sh mount echo poweroff cat cut grep reboot insmod md5sum dd sync head; do
+for a in sh mount echo poweroff cat cut grep reboot insmod md5sum dd sync head tr; do
     ln -s busybox "$root/bin/$a"
 done
 moddir=$(ls -d "$1"/lib/modules/* | head -n1)
-"$top/guest/resolve-modules.sh" --install "$root" "$moddir" virtio_mmio virtio_blk
+"$top/guest/resolve-modules.sh" --install "$root" "$moddir" virtio_mmio virtio_pci virtio_blk
 cat > "$root/init" <<'INIT'
 #!/bin/sh
 export PATH=/bin
@@ -27,6 +27,7 @@ if [ -b /dev/vda ]; then
     echo "L2-DISK-MD5 $(dd if=/dev/vda bs=64k count=16 2>/dev/null | md5sum | cut -d' ' -f1)"
     echo "written by the arm64 guest" | dd of=/dev/vda bs=4096 seek=1 conv=fsync 2>/dev/null
     echo "L2-DISK-WROTE"
+    echo "L2-IRQ $(grep virtio /proc/interrupts | tr -s ' ' | tr '\n' ' ')"
 fi
 case $(cat /proc/cmdline) in
 *l2.panic*) echo c > /proc/sysrq-trigger ;;

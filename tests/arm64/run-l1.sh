@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# Runs inside the arm64 L1 (busybox sh, in /t): the KVM smoke test, then kvmini booting the stock arm64 kernel with 1 and 2 vCPUs, a reboot, a panic and a virtio-mmio disk; PASS/FAIL lines.
+# Runs inside the arm64 L1 (busybox sh, in /t): the KVM smoke test, then kvmini booting the stock arm64 kernel with 1 and 2 vCPUs, a reboot, a panic, the debug tools and disks on both transports; PASS/FAIL lines.
 [ -e /dev/kvm ] && echo "PASS l1-has-dev-kvm" || echo "FAIL l1-has-dev-kvm"
 ./kvm-smoke smoke.bin
 
@@ -7,7 +7,8 @@
 boot() {
     name=$1 want=$2 needle=$3
     shift 3
-    ./kvmini run --kernel Image --initrd l2.cpio.gz --memory 256M "$@" < /dev/null > /tmp/$name.log 2>&1
+    timeout 120 ./kvmini run --kernel Image --initrd l2.cpio.gz --memory 256M "$@" \
+        < /dev/null > /tmp/$name.log 2>&1
     st=$?
     if [ "$st" = "$want" ] && grep -q "$needle" /tmp/$name.log; then
         echo "PASS $name"
@@ -29,13 +30,29 @@ boot trace-exits 0 "kvmini: guest powered off" --trace-exits /tmp/t.trace
 ./kvmini exits /tmp/t.trace > /tmp/exits.txt 2>&1 && grep -q "KVM_EXIT_MMIO" /tmp/exits.txt &&
     echo "PASS kvmini-exits-summary" || { echo "FAIL kvmini-exits-summary"; head -n 5 /tmp/exits.txt; }
 
-# a virtio-mmio disk: the guest reads the host's bytes and its write reaches the file
-dd if=/dev/urandom of=/tmp/disk.img bs=64k count=32 2>/dev/null
-want=$(dd if=/tmp/disk.img bs=64k count=16 2>/dev/null | md5sum | cut -d' ' -f1)
-boot disk-mmio 0 "L2-DISK-MD5 $want" --disk /tmp/disk.img
-grep -q "L2-DISK-WROTE" /tmp/disk-mmio.log && dd if=/tmp/disk.img bs=4096 skip=1 count=1 2>/dev/null |
-    grep -q "written by the arm64 guest" && echo "PASS disk-mmio-write-reached-file" ||
-    echo "FAIL disk-mmio-write-reached-file"
+# a disk on each transport (and virtio-pci's INTx, with pci=nomsi): the guest reads the
+# host's bytes and its write reaches the file
+disk() {
+    name=$1
+    shift
+    dd if=/dev/urandom of=/tmp/disk.img bs=64k count=32 2>/dev/null
+    want=$(dd if=/tmp/disk.img bs=64k count=16 2>/dev/null | md5sum | cut -d' ' -f1)
+    boot "$name" 0 "L2-DISK-MD5 $want" --disk /tmp/disk.img "$@"
+    grep -q "L2-DISK-WROTE" /tmp/$name.log && dd if=/tmp/disk.img bs=4096 skip=1 count=1 2>/dev/null |
+        grep -q "written by the arm64 guest" && echo "PASS $name-write-reached-file" ||
+        echo "FAIL $name-write-reached-file"
+}
+disk disk-mmio --virtio-transport mmio
+disk disk-pci
+# MSI-X through the ITS, and without MSI (pci=nomsi) the INTx line the interrupt-map names
+irq=$(grep "L2-IRQ" /tmp/disk-pci.log)
+case $irq in *virtio*MSI* | *MSI*virtio*) true ;; *) false ;; esac && echo "PASS disk-pci-uses-msix" ||
+    { echo "FAIL disk-pci-uses-msix"; grep "L2-IRQ" /tmp/disk-pci.log | sed 's/^/    /'; }
+disk disk-pci-intx --append pci=nomsi
+irq=$(grep "L2-IRQ" /tmp/disk-pci-intx.log)
+case $irq in *virtio*MSI* | *MSI*virtio*) false ;; *virtio*) true ;; *) false ;; esac &&
+    echo "PASS disk-pci-intx-uses-intx" ||
+    { echo "FAIL disk-pci-intx-uses-intx"; grep "L2-IRQ" /tmp/disk-pci-intx.log | sed 's/^/    /'; }
 
 # for the record: when each guest reached its init (seconds of its own uptime)
 for f in boot-1cpu boot-2cpu; do echo "$f: $(grep -h -E '^L2-(UP|CPUS)' /tmp/$f.log | tr '\n' ' ')"; done

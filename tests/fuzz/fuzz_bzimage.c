@@ -81,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ftruncate(kfd, 0) || pwrite(kfd, data, size, 0) != (ssize_t)size)
 		abort();
 	struct vcpu vcpu = { .fd = -1 };
-	struct vm vm = { .fd = -1, .irqchip_fd = -1, .mem = big, .ncpus = 1, .vcpus = &vcpu,
+	struct vm vm = { .fd = -1, .irqchip_fd = -1, .msi_fd = -1, .mem = big, .ncpus = 1, .vcpus = &vcpu,
 			  .stop_efd = -1 };
 	vcpu.vm = &vm;
 	struct run_config cfg = { .kernel = kpath, .cpus = 1, .memory = 256ull << 20,

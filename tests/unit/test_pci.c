@@ -338,6 +338,22 @@ END_TEST
 
 /* ---- the GSI routing table ---- */
 
+/* The MSI doorbell is the board's: x86's LAPIC window by default, arm64's ITS frame when its
+ * board says so (an address outside it is dropped, never routed). */
+START_TEST(msi_doorbell_is_the_boards)
+{
+	ck_assert(msix__valid_addr(0xfee01000));
+	ck_assert(!msix__valid_addr(0x08090040));
+	msix__set_doorbell(0x08090000, 0x10000);
+	ck_assert(msix__valid_addr(0x08090040));
+	ck_assert(!msix__valid_addr(0xfee01000));
+	ck_assert(!msix__valid_addr(0x080a0000));
+	msix__set_doorbell(0xfee00000, 1 << 20);
+	ck_assert(msix__valid_addr(0xfeefffff));
+	ck_assert(!msix__valid_addr(0xfef00000));
+}
+END_TEST
+
 START_TEST(routes_keep_the_defaults)
 {
 	struct irq_routes r;
@@ -347,7 +363,7 @@ START_TEST(routes_keep_the_defaults)
 	int gsi = irq_routes__alloc_msi(&r);
 	ck_assert_int_eq(gsi, 24);
 	ck_assert_uint_eq(irq_routes__build(&r, e, IRQ_ROUTES_MAX_ENTRIES), 40);  /* not set yet */
-	ck_assert_int_eq(irq_routes__set_msi(&r, (unsigned)gsi, 0xfee01000, 0x31), 0);
+	ck_assert_int_eq(irq_routes__set_msi(&r, (unsigned)gsi, 0xfee01000, 0x31, 0x18), 0);
 	size_t n = irq_routes__build(&r, e, IRQ_ROUTES_MAX_ENTRIES);
 	ck_assert_uint_eq(n, 41);
 	/* GSI 4 (COM1) still reaches IOAPIC pin 4 and the master 8259 */
@@ -360,8 +376,8 @@ START_TEST(routes_keep_the_defaults)
 	ck_assert_uint_eq(e[40].gsi, 24);
 	ck_assert_uint_eq(e[40].u.msi.address_lo, 0xfee01000);
 	ck_assert_uint_eq(e[40].u.msi.data, 0x31);
-	ck_assert_int_eq(irq_routes__set_msi(&r, 25, 0xfee00000, 0), -EINVAL);  /* not allocated */
-	ck_assert_int_eq(irq_routes__set_msi(&r, 3, 0xfee00000, 0), -EINVAL);
+	ck_assert_int_eq(irq_routes__set_msi(&r, 25, 0xfee00000, 0, 0), -EINVAL);  /* not allocated */
+	ck_assert_int_eq(irq_routes__set_msi(&r, 3, 0xfee00000, 0, 0), -EINVAL);
 	ck_assert_uint_eq(irq_routes__build(&r, e, 10), 10);
 	irq_routes__destroy(&r);
 }
@@ -384,6 +400,7 @@ Suite *pci_suite(void)
 	TCase *tm = tcase_create("msix");
 	tcase_add_test(tm, msix_masking_and_pba);
 	tcase_add_test(tm, routes_keep_the_defaults);
+	tcase_add_test(tm, msi_doorbell_is_the_boards);
 	suite_add_tcase(s, tm);
 	return s;
 }

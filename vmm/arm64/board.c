@@ -24,7 +24,7 @@ const char *board__default_cmdline(void)
 
 bool board__has_pci(void)
 {
-	return false;	/* not yet: MSI-X routes through the ITS need device IDs */
+	return true;
 }
 
 const char *board__kernel_format(void)
@@ -82,20 +82,38 @@ void board__describe_mmio(struct machine *m, unsigned i, uint64_t base, uint64_t
 		c->n_virtio_mmio = i + 1;
 }
 
-/* MSI-X through the ITS needs device IDs on every route: not done yet */
+/* the ECAM window (bus 0) and the BAR window on the MMIO bus, in the device tree as a
+ * pci-host-ecam-generic with its INTx map and, where the ITS is there, its msi-map */
 int board__add_pci_host(struct machine *m, char *err, size_t errlen)
 {
-	(void)m;
-	snprintf(err, errlen, "virtio-pci is not on arm64 yet: use --virtio-transport mmio");
-	return -1;
+	struct vm *vm = &m->vm;
+	struct fdt_config *c = &m->board->fdt;
+
+	pci_host__init(&m->pci, A64_PCI_MMIO, A64_PCI_MMIO_SIZE);
+	m->pci_on = true;
+	if (bus__register(&vm->mmio, A64_PCI_ECAM, A64_PCI_ECAM_BUS0, &pci_ecam_ops, &m->pci) ||
+	    bus__register(&vm->mmio, A64_PCI_MMIO, A64_PCI_MMIO_SIZE, &pci_window_ops, &m->pci)) {
+		snprintf(err, errlen, "cannot register the PCI host's windows");
+		return -1;
+	}
+	c->pci_ecam = (struct fdt_region){ A64_PCI_ECAM, A64_PCI_ECAM_BUS0 };
+	c->pci_mmio = (struct fdt_region){ A64_PCI_MMIO, A64_PCI_MMIO_SIZE };
+	c->pci_intx_spi = A64_SPI_PCI_INTX;
+	if (vm->msi_fd >= 0) {
+		c->its = (struct fdt_region){ A64_GITS, A64_GITS_SIZE };
+		msix__set_doorbell(A64_GITS_TRANSLATER_FRAME, 0x10000);	/* GITS_TRANSLATER */
+	}
+	return 0;
 }
 
 void board__pci_intx(struct machine *m, unsigned slot, struct irq_line *apic,
 		     struct irq_line *pic)
 {
 	*apic = (struct irq_line){ .set = vm__set_irq, .ctx = &m->vm,
-				   .gsi = A64_SPI_PCI_INTX + slot % 4 };
+				   .gsi = A64_SPI_PCI_INTX + slot % 4 };	/* INTA, swizzled */
 	*pic = (struct irq_line){ 0 };
+	if (slot > m->board->fdt.pci_slots)
+		m->board->fdt.pci_slots = slot;
 }
 
 static int set_reg(int fd, uint64_t id, uint64_t val)

@@ -19,3 +19,13 @@ unsigned irq_routes__msi_base(void)
 {
 	return SPIS;
 }
+
+/* the ITS translates (devid, event) to an LPI: KVM needs the devid with every route */
+struct kvm_irq_routing_entry irq_routes__msi_entry(unsigned gsi, uint64_t addr, uint32_t data,
+						   uint32_t devid)
+{
+	return (struct kvm_irq_routing_entry){
+		.gsi = gsi, .type = KVM_IRQ_ROUTING_MSI, .flags = KVM_MSI_VALID_DEVID,
+		.u.msi = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32),
+			   .data = data, .devid = devid } };
+}

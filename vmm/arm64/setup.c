@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 #include <linux/kvm.h>
 
 #include "firmware/arm64/layout.h"
@@ -45,6 +46,21 @@ static int vgic_attr(int fd, uint32_t group, uint64_t attr, void *val)
 	return ioctl(fd, KVM_SET_DEVICE_ATTR, &a);
 }
 
+/* an ITS for MSIs (virtio-pci's MSI-X); without one (vm->msi_fd -1) PCI devices use INTx */
+static void add_its(struct vm *vm)
+{
+	struct kvm_create_device d = { .type = KVM_DEV_TYPE_ARM_VGIC_ITS };
+	uint64_t base = A64_GITS;
+
+	if (ioctl(vm->fd, KVM_CREATE_DEVICE, &d) < 0)
+		return;
+	if (vgic_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE, &base)) {
+		close(d.fd);
+		return;
+	}
+	vm->msi_fd = (int)d.fd;
+}
+
 /* a GICv3 at the board's addresses (its redistributors one per vCPU); initialised once the
  * last vCPU exists (arch__vcpu_init) */
 int arch__vm_init(struct vm *vm, char *err, size_t errlen)
@@ -63,6 +79,7 @@ int arch__vm_init(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "placing the GICv3: %s", strerror(errno));
 		return -1;
 	}
+	add_its(vm);
 	return 0;
 }
 
@@ -82,11 +99,17 @@ int arch__vcpu_init(struct vcpu *v, char *err, size_t errlen)
 		snprintf(err, errlen, "KVM_ARM_VCPU_INIT of vCPU %u: %s", v->id, strerror(errno));
 		return -1;
 	}
-	if (v->id + 1 == v->vm->ncpus &&
-	    vgic_attr(v->vm->irqchip_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT,
+	if (v->id + 1 != v->vm->ncpus)
+		return 0;
+	if (vgic_attr(v->vm->irqchip_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT,
 		      NULL)) {
 		snprintf(err, errlen, "initialising the GICv3: %s", strerror(errno));
 		return -1;
+	}
+	if (v->vm->msi_fd >= 0 &&
+	    vgic_attr(v->vm->msi_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL)) {
+		close(v->vm->msi_fd);	/* no MSIs then: PCI devices fall back to INTx */
+		v->vm->msi_fd = -1;
 	}
 	return 0;
 }

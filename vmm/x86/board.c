@@ -158,6 +158,7 @@ int board__add_pci_host(struct machine *m, char *err, size_t errlen)
 
 	pci_host__init(&m->pci, LAYOUT_PCI_MMIO, LAYOUT_PCI_MMIO_SIZE);
 	m->pci_on = true;
+	msix__set_doorbell(LAYOUT_LAPIC, 1 << 20);	/* MSIs go to the LAPICs' window */
 	if (bus__register(&vm->pio, PORT_PCI_CF8, PCI_CF8_LEN, &pci_cf8_ops, &m->pci) ||
 	    bus__register(&vm->mmio, LAYOUT_PCI_ECAM, LAYOUT_PCI_ECAM_SIZE, &pci_ecam_ops, &m->pci) ||
 	    bus__register(&vm->mmio, LAYOUT_PCI_MMIO, LAYOUT_PCI_MMIO_SIZE, &pci_window_ops,
