@@ -262,6 +262,7 @@ case_ gdb-port-zero    2 "PORT 1-65535"       -- --gdb tcp:127.0.0.1:0
 case_ gdb-port-huge    2 "PORT 1-65535"       -- --gdb tcp:127.0.0.1:70000
 case_ gdb-unix-empty   2 "--gdb 'unix:'"      -- --gdb unix:
 case_ gdb-wait-alone   2 "--gdb-wait needs --gdb" -- --gdb-wait
+case_ dump-dtb-x86      2 "not a device tree" -- --dump-dtb "$tmp/x.dtb"
 # --seccomp: on, log or off, nothing else
 case_ seccomp-bad      2 "--seccomp 'strict': use on, log or off" -- --seccomp strict
 case_ seccomp-case     2 "--seccomp 'ON'"     -- --seccomp=ON

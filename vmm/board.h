@@ -19,6 +19,8 @@ const char *board__kernel_format(void);
 /* Whether the board has a PCI host for virtio-pci (the default transport where it does;
  * virtio-mmio where it does not). */
 bool board__has_pci(void);
+/* Whether the board describes itself with a device tree (arm64), which --dump-dtb writes. */
+bool board__has_device_tree(void);
 
 /* The architecture's platform devices on the VM's buses and its board state (m->board):
  * x86: the UART at COM1, the i8042, ACPI PM/sleep and pvpanic ports, the POST port and the
@@ -42,8 +44,9 @@ void board__pci_intx(struct machine *m, unsigned slot, struct irq_line *apic,
 		     struct irq_line *pic);
 
 /* Loads the kernel, initrd and command line m->boot planned into guest RAM, describes the
- * board to the guest (x86: ACPI and MP tables, e820 and the zero page) and sets the boot
- * vCPU's first state. 0, or -1 with a reason. */
+ * board to the guest (x86: ACPI and MP tables, e820 and the zero page; arm64: the device
+ * tree, also written to m->dump_dtb when set) and sets the boot vCPU's first state. 0, or -1
+ * with a reason. */
 int board__boot(struct machine *m, char *err, size_t errlen);
 
 #endif

@@ -101,6 +101,43 @@ static int parse_exit_stats(const char *s, struct run_config *cfg)
 	return 0;
 }
 
+/* cli__usage's second half: watching and debugging, the KVM device, the exit status */
+static void usage_debug(FILE *f)
+{
+	fputs(
+"      --dump-dtb FILE    write the device tree the guest gets to FILE (boards that\n"
+"                         describe themselves with one: arm64; x86's use ACPI tables)\n"
+"      --exit-stats[=FMT] count VM exits by reason, port/address and device, with\n"
+"                         handling latency (p50/p99/max) and KVM's in-kernel counters;\n"
+"                         FMT is text (default, stderr), json (stderr) or json:PATH\n"
+"                         (written to PATH). Printed when the VM ends and on SIGUSR1\n"
+"                         (the VM keeps running)\n"
+"      --trace-exits FILE[,ITEM...]  record every VM exit kvmini handles to FILE (a\n"
+"                         compact binary trace: `kvmini exits FILE` summarises it); ITEMs:\n"
+"                         reason=io|mmio|...  only these exit reasons (names as in\n"
+"                         KVM_EXIT_*, or numbers; '|' or '+' between them),\n"
+"                         addr=LO[-HI]  only port/MMIO accesses in that range,\n"
+"                         vcpu=N  only that vCPU, max=SIZE  file size limit (default 64M;\n"
+"                         past it records are counted as dropped)\n"
+"      --strict           an access to a port or MMIO address with no device stops the\n"
+"                         VM with a dump (default: counted, reads return all-ones)\n"
+"      --gdb SPEC         a gdb stub (GDB remote protocol) on SPEC: tcp:HOST:PORT or\n"
+"                         unix:PATH; one gdb thread per vCPU; attaching stops the VM,\n"
+"                         detaching resumes it. In gdb: target remote HOST:PORT\n"
+"      --gdb-wait         with --gdb: the VM runs no instruction until gdb attaches and\n"
+"                         continues it (like QEMU's -s -S)\n"
+"      --seccomp MODE     a syscall allow-list per thread once the VM is set up: on\n"
+"                         (default: a syscall outside it ends kvmini, naming it), log\n"
+"                         (allowed, but logged by the kernel: dmesg or the audit log),\n"
+"                         or off\n"
+"      --kvm-device PATH  KVM device (default /dev/kvm)\n"
+"  -q, --quiet            print only errors, not what kvmini is doing\n"
+"  -h, --help             this text\n"
+"\n"
+"exit status: 0 the guest powered off or rebooted (or Ctrl-A x); 1 the guest crashed or\n"
+"panicked, or a host error; 2 bad usage or input. Messages from kvmini go to stderr.\n", f);
+}
+
 void cli__usage(FILE *f)
 {
 	fprintf(f,
@@ -149,41 +186,15 @@ void cli__usage(FILE *f)
 "      --virtio-mmio-cmdline  also add virtio_mmio.device= to the command line (for\n"
 "                         kernels with CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES; stock\n"
 "                         kernels find the devices through ACPI)\n"
-"      --exit-stats[=FMT] count VM exits by reason, port/address and device, with\n"
-"                         handling latency (p50/p99/max) and KVM's in-kernel counters;\n"
-"                         FMT is text (default, stderr), json (stderr) or json:PATH\n"
-"                         (written to PATH). Printed when the VM ends and on SIGUSR1\n"
-"                         (the VM keeps running)\n"
-"      --trace-exits FILE[,ITEM...]  record every VM exit kvmini handles to FILE (a\n"
-"                         compact binary trace: `kvmini exits FILE` summarises it); ITEMs:\n"
-"                         reason=io|mmio|...  only these exit reasons (names as in\n"
-"                         KVM_EXIT_*, or numbers; '|' or '+' between them),\n"
-"                         addr=LO[-HI]  only port/MMIO accesses in that range,\n"
-"                         vcpu=N  only that vCPU, max=SIZE  file size limit (default 64M;\n"
-"                         past it records are counted as dropped)\n"
-"      --strict           an access to a port or MMIO address with no device stops the\n"
-"                         VM with a dump (default: counted, reads return all-ones)\n"
-"      --gdb SPEC         a gdb stub (GDB remote protocol) on SPEC: tcp:HOST:PORT or\n"
-"                         unix:PATH; one gdb thread per vCPU; attaching stops the VM,\n"
-"                         detaching resumes it. In gdb: target remote HOST:PORT\n"
-"      --gdb-wait         with --gdb: the VM runs no instruction until gdb attaches and\n"
-"                         continues it (like QEMU's -s -S)\n"
-"      --seccomp MODE     a syscall allow-list per thread once the VM is set up: on\n"
-"                         (default: a syscall outside it ends kvmini, naming it), log\n"
-"                         (allowed, but logged by the kernel: dmesg or the audit log),\n"
-"                         or off\n"
-"      --kvm-device PATH  KVM device (default /dev/kvm)\n"
-"  -q, --quiet            print only errors, not what kvmini is doing\n"
-"  -h, --help             this text\n"
-"\n"
-"exit status: 0 the guest powered off or rebooted (or Ctrl-A x); 1 the guest crashed or\n"
-"panicked, or a host error; 2 bad usage or input. Messages from kvmini go to stderr.\n",
+"",
 		board__kernel_format(), board__kernel_format(), board__default_cmdline(), MAX_CPUS,
 		MAX_DISKS);
+	usage_debug(f);
 }
 
 enum { OPT_CMDLINE = 256, OPT_APPEND, OPT_CONSOLE, OPT_KVM, OPT_VIRTIO_CMDLINE,
-       OPT_EXIT_STATS, OPT_TRACE_EXITS, OPT_STRICT, OPT_TRANSPORT, OPT_GDB, OPT_GDB_WAIT, OPT_SECCOMP };
+       OPT_EXIT_STATS, OPT_TRACE_EXITS, OPT_STRICT, OPT_TRANSPORT, OPT_GDB, OPT_GDB_WAIT, OPT_SECCOMP,
+       OPT_DUMP_DTB };
 #define NOT_MINE (-2)	/* an option group's answer for an option of another group */
 
 /* The guest: kernel, initrd, command line, vCPUs, memory, console. 0, -1 (err) or NOT_MINE. */
@@ -260,6 +271,18 @@ static int device_option(int c, const char *arg, struct run_config *cfg, char *e
 		return 0;
 	case OPT_KVM:
 		cfg->kvm_path = arg;
+		return 0;
+	case OPT_DUMP_DTB:
+		if (!board__has_device_tree()) {
+			snprintf(err, errlen, "--dump-dtb: this board describes itself to the guest "
+				 "with ACPI tables, not a device tree (arm64 has one)");
+			return -1;
+		}
+		if (!*arg) {
+			snprintf(err, errlen, "--dump-dtb needs a path, got an empty string");
+			return -1;
+		}
+		cfg->dump_dtb = arg;
 		return 0;
 	}
 	return NOT_MINE;
@@ -361,6 +384,7 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 		{ "gdb", required_argument, NULL, OPT_GDB },
 		{ "gdb-wait", no_argument, NULL, OPT_GDB_WAIT },
 		{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+		{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },

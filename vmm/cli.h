@@ -42,6 +42,7 @@ struct run_config {
 	bool trace;                      /* --trace-exits FILE[,filter...] */
 	struct trace_opts trace_opts;
 	bool strict;                     /* --strict: an access that hits no device stops the VM */
+	const char *dump_dtb;            /* --dump-dtb FILE: the guest's device tree (arm64) */
 	const char *gdb;           /* --gdb tcp:HOST:PORT | unix:PATH, NULL when off */
 	bool gdb_wait;             /* --gdb-wait: no guest instruction before gdb resumes */
 	enum seccomp_setting seccomp;    /* --seccomp=off|log|on (default on) */

@@ -321,6 +321,7 @@ int machine__create(struct machine *m, const struct run_config *cfg, int *status
 	if (cfg->exit_stats && enable_exit_stats(m, cfg, err, errlen))
 		return -1;
 	m->vm.strict = cfg->strict;
+	m->dump_dtb = cfg->dump_dtb;
 	if (machine__add_devices(m, err, errlen) || machine__attach_disks(m, cfg, err, errlen))
 		return -1;
 	if (m->gdb) {

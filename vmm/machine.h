@@ -25,6 +25,7 @@ struct machine {
 	struct console console;
 	struct serial *uart;
 	struct board *board;        /* the architecture's devices and description (vmm/ARCH/board.c) */
+	const char *dump_dtb;       /* --dump-dtb FILE, NULL when not asked for */
 	unsigned ndisks;
 	struct blk_dev blk[MAX_DISKS];
 	struct virtio_mmio vmmio[MAX_DISKS];

@@ -22,6 +22,11 @@ grep -q "L2-UP" /tmp/boot-1cpu.log && echo "PASS boot-1cpu-reached-init" || echo
 boot boot-2cpu 0 "L2-CPUS 2" --cpus 2
 boot reboot 0 "kvmini: guest rebooted" --append l2.reboot
 boot panic-ends-kvmini 0 "kvmini: guest rebooted" --append l2.panic
+# --dump-dtb: the tree the guest got, as a flattened device tree (magic d00dfeed)
+boot dump-dtb 0 "kvmini: guest powered off" --dump-dtb /tmp/guest.dtb
+[ "$(dd if=/tmp/guest.dtb bs=4 count=1 2>/dev/null | od -An -tx1 | tr -d ' ')" = d00dfeed ] &&
+    echo "PASS dump-dtb-is-a-dtb" || echo "FAIL dump-dtb-is-a-dtb"
+
 # the debug tools on arm64: exit statistics (with KVM's own counters) and a trace it summarises
 boot exit-stats 0 "KVM in-kernel: exits" --exit-stats
 grep -q "mmio 0x9000000 *serial" /tmp/exit-stats.log && echo "PASS exit-stats-names-the-uart" ||

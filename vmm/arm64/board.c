@@ -2,10 +2,13 @@
 /* The arm64 board (QEMU virt's map): a 16550 UART on MMIO, virtio-mmio windows on SPIs, the Image loaded with a libfdt device tree, the boot vCPU entering with x0 = the DTB. */
 #include "vmm/arm64/board.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 #include <linux/kvm.h>
 
 #include "devices/serial.h"
@@ -23,6 +26,11 @@ const char *board__default_cmdline(void)
 }
 
 bool board__has_pci(void)
+{
+	return true;
+}
+
+bool board__has_device_tree(void)
 {
 	return true;
 }
@@ -123,6 +131,20 @@ static int set_reg(int fd, uint64_t id, uint64_t val)
 	return ioctl(fd, KVM_SET_ONE_REG, &r);
 }
 
+/* --dump-dtb: the tree as the guest gets it */
+static int dump_dtb(const char *path, const void *dtb, size_t n, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0 || write(fd, dtb, n) != (ssize_t)n || close(fd)) {
+		snprintf(err, errlen, "--dump-dtb %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return 0;
+}
+
 /* kernel and initrd where the plan put them, then the device tree that names them */
 static int load(struct machine *m, struct boot_image *bi, char *err, size_t errlen)
 {
@@ -149,7 +171,7 @@ static int load(struct machine *m, struct boot_image *bi, char *err, size_t errl
 		snprintf(err, errlen, "building the device tree: %s", fdt__strerror(n));
 		return -1;
 	}
-	return 0;
+	return m->dump_dtb ? dump_dtb(m->dump_dtb, dtb, (size_t)n, err, errlen) : 0;
 }
 
 int board__boot(struct machine *m, char *err, size_t errlen)

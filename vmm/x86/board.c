@@ -24,6 +24,11 @@ bool board__has_pci(void)
 	return true;
 }
 
+bool board__has_device_tree(void)
+{
+	return false;	/* ACPI tables */
+}
+
 const char *board__kernel_format(void)
 {
 	return "bzImage";
