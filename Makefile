@@ -134,7 +134,7 @@ $(BUILD)/kvmini: $(BUILD)/vmm/main.o $(BUILD)/libkvmini.a | $(SYSROOT_$(ARCH))
 # libfdt-dev:arm64, unpacked (not installed) for the static arm64 link
 $(BUILD)/sysroot/.unpacked:
 	@mkdir -p $(dir $@)
-	$(Q)cd $(dir $@) && rm -f ./*.deb && apt-get download -q libfdt-dev:arm64 >/dev/null && \
+	$(Q)cd $(dir $@) && rm -f ./*.deb && apt-get download -q -o APT::Sandbox::User=root libfdt-dev:arm64 >/dev/null && \
 	  dpkg -x libfdt-dev_*_arm64.deb . && rm -f ./*.deb && touch .unpacked
 
 # ---- unit tests (Check): every `Suite *NAME_suite(void)` in tests/unit is collected ----

@@ -13,41 +13,11 @@
 		  "docs/nested.md)"
 #define NESTED_HINT "or boot guests inside " NESTED_L1
 
-static bool cpuinfo_has_flag(const char *path, const char *flag)
-{
-	FILE *f = fopen(path, "r");
-	char line[8192];
-	bool found = false;
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "flags", 5))
-			continue;
-		char *save = NULL, *rest = strchr(line, ':');
-		for (char *t = strtok_r(rest ? rest + 1 : line, " \t\n", &save); t;
-		     t = strtok_r(NULL, " \t\n", &save))
-			if (!strcmp(t, flag))
-				found = true;
-	}
-	fclose(f);
-	return found;
-}
-
-static enum kvm_host_kind cpu_kind(const char *cpuinfo)
-{
-	if (cpuinfo_has_flag(cpuinfo, "vmx"))
-		return KVM_HOST_HW_VMX;
-	if (cpuinfo_has_flag(cpuinfo, "svm"))
-		return KVM_HOST_HW_SVM;
-	return KVM_HOST_UNKNOWN;
-}
-
 enum kvm_host_kind kvm__host_kind(const char *pvm_sysfs, const char *cpuinfo_path)
 {
 	if (access(pvm_sysfs ? pvm_sysfs : "/sys/module/kvm_pvm", F_OK) == 0)
 		return KVM_HOST_PVM;
-	return cpu_kind(cpuinfo_path ? cpuinfo_path : "/proc/cpuinfo");
+	return arch__host_cpu(cpuinfo_path ? cpuinfo_path : "/proc/cpuinfo");
 }
 
 const char *kvm__host_kind_desc(enum kvm_host_kind k)
@@ -57,6 +27,8 @@ const char *kvm__host_kind_desc(enum kvm_host_kind k)
 		return "hardware virtualization (Intel VT-x)";
 	case KVM_HOST_HW_SVM:
 		return "hardware virtualization (AMD-V)";
+	case KVM_HOST_HW_ARM64:
+		return "hardware virtualization (arm64 EL2)";
 	case KVM_HOST_PVM:
 		return "paravirtual nested KVM (kvm_pvm): guest code is emulated, ~3000x slower; "
 		       "boot Linux through the nested harness (make demo)";
@@ -76,8 +48,8 @@ static bool module_loaded(const struct kvm_host_paths *p, const char *name)
 void kvm__open_error(const char *dev, int e, const struct kvm_host_paths *p, char *err,
 		     size_t errlen)
 {
-	enum kvm_host_kind cpu = cpu_kind(p && p->cpuinfo ? p->cpuinfo : "/proc/cpuinfo");
-	const char *mod = cpu == KVM_HOST_HW_VMX ? "kvm_intel" : "kvm_amd";
+	enum kvm_host_kind cpu = arch__host_cpu(p && p->cpuinfo ? p->cpuinfo : "/proc/cpuinfo");
+	const char *mod = arch__kvm_module(cpu);
 
 	if (e == EACCES || e == EPERM) {
 		snprintf(err, errlen, "%s: permission denied: add your user to the 'kvm' group (sudo "
@@ -112,15 +84,15 @@ void kvm__probe_host(const struct kvm_host_paths *p, struct kvm_host *h)
 	if (fd < 0) {
 		h->sit = KVM_SIT_NONE;
 		h->dev_errno = errno;
-		h->kind = cpu_kind(p && p->cpuinfo ? p->cpuinfo : "/proc/cpuinfo");
+		h->kind = arch__host_cpu(p && p->cpuinfo ? p->cpuinfo : "/proc/cpuinfo");
 		kvm__open_error(dev, h->dev_errno, p, h->line, sizeof(h->line));
 		return;
 	}
 	close(fd);
 	snprintf(pvm, sizeof(pvm), "%s/kvm_pvm", p && p->modules ? p->modules : "/sys/module");
 	h->kind = kvm__host_kind(pvm, p ? p->cpuinfo : NULL);
-	h->sit = h->kind == KVM_HOST_HW_VMX || h->kind == KVM_HOST_HW_SVM ? KVM_SIT_HARDWARE
-									  : KVM_SIT_PARAVIRT;
+	h->sit = h->kind == KVM_HOST_HW_VMX || h->kind == KVM_HOST_HW_SVM ||
+		 h->kind == KVM_HOST_HW_ARM64 ? KVM_SIT_HARDWARE : KVM_SIT_PARAVIRT;
 	snprintf(h->line, sizeof(h->line), "%s: %s", dev, kvm__host_kind_desc(h->kind));
 }
 

@@ -8,6 +8,7 @@
 enum kvm_host_kind {
 	KVM_HOST_HW_VMX,       /* Intel VT-x */
 	KVM_HOST_HW_SVM,       /* AMD-V */
+	KVM_HOST_HW_ARM64,     /* arm64 with KVM at EL2 */
 	KVM_HOST_PVM,          /* kvm_pvm: paravirtual nested KVM, guest code emulated (slow) */
 	KVM_HOST_UNKNOWN,      /* no vmx/svm flag: some nested or emulated KVM */
 };
@@ -45,5 +46,11 @@ void kvm__open_error(const char *dev, int e, const struct kvm_host_paths *p, cha
 void kvm__probe_host(const struct kvm_host_paths *p, struct kvm_host *h);
 /* "hardware", "paravirtual" or "none" */
 const char *kvm__situation_name(enum kvm_situation s);
+
+/* The architecture's (vmm/ARCH/host.c): what the CPU says of hardware virtualization (x86:
+ * the vmx/svm flags of cpuinfo, a /proc/cpuinfo-like file; arm64: KVM at EL2), and the KVM
+ * module to load for it. */
+enum kvm_host_kind arch__host_cpu(const char *cpuinfo);
+const char *arch__kvm_module(enum kvm_host_kind cpu);
 
 #endif

@@ -36,7 +36,7 @@ fetch() {
     [ -n "$kpkg" ] || { apt-get update -q > /dev/null;
         kpkg=$(apt-cache show linux-image-arm64:arm64 | awk '$1 == "Depends:" { print $2; exit }'); }
     mkdir -p "$a64/dl"
-    (cd "$a64/dl" && rm -f ./*.deb && apt-get download -q "$kpkg:arm64" busybox-static:arm64 > /dev/null) ||
+    (cd "$a64/dl" && rm -f ./*.deb && apt-get download -q -o APT::Sandbox::User=root "$kpkg:arm64" busybox-static:arm64 > /dev/null) ||
         { log "apt-get download $kpkg:arm64 busybox-static:arm64 failed"; exit 2; }
     rm -rf "$a64/root"
     for d in "$a64"/dl/*.deb; do dpkg -x "$d" "$a64/root"; done

@@ -2,6 +2,8 @@
 # Runs inside the arm64 L1 (busybox sh, in /t): the KVM smoke test, then kvmini booting the stock arm64 kernel with 1 and 2 vCPUs, a reboot, a panic, the debug tools and disks on both transports; PASS/FAIL lines.
 [ -e /dev/kvm ] && echo "PASS l1-has-dev-kvm" || echo "FAIL l1-has-dev-kvm"
 ./kvm-smoke smoke.bin
+[ "$(./kvmini host --kind)" = hardware ] && echo "PASS kvmini-host-says-hardware" ||
+    echo "FAIL kvmini-host-says-hardware: $(./kvmini host 2>&1)"
 
 # boot NAME WANT_STATUS NEEDLE KVMINI-ARGS...: kvmini's status and a line of the run's output
 boot() {
