@@ -66,7 +66,7 @@ initramfs() {
     root=$(mktemp -d "$a64/l1-root.XXXXXX")
     mkdir -p "$root"/{bin,proc,sys,dev,tmp,t}
     cp "$a64/root/bin/busybox" "$root/bin/busybox"
-    for applet in sh mount cat cut grep head tail sed tr dmesg poweroff echo ls sleep uname dd md5sum timeout od; do
+    for applet in sh mount cat cut grep head tail sed tr dmesg poweroff echo ls sleep uname dd md5sum timeout od date; do
         ln -s busybox "$root/bin/$applet"
     done
     init_script > "$root/init"

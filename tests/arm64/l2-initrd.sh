@@ -9,7 +9,7 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,proc,sys,dev}
 cp "$1/bin/busybox" "$root/bin/busybox"
-for a in sh mount echo poweroff cat cut grep reboot insmod md5sum dd sync head tr; do
+for a in sh mount echo poweroff cat cut grep reboot insmod md5sum dd sync head tr date; do
     ln -s busybox "$root/bin/$a"
 done
 moddir=$(ls -d "$1"/lib/modules/* | head -n1)
@@ -21,6 +21,7 @@ mount -t proc proc /proc
 mount -t devtmpfs devtmpfs /dev
 echo "L2-UP $(cat /proc/sys/kernel/arch 2>/dev/null || echo aarch64) uptime=$(cut -d' ' -f1 /proc/uptime)"
 echo "L2-CPUS $(grep -c ^processor /proc/cpuinfo)"
+echo "L2-TIME $(date +%s)"
 while read -r m; do insmod "/lib/modules/$m" || echo "L2-INSMOD-FAILED $m"; done < /etc/modules.load
 if [ -b /dev/vda ]; then
     # the first MiB as the host wrote it, then a line of ours at 4 KiB, flushed

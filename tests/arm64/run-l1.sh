@@ -21,6 +21,11 @@ boot() {
 }
 boot boot-1cpu 0 "kvmini: guest powered off"
 grep -q "L2-UP" /tmp/boot-1cpu.log && echo "PASS boot-1cpu-reached-init" || echo "FAIL boot-1cpu-reached-init"
+# the guest's wall clock comes from kvmini's PL031: within a minute of the L1's
+t=$(sed -n 's/^L2-TIME \([0-9]*\).*/\1/p' /tmp/boot-1cpu.log)
+now=$(date +%s)
+[ -n "$t" ] && [ "$t" -gt $((now - 60)) ] && [ "$t" -le "$now" ] && echo "PASS guest-clock-from-pl031" ||
+    echo "FAIL guest-clock-from-pl031: guest $t, L1 $now"
 boot boot-2cpu 0 "L2-CPUS 2" --cpus 2
 boot reboot 0 "kvmini: guest rebooted" --append l2.reboot
 boot panic-ends-kvmini 0 "kvmini: guest rebooted" --append l2.panic

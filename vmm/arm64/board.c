@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The arm64 board (QEMU virt's map): a 16550 UART on MMIO, virtio-mmio windows on SPIs, the Image loaded with a libfdt device tree, the boot vCPU entering with x0 = the DTB. */
+/* The arm64 board (QEMU virt's map): a 16550 UART and a PL031 clock on MMIO, virtio-mmio windows on SPIs, the Image loaded with a libfdt device tree, the boot vCPU entering with x0 = the DTB. */
 #include "vmm/arm64/board.h"
 
 #include <errno.h>
@@ -52,8 +52,10 @@ int board__add_devices(struct machine *m, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (bus__register(&vm->mmio, A64_UART, A64_UART_SIZE, &serial_ops, m->uart)) {
-		snprintf(err, errlen, "registering the UART at 0x%llx", (unsigned long long)A64_UART);
+	pl031__init(&b->rtc);
+	if (bus__register(&vm->mmio, A64_UART, A64_UART_SIZE, &serial_ops, m->uart) ||
+	    bus__register(&vm->mmio, A64_RTC, PL031_SIZE, &pl031_ops, &b->rtc)) {
+		snprintf(err, errlen, "registering the UART and the RTC");
 		return -1;
 	}
 	b->fdt = (struct fdt_config){
@@ -61,6 +63,7 @@ int board__add_devices(struct machine *m, char *err, size_t errlen)
 		.gicd = { A64_GICD, A64_GICD_SIZE },
 		.gicr = { A64_GICR, vm->ncpus * A64_GICR_PER_CPU },
 		.uart = { A64_UART, A64_UART_SIZE }, .uart_spi = A64_SPI_UART,
+		.rtc = { A64_RTC, A64_RTC_SIZE }, .rtc_spi = A64_SPI_RTC,
 	};
 	return 0;
 }

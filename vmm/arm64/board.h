@@ -3,10 +3,12 @@
 #ifndef KVMINI_VMM_ARM64_BOARD_H
 #define KVMINI_VMM_ARM64_BOARD_H
 
+#include "devices/pl031.h"
 #include "firmware/arm64/fdt.h"
 
 struct board {
 	struct fdt_config fdt;
+	struct pl031 rtc;
 };
 
 #endif
