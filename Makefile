@@ -49,14 +49,15 @@ CKLIB_OBJS := $(BUILD)/tests/lib/ck.o $(BUILD)/tests/lib/disk_fault.o
 # tests whatever ARCH is, so they run in every make check
 PORTABLE_SRCS := $(filter-out $(LIB_SRCS),firmware/arm64/fdt.c vmm/arm64/image.c)
 PORTABLE_OBJS := $(PORTABLE_SRCS:%.c=$(BUILD)/portable/%.o)
-UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/$(ARCH)/*.c)   # tests/unit/x86: x86's own
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o) $(CKLIB_OBJS) $(PORTABLE_OBJS)
 KVMT_SRCS := $(wildcard tests/kvm/*.c)
 KVMT_OBJS := $(KVMT_SRCS:%.c=$(BUILD)/%.o) $(CKLIB_OBJS)
 PAYLOADS  := $(patsubst tests/kvm/payloads/%.S,$(BUILD)/tests/kvm/payloads/%.bin,$(wildcard tests/kvm/payloads/*.S))
 
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
-CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+CHECK_LIBS_arm64 := -lcheck -lsubunit -lm -lrt
+CHECK_LIBS   := $(if $(filter arm64,$(ARCH)),$(CHECK_LIBS_arm64),$(shell pkg-config --libs check 2>/dev/null))
 
 .PHONY: all deps arm64-deps deps-bench guest demo check check-build check-sanitize check-tsan unit kvm-test nested-test test-acpi cli-test bench bench-blk stress clean help \
 	fuzz fuzz-smoke fuzz-build FORCE
@@ -131,11 +132,14 @@ $(BUILD)/kvmini: $(BUILD)/vmm/main.o $(BUILD)/libkvmini.a | $(SYSROOT_$(ARCH))
 	@$(if $(Q),echo "  LD     $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# libfdt-dev:arm64, unpacked (not installed) for the static arm64 link
+# libfdt-dev:arm64 (not Multi-Arch: same) and, for the unit tests, Check: unpacked (not
+# installed) for the static arm64 links
+SYSROOT_DEBS := libfdt-dev:arm64 check:arm64 libsubunit-dev:arm64
 $(BUILD)/sysroot/.unpacked:
 	@mkdir -p $(dir $@)
-	$(Q)cd $(dir $@) && rm -f ./*.deb && apt-get download -q -o APT::Sandbox::User=root libfdt-dev:arm64 >/dev/null && \
-	  dpkg -x libfdt-dev_*_arm64.deb . && rm -f ./*.deb && touch .unpacked
+	$(Q)cd $(dir $@) && rm -f ./*.deb && \
+	  apt-get download -q -o APT::Sandbox::User=root $(SYSROOT_DEBS) >/dev/null && \
+	  for d in ./*.deb; do dpkg -x $$d .; done && rm -f ./*.deb && touch .unpacked
 
 # ---- unit tests (Check): every `Suite *NAME_suite(void)` in tests/unit is collected ----
 $(BUILD)/tests/unit/suites.h: $(UNIT_SRCS)
@@ -148,7 +152,7 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c $(FLAGS_STAMP)
 	@$(if $(Q),echo "  CC     $<")
 	$(Q)$(CC) $(CFLAGS) $(CHECK_CFLAGS) -I$(BUILD)/tests/unit -c $< -o $@
 
-$(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libkvmini.a
+$(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libkvmini.a | $(SYSROOT_$(ARCH))
 	@$(if $(Q),echo "  LD     $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS) -lfdt -lz
 $(BUILD)/portable/%.o: %.c $(FLAGS_STAMP)
