@@ -51,6 +51,8 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
+mkdir -p /dev/shm && mount -t tmpfs tmpfs /dev/shm
+echo 1 > /proc/sys/vm/overcommit_memory    # as in the x86 L1: guest RAM is MAP_NORESERVE
 echo "L1-READY uptime=$(cut -d' ' -f1 /proc/uptime) kvm=$([ -e /dev/kvm ] && echo yes || echo no)"
 dmesg | grep -i -E 'kvm \[|VHE|hyp mode' | head -n 4
 cd /t
