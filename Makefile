@@ -215,7 +215,8 @@ check-build:
 		$(BUILD)/asan/unit-tests $(BUILD)/asan/kvm-tests
 	$(Q)$(MAKE) --no-print-directory -j$(CHECK_JOBS) BUILD=$(BUILD)/tsan CC=clang SANITIZE=thread $(BUILD)/tsan/unit-tests
 	$(Q)$(MAKE) --no-print-directory -j$(CHECK_JOBS) fuzz-build
-	$(Q)$(MAKE) --no-print-directory -j$(CHECK_JOBS) ARCH=arm64 BUILD=$(BUILD)/arm64/build $(BUILD)/arm64/build/kvmini
+	$(Q)$(MAKE) --no-print-directory -j$(CHECK_JOBS) ARCH=arm64 BUILD=$(BUILD)/arm64/build \
+	  $(BUILD)/arm64/build/kvmini $(BUILD)/arm64/build/unit-tests
 	$(Q)guest/build.sh $(BUILD)/guest
 	$(Q)GUEST_KERNEL=linux-image-cloud-amd64 guest/build.sh $(BUILD)/guest-cloud
 

@@ -52,6 +52,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mkdir -p /dev/shm && mount -t tmpfs tmpfs /dev/shm
+
 echo 1 > /proc/sys/vm/overcommit_memory    # as in the x86 L1: guest RAM is MAP_NORESERVE
 echo "L1-READY uptime=$(cut -d' ' -f1 /proc/uptime) kvm=$([ -e /dev/kvm ] && echo yes || echo no)"
 dmesg | grep -i -E 'kvm \[|VHE|hyp mode' | head -n 4
@@ -68,7 +69,7 @@ initramfs() {
     root=$(mktemp -d "$a64/l1-root.XXXXXX")
     mkdir -p "$root"/{bin,proc,sys,dev,tmp,t}
     cp "$a64/root/bin/busybox" "$root/bin/busybox"
-    for applet in sh mount cat cut grep head tail sed tr dmesg poweroff echo ls sleep uname dd md5sum timeout od date; do
+    for applet in sh mount cat cut grep head tail sed tr dmesg poweroff echo ls sleep uname dd md5sum timeout od date mkdir; do
         ln -s busybox "$root/bin/$applet"
     done
     init_script > "$root/init"

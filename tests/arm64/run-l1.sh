@@ -1,6 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
-# Runs inside the arm64 L1 (busybox sh, in /t): the KVM smoke test, then kvmini booting the stock arm64 kernel with 1 and 2 vCPUs, a reboot, a panic, the debug tools and disks on both transports; PASS/FAIL lines.
+# Runs inside the arm64 L1 (busybox sh, in /t): the unit tests built for arm64, the KVM smoke test, then kvmini booting the stock arm64 kernel with 1 and 2 vCPUs, a reboot, a panic, the debug tools and disks on both transports; PASS/FAIL lines.
 [ -e /dev/kvm ] && echo "PASS l1-has-dev-kvm" || echo "FAIL l1-has-dev-kvm"
+# the unit tests, built for arm64, on an arm64 kernel (their summary line as arm64-unit; the
+# skips are this L1's: tests/expected-skips says which and why)
+(cd /tmp && CK_TIMEOUT_MULTIPLIER=10 /t/unit-tests > /tmp/unit.log 2>&1)
+grep -E "^SKIPPED |:[FE]:" /tmp/unit.log
+grep -q "^unit: " /tmp/unit.log && sed -n 's/^unit: /arm64-unit: /p' /tmp/unit.log ||
+    { echo "FAIL arm64-unit: no summary line"; tail -n 5 /tmp/unit.log | sed 's/^/    /'; }
 ./kvm-smoke smoke.bin
 [ "$(./kvmini host --kind)" = hardware ] && echo "PASS kvmini-host-says-hardware" ||
     echo "FAIL kvmini-host-says-hardware: $(./kvmini host 2>&1)"

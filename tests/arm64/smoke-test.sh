@@ -31,6 +31,9 @@ kvmini=$build/arm64/build/kvmini
 "$here/l1.sh" --fetch-only "$build" || { echo "FAIL arm64-packages: the arm64 kernel and busybox";
     echo "arm64: 0 passed, 1 failed, 0 skipped, 0 flaky"; exit 1; }
 cp "$kvmini" "$t/kvmini"
+[ -x "$build/arm64/build/unit-tests" ] || { echo "FAIL arm64-unit: not built (make check-build)";
+    echo "arm64: 0 passed, 1 failed, 0 skipped, 0 flaky"; exit 1; }
+cp "$build/arm64/build/unit-tests" "$t/unit-tests"
 cp "$(ls "$build"/arm64/root/boot/vmlinuz-* | head -n1)" "$t/Image"
 "$here/l2-initrd.sh" "$build/arm64/root" "$t/l2.cpio.gz" || { echo "FAIL arm64-l2-initrd";
     echo "arm64: 0 passed, 1 failed, 0 skipped, 0 flaky"; exit 1; }
@@ -44,7 +47,7 @@ for attempt in 1 2; do
     first=$(printf '%s\n' "$out" | tail -n 8)
     echo "arm64: attempt $attempt: the L1 did not finish (status $rc); booting it once more"
 done
-printf '%s\n' "$out" | grep -E '^(PASS|FAIL) |^    |^L1-|^boot-|kvm-smoke:|kvm \[|arm64-l1:'
+printf '%s\n' "$out" | grep -E '^(PASS|FAIL) |^    |^L1-|^boot-|kvm-smoke:|kvm \[|arm64-l1:|^SKIPPED |^arm64-unit:|:[FE]:'
 pass=$(printf '%s\n' "$out" | grep -c '^PASS ')
 fail=$(printf '%s\n' "$out" | grep -c '^FAIL ')
 if [ "$rc" != 0 ] && [ "$fail" = 0 ]; then
@@ -57,4 +60,5 @@ if [ -n "$first" ] && [ "$fail" = 0 ]; then
     printf '%s\n' "$first" | sed 's/^/    /'
 fi
 echo "arm64: $pass passed, $fail failed, 0 skipped, $flaky flaky"
-[ "$fail" = 0 ]
+ufail=$(printf '%s\n' "$out" | sed -n 's/^arm64-unit: [0-9]* passed, \([0-9]*\) failed.*/\1/p')
+[ "$fail" = 0 ] && [ "${ufail:-1}" = 0 ]
