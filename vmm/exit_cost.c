@@ -43,11 +43,7 @@ static const char *probe_create(struct probe *p, const struct kvm *kvm)
 	const uint8_t *code = arch__probe_code(&len);
 	const char *what;
 
-	for (int tries = 0; tries < 100; tries++) {	/* EINTR: as in vm__create_on */
-		p->vm = ioctl(kvm->fd, KVM_CREATE_VM, 0);
-		if (p->vm >= 0 || errno != EINTR)
-			break;
-	}
+	p->vm = kvm__create_vm(kvm);
 	if (p->vm < 0)
 		return "KVM_CREATE_VM";
 	p->page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

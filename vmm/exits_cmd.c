@@ -322,8 +322,7 @@ static json_object *json_us(uint64_t ns)
 	char s[32];
 
 	snprintf(s, sizeof(s), "%" PRIu64 ".%03u", ns / 1000, (unsigned)(ns % 1000));
-	json_object *o = json_object_new_double_s((double)ns / 1000.0, s);
-	return o ? o : json__string("", true);	/* out of memory: json__string remembers */
+	return json__number_text((double)ns / 1000.0, s);
 }
 
 static json_object *meta_event(const char *what, unsigned tid, const char *name)

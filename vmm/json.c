@@ -34,6 +34,11 @@ json_object *json__bool(bool v)
 	return checked(json_object_new_boolean(v));
 }
 
+json_object *json__number_text(double v, const char *text)
+{
+	return checked(json_object_new_double_s(v, text));
+}
+
 json_object *json__hex(uint64_t v)
 {
 	char s[24];

@@ -18,6 +18,8 @@ json_object *json__bool(bool v);
  * characters (\u00XX); with ascii, every byte above 0x7e is \u00XX too (output that stays
  * valid JSON whatever bytes a file name holds). */
 json_object *json__string(const char *s, bool ascii);
+/* a number written exactly as text (e.g. "12.345"), v its value */
+json_object *json__number_text(double v, const char *text);
 /* "0x..." */
 json_object *json__hex(uint64_t v);
 /* o[key] = v, a[] += v (v may be NULL: JSON null); nothing on a NULL o or a. */

@@ -62,6 +62,18 @@ fail:
 	return -1;
 }
 
+int kvm__create_vm(const struct kvm *kvm)
+{
+	int fd = -1;
+
+	for (int tries = 0; tries < 100; tries++) {
+		fd = ioctl(kvm->fd, KVM_CREATE_VM, 0);
+		if (fd >= 0 || errno != EINTR)
+			break;
+	}
+	return fd;
+}
+
 void kvm__close(struct kvm *kvm)
 {
 	if (kvm->fd > 0)

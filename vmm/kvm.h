@@ -17,6 +17,9 @@ struct kvm {
  * kvm__open_error) in err. */
 int kvm__open(struct kvm *kvm, const char *path, char *err, size_t errlen);
 void kvm__close(struct kvm *kvm);
+/* KVM_CREATE_VM: the VM's fd, or -1 with errno. Retried on EINTR, which arm64 KVM answers
+ * while it tears down an earlier VM (the exit-cost probe's). */
+int kvm__create_vm(const struct kvm *kvm);
 
 #include "vmm/kvm_host.h"
 

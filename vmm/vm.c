@@ -73,12 +73,7 @@ int vm__create_on(struct vm *vm, struct kvm *kvm, struct guest_mem *gm, unsigned
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
 		goto fail;
 	}
-	/* arm64 KVM can answer EINTR while it tears down an earlier VM (the exit-cost probe's) */
-	for (int tries = 0; tries < 100; tries++) {
-		vm->fd = ioctl(kvm->fd, KVM_CREATE_VM, 0);
-		if (vm->fd >= 0 || errno != EINTR)
-			break;
-	}
+	vm->fd = kvm__create_vm(kvm);
 	if (vm->fd < 0) {
 		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
 		goto fail;
