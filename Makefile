@@ -12,7 +12,7 @@ SANITIZE ?=
 PKGS_BUILD := build-essential clang pkg-config linux-libc-dev libfdt-dev liburing-dev libseccomp-dev libjson-c-dev zlib1g-dev check
 PKGS_GUEST := busybox-static cpio qemu-system-x86 acpica-tools gdb
 PKGS_TEST  := python3 util-linux e2fsprogs dmsetup fio device-tree-compiler \
-	      gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
+	      gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm gdb-multiarch
 PKGS_BENCH := gnuplot-nox
 PKGS_ALL   := $(PKGS_BUILD) $(PKGS_GUEST) $(PKGS_TEST)
 
@@ -47,7 +47,7 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CKLIB_OBJS := $(BUILD)/tests/lib/ck.o $(BUILD)/tests/lib/disk_fault.o
 # another architecture's code that runs on any host (arm64's device tree): built for the unit
 # tests whatever ARCH is, so they run in every make check
-PORTABLE_SRCS := $(filter-out $(LIB_SRCS),firmware/arm64/fdt.c vmm/arm64/image.c)
+PORTABLE_SRCS := $(filter-out $(LIB_SRCS),firmware/arm64/fdt.c vmm/arm64/image.c vmm/arm64/mmu.c)
 PORTABLE_OBJS := $(PORTABLE_SRCS:%.c=$(BUILD)/portable/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/$(ARCH)/*.c)   # tests/unit/x86: x86's own
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o) $(CKLIB_OBJS) $(PORTABLE_OBJS)

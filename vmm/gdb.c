@@ -250,8 +250,7 @@ static enum serve_next serve(struct gdb *g)
 				continue;
 			return CLOSE;
 		}
-		if ((p[1].revents & POLLIN) && on_wakeup(g, &running) == CLOSE)
-			return CLOSE;
+		/* the VM's end first: gdb__close's wakeup may come with it, and gdb is owed its W */
 		if (vm__stopping(g->vm)) {
 			if (running) {	/* gdb waits for a stop reply: the guest is gone */
 				char w[8];
@@ -260,6 +259,8 @@ static enum serve_next serve(struct gdb *g)
 			}
 			return CLOSE;
 		}
+		if ((p[1].revents & POLLIN) && on_wakeup(g, &running) == CLOSE)
+			return CLOSE;
 		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		ssize_t n = recv(g->conn_fd, in, sizeof(in), 0);

@@ -185,11 +185,11 @@ static void reg_packet(struct vcpu *v, const char *p, char *r)
 		e = gdb_regs__write_hex(v, p + 1);
 		break;
 	case 'p':
-		e = gdbpkt__parse_hex(&s, &n) || *s || n >= GDB_NREGS ? -1 :
+		e = gdbpkt__parse_hex(&s, &n) || *s || n >= gdb_regs__count() ? -1 :
 		    gdb_regs__read_one_hex(v, (unsigned)n, r);
 		break;
 	default:	/* P */
-		e = gdbpkt__parse_hex(&s, &n) || *s++ != '=' || n >= GDB_NREGS ? -1 :
+		e = gdbpkt__parse_hex(&s, &n) || *s++ != '=' || n >= gdb_regs__count() ? -1 :
 		    gdb_regs__write_one_hex(v, (unsigned)n, s);
 		break;
 	}

@@ -9,7 +9,7 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,proc,sys,dev}
 cp "$1/bin/busybox" "$root/bin/busybox"
-for a in sh mount echo poweroff cat cut grep reboot insmod md5sum dd sync head tr date; do
+for a in sh mount echo poweroff cat cut grep reboot insmod md5sum dd sync head tr date sleep; do
     ln -s busybox "$root/bin/$a"
 done
 moddir=$(ls -d "$1"/lib/modules/* | head -n1)
@@ -31,6 +31,14 @@ if [ -b /dev/vda ]; then
     echo "L2-IRQ $(grep virtio /proc/interrupts | tr -s ' ' | tr '\n' ' ')"
 fi
 case $(cat /proc/cmdline) in
+*l2.gdbloop*)
+    # for gdb in the arm64 smoke test: where sync's syscall is (KASLR or not), then a sync every
+    # half second for 20 s for a breakpoint there to catch
+    echo 0 > /proc/sys/kernel/kptr_restrict
+    echo "L2-KSYM $(grep ' __arm64_sys_sync$' /proc/kallsyms | cut -d' ' -f1)"
+    i=0
+    while [ $i -lt 40 ]; do sync; sleep 0.5; i=$((i + 1)); done
+    echo "L2-GDBLOOP-DONE" ;;
 *l2.panic*) echo c > /proc/sysrq-trigger ;;
 *l2.reboot*) reboot -f ;;
 esac

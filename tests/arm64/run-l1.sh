@@ -1,9 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
 # Runs inside the arm64 L1 (busybox sh, in /t): the unit tests built for arm64, the KVM smoke test, then kvmini booting the stock arm64 kernel with 1 and 2 vCPUs, a reboot, a panic, the debug tools and disks on both transports; PASS/FAIL lines.
+# shellcheck shell=sh
 [ -e /dev/kvm ] && echo "PASS l1-has-dev-kvm" || echo "FAIL l1-has-dev-kvm"
 # the unit tests, built for arm64, on an arm64 kernel (their summary line as arm64-unit; the
 # skips are this L1's: tests/expected-skips says which and why)
+# (/var/tmp: an ext4 image the build machine made, on a loop device, for the O_DIRECT cases)
+mkdir -p /var/tmp
+vdev=$(losetup -f) && losetup "$vdev" /t/vartmp.ext4 && mount -t ext4 "$vdev" /var/tmp ||
+    echo "FAIL l1-var-tmp-ext4: no ext4 /var/tmp for the unit tests"
 (cd /tmp && CK_TIMEOUT_MULTIPLIER=10 /t/unit-tests > /tmp/unit.log 2>&1)
+umount /var/tmp && losetup -d "$vdev"
 grep -E "^SKIPPED |:[FE]:" /tmp/unit.log
 grep -q "^unit: " /tmp/unit.log && sed -n 's/^unit: /arm64-unit: /p' /tmp/unit.log ||
     { echo "FAIL arm64-unit: no summary line"; tail -n 5 /tmp/unit.log | sed 's/^/    /'; }
@@ -49,24 +55,34 @@ boot trace-exits 0 "kvmini: guest powered off" --trace-exits /tmp/t.trace
     echo "PASS kvmini-exits-summary" || { echo "FAIL kvmini-exits-summary"; head -n 5 /tmp/exits.txt; }
 
 # a disk on each transport (and virtio-pci's INTx, with pci=nomsi): the guest reads the
-# host's bytes and its write reaches the file
+# host's bytes and its write reaches the backing; a file, or a loop device (a raw block device,
+# cache=none: O_DIRECT) over it
 disk() {
-    name=$1
-    shift
+    name=$1 backing=$2
+    shift 2
     dd if=/dev/urandom of=/tmp/disk.img bs=64k count=32 2>/dev/null
     want=$(dd if=/tmp/disk.img bs=64k count=16 2>/dev/null | md5sum | cut -d' ' -f1)
-    boot "$name" 0 "L2-DISK-MD5 $want" --disk /tmp/disk.img "$@"
+    path=/tmp/disk.img
+    if [ "$backing" = loop ]; then
+        path=$(losetup -f) && losetup "$path" /tmp/disk.img ||
+            { echo "FAIL $name: no loop device"; return; }
+        path="path=$path,cache=none"
+    fi
+    boot "$name" 0 "L2-DISK-MD5 $want" --disk "$path" "$@"
+    [ "$backing" = loop ] && losetup -d "$(echo "$path" | sed 's/^path=//; s/,.*//')"
     grep -q "L2-DISK-WROTE" /tmp/$name.log && dd if=/tmp/disk.img bs=4096 skip=1 count=1 2>/dev/null |
-        grep -q "written by the arm64 guest" && echo "PASS $name-write-reached-file" ||
-        echo "FAIL $name-write-reached-file"
+        grep -q "written by the arm64 guest" && echo "PASS $name-write-reached-$backing" ||
+        echo "FAIL $name-write-reached-$backing"
 }
-disk disk-mmio --virtio-transport mmio
-disk disk-pci
+disk disk-mmio file --virtio-transport mmio
+disk disk-pci file
+disk disk-loop-mmio loop --virtio-transport mmio
+disk disk-loop-pci loop
 # MSI-X through the ITS, and without MSI (pci=nomsi) the INTx line the interrupt-map names
 irq=$(grep "L2-IRQ" /tmp/disk-pci.log)
 case $irq in *virtio*MSI* | *MSI*virtio*) true ;; *) false ;; esac && echo "PASS disk-pci-uses-msix" ||
     { echo "FAIL disk-pci-uses-msix"; grep "L2-IRQ" /tmp/disk-pci.log | sed 's/^/    /'; }
-disk disk-pci-intx --append pci=nomsi
+disk disk-pci-intx file --append pci=nomsi
 irq=$(grep "L2-IRQ" /tmp/disk-pci-intx.log)
 case $irq in *virtio*MSI* | *MSI*virtio*) false ;; *virtio*) true ;; *) false ;; esac &&
     echo "PASS disk-pci-intx-uses-intx" ||
@@ -74,3 +90,28 @@ case $irq in *virtio*MSI* | *MSI*virtio*) false ;; *virtio*) true ;; *) false ;;
 
 # for the record: when each guest reached its init (seconds of its own uptime)
 for f in boot-1cpu boot-2cpu; do echo "$f: $(grep -h -E '^L2-(UP|CPUS)' /tmp/$f.log | tr '\n' ' ')"; done
+
+# the gdb stub, driven by gdb-multiarch on the x86 host (tests/arm64/gdb-host.sh) through the
+# L1's forwarded port: a payload under --gdb-wait (MMU off), then the stock kernel with its
+# MMU on (a breakpoint on sync's syscall, found in the guest's /proc/kallsyms)
+if [ -e gdb-nonce ]; then
+    nonce=$(cat gdb-nonce)
+    echo "GDB-READY $nonce payload"
+    timeout 180 ./kvmini run -q --kernel gdb-payload.bin --memory 64M --gdb tcp:0.0.0.0:1234 \
+        --gdb-wait < /dev/null > /tmp/gdb-payload.log 2>&1
+    st=$?
+    [ "$st" = 0 ] && echo "PASS gdb-payload-kvmini-exit-0" ||
+        { echo "FAIL gdb-payload-kvmini-exit-0: status $st"; tail -n 5 /tmp/gdb-payload.log | sed 's/^/    /'; }
+    timeout 180 ./kvmini run --kernel Image --initrd l2.cpio.gz --memory 256M --append "nokaslr l2.gdbloop" \
+        --gdb tcp:0.0.0.0:1234 < /dev/null > /tmp/gdb-kernel.log 2>&1 &
+    pid=$!
+    i=0
+    while [ $i -lt 600 ] && ! grep -q "^L2-KSYM [0-9a-f]" /tmp/gdb-kernel.log && kill -0 $pid 2>/dev/null; do
+        sleep 0.1; i=$((i + 1))
+    done
+    echo "GDB-READY $nonce kernel $(sed -n 's/^L2-KSYM \([0-9a-f]*\).*/\1/p' /tmp/gdb-kernel.log)"
+    wait $pid
+    st=$?
+    [ "$st" = 0 ] && grep -q "L2-GDBLOOP-DONE" /tmp/gdb-kernel.log && echo "PASS gdb-kernel-runs-on-to-poweroff" ||
+        { echo "FAIL gdb-kernel-runs-on-to-poweroff: status $st"; tail -n 8 /tmp/gdb-kernel.log | sed 's/^/    /'; }
+fi

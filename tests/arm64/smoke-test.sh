@@ -23,6 +23,13 @@ done
     echo "FAIL arm64-build: the smoke test did not cross-build"
     echo "arm64: 0 passed, 1 failed, 0 skipped, 0 flaky"; exit 1; }
 rm -f "$t/smoke.o"
+# the gdb test's payload: an arm64 Image linked where kvmini loads it, and its ELF for gdb
+aarch64-linux-gnu-as -o "$t/gdb-payload.o" "$here/gdb_payload.S" &&
+    aarch64-linux-gnu-ld -Ttext=0x40000000 -o "$build/arm64/gdb-payload.elf" "$t/gdb-payload.o" &&
+    aarch64-linux-gnu-objcopy -O binary "$build/arm64/gdb-payload.elf" "$t/gdb-payload.bin" || {
+    echo "FAIL arm64-build: the gdb payload did not build"
+    echo "arm64: 0 passed, 1 failed, 0 skipped, 0 flaky"; exit 1; }
+rm -f "$t/gdb-payload.o"
 # kvmini itself (make check-build cross-builds it) and a stock-kernel guest: Debian's arm64
 # Image and a busybox initramfs that says it is up, counts its CPUs and powers off
 kvmini=$build/arm64/build/kvmini
@@ -38,11 +45,61 @@ cp "$(ls "$build"/arm64/root/boot/vmlinuz-* | head -n1)" "$t/Image"
 "$here/l2-initrd.sh" "$build/arm64/root" "$t/l2.cpio.gz" || { echo "FAIL arm64-l2-initrd";
     echo "arm64: 0 passed, 1 failed, 0 skipped, 0 flaky"; exit 1; }
 cp "$here/run-l1.sh" "$t/run.sh"
+# the unit tests' /var/tmp in the L1: ext4, so that O_DIRECT (cache=none) works there
+rm -f "$t/vartmp.ext4"
+mke2fs -q -t ext4 -F "$t/vartmp.ext4" 96M || { echo "FAIL arm64-vartmp: mke2fs (e2fsprogs, make deps)";
+    echo "arm64: 0 passed, 1 failed, 0 skipped, 0 flaky"; exit 1; }
+
+# gdb_checks DIR: what gdb-multiarch (tests/arm64/gdb-host.sh) saw, as PASS/FAIL lines
+# shellcheck disable=SC2016 # gdb's $N values in regexes
+gdb_checks() {
+    local p=$1/gdb-payload.out k=$1/gdb-kernel.out addr bump loop step
+    bump=$(aarch64-linux-gnu-nm "$build/arm64/gdb-payload.elf" | awk '$3 == "bump" { print $1 }' | sed 's/^0*//')
+    loop=$(aarch64-linux-gnu-nm "$build/arm64/gdb-payload.elf" | awk '$3 == "loop" { print $1 }' | sed 's/^0*//')
+    step=$(printf '%x' $((0x${bump:-0} + 4)))
+    if ! command -v gdb-multiarch > /dev/null; then
+        echo "FAIL gdb-multiarch: not installed (make deps)"; return
+    fi
+    expect() {  # NAME FILE REGEX
+        if grep -a -q -E -- "$3" "$2" 2>/dev/null; then echo "PASS $1"; else
+            echo "FAIL $1: gdb printed no line matching '$3'; its session:"
+            sed 's/^/    /' "$2" 2>/dev/null | tail -n 30; fi
+    }
+    expect gdb-payload-sw-breakpoint "$p" "^Breakpoint 1, 0x0*$bump in bump"
+    expect gdb-payload-registers "$p" '^\$1 = 1$'
+    expect gdb-payload-disassembles "$p" '<bump>:[[:space:]]+adr[[:space:]]+x1'
+    expect gdb-payload-stepi "$p" "^\\\$2 = 0x$step\$"
+    expect gdb-payload-watchpoint "$p" '^New value = 1$'
+    expect gdb-payload-fp-register "$p" '^\$4 = \{f = 0, u = 0, s = 0\}'
+    expect gdb-payload-fp-after-step "$p" '^\$5 = \{f = [0-9.e-]+, u = 1, s = 1\}'
+    expect gdb-payload-register-write "$p" '^\$6 = 0x4242$'
+    expect gdb-payload-hw-breakpoint "$p" "^Breakpoint 3, 0x0*$loop in loop"
+    expect gdb-payload-exited "$p" 'exited normally'
+    addr=$(sed -n 's/^Breakpoint 1 at 0x\([0-9a-f]*\).*/\1/p' "$k" 2>/dev/null | tail -n 1)
+    expect gdb-kernel-sw-breakpoint "$k" "^Breakpoint 1, 0x0*${addr:-none} in"
+    expect gdb-kernel-pc "$k" "^pc +0x0*${addr:-none} "
+    expect gdb-kernel-reads-code-mmu-on "$k" "^=> 0x0*${addr:-none}:[[:space:]]+[a-z]"
+    expect gdb-kernel-stepi "$k" '^\$1 = 0xffff'
+    expect gdb-kernel-hw-breakpoint "$k" "^Breakpoint 2, 0x0*${addr:-none} in"
+    expect gdb-kernel-exited "$k" 'exited normally'
+    echo "--- gdb's sessions: $1/gdb-payload.out, $1/gdb-kernel.out"
+}
 
 flaky=0 first=""
 for attempt in 1 2; do
-    out=$(L1_TIMEOUT=${L1_TIMEOUT:-480} "$here/l1.sh" "$build" "$t" run.sh 2>&1)
+    nonce=$$-$attempt-$RANDOM
+    echo "$nonce" > "$t/gdb-nonce"
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    gdir=$build/arm64/gdb
+    rm -rf "$gdir" && mkdir -p "$gdir"
+    "$here/gdb-host.sh" "$port" "$build/arm64/l1-console.log" "$nonce" "$build/arm64/gdb-payload.elf" \
+        "$gdir" > "$gdir/driver.log" 2>&1 &
+    driver=$!
+    out=$(L1_GDB_PORT=$port L1_TIMEOUT=${L1_TIMEOUT:-480} "$here/l1.sh" "$build" "$t" run.sh 2>&1)
     rc=$?
+    kill "$driver" 2>/dev/null
+    wait "$driver" 2>/dev/null
+    out=$(printf '%s\n%s\n' "$out" "$(gdb_checks "$gdir")")
     [ "$rc" = 124 ] || [ "$rc" = 125 ] || break
     first=$(printf '%s\n' "$out" | tail -n 8)
     echo "arm64: attempt $attempt: the L1 did not finish (status $rc); booting it once more"

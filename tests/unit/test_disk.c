@@ -1451,31 +1451,44 @@ static const char *no_loop(void)
 		return "loop devices need root";
 	if (access("/dev/loop-control", F_OK))
 		return "no /dev/loop-control (no loop driver)";
-	if (!have_tool("losetup"))
-		return "no losetup (util-linux)";
 	return NULL;
 }
 
-/* losetup -f --show FILE; false (with a note) if the kernel will not give us one */
+/* A free loop device over file (sector: its logical block size, 0 for 512), set up with the
+ * kernel's own ioctls (LOOP_CTL_GET_FREE, LOOP_CONFIGURE) rather than util-linux's losetup,
+ * so the tests run where only busybox is (the arm64 L1). False, with why in dev, if the kernel
+ * will not give one. */
 static bool loop_attach(const char *file, unsigned sector, char *dev, size_t len)
 {
-	char cmd[512];
-	FILE *p;
-	bool ok;
+	struct loop_config cfg = { .block_size = sector };
+	int ctl, n = -1, lfd = -1, ffd, rc = -1;
 
-	if (sector)
-		snprintf(cmd, sizeof(cmd), "losetup --sector-size %u -f --show '%s' 2>&1", sector,
-			 file);
-	else
-		snprintf(cmd, sizeof(cmd), "losetup -f --show '%s' 2>&1", file);
-	p = popen(cmd, "r");
-	ck_assert_ptr_nonnull(p);
-	ok = fgets(dev, (int)len, p) != NULL;
-	ok = pclose(p) == 0 && ok && !strncmp(dev, "/dev/loop", 9);
-	if (!ok)
-		return false;	/* dev holds losetup's message */
-	dev[strcspn(dev, "\n")] = '\0';
-	return true;
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	ffd = open(file, O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(ffd, 0);
+	cfg.fd = (uint32_t)ffd;
+	for (int tries = 0; ctl >= 0 && rc < 0 && tries < 20; tries++) {
+		n = ioctl(ctl, LOOP_CTL_GET_FREE);
+		if (n < 0)
+			break;
+		snprintf(dev, len, "/dev/loop%d", n);
+		lfd = open(dev, O_RDWR | O_CLOEXEC);
+		rc = lfd < 0 ? -1 : ioctl(lfd, LOOP_CONFIGURE, &cfg);
+		if (rc < 0 && lfd >= 0 && errno != EBUSY)	/* EBUSY: another took it first */
+			break;
+		if (rc < 0 && lfd >= 0)
+			close(lfd);
+		if (rc < 0)
+			usleep(50000);	/* devtmpfs may not have the node yet */
+	}
+	if (rc < 0)
+		snprintf(dev, len, "no loop device over %s: %s", file, strerror(errno));
+	if (lfd >= 0)
+		close(lfd);	/* the binding stays until LOOP_CLR_FD */
+	if (ctl >= 0)
+		close(ctl);
+	close(ffd);
+	return rc == 0;
 }
 
 static void loop_detach(const char *dev)

@@ -7,32 +7,27 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 
+#include "vmm/arm64/mmu.h"
+#include "vmm/arm64/one_reg.h"
+#include "vmm/memory.h"
 #include "vmm/vcpu.h"
+#include "vmm/vm.h"
 
-#define CORE(r) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | KVM_REG_ARM_CORE_REG(r))
-#define SYS(op0, op1, crn, crm, op2) ARM64_SYS_REG(op0, op1, crn, crm, op2)
-
-static int get(int fd, uint64_t id, uint64_t *val)
-{
-	struct kvm_one_reg r = { .id = id, .addr = (uint64_t)(uintptr_t)val };
-
-	return ioctl(fd, KVM_GET_ONE_REG, &r);
-}
 
 int arch__dump_regs(FILE *f, struct vcpu *v, uint64_t *pc)
 {
 	uint64_t x[31], sp, pstate, esr = 0, far = 0, elr = 0, sctlr = 0;
 
 	for (unsigned i = 0; i < 31; i++)
-		if (get(v->fd, CORE(regs.regs[i]), &x[i]))
+		if (a64_reg_get(v->fd, A64_CORE(regs.regs[i]), &x[i]))
 			return -1;
-	if (get(v->fd, CORE(regs.pc), pc) || get(v->fd, CORE(regs.sp), &sp) ||
-	    get(v->fd, CORE(regs.pstate), &pstate))
+	if (a64_reg_get(v->fd, A64_CORE(regs.pc), pc) || a64_reg_get(v->fd, A64_CORE(regs.sp), &sp) ||
+	    a64_reg_get(v->fd, A64_CORE(regs.pstate), &pstate))
 		return -1;
-	get(v->fd, SYS(3, 0, 5, 2, 0), &esr);	/* ESR_EL1 */
-	get(v->fd, SYS(3, 0, 6, 0, 0), &far);	/* FAR_EL1 */
-	get(v->fd, CORE(elr_el1), &elr);
-	get(v->fd, SYS(3, 0, 1, 0, 0), &sctlr);	/* SCTLR_EL1 */
+	a64_reg_get(v->fd, A64_ESR_EL1, &esr);
+	a64_reg_get(v->fd, A64_FAR_EL1, &far);
+	a64_reg_get(v->fd, A64_CORE(elr_el1), &elr);
+	a64_reg_get(v->fd, A64_SCTLR_EL1, &sctlr);
 	fprintf(f, "  pc=%016llx sp=%016llx pstate=%016llx\n", (unsigned long long)*pc,
 		(unsigned long long)sp, (unsigned long long)pstate);
 	for (unsigned i = 0; i < 31; i += 4) {
@@ -52,15 +47,20 @@ const char *arch__pc_name(void)
 	return "pc";
 }
 
-/* arm64 KVM has no KVM_TRANSLATE: with the MMU off (the boot path) a virtual address is the
- * physical one; with it on, the walk of the guest's tables is not done yet (-1: the dump says
- * the code is not in guest RAM). */
+/* a descriptor of the guest's tables, read from its RAM */
+static int read_desc(void *ctx, uint64_t pa, uint64_t *val)
+{
+	return gm__read(ctx, val, pa, sizeof(*val)) ? -1 : 0;
+}
+
+/* arm64 KVM has no KVM_TRANSLATE: the guest's own tables are walked (vmm/arm64/mmu.c), from
+ * the translation registers of this vCPU (with the MMU off, the address is the physical one). */
 int arch__translate(struct vcpu *v, uint64_t gva, uint64_t *gpa)
 {
-	uint64_t sctlr;
+	struct a64_mmu m;
 
-	if (get(v->fd, ARM64_SYS_REG(3, 0, 1, 0, 0), &sctlr) || (sctlr & 1))
+	if (a64_reg_get(v->fd, A64_SCTLR_EL1, &m.sctlr) || a64_reg_get(v->fd, A64_TCR_EL1, &m.tcr) ||
+	    a64_reg_get(v->fd, A64_TTBR0_EL1, &m.ttbr0) || a64_reg_get(v->fd, A64_TTBR1_EL1, &m.ttbr1))
 		return -1;
-	*gpa = gva;
-	return 0;
+	return a64_mmu__translate(&m, gva, read_desc, &v->vm->mem, gpa);
 }

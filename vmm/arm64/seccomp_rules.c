@@ -6,14 +6,18 @@
 #include <ucontext.h>
 #include <linux/kvm.h>
 
-/* A vCPU: the crash dump's registers (ONE_REG). */
+/* A vCPU: the crash dump's registers and the translation registers (ONE_REG); the gdb hooks
+ * (a debug exit's pc, a BRK of the guest's own given back as its EL1 exception). */
 static const struct seccomp_rule vcpu[] = {
 	IOCTL(KVM_GET_ONE_REG),
+	IOCTL(KVM_SET_ONE_REG),
 };
 
-/* The gdb stub (not on arm64 yet: --gdb is refused there). */
+/* The gdb stub: the parked vCPUs' registers (ONE_REG) and guest debug. */
 static const struct seccomp_rule gdb[] = {
 	IOCTL(KVM_GET_ONE_REG),
+	IOCTL(KVM_SET_ONE_REG),
+	IOCTL(KVM_SET_GUEST_DEBUG),
 };
 
 const struct seccomp_ruleset seccomp_arch_vcpu = SET("vcpu-arm64", vcpu);

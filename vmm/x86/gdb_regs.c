@@ -6,7 +6,6 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 
-#include "vmm/gdb_packet.h"
 #include "vmm/vcpu.h"
 
 /* One vCPU's registers as KVM gives them: what gdb's registers are read from and written to. */
@@ -18,9 +17,14 @@ struct gdb_cpu_regs {
 
 enum { R_RIP = 16, R_EFLAGS, R_CS, R_SS, R_DS, R_ES, R_FS, R_GS, R_ST0, R_FCTRL = 32,
        R_XMM0 = 40, R_MXCSR = 56, R_FS_BASE, R_GS_BASE, NREGS };
-_Static_assert(NREGS == GDB_NREGS, "gdb_regs.h: GDB_NREGS");
+_Static_assert(sizeof(struct gdb_cpu_regs) <= sizeof(struct gdb_regs_cache), "gdb_regs.h: cache");
 
-static unsigned regs_size(unsigned r)
+unsigned gdb_regs__count(void)
+{
+	return NREGS;
+}
+
+unsigned gdb_regs__size(unsigned r)
 {
 	if (r <= R_RIP)
 		return 8;
@@ -35,8 +39,10 @@ static unsigned regs_size(unsigned r)
 	return r == R_MXCSR ? 4 : 8;
 }
 
-static int regs_read(struct vcpu *v, struct gdb_cpu_regs *c)
+int gdb_regs__load(struct vcpu *v, struct gdb_regs_cache *cache)
 {
+	struct gdb_cpu_regs *c = (struct gdb_cpu_regs *)cache->bytes;
+
 	if (ioctl(v->fd, KVM_GET_REGS, &c->r) < 0 || ioctl(v->fd, KVM_GET_SREGS, &c->s) < 0 ||
 	    ioctl(v->fd, KVM_GET_FPU, &c->f) < 0)
 		return -1;
@@ -78,10 +84,9 @@ static uint32_t fpu_ctl(const struct kvm_fpu *f, unsigned i)
 	}
 }
 
-/* Writes register r's bytes (little-endian, regs_size(r)) to out. */
-static void regs_get(const struct gdb_cpu_regs *cc, unsigned r, uint8_t *out)
+void gdb_regs__get(struct gdb_regs_cache *cache, unsigned r, uint8_t *out)
 {
-	struct gdb_cpu_regs *c = (struct gdb_cpu_regs *)cc;
+	struct gdb_cpu_regs *c = (struct gdb_cpu_regs *)cache->bytes;
 	uint64_t v;
 
 	if (r <= R_RIP) {
@@ -110,8 +115,9 @@ static void regs_get(const struct gdb_cpu_regs *cc, unsigned r, uint8_t *out)
 /* Sets register r from in. Selectors and the x87 control words other than fctrl/fstat/fop
  * cannot be written (a selector alone means nothing without its descriptor): a changed value
  * is refused with -1; the same value is accepted. */
-static int regs_set(struct gdb_cpu_regs *c, unsigned r, const uint8_t *in)
+int gdb_regs__put(struct gdb_regs_cache *cache, unsigned r, const uint8_t *in)
 {
+	struct gdb_cpu_regs *c = (struct gdb_cpu_regs *)cache->bytes;
 	uint32_t x;
 
 	if (r <= R_RIP) {
@@ -145,8 +151,10 @@ static int regs_set(struct gdb_cpu_regs *c, unsigned r, const uint8_t *in)
 	return 0;
 }
 
-static int regs_write(struct vcpu *v, const struct gdb_cpu_regs *c)
+int gdb_regs__store(struct vcpu *v, struct gdb_regs_cache *cache)
 {
+	const struct gdb_cpu_regs *c = (const struct gdb_cpu_regs *)cache->bytes;
+
 	if (ioctl(v->fd, KVM_SET_REGS, &c->r) < 0 || ioctl(v->fd, KVM_SET_SREGS, &c->s) < 0 ||
 	    ioctl(v->fd, KVM_SET_FPU, &c->f) < 0)
 		return -1;
@@ -220,65 +228,6 @@ const char *gdb_regs__target_xml(size_t *len)
 {
 	*len = sizeof(target_xml) - 1;
 	return target_xml;
-}
-
-int gdb_regs__read_hex(struct vcpu *v, char *out)
-{
-	struct gdb_cpu_regs regs;
-	uint8_t b[16];
-
-	if (regs_read(v, &regs))
-		return -1;
-	for (unsigned i = 0, o = 0; i < GDB_NREGS; i++) {
-		regs_get(&regs, i, b);
-		gdbpkt__hex_encode(b, regs_size(i), out + o);
-		o += 2 * regs_size(i);
-	}
-	return 0;
-}
-
-/* A shorter G sets the registers it covers. */
-int gdb_regs__write_hex(struct vcpu *v, const char *h)
-{
-	struct gdb_cpu_regs regs;
-	unsigned i;
-
-	if (regs_read(v, &regs))
-		return -1;
-	for (i = 0; i < GDB_NREGS && strlen(h) >= 2 * regs_size(i); i++) {
-		uint8_t b[16], old[16];
-		if (gdbpkt__hex_decode(h, regs_size(i), b))
-			break;
-		regs_get(&regs, i, old);
-		if (memcmp(b, old, regs_size(i)) && regs_set(&regs, i, b))
-			break;
-		h += 2 * regs_size(i);
-	}
-	return *h || regs_write(v, &regs) ? -1 : 0;
-}
-
-int gdb_regs__read_one_hex(struct vcpu *v, unsigned n, char *out)
-{
-	struct gdb_cpu_regs regs;
-	uint8_t b[16];
-
-	if (n >= GDB_NREGS || regs_read(v, &regs))
-		return -1;
-	regs_get(&regs, n, b);
-	gdbpkt__hex_encode(b, regs_size(n), out);
-	return 0;
-}
-
-int gdb_regs__write_one_hex(struct vcpu *v, unsigned n, const char *hex)
-{
-	struct gdb_cpu_regs regs;
-	uint8_t b[16];
-
-	if (n >= GDB_NREGS || strlen(hex) != 2 * regs_size(n) ||
-	    gdbpkt__hex_decode(hex, regs_size(n), b) || regs_read(v, &regs) ||
-	    regs_set(&regs, n, b) || regs_write(v, &regs))
-		return -1;
-	return 0;
 }
 
 int gdb_regs__set_pc(struct vcpu *v, uint64_t pc)
