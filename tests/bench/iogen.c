@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 		memset(buf[i], 0x5a, o.bs);
 	}
 	uint32_t *lat = malloc(MAX_SAMPLES * sizeof(*lat));
-	uint64_t n = 0, all = 0, bytes = 0, errors = 0;
+	uint64_t n = 0, all = 0, bytes = 0, errors = 0, lat_sum_ns = 0;
 	uint64_t t0 = now_ns(), measure_from = t0 + (uint64_t)(o.warmup * 1e9);
 	uint64_t end = measure_from + (uint64_t)(o.seconds * 1e9), measured_start = 0;
 
@@ -156,6 +156,7 @@ int main(int argc, char **argv)
 				measured_start = t;
 			if (n < MAX_SAMPLES)
 				lat[n] = (uint32_t)((t - start[i]) / 1000);
+			lat_sum_ns += t - start[i];
 			n++;
 			bytes += o.bs;
 		}
@@ -173,10 +174,11 @@ int main(int argc, char **argv)
 	qsort(lat, kept, sizeof(*lat), cmp_u32);
 #define PCT(p) (kept ? lat[(uint64_t)((double)(kept - 1) * (p))] : 0)
 	printf("iogen: %s %s bs=%u qd=%u ios=%" PRIu64 " secs=%.2f iops=%.0f mbps=%.1f "
-	       "lat_p50_us=%u lat_p99_us=%u lat_p999_us=%u errors=%" PRIu64 " ios_all=%" PRIu64 "\n",
+	       "lat_p50_us=%u lat_p99_us=%u lat_p999_us=%u errors=%" PRIu64 " ios_all=%" PRIu64
+	       " lat_mean_us=%.1f\n",
 	       o.random ? "rand" : "seq", o.write ? "write" : "read", o.bs, o.qd, n, secs,
 	       secs > 0 ? (double)n / secs : 0, secs > 0 ? (double)bytes / secs / 1e6 : 0,
-	       PCT(0.5), PCT(0.99), PCT(0.999), errors, all);
+	       PCT(0.5), PCT(0.99), PCT(0.999), errors, all, n ? (double)lat_sum_ns / (double)n / 1e3 : 0);
 	io_uring_queue_exit(&ring);
 	close(fd);
 	free(lat);
