@@ -109,7 +109,7 @@ net=(-nic none)
 # shellcheck disable=SC2054 # commas in QEMU option values
 [ -n "${L1_GDB_PORT:-}" ] && net=(-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$L1_GDB_PORT-10.0.2.15:1234"
     -device virtio-net-device,netdev=n0)
-timeout "${L1_TIMEOUT:-300}" qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 \
+timeout "${L1_TIMEOUT:-300}" qemu-system-aarch64 -M "virt,virtualization=on,gic-version=${L1_GIC:-3}" \
     -cpu max,pauth-impdef=on -accel tcg,thread=multi -smp 2 -m 3072 -nographic -no-reboot "${net[@]}" \
     -kernel "$kernel" -initrd "$a64/l1-initramfs.cpio.gz" \
     -append "console=ttyAMA0 panic=-1 quiet" < /dev/null > "$consolelog" 2>&1 || rc=$?
