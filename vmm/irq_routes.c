@@ -44,8 +44,9 @@ size_t irq_routes__build(const struct irq_routes *r, struct kvm_irq_routing_entr
 	for (unsigned i = 0; i < r->n_msi && n < max; i++) {
 		if (!r->msi[i].set)
 			continue;
-		e[n++] = irq_routes__msi_entry(r->msi_base + i, r->msi[i].addr, r->msi[i].data,
-					       r->msi[i].devid);
+		if (irq_routes__msi_entry(r->msi_base + i, r->msi[i].addr, r->msi[i].data,
+					  r->msi[i].devid, &e[n]))
+			n++;
 	}
 	return n;
 }
@@ -60,7 +61,11 @@ int irq_routes__set_msi(struct irq_routes *r, unsigned gsi, uint64_t addr, uint3
 		ret = -EINVAL;
 		goto out;
 	}
-	r->msi[gsi - r->msi_base].set = true;
+	/* a message this board cannot deliver (a v2m SPI not the frame's) leaves the GSI
+	 * unrouted: the vector's interrupts go nowhere, as on hardware, and the caller hears */
+	struct kvm_irq_routing_entry probe;
+	bool ok = irq_routes__msi_entry(gsi, addr, data, devid, &probe);
+	r->msi[gsi - r->msi_base].set = ok;
 	r->msi[gsi - r->msi_base].addr = addr;
 	r->msi[gsi - r->msi_base].data = data;
 	r->msi[gsi - r->msi_base].devid = devid;
@@ -70,6 +75,8 @@ int irq_routes__set_msi(struct irq_routes *r, unsigned gsi, uint64_t addr, uint3
 		ret = -errno;
 	else
 		r->commits++;
+	if (!ok && !ret)
+		ret = -EINVAL;
 out:
 	pthread_mutex_unlock(&r->lock);
 	return ret;

@@ -40,8 +40,10 @@ size_t irq_routes__build(const struct irq_routes *r, struct kvm_irq_routing_entr
  * count), and the first GSI above them, where MSI GSIs start. */
 size_t irq_routes__defaults(struct kvm_irq_routing_entry *e, size_t max);
 unsigned irq_routes__msi_base(void);
-/* The MSI route entry (x86: address and data; arm64's ITS also needs the requester's devid). */
-struct kvm_irq_routing_entry irq_routes__msi_entry(unsigned gsi, uint64_t addr, uint32_t data,
-						   uint32_t devid);
+/* The route for an MSI message into *e (x86: address and data; arm64's ITS also needs the
+ * requester's devid; a GICv2m doorbell becomes its SPI's irqchip route). False when the board
+ * cannot deliver that message (then the GSI stays unrouted). */
+bool irq_routes__msi_entry(unsigned gsi, uint64_t addr, uint32_t data, uint32_t devid,
+			   struct kvm_irq_routing_entry *e);
 
 #endif

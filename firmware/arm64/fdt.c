@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The arm64 guest's device tree with libfdt's sequential writer: memory, CPUs and PSCI, GICv3 and ITS, timer, UART, RTC, virtio-mmio, the ECAM PCI host, /chosen. */
+/* The arm64 guest's device tree with libfdt's sequential writer: memory, CPUs and PSCI, GICv3 and ITS or GICv2 and v2m, timer, UART, RTC, virtio-mmio, the ECAM PCI host, /chosen. */
 #include "firmware/arm64/fdt.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <libfdt.h>
 
 #define PH_GIC   1
 #define PH_ITS   2
 #define PH_CLK   3
+#define PH_V2M   4
 
 /* interrupt specifier cells (bindings/interrupt-controller/arm,gic-v3.yaml) */
 #define GIC_SPI  0
@@ -75,38 +77,62 @@ static int add_cpus(void *fdt, const struct fdt_config *c)
 	return fdt_end_node(fdt);
 }
 
+static int add_its(void *fdt, const struct fdt_config *c)
+{
+	TRY(begin_at(fdt, "msi-controller", c->its.base));
+	TRY(fdt_property_string(fdt, "compatible", "arm,gic-v3-its"));
+	TRY(fdt_property(fdt, "msi-controller", NULL, 0));
+	TRY(fdt_property_u32(fdt, "#msi-cells", 1));
+	TRY(prop_reg(fdt, &c->its));
+	TRY(fdt_property_u32(fdt, "phandle", PH_ITS));
+	return fdt_end_node(fdt);
+}
+
+/* bindings/interrupt-controller/arm,gic.yaml and arm,gic-v2m-frame (msi-base-spi is an INTID) */
+static int add_v2m(void *fdt, const struct fdt_config *c)
+{
+	TRY(begin_at(fdt, "v2m", c->v2m.base));
+	TRY(fdt_property_string(fdt, "compatible", "arm,gic-v2m-frame"));
+	TRY(fdt_property(fdt, "msi-controller", NULL, 0));
+	TRY(prop_reg(fdt, &c->v2m));
+	TRY(fdt_property_u32(fdt, "arm,msi-base-spi", 32 + c->v2m_spi));
+	TRY(fdt_property_u32(fdt, "arm,msi-num-spis", c->v2m_spis));
+	TRY(fdt_property_u32(fdt, "phandle", PH_V2M));
+	return fdt_end_node(fdt);
+}
+
 static int add_gic(void *fdt, const struct fdt_config *c)
 {
+	const bool v2 = c->gic_version == 2;
+	const struct fdt_region *second = v2 ? &c->gicc : &c->gicr;
 	fdt64_t reg[4] = { cpu_to_fdt64(c->gicd.base), cpu_to_fdt64(c->gicd.size),
-			   cpu_to_fdt64(c->gicr.base), cpu_to_fdt64(c->gicr.size) };
+			   cpu_to_fdt64(second->base), cpu_to_fdt64(second->size) };
 
 	TRY(begin_at(fdt, "intc", c->gicd.base));
-	TRY(fdt_property_string(fdt, "compatible", "arm,gic-v3"));
+	TRY(fdt_property_string(fdt, "compatible", v2 ? "arm,cortex-a15-gic" : "arm,gic-v3"));
 	TRY(fdt_property_u32(fdt, "#interrupt-cells", 3));
 	TRY(fdt_property(fdt, "interrupt-controller", NULL, 0));
 	TRY(fdt_property(fdt, "reg", reg, sizeof(reg)));
-	TRY(fdt_property_u32(fdt, "#redistributor-regions", 1));
+	if (!v2)
+		TRY(fdt_property_u32(fdt, "#redistributor-regions", 1));
 	TRY(fdt_property_u32(fdt, "#address-cells", 2));
 	TRY(fdt_property_u32(fdt, "#size-cells", 2));
 	TRY(fdt_property(fdt, "ranges", NULL, 0));
 	TRY(fdt_property_u32(fdt, "phandle", PH_GIC));
-	if (c->its.size) {
-		TRY(begin_at(fdt, "msi-controller", c->its.base));
-		TRY(fdt_property_string(fdt, "compatible", "arm,gic-v3-its"));
-		TRY(fdt_property(fdt, "msi-controller", NULL, 0));
-		TRY(fdt_property_u32(fdt, "#msi-cells", 1));
-		TRY(prop_reg(fdt, &c->its));
-		TRY(fdt_property_u32(fdt, "phandle", PH_ITS));
-		TRY(fdt_end_node(fdt));
-	}
+	if (!v2 && c->its.size)
+		TRY(add_its(fdt, c));
+	if (v2 && c->v2m.size)
+		TRY(add_v2m(fdt, c));
 	return fdt_end_node(fdt);
 }
 
-static int add_timer(void *fdt)
+/* a GICv2's PPI specifiers also name the CPUs they go to (bits 8-15 of the flags) */
+static int add_timer(void *fdt, const struct fdt_config *c)
 {
+	const uint32_t f = IRQ_LEVEL_HIGH |
+			   (c->gic_version == 2 ? ((1u << c->ncpus) - 1) << 8 : 0);
 	const uint32_t irqs[] = {
-		GIC_PPI, 13, IRQ_LEVEL_HIGH, GIC_PPI, 14, IRQ_LEVEL_HIGH,
-		GIC_PPI, 11, IRQ_LEVEL_HIGH, GIC_PPI, 10, IRQ_LEVEL_HIGH,
+		GIC_PPI, 13, f, GIC_PPI, 14, f, GIC_PPI, 11, f, GIC_PPI, 10, f,
 	};
 
 	TRY(fdt_begin_node(fdt, "timer"));
@@ -202,8 +228,10 @@ static int add_pci(void *fdt, const struct fdt_config *c)
 	TRY(prop_reg(fdt, &c->pci_ecam));
 	TRY(prop_cells(fdt, "ranges", ranges, 7));
 	TRY(fdt_property(fdt, "dma-coherent", NULL, 0));
-	if (c->its.size)
+	if (c->gic_version != 2 && c->its.size)
 		TRY(prop_cells(fdt, "msi-map", msi_map, 4));
+	if (c->gic_version == 2 && c->v2m.size)
+		TRY(fdt_property_u32(fdt, "msi-parent", PH_V2M));
 	TRY(add_pci_intx(fdt, c));
 	return fdt_end_node(fdt);
 }
@@ -240,7 +268,7 @@ static int build_tree(void *fdt, const struct fdt_config *c)
 	TRY(add_chosen_memory(fdt, c));
 	TRY(add_cpus(fdt, c));
 	TRY(add_gic(fdt, c));
-	TRY(add_timer(fdt));
+	TRY(add_timer(fdt, c));
 	TRY(add_uart_rtc(fdt, c));
 	TRY(add_virtio_mmio(fdt, c));
 	if (c->pci_ecam.size)
@@ -253,7 +281,10 @@ int fdt__build(const struct fdt_config *c, void *buf, size_t size)
 {
 	if (size > FDT_MAX_SIZE)
 		size = FDT_MAX_SIZE;
-	if (!c->ncpus || c->ncpus * 0x20000ULL > c->gicr.size || !c->ram.size ||
+	const bool v2 = c->gic_version == 2;
+
+	if (!c->ncpus || (v2 ? c->ncpus > 8 : c->ncpus * 0x20000ULL > c->gicr.size) ||
+	    (c->gic_version && c->gic_version != 2 && c->gic_version != 3) || !c->ram.size ||
 	    c->n_virtio_mmio > FDT_MAX_VIRTIO_MMIO || c->pci_slots > 31 ||
 	    (c->pci_ecam.size && (c->pci_ecam.size < (1 << 20) || c->pci_ecam.size > (256u << 20))))
 		return -FDT_ERR_BADVALUE;

@@ -17,9 +17,14 @@ struct fdt_region {
 /* Everything the tree says; every address and interrupt is the board's (arm64/layout.h). */
 struct fdt_config {
 	struct fdt_region ram;
-	unsigned ncpus;                          /* 1..(the GICR region's size / 128 KiB) */
+	unsigned ncpus;                          /* GICv3: 1..(the GICR region's size / 128 KiB);
+						    GICv2: 1..8 */
+	unsigned gic_version;                    /* 3 (0 means 3) or 2 */
 	struct fdt_region gicd, gicr;            /* GICv3 distributor, all redistributors */
-	struct fdt_region its;                   /* size 0: no ITS (then no MSI for PCI) */
+	struct fdt_region gicc;                  /* GICv2: distributor gicd, CPU interface gicc */
+	struct fdt_region its;                   /* GICv3: size 0: no ITS (then no MSI for PCI) */
+	struct fdt_region v2m;                   /* GICv2: the v2m MSI frame; size 0: none */
+	uint32_t v2m_spi, v2m_spis;              /* its SPIs: v2m_spis from SPI v2m_spi */
 	struct fdt_region uart;                  /* 16550A */
 	uint32_t uart_spi;
 	struct fdt_region rtc;                   /* PL031; size 0: none */

@@ -5,8 +5,14 @@
 
 /* Below RAM, as QEMU's virt board and kvmtool place them: the guest finds all of it in the
  * device tree, so nothing here is an ABI. */
-#define A64_GICD            0x08000000ULL  /* GICv3 distributor, 64 KiB */
+#define A64_GICD            0x08000000ULL  /* GICv3 distributor, 64 KiB (GICv2: 4 KiB) */
 #define A64_GICD_SIZE       0x00010000ULL
+#define A64_GICD_V2_SIZE    0x00001000ULL
+#define A64_GICC            0x08010000ULL  /* GICv2 CPU interface, 8 KiB */
+#define A64_GICC_SIZE       0x00002000ULL
+#define A64_GICV2M          0x08020000ULL  /* GICv2m MSI frame (GICv2 hosts: no ITS) */
+#define A64_GICV2M_SIZE     0x00001000ULL
+#define A64_GICV2M_SETSPI   (A64_GICV2M + 0x40) /* MSI_SETSPI_NS: where devices write MSIs */
 #define A64_GITS            0x08080000ULL  /* GICv3 ITS, 128 KiB */
 #define A64_GITS_SIZE       0x00020000ULL
 #define A64_GITS_TRANSLATER_FRAME (A64_GITS + 0x10000) /* where devices write MSIs */
@@ -30,6 +36,10 @@
 #define A64_SPI_RTC         2
 #define A64_SPI_PCI_INTX    3              /* 4 lines: INTA..INTD swizzled by slot */
 #define A64_SPI_VIRTIO_MMIO 16             /* + n for window n */
+#define A64_SPI_V2M         64             /* GICv2m: 64 SPIs for MSIs from here */
+#define A64_SPI_V2M_COUNT   64
+#define A64_GICV2_NR_IRQS   256            /* the GICv2's INTIDs: 32 private + 224 SPIs */
+#define A64_GICV2_MAX_CPUS  8
 
 /* the architected timer's PPIs (INTID - 16): secure, non-secure physical, virtual, hyp */
 #define A64_PPI_TIMER_SEC   13

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Runs inside the arm64 L1 (busybox sh, in /t): the unit tests built for arm64, the KVM smoke test, then kvmini booting the stock arm64 kernel with 1 and 2 vCPUs, a reboot, a panic, the debug tools and disks on both transports; PASS/FAIL lines.
 # shellcheck shell=sh
+. ./l1-lib.sh
 [ -e /dev/kvm ] && echo "PASS l1-has-dev-kvm" || echo "FAIL l1-has-dev-kvm"
 # the unit tests, built for arm64, on an arm64 kernel (their summary line as arm64-unit; the
 # skips are this L1's: tests/expected-skips says which and why)
@@ -17,20 +18,6 @@ grep -q "^unit: " /tmp/unit.log && sed -n 's/^unit: /arm64-unit: /p' /tmp/unit.l
 [ "$(./kvmini host --kind)" = hardware ] && echo "PASS kvmini-host-says-hardware" ||
     echo "FAIL kvmini-host-says-hardware: $(./kvmini host 2>&1)"
 
-# boot NAME WANT_STATUS NEEDLE KVMINI-ARGS...: kvmini's status and a line of the run's output
-boot() {
-    name=$1 want=$2 needle=$3
-    shift 3
-    timeout 120 ./kvmini run --kernel Image --initrd l2.cpio.gz --memory 256M "$@" \
-        < /dev/null > /tmp/$name.log 2>&1
-    st=$?
-    if [ "$st" = "$want" ] && grep -q "$needle" /tmp/$name.log; then
-        echo "PASS $name"
-    else
-        echo "FAIL $name: status $st (want $want), want '$needle'; the end of its output:"
-        tail -n 15 /tmp/$name.log | sed 's/^/    /'
-    fi
-}
 boot boot-1cpu 0 "kvmini: guest powered off"
 grep -q "L2-UP" /tmp/boot-1cpu.log && echo "PASS boot-1cpu-reached-init" || echo "FAIL boot-1cpu-reached-init"
 # the guest's wall clock comes from kvmini's PL031: within a minute of the L1's
@@ -54,26 +41,7 @@ boot trace-exits 0 "kvmini: guest powered off" --trace-exits /tmp/t.trace
 ./kvmini exits /tmp/t.trace > /tmp/exits.txt 2>&1 && grep -q "KVM_EXIT_MMIO" /tmp/exits.txt &&
     echo "PASS kvmini-exits-summary" || { echo "FAIL kvmini-exits-summary"; head -n 5 /tmp/exits.txt; }
 
-# a disk on each transport (and virtio-pci's INTx, with pci=nomsi): the guest reads the
-# host's bytes and its write reaches the backing; a file, or a loop device (a raw block device,
-# cache=none: O_DIRECT) over it
-disk() {
-    name=$1 backing=$2
-    shift 2
-    dd if=/dev/urandom of=/tmp/disk.img bs=64k count=32 2>/dev/null
-    want=$(dd if=/tmp/disk.img bs=64k count=16 2>/dev/null | md5sum | cut -d' ' -f1)
-    path=/tmp/disk.img
-    if [ "$backing" = loop ]; then
-        path=$(losetup -f) && losetup "$path" /tmp/disk.img ||
-            { echo "FAIL $name: no loop device"; return; }
-        path="path=$path,cache=none"
-    fi
-    boot "$name" 0 "L2-DISK-MD5 $want" --disk "$path" "$@"
-    [ "$backing" = loop ] && losetup -d "$(echo "$path" | sed 's/^path=//; s/,.*//')"
-    grep -q "L2-DISK-WROTE" /tmp/$name.log && dd if=/tmp/disk.img bs=4096 skip=1 count=1 2>/dev/null |
-        grep -q "written by the arm64 guest" && echo "PASS $name-write-reached-$backing" ||
-        echo "FAIL $name-write-reached-$backing"
-}
+# a disk on each transport (and virtio-pci's INTx, with pci=nomsi), from a file and a loop device
 disk disk-mmio file --virtio-transport mmio
 disk disk-pci file
 disk disk-loop-mmio loop --virtio-transport mmio

@@ -37,6 +37,22 @@ static struct fdt_config board(void)
 	return c;
 }
 
+/* the same board on a GICv2 host: distributor + CPU interface, the v2m frame for MSIs */
+static struct fdt_config board_v2(void)
+{
+	struct fdt_config c = board();
+
+	c.gic_version = 2;
+	c.gicd = (struct fdt_region){ A64_GICD, A64_GICD_V2_SIZE };
+	c.gicc = (struct fdt_region){ A64_GICC, A64_GICC_SIZE };
+	c.gicr = (struct fdt_region){ 0, 0 };
+	c.its = (struct fdt_region){ 0, 0 };
+	c.v2m = (struct fdt_region){ A64_GICV2M, A64_GICV2M_SIZE };
+	c.v2m_spi = A64_SPI_V2M;
+	c.v2m_spis = A64_SPI_V2M_COUNT;
+	return c;
+}
+
 static const void *prop(const char *path, const char *name, int *len)
 {
 	int node = fdt_path_offset(blob, path);
@@ -87,6 +103,40 @@ START_TEST(tree_describes_the_board)
 }
 END_TEST
 
+/* a GICv2: the cortex-a15-gic binding, the v2m frame as the PCI host's msi-parent, PPIs
+ * naming their CPUs */
+START_TEST(gicv2_tree)
+{
+	struct fdt_config c = board_v2();
+	int len, n = fdt__build(&c, blob, sizeof(blob));
+
+	ck_assert_msg(n > 0, "%s", fdt__strerror(n));
+	ck_assert_str_eq(prop("/intc@8000000", "compatible", &len), "arm,cortex-a15-gic");
+	const void *reg = prop("/intc@8000000", "reg", &len);
+	ck_assert_int_eq(len, 32);
+	ck_assert_uint_eq(fdt64_to_cpu(((const fdt64_t *)reg)[1]), A64_GICD_V2_SIZE);
+	ck_assert_uint_eq(fdt64_to_cpu(((const fdt64_t *)reg)[2]), A64_GICC);
+	ck_assert_ptr_null(fdt_getprop(blob, fdt_path_offset(blob, "/intc@8000000"),
+				       "#redistributor-regions", &len));
+	const char *v2m = "/intc@8000000/v2m@8020000";
+	ck_assert_str_eq(prop(v2m, "compatible", &len), "arm,gic-v2m-frame");
+	ck_assert_uint_eq(cell(prop(v2m, "arm,msi-base-spi", &len), 0), 32 + A64_SPI_V2M);
+	ck_assert_uint_eq(cell(prop(v2m, "arm,msi-num-spis", &len), 0), A64_SPI_V2M_COUNT);
+	ck_assert_uint_eq(cell(prop("/pcie@3f000000", "msi-parent", &len), 0),
+			  cell(prop(v2m, "phandle", &len), 0));
+	ck_assert_ptr_null(fdt_getprop(blob, fdt_path_offset(blob, "/pcie@3f000000"), "msi-map",
+				       &len));
+	ck_assert_int_lt(fdt_path_offset(blob, "/intc@8000000/msi-controller@8080000"), 0);
+	/* the timer's PPIs go to both vCPUs: mask 0b11 in bits 8-15 of the flags */
+	ck_assert_uint_eq(cell(prop("/timer", "interrupts", &len), 2), 4 | (3u << 8));
+	c.ncpus = 9;	/* a GICv2 has 8 CPU interfaces */
+	ck_assert_int_eq(fdt__build(&c, blob, sizeof(blob)), -FDT_ERR_BADVALUE);
+	c = board_v2();
+	c.gic_version = 4;
+	ck_assert_int_eq(fdt__build(&c, blob, sizeof(blob)), -FDT_ERR_BADVALUE);
+}
+END_TEST
+
 /* MPIDR affinity as KVM resets it: Aff0 = id % 16, Aff1 = id / 16 */
 START_TEST(cpu_ids_follow_kvm_mpidr)
 {
@@ -125,14 +175,11 @@ END_TEST
 
 /* dtc (Debian's device-tree-compiler) decompiles the tree without a single warning: unit
  * addresses match reg, interrupt-map and ranges have the cells their parents say */
-START_TEST(dtc_finds_no_warnings)
+static void dtc_check(const struct fdt_config *c)
 {
-	struct fdt_config c = board();
 	char path[] = "/tmp/kvmini-fdt-XXXXXX", cmd[256], out[4096] = "";
+	int n = fdt__build(c, blob, sizeof(blob)), fd = mkstemp(path);
 
-	if (system("command -v dtc >/dev/null 2>&1") != 0)
-		ck_skip("dtc is not installed (make deps installs device-tree-compiler)");
-	int n = fdt__build(&c, blob, sizeof(blob)), fd = mkstemp(path);
 	ck_assert_int_gt(n, 0);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, blob, (size_t)n), n);
@@ -143,7 +190,18 @@ START_TEST(dtc_finds_no_warnings)
 	int status = pclose(p);
 	out[got] = '\0';
 	unlink(path);
-	ck_assert_msg(status == 0 && got == 0, "dtc (status %d):\n%s", status, out);
+	ck_assert_msg(status == 0 && got == 0, "dtc (status %d, GICv%u):\n%s", status,
+		      c->gic_version ? c->gic_version : 3, out);
+}
+
+START_TEST(dtc_finds_no_warnings)
+{
+	struct fdt_config c3 = board(), c2 = board_v2();
+
+	if (system("command -v dtc >/dev/null 2>&1") != 0)
+		ck_skip("dtc is not installed (make deps installs device-tree-compiler)");
+	dtc_check(&c3);
+	dtc_check(&c2);
 }
 END_TEST
 
@@ -152,6 +210,7 @@ Suite *fdt_suite(void)
 	Suite *s = suite_create("fdt");
 	TCase *tc = tcase_create("arm64-device-tree");
 	tcase_add_test(tc, tree_describes_the_board);
+	tcase_add_test(tc, gicv2_tree);
 	tcase_add_test(tc, cpu_ids_follow_kvm_mpidr);
 	tcase_add_test(tc, bad_configs_are_refused);
 	tcase_add_test(tc, dtc_finds_no_warnings);

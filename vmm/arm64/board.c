@@ -60,8 +60,10 @@ int board__add_devices(struct machine *m, char *err, size_t errlen)
 	}
 	b->fdt = (struct fdt_config){
 		.ncpus = vm->ncpus,
-		.gicd = { A64_GICD, A64_GICD_SIZE },
+		.gic_version = vm->irqchip_version,
+		.gicd = { A64_GICD, vm->irqchip_version == 2 ? A64_GICD_V2_SIZE : A64_GICD_SIZE },
 		.gicr = { A64_GICR, vm->ncpus * A64_GICR_PER_CPU },
+		.gicc = { A64_GICC, A64_GICC_SIZE },
 		.uart = { A64_UART, A64_UART_SIZE }, .uart_spi = A64_SPI_UART,
 		.rtc = { A64_RTC, A64_RTC_SIZE }, .rtc_spi = A64_SPI_RTC,
 	};
@@ -93,6 +95,25 @@ void board__describe_mmio(struct machine *m, unsigned i, uint64_t base, uint64_t
 		c->n_virtio_mmio = i + 1;
 }
 
+/* a GICv2 has no ITS: MSIs go to the v2m frame, which turns them into SPIs (the routes of
+ * vmm/arm64/irq_routes.c do the same in KVM for virtio-pci's vectors) */
+static int add_v2m(struct machine *m, char *err, size_t errlen)
+{
+	struct board *b = m->board;
+	struct irq_line spi = { .set = vm__set_irq, .ctx = &m->vm };
+
+	gicv2m__init(&b->v2m, A64_SPI_V2M, A64_SPI_V2M_COUNT, spi);
+	if (bus__register(&m->vm.mmio, A64_GICV2M, A64_GICV2M_SIZE, &gicv2m_ops, &b->v2m)) {
+		snprintf(err, errlen, "registering the GICv2m frame");
+		return -1;
+	}
+	b->fdt.v2m = (struct fdt_region){ A64_GICV2M, A64_GICV2M_SIZE };
+	b->fdt.v2m_spi = A64_SPI_V2M;
+	b->fdt.v2m_spis = A64_SPI_V2M_COUNT;
+	msix__set_doorbell(A64_GICV2M_SETSPI, 4);
+	return 0;
+}
+
 /* the ECAM window (bus 0) and the BAR window on the MMIO bus, in the device tree as a
  * pci-host-ecam-generic with its INTx map and, where the ITS is there, its msi-map */
 int board__add_pci_host(struct machine *m, char *err, size_t errlen)
@@ -114,7 +135,7 @@ int board__add_pci_host(struct machine *m, char *err, size_t errlen)
 		c->its = (struct fdt_region){ A64_GITS, A64_GITS_SIZE };
 		msix__set_doorbell(A64_GITS_TRANSLATER_FRAME, 0x10000);	/* GITS_TRANSLATER */
 	}
-	return 0;
+	return vm->irqchip_version == 2 ? add_v2m(m, err, errlen) : 0;
 }
 
 void board__pci_intx(struct machine *m, unsigned slot, struct irq_line *apic,

@@ -3,12 +3,14 @@
 #ifndef KVMINI_VMM_ARM64_BOARD_H
 #define KVMINI_VMM_ARM64_BOARD_H
 
+#include "devices/gicv2m.h"
 #include "devices/pl031.h"
 #include "firmware/arm64/fdt.h"
 
 struct board {
 	struct fdt_config fdt;
 	struct pl031 rtc;
+	struct gicv2m v2m;         /* GICv2 hosts: the MSI frame */
 };
 
 #endif

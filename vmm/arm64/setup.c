@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* arm64 VM and vCPU setup: the KVM capabilities, the GICv3 (vGIC) device, each vCPU's KVM_ARM_VCPU_INIT with PSCI, SPI numbering for KVM_IRQ_LINE. */
+/* arm64 VM and vCPU setup: the KVM capabilities, the vGIC device (GICv3, or GICv2 where the host has only that), each vCPU's KVM_ARM_VCPU_INIT with PSCI, SPI numbering for KVM_IRQ_LINE. */
 #include "vmm/arch.h"
 
 #include <errno.h>
@@ -61,26 +61,63 @@ static void add_its(struct vm *vm)
 	vm->msi_fd = (int)d.fd;
 }
 
-/* a GICv3 at the board's addresses (its redistributors one per vCPU); initialised once the
- * last vCPU exists (arch__vcpu_init) */
-int arch__vm_init(struct vm *vm, char *err, size_t errlen)
+/* a GICv3 at the board's addresses (its redistributors one per vCPU) */
+static int add_gicv3(struct vm *vm, char *err, size_t errlen)
 {
-	struct kvm_create_device d = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
 	uint64_t dist = A64_GICD, redist = A64_GICR;
 
-	if (ioctl(vm->fd, KVM_CREATE_DEVICE, &d) < 0) {
-		snprintf(err, errlen, "this KVM cannot create a GICv3 (KVM_CREATE_DEVICE: %s); "
-			 "kvmini's arm64 board needs one", strerror(errno));
-		return -1;
-	}
-	vm->irqchip_fd = (int)d.fd;
-	if (vgic_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist) ||
-	    vgic_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist)) {
+	if (vgic_attr(vm->irqchip_fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist) ||
+	    vgic_attr(vm->irqchip_fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST,
+		      &redist)) {
 		snprintf(err, errlen, "placing the GICv3: %s", strerror(errno));
 		return -1;
 	}
 	add_its(vm);
 	return 0;
+}
+
+/* a GICv2 (hosts whose GIC has no v3 CPU interface for guests): distributor and CPU
+ * interface, 224 SPIs, at most 8 vCPUs; MSIs go through the board's v2m frame */
+static int add_gicv2(struct vm *vm, char *err, size_t errlen)
+{
+	uint64_t dist = A64_GICD, cpu = A64_GICC;
+	uint32_t nr = A64_GICV2_NR_IRQS;
+
+	if (vm->ncpus > A64_GICV2_MAX_CPUS) {
+		snprintf(err, errlen, "this host's vGIC is a GICv2: at most %u vCPUs, not %u",
+			 A64_GICV2_MAX_CPUS, vm->ncpus);
+		return -1;
+	}
+	if (vgic_attr(vm->irqchip_fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_DIST, &dist) ||
+	    vgic_attr(vm->irqchip_fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_CPU, &cpu) ||
+	    vgic_attr(vm->irqchip_fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr)) {
+		snprintf(err, errlen, "placing the GICv2: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* the vGIC: a GICv3 (with an ITS where KVM has one), else a GICv2 where that is all the host
+ * offers; initialised once the last vCPU exists (arch__vcpu_init) */
+int arch__vm_init(struct vm *vm, char *err, size_t errlen)
+{
+	struct kvm_create_device d = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+	int e3;
+
+	vm->irqchip_version = 3;
+	if (ioctl(vm->fd, KVM_CREATE_DEVICE, &d) < 0) {
+		e3 = errno;
+		d = (struct kvm_create_device){ .type = KVM_DEV_TYPE_ARM_VGIC_V2 };
+		if (ioctl(vm->fd, KVM_CREATE_DEVICE, &d) < 0) {
+			snprintf(err, errlen, "this KVM can create neither a GICv3 (%s) nor a GICv2 "
+				 "(%s); kvmini's arm64 board needs one", strerror(e3),
+				 strerror(errno));
+			return -1;
+		}
+		vm->irqchip_version = 2;
+	}
+	vm->irqchip_fd = (int)d.fd;
+	return vm->irqchip_version == 3 ? add_gicv3(vm, err, errlen) : add_gicv2(vm, err, errlen);
 }
 
 /* PSCI 0.2; every vCPU but the first starts powered off until the guest's CPU_ON */
@@ -103,7 +140,8 @@ int arch__vcpu_init(struct vcpu *v, char *err, size_t errlen)
 		return 0;
 	if (vgic_attr(v->vm->irqchip_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT,
 		      NULL)) {
-		snprintf(err, errlen, "initialising the GICv3: %s", strerror(errno));
+		snprintf(err, errlen, "initialising the GICv%u: %s", v->vm->irqchip_version,
+			 strerror(errno));
 		return -1;
 	}
 	if (v->vm->msi_fd >= 0 &&

@@ -26,12 +26,13 @@ unsigned irq_routes__msi_base(void)
 	return IOAPIC_PINS;
 }
 
-struct kvm_irq_routing_entry irq_routes__msi_entry(unsigned gsi, uint64_t addr, uint32_t data,
-						   uint32_t devid)
+bool irq_routes__msi_entry(unsigned gsi, uint64_t addr, uint32_t data, uint32_t devid,
+			   struct kvm_irq_routing_entry *e)
 {
 	(void)devid;	/* the LAPIC takes the message as it is */
-	return (struct kvm_irq_routing_entry){
+	*e = (struct kvm_irq_routing_entry){
 		.gsi = gsi, .type = KVM_IRQ_ROUTING_MSI,
 		.u.msi = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32),
 			   .data = data } };
+	return true;
 }

@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: Apache-2.0
+# What the arm64 L1's test scripts share (busybox sh, sourced in /t): booting kvmini with the stock kernel and checking its status and output; a disk round trip.
+# shellcheck shell=sh
+
+# boot NAME WANT_STATUS NEEDLE KVMINI-ARGS...: kvmini's status and a line of the run's output
+boot() {
+    name=$1 want=$2 needle=$3
+    shift 3
+    timeout 120 ./kvmini run --kernel Image --initrd l2.cpio.gz --memory 256M "$@" \
+        < /dev/null > /tmp/$name.log 2>&1
+    st=$?
+    if [ "$st" = "$want" ] && grep -q "$needle" /tmp/$name.log; then
+        echo "PASS $name"
+    else
+        echo "FAIL $name: status $st (want $want), want '$needle'; the end of its output:"
+        tail -n 15 /tmp/$name.log | sed 's/^/    /'
+    fi
+}
+# disk NAME file|loop KVMINI-ARGS...: the guest reads the
+# host's bytes and its write reaches the backing; a file, or a loop device (a raw block device,
+# cache=none: O_DIRECT) over it
+disk() {
+    name=$1 backing=$2
+    shift 2
+    dd if=/dev/urandom of=/tmp/disk.img bs=64k count=32 2>/dev/null
+    want=$(dd if=/tmp/disk.img bs=64k count=16 2>/dev/null | md5sum | cut -d' ' -f1)
+    path=/tmp/disk.img
+    if [ "$backing" = loop ]; then
+        path=$(losetup -f) && losetup "$path" /tmp/disk.img ||
+            { echo "FAIL $name: no loop device"; return; }
+        path="path=$path,cache=none"
+    fi
+    boot "$name" 0 "L2-DISK-MD5 $want" --disk "$path" "$@"
+    [ "$backing" = loop ] && losetup -d "$(echo "$path" | sed 's/^path=//; s/,.*//')"
+    grep -q "L2-DISK-WROTE" /tmp/$name.log && dd if=/tmp/disk.img bs=4096 skip=1 count=1 2>/dev/null |
+        grep -q "written by the arm64 guest" && echo "PASS $name-write-reached-$backing" ||
+        echo "FAIL $name-write-reached-$backing"
+}
