@@ -9,7 +9,8 @@ CROSS_arm64 := $(if $(filter aarch64,$(shell uname -m)),,aarch64-linux-gnu-)
 CC       := $(if $(filter arm64,$(ARCH)),$(CROSS_arm64)gcc,$(if $(filter default,$(origin CC)),cc,$(CC)))
 BUILD    ?= $(if $(filter arm64,$(ARCH)),build-arm64,build)
 SANITIZE ?=
-PKGS_BUILD := build-essential clang pkg-config linux-libc-dev libfdt-dev liburing-dev libseccomp-dev libjson-c-dev zlib1g-dev check
+PKGS_BUILD := build-essential clang pkg-config linux-libc-dev libfdt-dev liburing-dev libseccomp-dev libjson-c-dev zlib1g-dev check \
+	      libmicrohttpd-dev
 PKGS_GUEST := busybox-static cpio qemu-system-x86 acpica-tools gdb
 PKGS_TEST  := python3 util-linux e2fsprogs dmsetup fio device-tree-compiler \
 	      gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm gdb-multiarch
@@ -25,7 +26,9 @@ endif
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -I. -MMD -MP -D_GNU_SOURCE -pthread
 LDFLAGS  += -pthread
-LDLIBS   += -luring -lseccomp -ljson-c
+# libmicrohttpd (--api-socket) from its static archive on every architecture, without its
+# TLS (vmm/mhd_notls.c stands in for gnutls): no gnutls, nettle or p11-kit at run time
+LDLIBS   += -luring -lseccomp -ljson-c -l:libmicrohttpd.a
 LDLIBS_arm64 := -lfdt -lz
 LDFLAGS_arm64 := -static -L$(BUILD)/sysroot/usr/lib/aarch64-linux-gnu
 SYSROOT_arm64 := $(BUILD)/sysroot/.unpacked
@@ -132,14 +135,16 @@ $(BUILD)/kvmini: $(BUILD)/vmm/main.o $(BUILD)/libkvmini.a | $(SYSROOT_$(ARCH))
 	@$(if $(Q),echo "  LD     $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# libfdt-dev:arm64 (not Multi-Arch: same) and, for the unit tests, Check: unpacked (not
+# libfdt-dev:arm64 (not Multi-Arch: same), libmicrohttpd-dev:arm64 (installing it would pull
+# gnutls:arm64 and upgrade the host's) and, for the unit tests, Check: unpacked (not
 # installed) for the static arm64 links
-SYSROOT_DEBS := libfdt-dev:arm64 check:arm64 libsubunit-dev:arm64
-$(BUILD)/sysroot/.unpacked:
+SYSROOT_DEBS := libfdt-dev:arm64 check:arm64 libsubunit-dev:arm64 libmicrohttpd-dev:arm64
+# (the stamp holds the list: a sysroot unpacked from an older list is unpacked again)
+$(BUILD)/sysroot/.unpacked: $(if $(filter-out $(SYSROOT_DEBS),$(shell cat $(BUILD)/sysroot/.unpacked 2>/dev/null))$(filter-out $(shell cat $(BUILD)/sysroot/.unpacked 2>/dev/null),$(SYSROOT_DEBS)),FORCE)
 	@mkdir -p $(dir $@)
 	$(Q)cd $(dir $@) && rm -f ./*.deb && \
 	  apt-get download -q -o APT::Sandbox::User=root $(SYSROOT_DEBS) >/dev/null && \
-	  for d in ./*.deb; do dpkg -x $$d .; done && rm -f ./*.deb && touch .unpacked
+	  for d in ./*.deb; do dpkg -x $$d .; done && rm -f ./*.deb && echo '$(SYSROOT_DEBS)' > .unpacked
 
 # ---- unit tests (Check): every `Suite *NAME_suite(void)` in tests/unit is collected ----
 $(BUILD)/tests/unit/suites.h: $(UNIT_SRCS)

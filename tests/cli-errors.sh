@@ -92,6 +92,33 @@ vm_cases() {
         pass=$((pass + 1))
     fi
     kill "$first" 2>/dev/null; wait "$first" 2>/dev/null
+    # --api-socket over a stale socket (its process gone): replaced, then kvmini ctl drives
+    # the VM and vmm.shutdown ends kvmini with status 0 and no socket left
+    python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$tmp/api.sock"
+    "$kvmini" run -q --kernel "$hello" --cmdline halt --console none --api-socket "$tmp/api.sock" \
+        </dev/null 2>"$tmp/api.err" &
+    first=$!
+    for _ in $(seq 100); do
+        "$kvmini" ctl "$tmp/api.sock" ping >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    local out="" mode
+    mode=$(stat -c %a "$tmp/api.sock" 2>&1)
+    for verb in ping info pause info resume counters; do
+        out+="$("$kvmini" ctl "$tmp/api.sock" $verb 2>&1; echo "status $?")"$'\n'
+    done
+    out+="$("$kvmini" ctl "$tmp/api.sock" pause --json; "$kvmini" ctl "$tmp/api.sock" pause 2>&1; echo "status $?")"$'\n'
+    out+="$("$kvmini" ctl "$tmp/api.sock" shutdown-vmm 2>&1; echo "status $?")"$'\n'
+    wait "$first"; rc=$?
+    if [ $rc = 0 ] && [ ! -e "$tmp/api.sock" ] && [ "$mode" = 600 ] &&
+       [ "$(grep -c "^status 0$" <<<"$out")" = 7 ] && grep -q '^status 1$' <<<"$out" &&
+       grep -q '^state:   Paused$' <<<"$out" && grep -q '^state:   Running$' <<<"$out" &&
+       grep -q 'kvmini: error: vm.pause: the VM is already paused (HTTP 409)' <<<"$out" &&
+       grep -q '^_vcpu0: exits=' <<<"$out" && grep -q '^kvmini 0.1.0, pid ' <<<"$out"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1)); echo "FAIL api-ctl: status $rc, socket mode $mode: $out $(cat "$tmp/api.err")"
+    fi
     # the exit-cost probe's scratch VM runs and says what coalesce=auto chooses
     "$kvmini" host --exit-cost >"$tmp/out" 2>"$tmp/err"
     rc=$?
@@ -281,6 +308,42 @@ print(s.getsockname()[1], flush=True); time.sleep(60)' > "$tmp/port" &
     case_ gdb-port-in-use  2 "Address already in use" -- --kernel "$hello" --gdb "tcp:127.0.0.1:$port"
     kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
 }
+
+# --api-socket: a path kvmini may not or cannot use is refused before the VM starts
+long_sock=$tmp/$(printf 'a%.0s' $(seq 110))
+case_ api-empty        2 "--api-socket '': needs a path" -- --api-socket=
+case_ api-too-long     2 "path too long (at most 107 bytes)" -- --api-socket "$long_sock"
+case_ api-missing      2 "needs a value"      -- --api-socket
+case_ api-file         2 "exists and is not a socket" -- --kernel "$hello" --api-socket "$tmp/empty"
+case_ api-nodir        2 "cannot listen" -- --kernel "$hello" --api-socket "$tmp/no/such/dir/sock"
+{
+    # a socket someone else listens on
+    python3 -c 'import socket,sys,time
+s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)
+print("up", flush=True); time.sleep(60)' "$tmp/live.sock" > "$tmp/live" &
+    holder=$!
+    for _ in $(seq 50); do [ -s "$tmp/live" ] && break; sleep 0.1; done
+    case_ api-live     2 "another process is listening there" -- --kernel "$hello" --api-socket "$tmp/live.sock"
+    kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+}
+# ctl_case NAME STATUS NEEDLE -- ARGS...: kvmini ctl ARGS, STATUS and NEEDLE in a 1-line stderr
+ctl_case() {
+    local name=$1 want=$2 needle=$3
+    shift 4
+    timeout 20 "$kvmini" ctl "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+    local rc=$?
+    if [ "$rc" = "$want" ] && [ "$(grep -c . "$tmp/err")" = 1 ] && grep -qF -- "$needle" "$tmp/err"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1)); echo "FAIL ctl-$name: status $rc (want $want): $(cat "$tmp/err")"
+    fi
+}
+ctl_case no-args      2 "a socket and a verb are needed" --
+ctl_case no-verb      2 "a socket and a verb are needed" -- "$tmp/x.sock"
+ctl_case bad-verb     2 "unknown verb 'frob'" -- "$tmp/x.sock" frob
+ctl_case bad-flag     2 "unexpected argument" -- "$tmp/x.sock" info --yaml
+ctl_case no-socket    1 "cannot connect to $tmp/x.sock: No such file or directory (is kvmini running with --api-socket" -- "$tmp/x.sock" info
+ctl_case not-a-socket 1 "cannot connect to $tmp/empty" -- "$tmp/empty" pause --json
 
 # no --kernel and no default guest next to the binary
 cp "$kvmini" "$tmp/kvmini"

@@ -54,5 +54,10 @@ const char *arch__probe_vm(int vm_fd);
 const char *arch__probe_vcpu(int vm_fd, int vcpu_fd);
 /* Is this the exit of the probe's loop? */
 bool arch__probe_exit(const struct kvm_run *run);
+/* On a vCPU's own thread as it parks for a pause (vmm/run.c): tells the guest it was
+ * stopped (x86: KVM_KVMCLOCK_CTRL, so a long pause is no soft lockup); nothing elsewhere. */
+void arch__vcpu_paused(struct vcpu *v);
+/* "x86_64", "aarch64" (the API's vmm.ping) */
+const char *arch__name(void);
 
 #endif

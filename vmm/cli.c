@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "vmm/board.h"
 #include "vmm/gdb.h"
@@ -126,6 +127,9 @@ static void usage_debug(FILE *f)
 "                         detaching resumes it. In gdb: target remote HOST:PORT\n"
 "      --gdb-wait         with --gdb: the VM runs no instruction until gdb attaches and\n"
 "                         continues it (like QEMU's -s -S)\n"
+"      --api-socket PATH  an HTTP API on the Unix socket PATH (mode 0600): vm.info,\n"
+"                         vm.pause, vm.resume, vm.shutdown, vm.counters, ... (curl\n"
+"                         --unix-socket PATH, or kvmini ctl PATH VERB; docs/api.md)\n"
 "      --seccomp MODE     a syscall allow-list per thread once the VM is set up: on\n"
 "                         (default: a syscall outside it ends kvmini, naming it), log\n"
 "                         (allowed, but logged by the kernel: dmesg or the audit log),\n"
@@ -145,6 +149,10 @@ void cli__usage(FILE *f)
 "       kvmini exits [--chrome OUT.json | --format=text|chrome] FILE\n"
 "                                 summarise a --trace-exits file, or export it as\n"
 "                                 Chrome trace-event JSON (Perfetto, chrome://tracing)\n"
+"       kvmini ctl SOCKET VERB [--json]\n"
+"                                 drive a kvmini started with --api-socket SOCKET;\n"
+"                                 VERB: ping, info, pause, resume, shutdown,\n"
+"                                 shutdown-vmm, counters, exit-stats\n"
 "       kvmini host [--kind] [--exit-cost]\n"
 "                                 what backs /dev/kvm here: hardware, paravirtual or\n"
 "                                 none, and what to do (status 1 when there is none);\n"
@@ -194,7 +202,7 @@ void cli__usage(FILE *f)
 
 enum { OPT_CMDLINE = 256, OPT_APPEND, OPT_CONSOLE, OPT_KVM, OPT_VIRTIO_CMDLINE,
        OPT_EXIT_STATS, OPT_TRACE_EXITS, OPT_STRICT, OPT_TRANSPORT, OPT_GDB, OPT_GDB_WAIT, OPT_SECCOMP,
-       OPT_DUMP_DTB };
+       OPT_DUMP_DTB, OPT_API_SOCKET };
 #define NOT_MINE (-2)	/* an option group's answer for an option of another group */
 
 /* The guest: kernel, initrd, command line, vCPUs, memory, console. 0, -1 (err) or NOT_MINE. */
@@ -271,6 +279,14 @@ static int device_option(int c, const char *arg, struct run_config *cfg, char *e
 		return 0;
 	case OPT_KVM:
 		cfg->kvm_path = arg;
+		return 0;
+	case OPT_API_SOCKET:
+		if (!*arg || strlen(arg) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+			snprintf(err, errlen, "--api-socket '%s': %s", arg, *arg ?
+				 "path too long (at most 107 bytes)" : "needs a path");
+			return -1;
+		}
+		cfg->api_socket = arg;
 		return 0;
 	case OPT_DUMP_DTB:
 		if (!board__has_device_tree()) {
@@ -385,6 +401,7 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 		{ "gdb-wait", no_argument, NULL, OPT_GDB_WAIT },
 		{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 		{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
+		{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },

@@ -15,6 +15,7 @@
 #include "vmm/seccomp.h"
 #include "vmm/trace_opts.h"
 
+#define KVMINI_VERSION  "0.1.0"
 #define DEFAULT_MEMORY  (512ULL << 20)
 
 enum virtio_transport { VIRTIO_TRANSPORT_MMIO, VIRTIO_TRANSPORT_PCI };
@@ -45,6 +46,7 @@ struct run_config {
 	const char *dump_dtb;            /* --dump-dtb FILE: the guest's device tree (arm64) */
 	const char *gdb;           /* --gdb tcp:HOST:PORT | unix:PATH, NULL when off */
 	bool gdb_wait;             /* --gdb-wait: no guest instruction before gdb resumes */
+	const char *api_socket;    /* --api-socket PATH: the HTTP API (vmm/api.c), NULL when off */
 	enum seccomp_setting seccomp;    /* --seccomp=off|log|on (default on) */
 };
 

@@ -37,7 +37,7 @@ static enum exit_action handle_io(struct vcpu *v)
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	bool out = run->io.direction == KVM_EXIT_IO_OUT;
 
-	v->io_exits++;
+	__atomic_store_n(&v->io_exits, v->io_exits + 1, __ATOMIC_RELAXED);
 
 	/* `rep ins/outs` arrive as one exit with count > 1 */
 	for (uint32_t i = 0; i < run->io.count; i++) {
@@ -53,7 +53,7 @@ static enum exit_action handle_mmio(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 
-	v->mmio_exits++;
+	__atomic_store_n(&v->mmio_exits, v->mmio_exits + 1, __ATOMIC_RELAXED);
 	if (!bus__access(&v->vm->mmio, run->mmio.phys_addr, run->mmio.is_write, run->mmio.data,
 			 run->mmio.len) && __builtin_expect(v->vm->strict, 0))
 		return strict_stop(v, "mmio", run->mmio.phys_addr, run->mmio.is_write,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "devices/serial.h"
+#include "vmm/api.h"
 #include "vmm/board.h"
 #include "vmm/boot.h"
 #include "vmm/exit_cost.h"
@@ -85,6 +86,26 @@ static void report_exit_stats(struct machine *m, FILE *f, bool json)
 						      MAX_DISKS * VIRTIO_MAX_QUEUES - board.nqueues);
 	report__exit_stats(f, &snap, json, &board);
 	stats__snapshot_free(&snap);
+}
+
+/* vm.exit-stats (the API thread): the same report, as JSON */
+static void api_exit_stats(void *machine, FILE *f)
+{
+	report_exit_stats(machine, f, true);
+}
+
+/* --api-socket: its requests act on this machine from now on */
+static void connect_api(struct machine *m, const struct run_config *cfg)
+{
+	struct api_backend b;
+
+	m->api_ctx = (struct machine_api){
+		.vm = &m->vm, .cfg = cfg, .blk = m->blk, .ndisks = m->ndisks,
+		.exit_stats = m->exit_stats != EXIT_STATS_OFF ? api_exit_stats : NULL,
+		.exit_stats_ctx = m,
+	};
+	machine_api__backend(&m->api_ctx, &b);
+	api__set_backend(m->api, &b);
 }
 
 /* Writes PATH.tmp and renames it over PATH, so PATH always holds one whole snapshot. */
@@ -281,6 +302,8 @@ static int open_inputs(struct machine *m, const struct run_config *cfg, int *sta
 	if (cfg->gdb && !(m->gdb = gdb__listen(cfg->gdb, cfg->cpus, cfg->gdb_wait, cfg->quiet, err,
 						 errlen)))
 		return -1;	/* a --gdb address we cannot listen on */
+	if (cfg->api_socket && !(m->api = api__listen(cfg->api_socket, err, errlen)))
+		return -1;	/* an --api-socket path we may not or cannot use */
 	if (cfg->trace && (m->trace_fd = trace__create_file(cfg->trace_opts.path, err, errlen)) < 0)
 		return -1;
 	*status = 1;	/* the host's memory, not the user's input */
@@ -328,6 +351,8 @@ int machine__create(struct machine *m, const struct run_config *cfg, int *status
 		gdb__attach(m->gdb, &m->vm);	/* vm->gdb owns it now */
 		m->gdb = NULL;
 	}
+	if (m->api)
+		connect_api(m, cfg);
 	/* last: the trace's header lists every device on the buses */
 	if (cfg->trace) {
 		int fd = m->trace_fd;
@@ -366,13 +391,15 @@ int machine__run(struct machine *m, const struct run_config *cfg)
 	/* every thread enters its seccomp filter as it starts (the trace writer already has);
 	 * the main thread last, when it has nothing left to set up */
 	if (launcher__start(err, sizeof(err)) == 0 && run__start_vcpus(vm, err, sizeof(err)) == 0 &&
-	    (!vm->gdb || gdb__start(vm, err, sizeof(err)) == 0)) {
+	    (!vm->gdb || gdb__start(vm, err, sizeof(err)) == 0) &&
+	    (!m->api || api__start(m->api, err, sizeof(err)) == 0)) {
 		seccomp__enter(SECCOMP_KIND_MAIN);
 		console__loop(&m->console, m->uart, vm);
 	} else {
 		fprintf(stderr, "kvmini: error: %s\n", err);
 	}
 	run__stop_and_join(vm);
+	api__stop(m->api);	/* before the reports: nothing reads the VM behind them */
 	console__restore();
 	trace__close(m->trace, stderr, cfg->quiet, NULL);
 	m->trace = NULL;
@@ -416,6 +443,8 @@ void machine__destroy(struct machine *m)
 {
 	trace__close(m->trace, NULL, true, NULL);	/* an error path: the vCPUs never ran */
 	m->trace = NULL;
+	api__close(m->api);	/* stopped already, unless the VM never ran */
+	m->api = NULL;
 	for (unsigned i = 0; i < m->ndisks; i++) {
 		/* stops the device's I/O thread first */
 		if (m->transport == VIRTIO_TRANSPORT_PCI)

@@ -13,7 +13,9 @@
 #include "virtio/pci.h"
 #include "devices/pci.h"
 #include "vmm/irq_routes.h"
+#include "vmm/machine_api.h"
 
+struct api;
 struct board;
 struct gdb;
 struct serial;
@@ -38,6 +40,8 @@ struct machine {
 	enum exit_stats_mode exit_stats;
 	const char *exit_stats_path;
 	struct trace *trace;       /* --trace-exits, NULL when off */
+	struct api *api;           /* --api-socket, NULL when off */
+	struct machine_api api_ctx; /* what its requests act on */
 	/* opened before KVM (machine__create checks the user's inputs first), handed over later */
 	struct boot_image *boot;   /* kernel, initrd, command line; loaded by machine__boot */
 	struct guest_mem ram;      /* guest RAM until vm__create_on takes it */
@@ -46,7 +50,7 @@ struct machine {
 };
 
 /* Checks and opens every input the user named (console, kernel, initrd, command line, disks,
- * gdb address, trace file, guest RAM) before it opens KVM, then creates the VM and its
+ * gdb address, API socket, trace file, guest RAM) before it opens KVM, then creates the VM and its
  * devices. m is zeroed memory (calloc: pages the run does not touch stay the kernel's).
  * 0, or -1 with a reason (exit status in *status: 2 for the user's input). */
 int machine__create(struct machine *m, const struct run_config *cfg, int *status,

@@ -12,13 +12,12 @@
 #include "vmm/board.h"
 #include "vmm/cli.h"
 #include "vmm/console.h"
+#include "vmm/ctl_cmd.h"
 #include "vmm/exits_cmd.h"
 #include "vmm/host_cmd.h"
 #include "vmm/kvm_host.h"
 #include "vmm/machine.h"
 #include "vmm/seccomp.h"
-
-#define KVMINI_VERSION "0.1.0"
 
 /* The default guest lives next to the binary: build/kvmini -> build/guest/. */
 static int default_guest(struct run_config *cfg, char *kbuf, char *ibuf, size_t len)
@@ -106,6 +105,8 @@ int main(int argc, char **argv)
 		return exits__main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "host"))
 		return host_cmd__main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ctl"))
+		return ctl__main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		cli__usage(stdout);
 		return 0;
@@ -116,7 +117,7 @@ int main(int argc, char **argv)
 	}
 	if (argv[1][0] == '-')	/* options without a subcommand mean `run` */
 		return cmd_run(argc, (argv[0] = "run", argv));
-	fprintf(stderr, "kvmini: error: unknown command '%s' (commands: run, exits, host; see kvmini "
+	fprintf(stderr, "kvmini: error: unknown command '%s' (commands: run, exits, host, ctl; see kvmini "
 		"--help)\n", argv[1]);
 	return 2;
 }

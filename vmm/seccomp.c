@@ -28,6 +28,7 @@ static const char *const kind_names[SECCOMP_KIND_COUNT] = {
 	[SECCOMP_KIND_LAUNCHER] = "launcher",
 	[SECCOMP_KIND_TRACE] = "trace-writer",
 	[SECCOMP_KIND_GDB] = "gdb",
+	[SECCOMP_KIND_API] = "api",
 };
 
 static struct {

@@ -11,6 +11,7 @@ enum seccomp_kind {
 	SECCOMP_KIND_LAUNCHER,  /* starts and stops device I/O threads for the vCPUs */
 	SECCOMP_KIND_TRACE,     /* the --trace-exits writer */
 	SECCOMP_KIND_GDB,       /* the --gdb stub */
+	SECCOMP_KIND_API,       /* the --api-socket HTTP server */
 	SECCOMP_KIND_COUNT
 };
 

@@ -153,6 +153,32 @@ static const struct seccomp_rule gdb[] = {
 	ALLOW(close),
 };
 
+/* The --api-socket server (vmm/api.c): libmicrohttpd's epoll loop on the listening socket
+ * (accepting, reading requests, sending replies with MSG_NOSIGNAL, shutting a connection's
+ * write side after a Connection: close reply), its stop eventfd, the exit statistics
+ * (KVM's binary stats fds and /proc/self/smaps, read with pread), and at the end closing
+ * the connections and removing the socket. Pausing only kicks the vCPUs (tgkill, common). */
+static const struct seccomp_rule api[] = {
+	ALLOW(read),                    /* the stop eventfd */
+	ALLOW(poll),
+	ALLOW(ppoll),                   /* poll() where glibc has only ppoll (arm64) */
+	ALLOW(epoll_wait),
+	ALLOW(epoll_pwait),             /* epoll_wait() where glibc has only epoll_pwait (arm64) */
+	ALLOW(epoll_ctl),
+	ALLOW(accept4),
+	ALLOW(recvfrom),
+	ALLOW(sendto),
+	ALLOW(sendmsg),                 /* headers and body in one call */
+	ALLOW(shutdown),
+	ALLOW(close),
+	ALLOW(pread64),                 /* vm.exit-stats */
+	ALLOW(unlink),                  /* the socket, at the end */
+	ALLOW(unlinkat),
+	/* glibc shrinking this thread's malloc arena reads /proc/sys/vm/overcommit_memory
+	 * once; refused, it just does not shrink (it opens nothing else) */
+	{ .nr = SCMP_SYS(openat), .err = EACCES },
+};
+
 static const struct seccomp_ruleset set_common = SET("common", common);
 static const struct seccomp_ruleset set_main = SET("main", main_thread);
 static const struct seccomp_ruleset set_vcpu = SET("vcpu", vcpu);
@@ -160,6 +186,7 @@ static const struct seccomp_ruleset set_blk = SET("blk", blk);
 static const struct seccomp_ruleset set_launcher = SET("launcher", launcher);
 static const struct seccomp_ruleset set_trace = SET("trace", trace_writer);
 static const struct seccomp_ruleset set_gdb = SET("gdb", gdb);
+static const struct seccomp_ruleset set_api = SET("api", api);
 
 const struct seccomp_ruleset *const seccomp_kind_sets[SECCOMP_KIND_COUNT][SECCOMP_MAX_SETS] = {
 	[SECCOMP_KIND_MAIN]     = { &set_common, &set_main },
@@ -168,4 +195,5 @@ const struct seccomp_ruleset *const seccomp_kind_sets[SECCOMP_KIND_COUNT][SECCOM
 	[SECCOMP_KIND_LAUNCHER] = { &set_common, &set_blk, &set_launcher },
 	[SECCOMP_KIND_TRACE]    = { &set_common, &set_trace },
 	[SECCOMP_KIND_GDB]      = { &set_common, &set_gdb, &seccomp_arch_gdb },
+	[SECCOMP_KIND_API]      = { &set_common, &set_api },
 };

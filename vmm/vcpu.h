@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <linux/kvm.h>
 
 #include "vmm/lastexits.h"
@@ -27,7 +28,10 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
-	uint64_t exits;        /* userspace exits seen by this vCPU */
+	pid_t tid;             /* its thread's id, once it runs (vm.info) */
+	/* userspace exits seen by this vCPU (written by it alone, relaxed atomic stores: the
+	 * API reads them while it runs) */
+	uint64_t exits;
 	uint64_t io_exits, mmio_exits;
 	struct stats_vcpu *stats; /* --exit-stats: this vCPU's tables (owned), NULL when off */
 	struct trace_vcpu *trace; /* --trace-exits: this vCPU's ring (the trace's), NULL when off */

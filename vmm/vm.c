@@ -65,6 +65,11 @@ int vm__create_on(struct vm *vm, struct kvm *kvm, struct guest_mem *gm, unsigned
 	vm->irqchip_fd = vm->msi_fd = -1;
 	vm->stop_efd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
+	pthread_mutex_init(&vm->hold.lock, NULL);
+	pthread_cond_init(&vm->hold.run_cond, NULL);
+	pthread_cond_init(&vm->hold.park_cond, NULL);
+	vm->hold.hold = 0;
+	vm->hold.nparked = 0;
 	bus__init(&vm->pio, "pio");
 	bus__init(&vm->mmio, "mmio");
 

@@ -14,6 +14,15 @@
 struct vcpu;
 struct gdb;
 
+/* Pausing the VM (vmm/run.c: run__pause): while hold is set every vCPU parks outside
+ * KVM_RUN; nparked counts those parked. */
+struct vm_hold {
+	pthread_mutex_t lock;
+	pthread_cond_t run_cond, park_cond;
+	int hold;                     /* atomic: 1 from a pause until the resume */
+	unsigned nparked;
+};
+
 enum vm_stop_reason {
 	VM_RUNNING = 0,
 	VM_STOP_POWEROFF,   /* guest ACPI S5 or KVM system event */
@@ -46,6 +55,7 @@ struct vm {
 	bool strict;                  /* --strict: an access that hits no device stops the VM */
 	char stop_msg[256];
 	struct gdb *gdb;               /* --gdb: the stub (vmm/gdb.c), NULL when off */
+	struct vm_hold hold;           /* pause/resume (the API) */
 };
 
 /* Maps `ram` bytes of guest RAM backed by `pages` (hugetlb pages are reserved now), before

@@ -83,3 +83,26 @@ if [ -e gdb-nonce ]; then
     [ "$st" = 0 ] && grep -q "L2-GDBLOOP-DONE" /tmp/gdb-kernel.log && echo "PASS gdb-kernel-runs-on-to-poweroff" ||
         { echo "FAIL gdb-kernel-runs-on-to-poweroff: status $st"; tail -n 8 /tmp/gdb-kernel.log | sed 's/^/    /'; }
 fi
+
+# the control socket on arm64 (the api thread's seccomp list with arm64's syscalls): a guest
+# that stays up ~20 s (l2.gdbloop), paused, resumed, its counters read, shut down through it
+./kvmini run --kernel Image --initrd l2.cpio.gz --memory 256M --append l2.gdbloop \
+    --api-socket /tmp/api.sock < /dev/null > /tmp/api.log 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 600 ] && ! grep -q "^L2-KSYM" /tmp/api.log && kill -0 $pid 2>/dev/null; do
+    sleep 0.1; i=$((i + 1))
+done
+ctl() { ./kvmini ctl /tmp/api.sock "$@" 2>&1; }
+ctl ping --json | grep -q '"version"' && echo "PASS api-ping" || echo "FAIL api-ping: $(ctl ping)"
+ctl pause > /dev/null && ctl info --json | grep -q '"state":"Paused"' && echo "PASS api-pause" ||
+    echo "FAIL api-pause: $(ctl info --json | head -c 300)"
+ctl pause | grep -q "already paused" && echo "PASS api-pause-twice-refused" || echo "FAIL api-pause-twice-refused"
+ctl resume > /dev/null && ctl info --json | grep -q '"state":"Running"' && echo "PASS api-resume" ||
+    echo "FAIL api-resume"
+ctl counters --json | grep -q '"_vcpu0"' && echo "PASS api-counters" || echo "FAIL api-counters: $(ctl counters)"
+ctl shutdown > /dev/null
+wait $pid
+st=$?
+[ "$st" = 0 ] && [ ! -e /tmp/api.sock ] && echo "PASS api-shutdown-ends-kvmini" ||
+    { echo "FAIL api-shutdown-ends-kvmini: status $st"; tail -n 5 /tmp/api.log | sed 's/^/    /'; }

@@ -19,11 +19,14 @@
 #include "tests/lib/ck.h"
 #include "devices/x86/pm.h"
 #include "firmware/x86/layout.h"
+#include "vmm/api.h"
+#include "vmm/ctl_cmd.h"
 #include "vmm/exit_cost.h"
 #include "vmm/exit.h"
 #include "vmm/gdb.h"
 #include "vmm/gdb_packet.h"
 #include "vmm/kvm.h"
+#include "vmm/machine_api.h"
 #include "vmm/run.h"
 #include "vmm/seccomp.h"
 #include "vmm/report.h"
@@ -1312,6 +1315,144 @@ START_TEST(gdb_stub_protocol_edges)
 }
 END_TEST
 
+/* ---- the API (--api-socket) on a counting payload ---- */
+
+/* One raw request to sock (the whole text given); the reply's status, its body in body. */
+static unsigned http(const char *sock, const char *raw, char *body, size_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char buf[8192];
+	size_t n = 0;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(send(fd, raw, strlen(raw), MSG_NOSIGNAL), (ssize_t)strlen(raw));
+	for (ssize_t r; n < sizeof(buf) - 1 && (r = recv(fd, buf + n, sizeof(buf) - 1 - n, 0)) > 0;)
+		n += (size_t)r;
+	close(fd);
+	unsigned st = 0;
+	const char *b;
+	size_t bl;
+	ck_assert_msg(ctl__parse_response(buf, n, &st, &b, &bl) == 0, "not HTTP: %.*s", (int)n, buf);
+	snprintf(body, len, "%.*s", (int)bl, b);
+	return st;
+}
+
+static unsigned api_call(const char *sock, const char *method, const char *ep, char *body,
+			 size_t len)
+{
+	char raw[256];
+
+	snprintf(raw, sizeof(raw), "%s /api/v1/%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n",
+		 method, ep, strcmp(method, "PUT") ? "" : "Content-Length: 0\r\n");
+	return http(sock, raw, body, len);
+}
+
+static uint64_t counted(unsigned id)
+{
+	volatile uint64_t *c = gm__ptr(&vm.mem, 0x300000 + 4096ULL * id, 8);
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/* waits up to 10 s for both vCPUs' counters to pass the given values */
+static bool both_pass(uint64_t c0, uint64_t c1)
+{
+	for (int t = 0; t < 1000; t++) {
+		if (counted(0) > c0 && counted(1) > c1)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* Two vCPUs counting with no exits, the API thread and the vCPUs under seccomp: paused
+ * through the API, neither counter moves; resumed, both do; the errors come over real HTTP;
+ * vmm.shutdown stops the VM and removes the socket. */
+START_TEST(api_pause_resume_shutdown)
+{
+	char sock[80], err[256], body[4096];
+	struct machine_api ctx = { .vm = &vm };
+	struct api_backend b;
+
+	seccomp_for_this_test();
+	snprintf(sock, sizeof(sock), "/tmp/kvmini-api-test-%d.sock", (int)getpid());
+	setup_vm(2);
+	load_payload("lm_count", 0x100000);
+	for (unsigned i = 0; i < 2; i++)
+		enter_long_mode(&vm.vcpus[i], 0x100000, i);
+	struct api *a = api__listen(sock, err, sizeof(err));
+	ck_assert_msg(a, "%s", err);
+	machine_api__backend(&ctx, &b);
+	api__set_backend(a, &b);
+	ck_assert_int_eq(run__start_vcpus(&vm, err, sizeof(err)), 0);
+	ck_assert_msg(api__start(a, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(both_pass(0, 0));
+
+	ck_assert_uint_eq(api_call(sock, "PUT", "vm.pause", body, sizeof(body)), 204);
+	uint64_t p0 = counted(0), p1 = counted(1);
+	usleep(100000);
+	ck_assert_uint_eq(counted(0), p0);
+	ck_assert_uint_eq(counted(1), p1);
+	ck_assert_uint_eq(api_call(sock, "GET", "vm.info", body, sizeof(body)), 200);
+	ck_assert_msg(strstr(body, "\"state\":\"Paused\""), "%s", body);
+	ck_assert_uint_eq(api_call(sock, "PUT", "vm.pause", body, sizeof(body)), 409);
+	ck_assert_str_eq(body, "[\"vm.pause: the VM is already paused\"]");
+
+	ck_assert_uint_eq(api_call(sock, "PUT", "vm.resume", body, sizeof(body)), 204);
+	ck_assert(both_pass(p0, p1));
+	ck_assert_uint_eq(api_call(sock, "PUT", "vm.resume", body, sizeof(body)), 409);
+
+	/* errors over the wire, then a client that leaves mid-request: the server goes on */
+	ck_assert_uint_eq(api_call(sock, "GET", "vm.nothing", body, sizeof(body)), 404);
+	ck_assert_uint_eq(api_call(sock, "POST", "vm.info", body, sizeof(body)), 405);
+	ck_assert_uint_eq(http(sock, "PUT /api/v1/vm.pause HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+			       "Content-Length: 100000\r\n\r\n", body, sizeof(body)), 413);
+	ck_assert_uint_eq(http(sock, "PUT /api/v1/vm.pause HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+			       "Content-Length: 3\r\n\r\nabc", body, sizeof(body)), 400);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_gt(send(fd, "PUT /api/v1/vm.pause HTTP/1.1\r\nContent-Length: 10\r\n\r\nab", 55, 0), 0);
+	close(fd);
+	ck_assert_uint_eq(api_call(sock, "GET", "vm.counters", body, sizeof(body)), 200);
+	ck_assert_msg(strstr(body, "\"_vcpu1\":{\"exits\":"), "%s", body);
+	ck_assert(!run__paused(&vm));
+
+	ck_assert_uint_eq(api_call(sock, "PUT", "vmm.shutdown", body, sizeof(body)), 204);
+	struct pollfd p = { .fd = vm.stop_efd, .events = POLLIN };
+	ck_assert_int_eq(poll(&p, 1, 5000), 1);
+	run__stop_and_join(&vm);
+	api__close(a);
+	ck_assert_str_eq(vm.stop_msg, "shut down through the API (vmm.shutdown)");
+	ck_assert_int_ne(access(sock, F_OK), 0);	/* the socket is removed */
+	teardown_vm();
+}
+END_TEST
+
+/* A paused VM stops at once when asked (its vCPUs are parked, not in KVM_RUN). */
+START_TEST(paused_vm_stops_at_once)
+{
+	char err[256];
+
+	setup_vm(2);
+	load_payload("lm_count", 0x100000);
+	for (unsigned i = 0; i < 2; i++)
+		enter_long_mode(&vm.vcpus[i], 0x100000, i);
+	ck_assert_int_eq(run__start_vcpus(&vm, err, sizeof(err)), 0);
+	ck_assert(both_pass(0, 0));
+	ck_assert_msg(run__pause(&vm, err, sizeof(err)) == 0, "%s", err);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	run__stop_and_join(&vm);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	ck_assert_msg(ms < 200, "stopping a paused VM took %.0f ms", ms);
+	teardown_vm();
+}
+END_TEST
+
 static Suite *kvm_suite(void)
 {
 	Suite *s = suite_create("direct-kvm");
@@ -1336,6 +1477,8 @@ static Suite *kvm_suite(void)
 	tcase_add_test(tc, gdb_session_steps);
 	tcase_add_test(tc, gdb_session_breakpoints);
 	tcase_add_test(tc, gdb_stub_protocol_edges);
+	tcase_add_test(tc, api_pause_resume_shutdown);
+	tcase_add_test(tc, paused_vm_stops_at_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

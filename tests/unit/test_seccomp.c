@@ -209,6 +209,7 @@ START_TEST(no_thread_can_exec)
 	expect_blocked(SECCOMP_KIND_BLK, TRY_EXECVE,
 		       sys(b, sizeof(b), "blocked syscall %s in virtio-blk I/O thread", "execve", SYS_execve));
 	expect_blocked(SECCOMP_KIND_GDB, TRY_EXECVE, sys(b, sizeof(b), "blocked syscall %s in gdb thread", "execve", SYS_execve));
+	expect_blocked(SECCOMP_KIND_API, TRY_EXECVE, sys(b, sizeof(b), "blocked syscall %s in api thread", "execve", SYS_execve));
 	expect_blocked(SECCOMP_KIND_TRACE, TRY_EXECVE,
 		       sys(b, sizeof(b), "blocked syscall %s in trace-writer thread", "execve", SYS_execve));
 	expect_blocked(SECCOMP_KIND_LAUNCHER, TRY_EXECVE,

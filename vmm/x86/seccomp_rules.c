@@ -7,8 +7,9 @@
 #include <linux/kvm.h>
 
 /* A vCPU: the crash dump's registers and KVM_TRANSLATE for the code bytes; the gdb hooks (a
- * #BP given back through the vCPU events). */
+ * #BP given back through the vCPU events); telling the guest's kvmclock it was paused. */
 static const struct seccomp_rule vcpu[] = {
+	IOCTL(KVM_KVMCLOCK_CTRL),
 	IOCTL(KVM_GET_REGS),
 	IOCTL(KVM_SET_REGS),
 	IOCTL(KVM_GET_SREGS),

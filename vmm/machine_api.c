@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The API's backend over a running VM: ping, vm.info, counters, exit statistics, pause, resume and shutdown. */
+#include "vmm/machine_api.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "virtio/blk.h"
+#include "vmm/arch.h"
+#include "vmm/board.h"
+#include "vmm/cli.h"
+#include "vmm/run.h"
+#include "vmm/vcpu.h"
+#include "vmm/vm.h"
+
+static uint64_t ld(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static json_object *str(const char *s)
+{
+	return s ? json__string(s, true) : NULL;
+}
+
+static json_object *ping(void *ctx)
+{
+	json_object *o = json__obj(), *f = json__arr();
+
+	(void)ctx;
+	json__add(o, "build_version", str(KVMINI_VERSION));
+	json__add(o, "version", str(KVMINI_VERSION));
+	json__add(o, "pid", json__u64((uint64_t)getpid()));
+	json__push(f, str("kvm"));
+	json__push(f, str("io_uring"));
+	json__push(f, str(arch__name()));
+	json__add(o, "features", f);
+	return o;
+}
+
+static const char *state(struct vm *vm)
+{
+	return vm__stopping(vm) ? "Shutdown" : run__paused(vm) ? "Paused" : "Running";
+}
+
+/* config.payload: kernel, command line, initramfs */
+static json_object *payload(const struct run_config *cfg)
+{
+	json_object *o = json__obj();
+	const char *base = cfg->cmdline ? cfg->cmdline : board__default_cmdline();
+	size_t n = strlen(base) + (cfg->append ? strlen(cfg->append) + 2 : 1);
+	char *line = malloc(n);
+
+	json__add(o, "kernel", str(cfg->kernel));
+	if (line) {
+		snprintf(line, n, "%s%s%s", base, cfg->append ? " " : "", cfg->append ? cfg->append : "");
+		json__add(o, "cmdline", str(line));
+		free(line);
+	}
+	if (cfg->initrd)
+		json__add(o, "initramfs", str(cfg->initrd));
+	return o;
+}
+
+static json_object *disks(const struct machine_api *a)
+{
+	json_object *arr = json__arr();
+
+	for (unsigned i = 0; a->cfg && i < a->cfg->ndisks && i < a->ndisks; i++) {
+		const struct blk_opts *d = &a->cfg->disks[i];
+		json_object *o = json__obj();
+		char id[16];
+		snprintf(id, sizeof(id), "_disk%u", i);
+		json__add(o, "id", str(id));
+		json__add(o, "path", str(d->disk.path));
+		json__add(o, "readonly", json__bool(d->disk.readonly));
+		json__add(o, "direct", json__bool(d->disk.cache == DISK_CACHE_NONE));
+		json__add(o, "num_queues", json__u64(a->blk[i].nq));
+		if (d->serial[0])
+			json__add(o, "serial", str(d->serial));
+		json__push(arr, o);
+	}
+	return arr;
+}
+
+/* the config block, in Cloud Hypervisor's VmConfig names */
+static json_object *config(const struct machine_api *a)
+{
+	const struct run_config *cfg = a->cfg;
+	json_object *o = json__obj(), *cpus = json__obj(), *mem = json__obj();
+
+	json__add(cpus, "boot_vcpus", json__u64(a->vm->ncpus));
+	json__add(cpus, "max_vcpus", json__u64(a->vm->ncpus));
+	json__add(o, "cpus", cpus);
+	json__add(mem, "size", json__u64(a->vm->mem.ram_size));
+	if (cfg) {
+		json__add(mem, "thp", json__bool(cfg->mem_pages == GM_PAGES_THP));
+		json__add(mem, "hugepages", json__bool(cfg->mem_pages == GM_PAGES_HUGETLB));
+	}
+	json__add(o, "memory", mem);
+	if (!cfg)
+		return o;
+	json__add(o, "payload", payload(cfg));
+	json__add(o, "disks", disks(a));
+	json_object *serial = json__obj(), *console = json__obj();
+	json__add(serial, "mode", str(cfg->console == CONSOLE_STDIO ? "Tty" :
+				      cfg->console == CONSOLE_FILE ? "File" : "Off"));
+	if (cfg->console == CONSOLE_FILE)
+		json__add(serial, "file", str(cfg->console_path));
+	json__add(o, "serial", serial);
+	json__add(console, "mode", str("Off"));	/* no virtio-console */
+	json__add(o, "console", console);
+	return o;
+}
+
+static json_object *device_tree(const struct machine_api *a)
+{
+	json_object *o = json__obj();
+
+	for (unsigned i = 0; i < a->ndisks; i++) {
+		json_object *d = json__obj();
+		char id[16];
+		snprintf(id, sizeof(id), "_disk%u", i);
+		json__add(d, "id", str(id));
+		json__add(d, "resources", json__arr());
+		json__add(d, "children", json__arr());
+		json__add(d, "pci_bdf", NULL);
+		json__add(o, id, d);
+	}
+	return o;
+}
+
+static json_object *info(void *ctx)
+{
+	struct machine_api *a = ctx;
+	json_object *o = json__obj(), *v = json__arr();
+
+	json__add(o, "config", config(a));
+	json__add(o, "state", str(state(a->vm)));
+	json__add(o, "memory_actual_size", json__u64(a->vm->mem.ram_size));
+	json__add(o, "device_tree", device_tree(a));
+	for (unsigned i = 0; i < a->vm->ncpus; i++) {
+		json_object *c = json__obj();
+		json__add(c, "id", json__u64(i));
+		json__add(c, "tid", json__u64((uint64_t)__atomic_load_n(&a->vm->vcpus[i].tid,
+									 __ATOMIC_RELAXED)));
+		json__push(v, c);
+	}
+	json__add(o, "vcpus", v);
+	return o;
+}
+
+static json_object *disk_counters(const struct blk_dev *b)
+{
+	struct blk_queue_snap q[VIRTIO_MAX_QUEUES];
+	unsigned n = blk__snapshot_queues(b, q, VIRTIO_MAX_QUEUES);
+	unsigned long long rb = 0, wb = 0, ro = 0, wo = 0, kicks = 0, irqs = 0;
+	json_object *o = json__obj();
+
+	for (unsigned i = 0; i < n; i++) {
+		rb += q[i].read_bytes;
+		wb += q[i].write_bytes;
+		ro += q[i].reads;
+		wo += q[i].writes;
+		kicks += q[i].kicks;
+		irqs += q[i].irqs;
+	}
+	json__add(o, "read_bytes", json__u64(rb));
+	json__add(o, "write_bytes", json__u64(wb));
+	json__add(o, "read_ops", json__u64(ro));
+	json__add(o, "write_ops", json__u64(wo));
+	json__add(o, "kicks", json__u64(kicks));
+	json__add(o, "interrupts", json__u64(irqs));
+	return o;
+}
+
+static json_object *counters(void *ctx)
+{
+	struct machine_api *a = ctx;
+	json_object *o = json__obj();
+	char id[16];
+
+	for (unsigned i = 0; i < a->ndisks; i++) {
+		snprintf(id, sizeof(id), "_disk%u", i);
+		json__add(o, id, disk_counters(&a->blk[i]));
+	}
+	for (unsigned i = 0; i < a->vm->ncpus; i++) {
+		const struct vcpu *v = &a->vm->vcpus[i];
+		json_object *c = json__obj();
+		json__add(c, "exits", json__u64(ld(&v->exits)));
+		json__add(c, "io_exits", json__u64(ld(&v->io_exits)));
+		json__add(c, "mmio_exits", json__u64(ld(&v->mmio_exits)));
+		snprintf(id, sizeof(id), "_vcpu%u", i);
+		json__add(o, id, c);
+	}
+	return o;
+}
+
+static char *exit_stats(void *ctx, char *err, size_t errlen)
+{
+	struct machine_api *a = ctx;
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!a->exit_stats) {
+		snprintf(err, errlen, "kvmini runs without --exit-stats");
+		return NULL;
+	}
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	a->exit_stats(a->exit_stats_ctx, f);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	while (len && (buf[len - 1] == '\n'))	/* one line */
+		buf[--len] = '\0';
+	return buf;
+}
+
+static int pause_vm(void *ctx, char *err, size_t errlen)
+{
+	return run__pause(((struct machine_api *)ctx)->vm, err, errlen);
+}
+
+static int resume_vm(void *ctx, char *err, size_t errlen)
+{
+	return run__resume(((struct machine_api *)ctx)->vm, err, errlen);
+}
+
+static void shutdown_vm(void *ctx, bool vmm)
+{
+	struct machine_api *a = ctx;
+
+	vm__request_stop(a->vm, VM_STOP_USER, 0, "shut down through the API (%s)",
+			 vmm ? "vmm.shutdown" : "vm.shutdown");
+}
+
+void machine_api__backend(struct machine_api *a, struct api_backend *b)
+{
+	*b = (struct api_backend){
+		.ctx = a, .ping = ping, .info = info, .counters = counters,
+		.exit_stats = exit_stats, .pause = pause_vm, .resume = resume_vm,
+		.shutdown = shutdown_vm,
+	};
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The API's backend: what the endpoints read and do, over one running VM (vmm/api_routes.h). */
+#ifndef KVMINI_VMM_MACHINE_API_H
+#define KVMINI_VMM_MACHINE_API_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "vmm/api_routes.h"
+
+struct blk_dev;
+struct run_config;
+struct vm;
+
+struct machine_api {
+	struct vm *vm;
+	const struct run_config *cfg;  /* the command line; NULL: vm.info from the VM alone */
+	const struct blk_dev *blk;     /* the disks (vm.counters, vm.info's device_tree) */
+	unsigned ndisks;
+	/* --exit-stats: the statistics as JSON to f (machine.c); NULL: vm.exit-stats is 409 */
+	void (*exit_stats)(void *ctx, FILE *f);
+	void *exit_stats_ctx;
+};
+
+/* The callbacks over *a (which must outlive the API thread). */
+void machine_api__backend(struct machine_api *a, struct api_backend *b);
+
+#endif
