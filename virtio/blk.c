@@ -546,6 +546,46 @@ static long long next_deadline(const struct blk_queue *q)
 	return wait;
 }
 
+/* Takes what the ring holds, unless the device is held (blk__hold). busy and held are a
+ * Dekker pair (sequentially consistent): either blk__quiet sees this queue busy, or this
+ * queue sees the hold and takes nothing. */
+static void look_at_ring(struct blk_queue *q, struct virtq *vq, struct virtq_chain *chain)
+{
+	__atomic_store_n(&q->busy, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&q->b->held, __ATOMIC_SEQ_CST))
+		process_queue(q, vq, chain);
+	__atomic_store_n(&q->busy, 0, __ATOMIC_SEQ_CST);
+}
+
+void blk__hold(struct blk_dev *b, bool on)
+{
+	const struct virtio_dev *vdev = __atomic_load_n(&b->vdev, __ATOMIC_ACQUIRE);
+
+	__atomic_store_n(&b->held, on, __ATOMIC_SEQ_CST);
+	if (on || !vdev)
+		return;
+	for (unsigned i = 0; i < b->nq; i++)	/* what came while held is taken now */
+		if (vdev->kick_fd[i] >= 0)
+			eventfd_write(vdev->kick_fd[i], 1);
+}
+
+bool blk__quiet(const struct blk_dev *b)
+{
+	const struct virtio_dev *vdev = __atomic_load_n(&b->vdev, __ATOMIC_ACQUIRE);
+
+	if (!vdev)
+		return true;
+	for (unsigned i = 0; i < b->nq; i++) {
+		struct virtq_snapshot s;
+		if (__atomic_load_n(&b->q[i].busy, __ATOMIC_SEQ_CST))
+			return false;
+		virtq__snapshot(&vdev->vq[i], &s);
+		if (s.last_avail != s.used_idx)	/* taken, not answered yet */
+			return false;
+	}
+	return true;
+}
+
 /* One per queue: its own ring, request table, disk context (io_uring) and statistics, so
  * queues never share a lock or a cache line on the request path. */
 static void *blk_thread(void *arg)
@@ -570,7 +610,7 @@ static void *blk_thread(void *arg)
 		b->vdev->t_ops->needs_reset(b->vdev->transport, "out of memory");
 		return NULL;
 	}
-	process_queue(q, vq, chain);	/* kicks that came before DRIVER_OK */
+	look_at_ring(q, vq, chain);	/* kicks that came before DRIVER_OK */
 	while (!(p[2].revents & POLLIN)) {
 		struct timespec left;
 		long long wait = next_deadline(q);	/* ns; -1: none */
@@ -599,7 +639,7 @@ static void *blk_thread(void *arg)
 		if (look && !__atomic_load_n(&vq->broken, __ATOMIC_RELAXED)) {
 			if (!kicked)
 				STAT_ADD(q, unkicked, 1);
-			process_queue(q, vq, chain);
+			look_at_ring(q, vq, chain);
 		}
 	}
 	/* stopping (reset or exit): let what is in flight land, but touch no ring any more; a

@@ -75,6 +75,7 @@ struct blk_queue {
 	struct timespec owed_since;  /* since when (CLOCK_MONOTONIC) */
 	unsigned large_inflight;     /* requests of BLK_COALESCE_MIN or more in flight */
 	bool kicks_off;              /* the guest is not asked to kick (process_queue) */
+	int busy;                    /* atomic: looking at the ring (blk__hold waits it out) */
 };
 
 struct blk_dev {
@@ -92,6 +93,7 @@ struct blk_dev {
 	char name[64];               /* "virtio-blk <path>", for reports */
 	const char *path;            /* the backing, as given (the caller's string) */
 	struct virtio_report reports;  /* backing errors said once per kind (virtio/core.h) */
+	int held;                    /* atomic: paused, no queue takes a new request (blk__hold) */
 };
 
 /* The coalescing window for an exit cost of exit_ns (<= 0: not measured), in ns. */
@@ -123,6 +125,12 @@ struct blk_queue_snap {
 };
 /* Each of b's queues into out (at most max of them); returns how many. */
 unsigned blk__snapshot_queues(const struct blk_dev *b, struct blk_queue_snap *out, unsigned max);
+/* Pausing the VM (the control socket): while held, no queue takes a new request from its ring
+ * (kicks are counted, then left); requests already taken complete and interrupt as usual.
+ * After blk__hold(b, true), blk__quiet says when nothing is in flight any more; blk__hold(b,
+ * false) lets every queue look at its ring again (a kick of its own). */
+void blk__hold(struct blk_dev *b, bool on);
+bool blk__quiet(const struct blk_dev *b);
 
 extern const struct virtio_dev_ops blk_dev_ops;
 

@@ -220,14 +220,50 @@ static char *exit_stats(void *ctx, char *err, size_t errlen)
 	return buf;
 }
 
+#define DISK_QUIET_MS 5000	/* how long a pause waits for the disks' requests to land */
+
+static void hold_disks(struct machine_api *a, bool on)
+{
+	for (unsigned i = 0; i < a->ndisks; i++)
+		blk__hold(&a->blk[i], on);
+}
+
+/* the vCPUs parked first (no new kicks), then the disk queues held until nothing is in
+ * flight: a paused VM does no I/O. Either failing leaves the VM running. */
 static int pause_vm(void *ctx, char *err, size_t errlen)
 {
-	return run__pause(((struct machine_api *)ctx)->vm, err, errlen);
+	struct machine_api *a = ctx;
+
+	if (run__pause(a->vm, err, errlen))
+		return -1;
+	hold_disks(a, true);
+	for (unsigned waited = 0;; waited++) {
+		bool quiet = true;
+		for (unsigned i = 0; i < a->ndisks && quiet; i++)
+			quiet = blk__quiet(&a->blk[i]);
+		if (quiet)
+			return 0;
+		if (waited >= DISK_QUIET_MS || vm__stopping(a->vm))
+			break;
+		usleep(1000);
+	}
+	hold_disks(a, false);
+	run__resume(a->vm, err, errlen);
+	snprintf(err, errlen, "%s", vm__stopping(a->vm) ? "the VM is stopping" :
+		 "the disks did not finish their requests within 5 s; the VM runs on");
+	return -1;
 }
 
 static int resume_vm(void *ctx, char *err, size_t errlen)
 {
-	return run__resume(((struct machine_api *)ctx)->vm, err, errlen);
+	struct machine_api *a = ctx;
+
+	if (!run__paused(a->vm)) {
+		snprintf(err, errlen, "the VM is not paused");
+		return -1;
+	}
+	hold_disks(a, false);
+	return run__resume(a->vm, err, errlen);
 }
 
 static void shutdown_vm(void *ctx, bool vmm)

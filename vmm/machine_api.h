@@ -15,7 +15,8 @@ struct vm;
 struct machine_api {
 	struct vm *vm;
 	const struct run_config *cfg;  /* the command line; NULL: vm.info from the VM alone */
-	const struct blk_dev *blk;     /* the disks (vm.counters, vm.info's device_tree) */
+	struct blk_dev *blk;           /* the disks (vm.counters, vm.info's device_tree; held
+					* while paused) */
 	unsigned ndisks;
 	/* --exit-stats: the statistics as JSON to f (machine.c); NULL: vm.exit-stats is 409 */
 	void (*exit_stats)(void *ctx, FILE *f);

@@ -291,6 +291,20 @@ def cli():
                                      "--console=none", "--exit-stats"))
 
 
+# ---- api: flags, body length, method NUL path NUL, then an HTTP reply for kvmini ctl ----
+def api():
+    def req(flags, body, method, path, reply=b""):
+        return u8(flags) + struct.pack("<H", body) + method + b"\0" + path + b"\0" + reply
+    ok = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+    put("api", "ping", req(0, 0, b"GET", b"/api/v1/vmm.ping", ok))
+    put("api", "pause-refused", req(2, 0, b"PUT", b"/api/v1/vm.pause",
+                                    b"HTTP/1.1 409 Conflict\r\nContent-Length: 31\r\n\r\n"
+                                    b"[\"vm.pause: already paused\"]"))
+    put("api", "body-too-big", req(8, 9000, b"PUT", b"/api/v1/vm.resume"))
+    put("api", "wrong-method", req(0, 0, b"POST", b"/api/v1/vm.info", b"HTTP/1.0 204 No Content\r\n\r\n"))
+    put("api", "exit-stats-oom", req(1, 0, b"GET", b"/api/v1/vm.exit-stats"))
+
+
 virtq()
 mmio()
 pci()
@@ -298,3 +312,4 @@ blk()
 bz()
 trace()
 cli()
+api()

@@ -111,18 +111,21 @@ START_TEST(routes_and_errors)
 	       "vm.exit-stats: kvmini runs without --exit-stats");
 	/* a hostile method or path is cut and escaped, never echoed raw */
 	expect("G\x01\xff\"ET", "/api/v1/vm.info", 0, false, 405, "GET", "vm.info: use GET, not G");
-	ck_assert_uint_eq(req(NULL, "/x", 0, false).status, 400);
+	struct api_reply r = req(NULL, "/x", 0, false);
+	ck_assert_uint_eq(r.status, 400);
+	free(r.body);
 }
 END_TEST
 
 START_TEST(pause_resume_states)
 {
 	setup();
-	ck_assert_str_eq(json_object_get_string(json_object_object_get(
-		expect("GET", "/api/v1/vm.info", 0, false, 200, NULL, NULL), "state")), "Running");
+	json_object *o = expect("GET", "/api/v1/vm.info", 0, false, 200, NULL, NULL);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "state")), "Running");
+	json_object_put(o);
 	expect("PUT", "/api/v1/vm.resume", 0, false, 409, NULL, "vm.resume: the VM is not paused");
 	expect("PUT", "/api/v1/vm.pause", 0, false, 204, NULL, NULL);
-	json_object *o = expect("GET", "/api/v1/vm.info", 0, false, 200, NULL, NULL);
+	o = expect("GET", "/api/v1/vm.info", 0, false, 200, NULL, NULL);
 	ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "state")), "Paused");
 	json_object_put(o);
 	expect("PUT", "/api/v1/vm.pause", 0, false, 409, NULL, "vm.pause: the VM is already paused");

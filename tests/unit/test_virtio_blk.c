@@ -542,6 +542,31 @@ START_TEST(read_write_roundtrip)
 }
 END_TEST
 
+/* a paused VM's disk (blk__hold): a request kicked while held is not taken and nothing is
+ * in flight; after the hold it is answered without another kick */
+START_TEST(hold_takes_no_request_until_released)
+{
+	struct vring_used *u = (void *)(ram + USED_GPA);
+
+	open_dev(false, NULL);
+	driver_init(BASE_FEATURES);
+	ck_assert_uint_eq(request(VIRTIO_BLK_T_IN, 8, DATA_GPA, 4096, true), VIRTIO_BLK_S_OK);
+	blk__hold(&blk, true);
+	ck_assert(blk__quiet(&blk));
+	queue_read(16, DATA_GPA, 4096, 0x9000);
+	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	usleep(200000);		/* the queue's thread had the kick: it took nothing */
+	ck_assert_uint_eq(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE), 1);
+	ck_assert(blk__quiet(&blk));
+	ck_assert_uint_eq(stats().reads, 1);
+	blk__hold(&blk, false);
+	wait_used(2);
+	ck_assert_uint_eq(ram[0x9100], VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(stats().reads, 2);
+	ck_assert(blk__quiet(&blk));
+}
+END_TEST
+
 static char *queues_report(bool json)
 {
 	char *buf = NULL;
@@ -926,6 +951,7 @@ Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, coalesce_zero_keeps_kicks_and_interrupts);
 	tcase_add_test(tc, legacy_driver_refused);
 	tcase_add_test(tc, read_write_roundtrip);
+	tcase_add_test(tc, hold_takes_no_request_until_released);
 	tcase_add_test(tc, queue_state_report);
 	tcase_add_test(tc, bad_requests_get_status);
 	tcase_add_test(tc, advertised_limits_enforced);
