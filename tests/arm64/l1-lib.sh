@@ -36,3 +36,12 @@ disk() {
         grep -q "written by the arm64 guest" && echo "PASS $name-write-reached-$backing" ||
         echo "FAIL $name-write-reached-$backing"
 }
+# dt_clean NAME LOG...: the guest's kernel logged no complaint about the device tree it got
+# (Linux's OF core and DT-probed drivers say "OF: ...", "irq: no irq domain", "... failed to
+# parse", "missing interrupt-parent" when a node is wrong)
+dt_clean() {
+    name=$1
+    shift
+    bad=$(grep -h -E 'OF: .*(fail|error|warn|missing|bad|could not|invalid)|irq: no irq domain|missing interrupt-parent|(dtb|device tree|DT).*(warn|error|invalid)' "$@" | head -n 3)
+    [ -z "$bad" ] && echo "PASS $name" || { echo "FAIL $name:"; echo "$bad" | sed 's/^/    /'; }
+}

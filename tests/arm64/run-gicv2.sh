@@ -24,3 +24,5 @@ grep -q "GICv2m: range\[mem 0x08020000-0x08020fff\], SPI\[96:159\]" /tmp/gicv2-d
 irq=$(grep "L2-IRQ" /tmp/gicv2-disk-pci.log)
 case $irq in *MSI*virtio*) true ;; *) false ;; esac && echo "PASS gicv2-disk-pci-uses-msi" ||
     { echo "FAIL gicv2-disk-pci-uses-msi"; grep "L2-IRQ" /tmp/gicv2-disk-pci.log | sed 's/^/    /'; }
+dt_clean gicv2-guest-log-has-no-dt-warnings /tmp/gicv2-boot-1cpu.log /tmp/gicv2-boot-2cpu.log \
+    /tmp/gicv2-disk-pci.log /tmp/gicv2-disk-mmio.log

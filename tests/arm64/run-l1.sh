@@ -56,6 +56,10 @@ case $irq in *virtio*MSI* | *MSI*virtio*) false ;; *virtio*) true ;; *) false ;;
     echo "PASS disk-pci-intx-uses-intx" ||
     { echo "FAIL disk-pci-intx-uses-intx"; grep "L2-IRQ" /tmp/disk-pci-intx.log | sed 's/^/    /'; }
 
+# the guest's own boot log: no device-tree complaint, with the PCI host (MSI-X, INTx) and 2 vCPUs
+dt_clean guest-log-has-no-dt-warnings /tmp/boot-1cpu.log /tmp/boot-2cpu.log /tmp/disk-pci.log \
+    /tmp/disk-pci-intx.log /tmp/disk-mmio.log
+
 # for the record: when each guest reached its init (seconds of its own uptime)
 for f in boot-1cpu boot-2cpu; do echo "$f: $(grep -h -E '^L2-(UP|CPUS)' /tmp/$f.log | tr '\n' ' ')"; done
 
