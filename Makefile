@@ -2,10 +2,12 @@
 # kvmini: the one Makefile. `make` builds build/kvmini; `make check` runs every test;
 # `make demo` boots the default guest; `make guest` builds it. V=1 shows commands.
 
-# the CPU architecture: x86 (this machine's) or arm64, cross-built with Debian's
-# gcc-aarch64-linux-gnu on an x86 host (static: `make arm64-deps` installs the arm64 libraries)
-ARCH     ?= x86
-CROSS_arm64 := $(if $(filter aarch64,$(shell uname -m)),,aarch64-linux-gnu-)
+# the CPU architecture: x86 or arm64, by default this machine's (uname -m); arm64 on an x86 host
+# is cross-built with Debian's gcc-aarch64-linux-gnu (static: `make arm64-deps` installs the
+# arm64 libraries)
+HOST_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86)
+ARCH     ?= $(HOST_ARCH)
+CROSS_arm64 := $(if $(filter arm64,$(HOST_ARCH)),,aarch64-linux-gnu-)
 CC       := $(if $(filter arm64,$(ARCH)),$(CROSS_arm64)gcc,$(if $(filter default,$(origin CC)),cc,$(CC)))
 BUILD    ?= $(if $(filter arm64,$(ARCH)),build-arm64,build)
 SANITIZE ?=
@@ -197,13 +199,22 @@ test-acpi: $(BUILD)/acpi-dump
 kvm-test: $(BUILD)/kvm-tests $(PAYLOADS)
 	$(Q)KVMINI_PAYLOADS=$(BUILD)/tests/kvm/payloads $(BUILD)/kvm-tests
 
+# the default guest for ARCH: BUILD/guest/bzImage (x86) or BUILD/guest/Image (arm64) + initramfs
 guest: deps
-	$(Q)guest/build.sh $(BUILD)/guest
+	$(Q)GUEST_ARCH=$(ARCH) guest/build.sh $(BUILD)/guest
 
 nested-test: $(BUILD)/kvmini guest
 	$(Q)tests/nested/run-tests.sh $(BUILD)
 
 NESTED ?= 1
+# make check is x86's harness (its arm64 part cross-builds and runs in an emulated arm64 L1);
+# natively on an arm64 host it is not ported yet: said at once rather than by a failing build
+ifeq ($(ARCH),arm64)
+ifneq ($(filter check check-build,$(MAKECMDGOALS)),)
+$(error make check with ARCH=arm64 is not supported yet (issue 18): on an x86 host plain `make check` \
+  runs the arm64 part too; on an arm64 host `make`, `make unit`, `make guest` and `make demo` work)
+endif
+endif
 # make check: build everything first (the nested L1 sees the build read-only), then
 # tests/check.sh runs every part where it can run (here, or the /dev/kvm parts inside a
 # nested L1 on a machine without a usable /dev/kvm), says where and why, and ends with
@@ -302,9 +313,11 @@ cli-test: $(BUILD)/kvmini $(PAYLOADS)
 	$(Q)tests/run-as-user.sh $(BUILD)
 	$(Q)tests/bench/blk-matrix-cli.sh $(BUILD)
 
-demo: deps
+# ARCH=arm64: kvmini and the guest are arm64's; on an x86 host they boot inside the emulated
+# arm64 L1 (tests/arm64/l1.sh)
+demo: deps $(if $(filter arm64,$(ARCH)),$(if $(filter x86,$(HOST_ARCH)),arm64-deps))
 	$(Q)$(MAKE) --no-print-directory all guest
-	$(Q)tests/nested/demo.sh $(BUILD)
+	$(Q)GUEST_ARCH=$(ARCH) tests/nested/demo.sh $(BUILD)
 
 # iogen: the O_DIRECT io_uring load generator, static so it runs inside the guest's initramfs
 $(BUILD)/iogen: tests/bench/iogen.c

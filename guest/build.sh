@@ -2,16 +2,22 @@
 # SPDX-License-Identifier: Apache-2.0
 # Builds the default guest (stock Debian kernel + busybox initramfs) into OUTDIR; cached.
 #
-# Usage: guest/build.sh OUTDIR        (make guest runs: guest/build.sh build/guest)
+# Usage: guest/build.sh OUTDIR        (make guest runs: GUEST_ARCH=$(ARCH) guest/build.sh BUILD/guest)
+#   GUEST_ARCH=x86 (default) or arm64: the guest's architecture. arm64 takes Debian's arm64
+#   kernel (linux-image-arm64) and busybox-static:arm64; on a host of another architecture
+#   they are downloaded as foreign packages (dpkg --add-architecture arm64 the first time).
 #   GUEST_KERNEL=linux-image-cloud-amd64 guest/build.sh build/guest-cloud builds the same guest
 #   around Debian's cloud kernel (the kernel of the metapackage GUEST_KERNEL, default
-#   linux-image-amd64: the stock kernel)
+#   linux-image-amd64: the stock kernel; linux-image-arm64 for arm64)
 #
 # Outputs:
 #   OUTDIR/kernel-pkg/          the unpacked Debian kernel package (also used by tests/nested)
-#   OUTDIR/bzImage, OUTDIR/config   that package's kernel and its config
-#   OUTDIR/initramfs.cpio.gz    busybox-static + virtio/virtio-mmio/virtio-pci/virtio-blk/ext4/pvpanic modules
+#   OUTDIR/bzImage (x86) or OUTDIR/Image (arm64: Debian's vmlinuz is a plain arm64 Image),
+#   OUTDIR/config               that package's kernel and its config
+#   OUTDIR/initramfs.cpio.gz    busybox-static + the virtio/virtio-mmio/virtio-pci/virtio-blk/ext4
+#                               modules (x86: and pvpanic; Debian's arm64 kernel has none)
 #   OUTDIR/kernel-version       one line: the kernel package and version used
+#   OUTDIR/busybox-pkg/         (a foreign architecture only) the unpacked busybox-static:ARCH
 # Each step is skipped when its outputs exist and are newer than this script (and its inputs).
 #
 # The guest's /init (see make_init below) prints KVMINI-READY, KVMINI-CPUS=<n>,
@@ -19,7 +25,8 @@
 # given as kvmini.run=<cmd> on the kernel command line ('+' stands for a space, so
 # kvmini.run=ls+-l+/mnt runs "ls -l /mnt"; a literal '+' cannot be written), then gives a
 # shell on the console. Leaving that shell powers the guest off; typing poweroff / reboot /
-# halt in it powers off / reboots / powers off.
+# halt in it powers off / reboots / powers off. On x86 it first writes kvmini's boot-timer
+# port (arm64 has no such port: its PCI host has no I/O window for /dev/port to reach).
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -45,36 +52,69 @@ fresh() {
 for tool in apt-get apt-cache dpkg cpio gzip; do
     command -v "$tool" >/dev/null || die "$tool not found (run make deps)"
 done
-busybox=/bin/busybox
-if [ ! -x "$busybox" ] || ldd "$busybox" >/dev/null 2>&1; then
-    die "$busybox is not a static busybox (install busybox-static: make deps)"
+SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+
+# ---- 0. the guest's architecture (GUEST_ARCH, from make's ARCH) ----
+arch=${GUEST_ARCH:-x86}
+case $arch in
+x86)
+    debarch=amd64 kimage=bzImage
+    guest_mods=(virtio_ring virtio virtio_mmio virtio_pci virtio_blk crc32c_generic crc32c-intel crc16 mbcache
+        jbd2 ext4 pvpanic pvpanic-mmio)
+    show_opts=(PVPANIC PVPANIC_MMIO VIRTIO VIRTIO_MMIO VIRTIO_BLK EXT4_FS) ;;
+arm64)
+    debarch=arm64 kimage=Image
+    guest_mods=(virtio_ring virtio virtio_mmio virtio_pci virtio_blk crc32c_generic crc16 mbcache jbd2 ext4)
+    show_opts=(VIRTIO VIRTIO_MMIO VIRTIO_PCI VIRTIO_BLK EXT4_FS) ;;
+*) die "GUEST_ARCH '$arch': x86 or arm64" ;;
+esac
+# another architecture's packages are NAME:ARCH, once dpkg knows that architecture
+qual=""
+if [ "$(dpkg --print-architecture)" != "$debarch" ]; then
+    qual=":$debarch"
+    if ! dpkg --print-foreign-architectures | grep -qx "$debarch"; then
+        log "dpkg --add-architecture $debarch; apt-get update"
+        { $SUDO dpkg --add-architecture "$debarch" && $SUDO apt-get update -q >/dev/null; } ||
+            die "dpkg --add-architecture $debarch failed"
+    fi
+fi
+if [ -z "$qual" ]; then
+    busybox=/bin/busybox
+    if [ ! -x "$busybox" ] || ldd "$busybox" >/dev/null 2>&1; then
+        die "$busybox is not a static busybox (install busybox-static: make deps)"
+    fi
+    busybox_input=$busybox
 fi
 
-# ---- 1. the kernel package that GUEST_KERNEL (linux-image-amd64) depends on ----
-meta=${GUEST_KERNEL:-linux-image-amd64}
+# download PKG...: apt-get download into OUTDIR/dl (emptied first)
+download() {
+    mkdir -p "$out/dl"
+    rm -f "$out"/dl/*.deb
+    log "download $*"
+    # apt-get download writes into the current directory; -q keeps it to errors
+    (cd "$out/dl" && apt-get download -q "$@" 2>"$out/dl/apt.log") ||
+        { cat "$out/dl/apt.log" >&2; die "apt-get download $* failed"; }
+}
+
+# ---- 1. the kernel package that GUEST_KERNEL (linux-image-amd64 / -arm64) depends on ----
+meta=${GUEST_KERNEL:-linux-image-$debarch}
 case $meta in linux-image-*) ;; *) die "GUEST_KERNEL '$meta': a linux-image-* metapackage" ;; esac
 resolve_pkg() {
-    apt-cache depends "$meta" 2>/dev/null |
-        awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
+    apt-cache depends "$meta$qual" 2>/dev/null |
+        awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { sub(/:.*/, "", $2); print $2; exit }'
 }
 deb_stamp="$out/kernel-pkg/.unpacked"
 if ! fresh "$deb_stamp" || [ "$(cut -d' ' -f3 "$deb_stamp")" != "$meta" ]; then
     pkg=$(resolve_pkg || true)
     if [ -z "$pkg" ]; then
-        log "apt-get update ($meta not known to apt-cache)"
-        SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+        log "apt-get update ($meta$qual not known to apt-cache)"
         $SUDO apt-get update -q >/dev/null || die "apt-get update failed"
         pkg=$(resolve_pkg || true)
     fi
-    [ -n "$pkg" ] || die "cannot resolve the kernel package of $meta"
-    mkdir -p "$out/dl"
-    rm -f "$out"/dl/*.deb
-    log "download $pkg"
-    # apt-get download writes into the current directory; -q keeps it to errors
-    (cd "$out/dl" && apt-get download -q "$pkg" 2>"$out/dl/apt.log") ||
-        { cat "$out/dl/apt.log" >&2; die "apt-get download $pkg failed"; }
+    [ -n "$pkg" ] || die "cannot resolve the kernel package of $meta$qual"
+    download "$pkg$qual"
     deb=$(find "$out/dl" -maxdepth 1 -name "${pkg}_*.deb" | head -n1)
-    [ -n "$deb" ] || die "apt-get download $pkg produced no .deb"
+    [ -n "$deb" ] || die "apt-get download $pkg$qual produced no .deb"
     rm -rf "$out/kernel-pkg"
     log "unpack $(basename "$deb")"
     dpkg -x "$deb" "$out/kernel-pkg"
@@ -85,8 +125,8 @@ kver=$(find "$out/kernel-pkg/lib/modules" -mindepth 1 -maxdepth 1 -printf '%f\n'
 [ -n "$kver" ] || die "no lib/modules in $out/kernel-pkg"
 moddir="$out/kernel-pkg/lib/modules/$kver"
 
-if ! fresh "$out/bzImage" "$deb_stamp" || ! fresh "$out/config" "$deb_stamp"; then
-    cp "$out/kernel-pkg/boot/vmlinuz-$kver" "$out/bzImage"
+if ! fresh "$out/$kimage" "$deb_stamp" || ! fresh "$out/config" "$deb_stamp"; then
+    cp "$out/kernel-pkg/boot/vmlinuz-$kver" "$out/$kimage"
     cp "$out/kernel-pkg/boot/config-$kver" "$out/config"
 fi
 if ! fresh "$out/kernel-version" "$deb_stamp"; then
@@ -94,8 +134,55 @@ if ! fresh "$out/kernel-version" "$deb_stamp"; then
     log "$(cat "$out/kernel-version")"
 fi
 
-# ---- 2. the initramfs ----
+# ---- 2. a foreign architecture's busybox: busybox-static:ARCH, unpacked ----
+if [ -n "$qual" ]; then
+    bb_stamp="$out/busybox-pkg/.unpacked"
+    if ! fresh "$bb_stamp"; then
+        download "busybox-static$qual"
+        deb=$(find "$out/dl" -maxdepth 1 -name "busybox-static_*_$debarch.deb" | head -n1)
+        [ -n "$deb" ] || die "apt-get download busybox-static$qual produced no .deb"
+        rm -rf "$out/busybox-pkg"
+        dpkg -x "$deb" "$out/busybox-pkg"
+        echo "busybox-static$qual $(dpkg-deb -f "$deb" Version)" > "$bb_stamp"
+    fi
+    busybox=$out/busybox-pkg/bin/busybox
+    [ -f "$busybox" ] || die "busybox-static$qual has no bin/busybox"
+    busybox_input=$bb_stamp
+fi
+
+# bb_names BUSYBOX: its applet names, from the binary's own table ("[", "[[", ...: NUL-separated,
+# ending in an empty name), for a busybox of another architecture that cannot run here
+bb_names() {
+    local off names
+    off=$(LC_ALL=C grep -m1 -obUaP '\x00\[\x00\[\[\x00' "$1" | head -n1 | cut -d: -f1 || true)
+    [ -n "$off" ] || return 1
+    # (the readers stop early: their SIGPIPE is no error)
+    names=$(tail -c +"$((off + 2))" "$1" | head -c 65536 | tr '\0' '\n' | sed '/^$/q' || true)
+    printf '%s\n' "$names" | sed '/^$/d' | LC_ALL=C sort
+}
+# applets: the full paths of the guest busybox's applets (busybox --list-full). A foreign one's
+# are the host busybox's when both have the same applets (Debian builds busybox-static with
+# one configuration for every architecture)
+applets() {
+    if [ -z "$qual" ]; then
+        "$busybox" --list-full
+        return
+    fi
+    local host=/bin/busybox names
+    [ -x "$host" ] || die "$host not found: its --list-full places the applets (make deps)"
+    names=$(bb_names "$busybox") || die "no applet table in $busybox"
+    [ "$names" = "$("$host" --list | LC_ALL=C sort)" ] ||
+        die "$busybox and $host have different applets ($(cat "$bb_stamp"); host: $("$host" 2>&1 | head -n1))"
+    "$host" --list-full
+}
+
+# ---- 3. the initramfs ----
 make_init() {
+    init_head
+    if [ "$arch" = x86 ]; then init_boot_timer; fi
+    init_tail
+}
+init_head() {
     cat <<'EOF'
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
@@ -110,8 +197,16 @@ exec </dev/console >/dev/console 2>&1
 while read -r m; do
     insmod "/lib/modules/$m" 2>/dev/null
 done < /etc/modules.load
+EOF
+}
+init_boot_timer() {
+    cat <<'EOF'
 # kvmini's boot-timer port 0x440 (1088): kvmini logs the time since launch (other VMMs ignore it)
 printf '\173' | dd of=/dev/port bs=1 seek=1088 count=1 2>/dev/null
+EOF
+}
+init_tail() {
+    cat <<'EOF'
 echo
 echo KVMINI-READY
 echo "KVMINI-CPUS=$(grep -c '^processor' /proc/cpuinfo)"
@@ -142,12 +237,10 @@ poweroff -f
 EOF
 }
 
-guest_mods=(virtio_ring virtio virtio_mmio virtio_pci virtio_blk crc32c_generic crc32c-intel crc16 mbcache jbd2
-    ext4 pvpanic pvpanic-mmio)
 initrd="$out/initramfs.cpio.gz"
-if ! fresh "$initrd" "$deb_stamp" "$here/resolve-modules.sh" "$busybox"; then
+if ! fresh "$initrd" "$deb_stamp" "$here/resolve-modules.sh" "$busybox_input"; then
     cfg="$out/config"
-    for opt in PVPANIC PVPANIC_MMIO VIRTIO VIRTIO_MMIO VIRTIO_BLK EXT4_FS; do
+    for opt in "${show_opts[@]}"; do
         val=$(sed -n "s/^CONFIG_$opt=//p" "$cfg")
         log "CONFIG_$opt=${val:-n}"
     done
@@ -157,7 +250,8 @@ if ! fresh "$initrd" "$deb_stamp" "$here/resolve-modules.sh" "$busybox"; then
     mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,mnt,root,tmp,lib/modules}
     cp "$busybox" "$root/bin/busybox"
     # the links "busybox --install -s" would make, but pointing at /bin/busybox in the guest
-    for applet in $("$busybox" --list-full); do
+    applet_list=$(applets) || exit 1
+    for applet in $applet_list; do
         [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
     done
     # modules that are =y are skipped by resolve-modules.sh (modules.builtin)

@@ -2,10 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 # make demo: boots the default guest with kvmini, directly on hardware KVM or inside the nested L1.
 #
-# Usage: tests/nested/demo.sh BUILD
+# Usage: [GUEST_ARCH=x86|arm64] tests/nested/demo.sh BUILD
 #   On a terminal the guest's shell is yours: type poweroff (or Ctrl-A x) to end it. Without a
 #   terminal (CI) it boots to the KVMINI-READY marker, shows the boot, types poweroff and exits
 #   with kvmini's status. KVMINI_NESTED=auto|1|0 as in run-tests.sh.
+#   GUEST_ARCH=arm64 (make demo ARCH=arm64): BUILD/kvmini is arm64's and the guest
+#   BUILD/guest/Image. On an arm64 host with KVM it boots as above; elsewhere (an x86 host, or
+#   no KVM) inside the emulated arm64 L1 (tests/arm64/l1.sh), without a terminal even on one:
+#   the guest boots to KVMINI-READY, runs poweroff (kvmini.run=poweroff), and the demo exits
+#   with kvmini's status.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 
@@ -67,9 +72,53 @@ if [ "${L1:-0}" = 1 ]; then
     exit $?
 fi
 
-for f in "$BUILD/kvmini" "$BUILD/guest/bzImage" "$BUILD/guest/initramfs.cpio.gz"; do
+# an arm64 guest where it cannot boot directly: the arm64 kvmini boots it inside the emulated
+# arm64 L1 (busybox sh there, no terminal); retried once if the emulated L1 itself fails
+arm64_l1_demo() {
+    local t=$BUILD/arm64-demo attempt rc
+    rm -rf "$t" && mkdir -p "$t"
+    cp "$BUILD/kvmini" "$BUILD/guest/Image" "$BUILD/guest/initramfs.cpio.gz" "$t/"
+    cat > "$t/demo.sh" <<'EOF'
+# make demo ARCH=arm64 inside the arm64 L1 (busybox sh, in /t)
+echo "demo: kvmini run --kernel Image --initrd initramfs.cpio.gz --append kvmini.run=poweroff"
+timeout 300 ./kvmini run --kernel Image --initrd initramfs.cpio.gz --append kvmini.run=poweroff \
+    < /dev/null > /tmp/demo.out 2>&1
+st=$?
+cat /tmp/demo.out
+if ! grep -q '^KVMINI-READY' /tmp/demo.out; then
+    echo "demo: the guest did not print KVMINI-READY"
+    [ "$st" != 0 ] || st=1
+fi
+echo "demo: kvmini exited with status $st"
+exit "$st"
+EOF
+    for attempt in 1 2; do
+        rc=0
+        L1_TIMEOUT=${L1_TIMEOUT:-600} "$here/../arm64/l1.sh" "$BUILD" "$t" demo.sh || rc=$?
+        if [ "$attempt" = 2 ] || { [ "$rc" != 124 ] && [ "$rc" != 125 ]; }; then
+            return "$rc"
+        fi
+        echo "demo: the emulated arm64 L1 failed on its own (status $rc); booting it once more"
+    done
+}
+
+arch=${GUEST_ARCH:-x86}
+kimage=bzImage
+case $arch in
+x86) ;;
+arm64) kimage=Image ;;
+*) echo "demo: GUEST_ARCH=$arch: x86 or arm64" >&2; exit 2 ;;
+esac
+for f in "$BUILD/kvmini" "$BUILD/guest/$kimage" "$BUILD/guest/initramfs.cpio.gz"; do
     [ -e "$f" ] || { echo "demo: $f missing (make all guest)" >&2; exit 1; }
 done
+if [ "$arch" = arm64 ] && [ "$(uname -m)" != aarch64 ]; then
+    echo "demo: an arm64 kvmini on this $(uname -m) host: it boots the arm64 guest inside an" \
+        "emulated arm64 L1 (qemu-system-aarch64 TCG with EL2, KVM inside; tests/arm64/l1.sh)," \
+        "to KVMINI-READY, then poweroff; under a minute"
+    arm64_l1_demo
+    exit $?
+fi
 interactive=0
 [ -t 0 ] && [ -t 1 ] && interactive=1
 if kvm_boot_direct "$BUILD"; then
@@ -79,6 +128,12 @@ if kvm_boot_direct "$BUILD"; then
     exit $?
 fi
 echo "demo: $KVM_LINE"
+if [ "$arch" = arm64 ]; then
+    echo "demo: booting the arm64 guest inside an emulated arm64 L1 (qemu-system-aarch64 TCG with" \
+        "EL2, KVM inside; tests/arm64/l1.sh), to KVMINI-READY, then poweroff; under a minute"
+    arm64_l1_demo
+    exit $?
+fi
 echo "demo: booting kvmini inside a nested L1 (QEMU TCG with nested SVM, no /dev/kvm needed);" \
     "this takes a minute or two"
 # shellcheck source=l1.sh disable=SC1091

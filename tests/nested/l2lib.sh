@@ -6,6 +6,7 @@
 #     sets the array L2_CMD to the command line for VMM (kvmini | qemu) with the console on
 #     stdio; QEMU gets the same kernel, initramfs, cmdline, vCPUs and memory (-M microvm,acpi=on,
 #     pvpanic with panic=exit-failure, -no-reboot) so the same cases run against both.
+#     GUEST_ARCH=arm64 (make demo ARCH=arm64): kvmini gets BUILD/guest/Image, not bzImage.
 # vm_start DIR CMD...   start CMD with stdin from a FIFO in /tmp (fd VM_IN; 9p cannot hold
 #     FIFOs), stdout in DIR/out, stderr in
 #     DIR/err; VM_PID is its pid. With VM_STAMP=1 each stdout line is also written to DIR/stamps
@@ -36,6 +37,8 @@ l2_cmd() {
         shift 2
     done
     local k="$build/guest/bzImage" i="$build/guest/initramfs.cpio.gz"
+    # GUEST_ARCH=arm64 (make demo ARCH=arm64): the arm64 guest, an Image, for the arm64 kvmini
+    [ "${GUEST_ARCH:-x86}" != arm64 ] || k="$build/guest/Image"
     case $vmm in
     kvmini) L2_CMD=("$build/kvmini" run --kernel "$k" --initrd "$i" "${kv[@]}" --console stdio) ;;
     qemu)
