@@ -344,6 +344,24 @@ ctl_case bad-verb     2 "unknown verb 'frob'" -- "$tmp/x.sock" frob
 ctl_case bad-flag     2 "unexpected argument" -- "$tmp/x.sock" info --yaml
 ctl_case no-socket    1 "cannot connect to $tmp/x.sock: No such file or directory (is kvmini running with --api-socket" -- "$tmp/x.sock" info
 ctl_case not-a-socket 1 "cannot connect to $tmp/empty" -- "$tmp/empty" pause --json
+# top_case NAME STATUS NEEDLE -- ARGS...: kvmini top ARGS, STATUS and NEEDLE in a 1-line stderr
+top_case() {
+    local name=$1 want=$2 needle=$3
+    shift 4
+    timeout 20 "$kvmini" top "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+    local rc=$?
+    if [ "$rc" = "$want" ] && [ "$(grep -c . "$tmp/err")" = 1 ] && grep -qF -- "$needle" "$tmp/err"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1)); echo "FAIL top-$name: status $rc (want $want): $(cat "$tmp/err")"
+    fi
+}
+top_case no-args      2 "a socket is needed" --
+top_case two-sockets  2 "unexpected argument 'b.sock'" -- "$tmp/x.sock" b.sock
+top_case bad-flag     2 "unexpected argument '--yaml'" -- "$tmp/x.sock" --yaml
+top_case bad-interval 2 "--interval: SECONDS from 0.1 to 3600" -- "$tmp/x.sock" --interval 0
+top_case no-interval  2 "--interval needs SECONDS" -- "$tmp/x.sock" --interval
+top_case no-socket    1 "cannot connect to $tmp/x.sock: No such file or directory" -- "$tmp/x.sock" --once
 
 # no --kernel and no default guest next to the binary
 cp "$kvmini" "$tmp/kvmini"

@@ -118,9 +118,8 @@ static char *exchange(int fd, const char *req, size_t *len, char *err, size_t er
 	return NULL;
 }
 
-/* One request; the reply in *reply (malloc'd). 0, or -1 with err (exit status 1). */
-static int request(const char *sock, const struct ctl_verb *v, char **reply, size_t *len,
-		   char *err, size_t errlen)
+int ctl__request(const char *sock, const char *method, const char *path, char **reply,
+		 size_t *len, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char req[256];
@@ -139,8 +138,8 @@ static int request(const char *sock, const struct ctl_verb *v, char **reply, siz
 		return -1;
 	}
 	snprintf(req, sizeof(req), "%s /api/v1/%s HTTP/1.1\r\nHost: localhost\r\n"
-		 "Connection: close\r\n%s\r\n", v->method, v->path,
-		 strcmp(v->method, "PUT") ? "" : "Content-Length: 0\r\n");
+		 "Connection: close\r\n%s\r\n", method, path,
+		 strcmp(method, "PUT") ? "" : "Content-Length: 0\r\n");
 	*reply = exchange(fd, req, len, err, errlen);
 	close(fd);
 	return *reply ? 0 : -1;
@@ -297,7 +296,7 @@ int ctl__main(int argc, char **argv)
 	size_t len, n;
 	unsigned status;
 	const char *body;
-	if (request(argv[1], v, &reply, &len, err, sizeof(err))) {
+	if (ctl__request(argv[1], v->method, v->path, &reply, &len, err, sizeof(err))) {
 		fprintf(stderr, "kvmini: error: %s\n", err);
 		return 1;
 	}

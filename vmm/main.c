@@ -18,6 +18,7 @@
 #include "vmm/kvm_host.h"
 #include "vmm/machine.h"
 #include "vmm/seccomp.h"
+#include "vmm/top_cmd.h"
 
 /* The default guest lives next to the binary: build/kvmini -> build/guest/. */
 static int default_guest(struct run_config *cfg, char *kbuf, char *ibuf, size_t len)
@@ -107,6 +108,8 @@ int main(int argc, char **argv)
 		return host_cmd__main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "ctl"))
 		return ctl__main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "top"))
+		return top__main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		cli__usage(stdout);
 		return 0;
@@ -117,7 +120,7 @@ int main(int argc, char **argv)
 	}
 	if (argv[1][0] == '-')	/* options without a subcommand mean `run` */
 		return cmd_run(argc, (argv[0] = "run", argv));
-	fprintf(stderr, "kvmini: error: unknown command '%s' (commands: run, exits, host, ctl; see kvmini "
+	fprintf(stderr, "kvmini: error: unknown command '%s' (commands: run, exits, host, ctl, top; see kvmini "
 		"--help)\n", argv[1]);
 	return 2;
 }
