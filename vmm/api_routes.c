@@ -9,7 +9,7 @@
 #define API_PREFIX "/api/v1/"
 
 enum api_op { OP_PING, OP_INFO, OP_COUNTERS, OP_EXIT_STATS, OP_PAUSE, OP_RESUME,
-	      OP_VM_SHUTDOWN, OP_VMM_SHUTDOWN };
+	      OP_VM_SHUTDOWN, OP_VMM_SHUTDOWN, OP_POWER_BUTTON };
 
 static const struct api_endpoint {
 	const char *name;       /* after /api/v1/ */
@@ -24,6 +24,7 @@ static const struct api_endpoint {
 	{ "vm.resume", "PUT", OP_RESUME },
 	{ "vm.shutdown", "PUT", OP_VM_SHUTDOWN },
 	{ "vmm.shutdown", "PUT", OP_VMM_SHUTDOWN },
+	{ "vm.power-button", "PUT", OP_POWER_BUTTON },
 };
 
 /* o as one line of JSON (malloc'd; o freed), NULL when out of memory */
@@ -88,6 +89,8 @@ static struct api_reply change(int (*fn)(void *, char *, size_t), const struct a
 {
 	char err[200] = "";
 
+	if (!fn)
+		return fail(409, what, "this VM cannot do that");
 	if (fn(b->ctx, err, sizeof(err)))
 		return fail(409, what, err[0] ? err : "not now");
 	return (struct api_reply){ .status = 204 };
@@ -108,6 +111,8 @@ static struct api_reply run_op(const struct api_backend *b, const struct api_end
 		return change(b->pause, b, e->name);
 	case OP_RESUME:
 		return change(b->resume, b, e->name);
+	case OP_POWER_BUTTON:
+		return change(b->power_button, b, e->name);
 	case OP_VM_SHUTDOWN:
 	case OP_VMM_SHUTDOWN:
 		b->shutdown(b->ctx, e->op == OP_VMM_SHUTDOWN);

@@ -24,6 +24,9 @@ struct api_backend {
 	/* 0, or -1 with err: the VM is not in a state that allows it (409) */
 	int (*pause)(void *ctx, char *err, size_t errlen);
 	int (*resume)(void *ctx, char *err, size_t errlen);
+	/* presses the guest's power button (the guest decides what to do): 0, or -1 with err
+	 * when this board has none or the VM is stopping (409) */
+	int (*power_button)(void *ctx, char *err, size_t errlen);
 	/* asks the VM to stop (vmm: and kvmini with it; both end the process today) */
 	void (*shutdown)(void *ctx, bool vmm);
 };

@@ -47,6 +47,9 @@ void board__pci_intx(struct machine *m, unsigned slot, struct irq_line *apic,
  * board to the guest (x86: ACPI and MP tables, e820 and the zero page; arm64: the device
  * tree, also written to m->dump_dtb when set) and sets the boot vCPU's first state. 0, or -1
  * with a reason. */
+/* Presses the guest's power button, the board's way (arm64: the PL061 line of its gpio-keys
+ * node, held 100 ms; x86: not yet, the ACPI power button is issue 19's). 0, or -1 with err. */
+int board__power_button(struct machine *m, char *err, size_t errlen);
 int board__boot(struct machine *m, char *err, size_t errlen);
 
 #endif

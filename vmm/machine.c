@@ -94,6 +94,18 @@ static void api_exit_stats(void *machine, FILE *f)
 	report_exit_stats(machine, f, true);
 }
 
+/* vm.power-button: the board's button, while the VM runs */
+static int api_power_button(void *ctx, char *err, size_t errlen)
+{
+	struct machine *m = ctx;
+
+	if (vm__stopping(&m->vm)) {
+		snprintf(err, errlen, "the VM is stopping");
+		return -1;
+	}
+	return board__power_button(m, err, errlen);
+}
+
 /* --api-socket: its requests act on this machine from now on */
 static void connect_api(struct machine *m, const struct run_config *cfg)
 {
@@ -103,6 +115,7 @@ static void connect_api(struct machine *m, const struct run_config *cfg)
 		.vm = &m->vm, .cfg = cfg, .blk = m->blk, .ndisks = m->ndisks,
 		.exit_stats = m->exit_stats != EXIT_STATS_OFF ? api_exit_stats : NULL,
 		.exit_stats_ctx = m,
+		.power_button = api_power_button, .power_ctx = m,
 	};
 	machine_api__backend(&m->api_ctx, &b);
 	api__set_backend(m->api, &b);

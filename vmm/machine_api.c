@@ -266,6 +266,17 @@ static int resume_vm(void *ctx, char *err, size_t errlen)
 	return run__resume(a->vm, err, errlen);
 }
 
+static int power_button(void *ctx, char *err, size_t errlen)
+{
+	struct machine_api *a = ctx;
+
+	if (!a->power_button) {
+		snprintf(err, errlen, "this VM has no power button");
+		return -1;
+	}
+	return a->power_button(a->power_ctx, err, errlen);
+}
+
 static void shutdown_vm(void *ctx, bool vmm)
 {
 	struct machine_api *a = ctx;
@@ -279,6 +290,7 @@ void machine_api__backend(struct machine_api *a, struct api_backend *b)
 	*b = (struct api_backend){
 		.ctx = a, .ping = ping, .info = info, .counters = counters,
 		.exit_stats = exit_stats, .pause = pause_vm, .resume = resume_vm,
+		.power_button = power_button,
 		.shutdown = shutdown_vm,
 	};
 }

@@ -21,6 +21,9 @@ struct machine_api {
 	/* --exit-stats: the statistics as JSON to f (machine.c); NULL: vm.exit-stats is 409 */
 	void (*exit_stats)(void *ctx, FILE *f);
 	void *exit_stats_ctx;
+	/* vm.power-button (machine.c: the board's button): 0, or -1 with err (409) */
+	int (*power_button)(void *ctx, char *err, size_t errlen);
+	void *power_ctx;
 };
 
 /* The callbacks over *a (which must outlive the API thread). */

@@ -172,6 +172,7 @@ static const struct seccomp_rule api[] = {
 	ALLOW(shutdown),
 	ALLOW(close),
 	ALLOW(pread64),                 /* vm.exit-stats */
+	IOCTL(KVM_IRQ_LINE),            /* vm.power-button: the board's GPIO line (arm64) */
 	ALLOW(unlink),                  /* the socket, at the end */
 	ALLOW(unlinkat),
 	/* glibc shrinking this thread's malloc arena reads /proc/sys/vm/overcommit_memory

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The arm64 guest's device tree with libfdt's sequential writer: memory, CPUs and PSCI, GICv3 and ITS or GICv2 and v2m, timer, UART, RTC, virtio-mmio, the ECAM PCI host, /chosen. */
+/* The arm64 guest's device tree with libfdt's sequential writer: memory, CPUs and PSCI, GICv3 and ITS or GICv2 and v2m, timer, UART, RTC, the PL061 with a gpio-keys power button, virtio-mmio, the ECAM PCI host, /chosen. */
 #include "firmware/arm64/fdt.h"
 
 #include <stdbool.h>
@@ -10,6 +10,8 @@
 #define PH_ITS   2
 #define PH_CLK   3
 #define PH_V2M   4
+#define PH_GPIO  5
+#define KEY_POWER 116	/* linux/input-event-codes.h */
 
 /* interrupt specifier cells (bindings/interrupt-controller/arm,gic-v3.yaml) */
 #define GIC_SPI  0
@@ -173,6 +175,34 @@ static int add_uart_rtc(void *fdt, const struct fdt_config *c)
 	return fdt_end_node(fdt);
 }
 
+/* the PL061 and, on its line power_line, a gpio-keys power button (KEY_POWER): how an arm64
+ * guest without ACPI learns of a power-button press (as on QEMU's virt board) */
+static int add_gpio_keys(void *fdt, const struct fdt_config *c)
+{
+	const uint32_t irq[] = { GIC_SPI, c->gpio_spi, IRQ_LEVEL_HIGH };
+	const uint32_t gpios[] = { PH_GPIO, c->power_line, 0 };
+
+	TRY(begin_at(fdt, "pl061", c->gpio.base));
+	static const char compat[] = "arm,pl061\0arm,primecell";
+	TRY(fdt_property(fdt, "compatible", compat, sizeof(compat)));
+	TRY(prop_reg(fdt, &c->gpio));
+	TRY(prop_cells(fdt, "interrupts", irq, 3));
+	TRY(fdt_property(fdt, "gpio-controller", NULL, 0));
+	TRY(fdt_property_u32(fdt, "#gpio-cells", 2));
+	TRY(fdt_property_u32(fdt, "clocks", PH_CLK));
+	TRY(fdt_property_string(fdt, "clock-names", "apb_pclk"));
+	TRY(fdt_property_u32(fdt, "phandle", PH_GPIO));
+	TRY(fdt_end_node(fdt));
+	TRY(fdt_begin_node(fdt, "gpio-keys"));
+	TRY(fdt_property_string(fdt, "compatible", "gpio-keys"));
+	TRY(fdt_begin_node(fdt, "poweroff"));
+	TRY(fdt_property_string(fdt, "label", "GPIO Key Poweroff"));
+	TRY(fdt_property_u32(fdt, "linux,code", KEY_POWER));
+	TRY(prop_cells(fdt, "gpios", gpios, 3));
+	TRY(fdt_end_node(fdt));
+	return fdt_end_node(fdt);
+}
+
 static int add_virtio_mmio(void *fdt, const struct fdt_config *c)
 {
 	for (unsigned i = 0; i < c->n_virtio_mmio && i < FDT_MAX_VIRTIO_MMIO; i++) {
@@ -270,6 +300,8 @@ static int build_tree(void *fdt, const struct fdt_config *c)
 	TRY(add_gic(fdt, c));
 	TRY(add_timer(fdt, c));
 	TRY(add_uart_rtc(fdt, c));
+	if (c->gpio.size)
+		TRY(add_gpio_keys(fdt, c));
 	TRY(add_virtio_mmio(fdt, c));
 	if (c->pci_ecam.size)
 		TRY(add_pci(fdt, c));
@@ -286,6 +318,7 @@ int fdt__build(const struct fdt_config *c, void *buf, size_t size)
 	if (!c->ncpus || (v2 ? c->ncpus > 8 : c->ncpus * 0x20000ULL > c->gicr.size) ||
 	    (c->gic_version && c->gic_version != 2 && c->gic_version != 3) || !c->ram.size ||
 	    c->n_virtio_mmio > FDT_MAX_VIRTIO_MMIO || c->pci_slots > 31 ||
+	    (c->gpio.size && c->power_line > 7) ||
 	    (c->pci_ecam.size && (c->pci_ecam.size < (1 << 20) || c->pci_ecam.size > (256u << 20))))
 		return -FDT_ERR_BADVALUE;
 	int e = fdt_create(buf, (int)size);

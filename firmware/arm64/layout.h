@@ -22,6 +22,9 @@
 #define A64_UART_SIZE       0x00001000ULL
 #define A64_RTC             0x09010000ULL  /* PL031 */
 #define A64_RTC_SIZE        0x00001000ULL
+#define A64_GPIO            0x09030000ULL  /* PL061: the power button (gpio-keys) */
+#define A64_GPIO_SIZE       0x00001000ULL
+#define A64_GPIO_POWER_LINE 3
 #define A64_VIRTIO_MMIO     0x0a000000ULL  /* virtio-mmio windows, 4 KiB each */
 #define A64_VIRTIO_MMIO_SIZE 0x00001000ULL
 #define A64_PCI_MMIO        0x10000000ULL  /* PCI BAR window (32-bit) */
@@ -35,6 +38,7 @@
 #define A64_SPI_UART        1
 #define A64_SPI_RTC         2
 #define A64_SPI_PCI_INTX    3              /* 4 lines: INTA..INTD swizzled by slot */
+#define A64_SPI_GPIO        7
 #define A64_SPI_VIRTIO_MMIO 16             /* + n for window n */
 #define A64_SPI_V2M         64             /* GICv2m: 64 SPIs for MSIs from here */
 #define A64_SPI_V2M_COUNT   64

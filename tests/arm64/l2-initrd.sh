@@ -9,11 +9,11 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,proc,sys,dev}
 cp "$1/bin/busybox" "$root/bin/busybox"
-for a in sh mount echo poweroff cat cut grep reboot insmod md5sum dd sync head tr date sleep; do
+for a in sh mount echo poweroff cat cut grep reboot insmod md5sum dd sync head tr date sleep sed; do
     ln -s busybox "$root/bin/$a"
 done
 moddir=$(ls -d "$1"/lib/modules/* | head -n1)
-"$top/guest/resolve-modules.sh" --install "$root" "$moddir" virtio_mmio virtio_pci virtio_blk
+"$top/guest/resolve-modules.sh" --install "$root" "$moddir" virtio_mmio virtio_pci virtio_blk gpio_keys evdev
 cat > "$root/init" <<'INIT'
 #!/bin/sh
 export PATH=/bin
@@ -31,6 +31,11 @@ if [ -b /dev/vda ]; then
     echo "L2-IRQ $(grep virtio /proc/interrupts | tr -s ' ' | tr '\n' ' ')"
 fi
 case $(cat /proc/cmdline) in
+*l2.powerkey*)
+    # the power button (kvmini's PL061 + gpio-keys): wait for its input event, then power off
+    ev=/dev/input/$(grep -A 6 'Name="gpio-keys"' /proc/bus/input/devices | sed -n 's/.*Handlers=.*\(event[0-9]*\).*/\1/p' | head -n 1)
+    echo "L2-WAITING-POWER-KEY $ev"
+    dd if="$ev" bs=24 count=1 of=/dev/null 2>/dev/null && echo "L2-POWER-KEY" ;;
 *l2.gdbloop*)
     # for gdb in the arm64 smoke test: where sync's syscall is (KASLR or not), then a sync every
     # half second for 20 s for a breakpoint there to catch

@@ -110,3 +110,21 @@ wait $pid
 st=$?
 [ "$st" = 0 ] && [ ! -e /tmp/api.sock ] && echo "PASS api-shutdown-ends-kvmini" ||
     { echo "FAIL api-shutdown-ends-kvmini: status $st"; tail -n 5 /tmp/api.log | sed 's/^/    /'; }
+
+# vm.power-button: kvmini's PL061 line behind the device tree's gpio-keys node; the guest
+# waits for KEY_POWER's input event, then powers off
+./kvmini run --kernel Image --initrd l2.cpio.gz --memory 256M --append l2.powerkey \
+    --api-socket /tmp/pb.sock < /dev/null > /tmp/pb.log 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 600 ] && ! grep -q "^L2-WAITING-POWER-KEY" /tmp/pb.log && kill -0 $pid 2>/dev/null; do
+    sleep 0.1; i=$((i + 1))
+done
+sleep 1
+./kvmini ctl /tmp/pb.sock power-button > /tmp/pb-ctl.txt 2>&1
+wait $pid
+st=$?
+[ "$st" = 0 ] && grep -q "^L2-POWER-KEY" /tmp/pb.log && grep -q "guest powered off" /tmp/pb.log &&
+    echo "PASS api-power-button-reaches-the-guest" ||
+    { echo "FAIL api-power-button-reaches-the-guest: status $st; ctl: $(cat /tmp/pb-ctl.txt)";
+      grep -E "L2-|gpio|input:|kvmini:" /tmp/pb.log | tail -n 6 | sed "s/^/    /"; }

@@ -20,6 +20,19 @@ static struct machine_api fa;
 static struct api_backend fb;
 static bool stats_on;
 
+static int presses;
+
+static int fake_button(void *ctx, char *err, size_t errlen)
+{
+	(void)ctx;
+	if (presses < 0) {
+		snprintf(err, errlen, "no power button on the x86 board yet");
+		return -1;
+	}
+	presses++;
+	return 0;
+}
+
 static void fake_stats(void *ctx, FILE *f)
 {
 	(void)ctx;
@@ -143,6 +156,27 @@ START_TEST(pause_resume_states)
 	o = expect("GET", "/api/v1/vm.info", 0, false, 200, NULL, NULL);
 	ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "state")), "Shutdown");
 	json_object_put(o);
+}
+END_TEST
+
+/* vm.power-button: 204 when the board pressed it; 409 with its reason when it has none, or
+ * when the VM has no button at all */
+START_TEST(power_button)
+{
+	setup();
+	expect("PUT", "/api/v1/vm.power-button", 0, false, 409, NULL,
+	       "vm.power-button: this VM has no power button");
+	fa.power_button = fake_button;
+	presses = 0;
+	expect("PUT", "/api/v1/vm.power-button", 0, false, 204, NULL, NULL);
+	ck_assert_int_eq(presses, 1);
+	expect("GET", "/api/v1/vm.power-button", 0, false, 405, "PUT", "vm.power-button: use PUT");
+	presses = -1;
+	expect("PUT", "/api/v1/vm.power-button", 0, false, 409, NULL,
+	       "vm.power-button: no power button on the x86 board yet");
+	fb.power_button = NULL;	/* a backend without the operation */
+	expect("PUT", "/api/v1/vm.power-button", 0, false, 409, NULL,
+	       "vm.power-button: this VM cannot do that");
 }
 END_TEST
 
@@ -274,6 +308,7 @@ Suite *api_suite(void)
 	TCase *tc = tcase_create("api");
 	tcase_add_test(tc, routes_and_errors);
 	tcase_add_test(tc, pause_resume_states);
+	tcase_add_test(tc, power_button);
 	tcase_add_test(tc, json_shapes);
 	tcase_add_test(tc, error_body_is_ascii_json);
 	tcase_add_test(tc, ctl_response_parser);

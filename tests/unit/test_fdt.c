@@ -23,6 +23,8 @@ static struct fdt_config board(void)
 		.its = { A64_GITS, A64_GITS_SIZE },
 		.uart = { A64_UART, A64_UART_SIZE }, .uart_spi = A64_SPI_UART,
 		.rtc = { A64_RTC, A64_RTC_SIZE }, .rtc_spi = A64_SPI_RTC,
+		.gpio = { A64_GPIO, A64_GPIO_SIZE }, .gpio_spi = A64_SPI_GPIO,
+		.power_line = A64_GPIO_POWER_LINE,
 		.n_virtio_mmio = 2,
 		.pci_ecam = { A64_PCI_ECAM, A64_PCI_ECAM_SIZE },
 		.pci_mmio = { A64_PCI_MMIO, A64_PCI_MMIO_SIZE },
@@ -100,6 +102,13 @@ START_TEST(tree_describes_the_board)
 	ck_assert_uint_eq(cell(prop("/pcie@3f000000", "msi-map", &len), 1),
 			  cell(prop("/intc@8000000/msi-controller@8080000", "phandle", &len), 0));
 	ck_assert_str_eq(prop("/rtc@9010000", "clock-names", &len), "apb_pclk");
+	/* the power button: gpio-keys on the PL061's line 3, KEY_POWER */
+	ck_assert_uint_eq(cell(prop("/pl061@9030000", "interrupts", &len), 1), A64_SPI_GPIO);
+	const void *gp = prop("/gpio-keys/poweroff", "gpios", &len);
+	ck_assert_int_eq(len, 12);
+	ck_assert_uint_eq(cell(gp, 0), cell(prop("/pl061@9030000", "phandle", &len), 0));
+	ck_assert_uint_eq(cell(gp, 1), A64_GPIO_POWER_LINE);
+	ck_assert_uint_eq(cell(prop("/gpio-keys/poweroff", "linux,code", &len), 0), 116);
 }
 END_TEST
 
@@ -161,6 +170,9 @@ START_TEST(bad_configs_are_refused)
 	ck_assert_int_eq(fdt__build(&c, blob, sizeof(blob)), -FDT_ERR_BADVALUE);
 	c = board();
 	c.pci_ecam.size = 4096;
+	ck_assert_int_eq(fdt__build(&c, blob, sizeof(blob)), -FDT_ERR_BADVALUE);
+	c = board();
+	c.power_line = 8;	/* a PL061 has 8 lines */
 	ck_assert_int_eq(fdt__build(&c, blob, sizeof(blob)), -FDT_ERR_BADVALUE);
 	c = board();
 	ck_assert_int_eq(fdt__build(&c, blob, 256), -FDT_ERR_NOSPACE);

@@ -53,9 +53,12 @@ int board__add_devices(struct machine *m, char *err, size_t errlen)
 		return -1;
 	}
 	pl031__init(&b->rtc);
+	pl061__init(&b->gpio, (struct irq_line){ .set = vm__set_irq, .ctx = vm,
+						 .gsi = A64_SPI_GPIO });
 	if (bus__register(&vm->mmio, A64_UART, A64_UART_SIZE, &serial_ops, m->uart) ||
-	    bus__register(&vm->mmio, A64_RTC, PL031_SIZE, &pl031_ops, &b->rtc)) {
-		snprintf(err, errlen, "registering the UART and the RTC");
+	    bus__register(&vm->mmio, A64_RTC, PL031_SIZE, &pl031_ops, &b->rtc) ||
+	    bus__register(&vm->mmio, A64_GPIO, PL061_SIZE, &pl061_ops, &b->gpio)) {
+		snprintf(err, errlen, "registering the UART, the RTC and the GPIO");
 		return -1;
 	}
 	b->fdt = (struct fdt_config){
@@ -66,6 +69,8 @@ int board__add_devices(struct machine *m, char *err, size_t errlen)
 		.gicc = { A64_GICC, A64_GICC_SIZE },
 		.uart = { A64_UART, A64_UART_SIZE }, .uart_spi = A64_SPI_UART,
 		.rtc = { A64_RTC, A64_RTC_SIZE }, .rtc_spi = A64_SPI_RTC,
+		.gpio = { A64_GPIO, A64_GPIO_SIZE }, .gpio_spi = A64_SPI_GPIO,
+		.power_line = A64_GPIO_POWER_LINE,
 	};
 	return 0;
 }
@@ -212,5 +217,17 @@ int board__boot(struct machine *m, char *err, size_t errlen)
 		snprintf(err, errlen, "setting the boot vCPU's registers failed");
 		return -1;
 	}
+	return 0;
+}
+
+/* the gpio-keys button: pressed for 100 ms (gpio-keys reads the line after its debounce, so a
+ * shorter pulse could be missed), then released; the guest's input layer gets KEY_POWER */
+int board__power_button(struct machine *m, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	pl061__set_input(&m->board->gpio, A64_GPIO_POWER_LINE, true);
+	usleep(100000);
+	pl061__set_input(&m->board->gpio, A64_GPIO_POWER_LINE, false);
 	return 0;
 }

@@ -5,12 +5,14 @@
 
 #include "devices/gicv2m.h"
 #include "devices/pl031.h"
+#include "devices/pl061.h"
 #include "firmware/arm64/fdt.h"
 
 struct board {
 	struct fdt_config fdt;
 	struct pl031 rtc;
 	struct gicv2m v2m;         /* GICv2 hosts: the MSI frame */
+	struct pl061 gpio;         /* the power button's line (gpio-keys) */
 };
 
 #endif
