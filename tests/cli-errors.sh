@@ -287,6 +287,9 @@ case_ gdb-bare-port    2 "--gdb '1234'"       -- --gdb 1234
 case_ gdb-no-host      2 "--gdb 'tcp::1234'"  -- --gdb tcp::1234
 case_ gdb-port-zero    2 "PORT 1-65535"       -- --gdb tcp:127.0.0.1:0
 case_ gdb-port-huge    2 "PORT 1-65535"       -- --gdb tcp:127.0.0.1:70000
+case_ shutdown-timeout-word 2 "--shutdown-timeout 'soon': need whole seconds" -- --shutdown-timeout soon
+case_ shutdown-timeout-huge 2 "from 0 to 3600"     -- --shutdown-timeout 3601
+case_ shutdown-timeout-neg  2 "from 0 to 3600"     -- --shutdown-timeout -1
 case_ gdb-unix-empty   2 "--gdb 'unix:'"      -- --gdb unix:
 case_ gdb-wait-alone   2 "--gdb-wait needs --gdb" -- --gdb-wait
 case_ dump-dtb-x86      2 "not a device tree" -- --dump-dtb "$tmp/x.dtb"

@@ -130,6 +130,9 @@ static void usage_debug(FILE *f)
 "      --api-socket PATH  an HTTP API on the Unix socket PATH (mode 0600): vm.info,\n"
 "                         vm.pause, vm.resume, vm.shutdown, vm.counters, ... (curl\n"
 "                         --unix-socket PATH, or kvmini ctl PATH VERB; docs/api.md)\n"
+"      --shutdown-timeout S  SIGTERM presses the guest's power button (arm64 today) and\n"
+"                         waits S seconds for it to power off, then stops it (default\n"
+"                         30; 0: at once); a second SIGTERM, or SIGINT, stops it now\n"
 "      --seccomp MODE     a syscall allow-list per thread once the VM is set up: on\n"
 "                         (default: a syscall outside it ends kvmini, naming it), log\n"
 "                         (allowed, but logged by the kernel: dmesg or the audit log),\n"
@@ -151,8 +154,8 @@ void cli__usage(FILE *f)
 "                                 Chrome trace-event JSON (Perfetto, chrome://tracing)\n"
 "       kvmini ctl SOCKET VERB [--json]\n"
 "                                 drive a kvmini started with --api-socket SOCKET;\n"
-"                                 VERB: ping, info, pause, resume, shutdown,\n"
-"                                 shutdown-vmm, counters, exit-stats\n"
+"                                 VERB: ping, info, pause, resume, power-button,\n"
+"                                 shutdown, shutdown-vmm, counters, exit-stats\n"
 "       kvmini host [--kind] [--exit-cost]\n"
 "                                 what backs /dev/kvm here: hardware, paravirtual or\n"
 "                                 none, and what to do (status 1 when there is none);\n"
@@ -202,7 +205,7 @@ void cli__usage(FILE *f)
 
 enum { OPT_CMDLINE = 256, OPT_APPEND, OPT_CONSOLE, OPT_KVM, OPT_VIRTIO_CMDLINE,
        OPT_EXIT_STATS, OPT_TRACE_EXITS, OPT_STRICT, OPT_TRANSPORT, OPT_GDB, OPT_GDB_WAIT, OPT_SECCOMP,
-       OPT_DUMP_DTB, OPT_API_SOCKET };
+       OPT_DUMP_DTB, OPT_API_SOCKET, OPT_SHUTDOWN_TIMEOUT };
 #define NOT_MINE (-2)	/* an option group's answer for an option of another group */
 
 /* The guest: kernel, initrd, command line, vCPUs, memory, console. 0, -1 (err) or NOT_MINE. */
@@ -279,6 +282,13 @@ static int device_option(int c, const char *arg, struct run_config *cfg, char *e
 		return 0;
 	case OPT_KVM:
 		cfg->kvm_path = arg;
+		return 0;
+	case OPT_SHUTDOWN_TIMEOUT:
+		if (parse_uint(arg, 3600, &cfg->shutdown_timeout)) {
+			snprintf(err, errlen, "--shutdown-timeout '%s': need whole seconds from 0 "
+				 "to 3600", arg);
+			return -1;
+		}
 		return 0;
 	case OPT_API_SOCKET:
 		if (!*arg || strlen(arg) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
@@ -378,6 +388,7 @@ static void set_defaults(struct run_config *cfg)
 	/* pci: no exit per request (ioeventfd + MSI-X irqfd), where the board has a PCI host */
 	cfg->transport = board__has_pci() ? VIRTIO_TRANSPORT_PCI : VIRTIO_TRANSPORT_MMIO;
 	cfg->seccomp = SECCOMP_ON;
+	cfg->shutdown_timeout = 30;
 }
 
 int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, size_t errlen)
@@ -402,6 +413,7 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 		{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 		{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 		{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
+		{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },

@@ -47,6 +47,8 @@ struct run_config {
 	const char *gdb;           /* --gdb tcp:HOST:PORT | unix:PATH, NULL when off */
 	bool gdb_wait;             /* --gdb-wait: no guest instruction before gdb resumes */
 	const char *api_socket;    /* --api-socket PATH: the HTTP API (vmm/api.c), NULL when off */
+	unsigned shutdown_timeout; /* --shutdown-timeout S: SIGTERM presses the power button and
+				    * waits S seconds for the guest (0: SIGTERM stops it at once) */
 	enum seccomp_setting seccomp;    /* --seccomp=off|log|on (default on) */
 };
 

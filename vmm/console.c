@@ -134,8 +134,35 @@ static void read_input(struct console *c, struct vm *vm)
 		vm__request_stop(vm, VM_STOP_USER, 0, "quit (Ctrl-A x)");
 }
 
+/* the first SIGTERM with a power button and a timeout: the guest is asked to power off */
+static bool graceful_term(struct console *c)
+{
+	if (!c->on_term || !c->term_timeout || c->term_deadline.tv_sec || c->on_term(c->term_ctx))
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &c->term_deadline);
+	c->term_deadline.tv_sec += c->term_timeout;
+	fprintf(stderr, "kvmini: SIGTERM: pressed the guest's power button; waiting up to %u s for "
+		"it to power off (SIGTERM again or SIGINT: stop now)\n", c->term_timeout);
+	return true;
+}
+
+/* ms until the graceful stop's deadline (0: passed), or -1 when none is going on */
+static int term_ms_left(const struct console *c)
+{
+	struct timespec now;
+
+	if (!c->term_deadline.tv_sec)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long ms = (c->term_deadline.tv_sec - now.tv_sec) * 1000LL +
+		       (c->term_deadline.tv_nsec - now.tv_nsec) / 1000000LL;
+	return ms <= 0 ? 0 : ms > 1000 ? 1000 : (int)ms;
+}
+
 static void on_signal(struct console *c, struct vm *vm, int sig)
 {
+	if (sig == SIGTERM && graceful_term(c))
+		return;
 	if (sig != SIGUSR1 && sig != SIGUSR2) {
 		vm__request_stop(vm, VM_STOP_USER, 128 + sig, "stopped by signal %s", strsignal(sig));
 		return;
@@ -168,8 +195,16 @@ void console__loop(struct console *c, struct serial *uart, struct vm *vm)
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = c->npending ? -1 : c->in_fd, .events = POLLIN },
 		};
-		/* input waiting for room in the UART's buffer: retry soon */
-		int r = poll(p, 3, c->npending ? 5 : -1);
+		/* input waiting for room in the UART's buffer: retry soon; a graceful stop going
+		 * on: look at its deadline */
+		int left = term_ms_left(c);
+		if (left == 0) {
+			vm__request_stop(vm, VM_STOP_USER, 128 + SIGTERM, "stopped by signal %s: "
+					 "the guest did not power off within %u s of its power button",
+					 strsignal(SIGTERM), c->term_timeout);
+			break;
+		}
+		int r = poll(p, 3, c->npending ? 5 : left);
 		if (r < 0 && errno != EINTR)
 			break;
 		if (p[1].revents & POLLIN) {

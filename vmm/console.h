@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct serial;
 struct vm;
@@ -22,6 +23,12 @@ struct console {
 	size_t npending;
 	void (*on_stats)(void *ctx); /* SIGUSR2: print exit stats (NULL: --exit-stats is off) */
 	void *stats_ctx;
+	/* the first SIGTERM: press the guest's power button (0), or -1 when the board has none
+	 * (NULL: SIGTERM stops at once); the guest gets term_timeout seconds to power off */
+	int (*on_term)(void *ctx);
+	void *term_ctx;
+	unsigned term_timeout;
+	struct timespec term_deadline; /* CLOCK_MONOTONIC; tv_sec 0: no graceful stop going on */
 };
 
 /* Opens the console for a mode. 0, or -1 with a reason in err. */

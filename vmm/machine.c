@@ -106,6 +106,14 @@ static int api_power_button(void *ctx, char *err, size_t errlen)
 	return board__power_button(m, err, errlen);
 }
 
+/* the first SIGTERM: the board's power button (none on x86 yet: -1, stop at once) */
+static int term_power_button(void *ctx)
+{
+	char err[160];
+
+	return board__power_button(ctx, err, sizeof(err));
+}
+
 /* --api-socket: its requests act on this machine from now on */
 static void connect_api(struct machine *m, const struct run_config *cfg)
 {
@@ -307,6 +315,9 @@ static int open_inputs(struct machine *m, const struct run_config *cfg, int *sta
 	*status = 2;
 	if (console__open(&m->console, cfg->console, cfg->console_path, err, errlen))
 		return -1;
+	m->console.on_term = term_power_button;	/* SIGTERM: the guest's power button first */
+	m->console.term_ctx = m;
+	m->console.term_timeout = cfg->shutdown_timeout;
 	m->extra_cmdline = virtio_mmio_cmdline(cfg);
 	if (boot__open(&m->boot, cfg, m->extra_cmdline, err, errlen))
 		return -1;

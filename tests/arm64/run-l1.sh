@@ -128,3 +128,35 @@ st=$?
     echo "PASS api-power-button-reaches-the-guest" ||
     { echo "FAIL api-power-button-reaches-the-guest: status $st; ctl: $(cat /tmp/pb-ctl.txt)";
       grep -E "L2-|gpio|input:|kvmini:" /tmp/pb.log | tail -n 6 | sed "s/^/    /"; }
+
+# SIGTERM is a graceful stop (--shutdown-timeout, default 30 s): the power button first, the
+# guest powers off (status 0); a guest that ignores it is stopped at the timeout (143); a
+# second SIGTERM stops at once (143)
+# term_case NAME APPEND MARKER WANT-STATUS NEEDLE SECOND-TERM-AFTER KVMINI-ARGS...
+term_case() {
+    name=$1 append=$2 marker=$3 want=$4 needle=$5 again=$6
+    shift 6
+    ./kvmini run --kernel Image --initrd l2.cpio.gz --memory 256M --append "$append" "$@" \
+        < /dev/null > /tmp/$name.log 2>&1 &
+    pid=$!
+    i=0
+    while [ $i -lt 600 ] && ! grep -q "$marker" /tmp/$name.log && kill -0 $pid 2>/dev/null; do
+        sleep 0.1; i=$((i + 1))
+    done
+    sleep 1
+    kill -TERM $pid
+    [ "$again" != - ] && { sleep "$again"; kill -TERM $pid; }
+    wait $pid
+    st=$?
+    [ "$st" = "$want" ] && grep -q "$needle" /tmp/$name.log && echo "PASS $name" ||
+        { echo "FAIL $name: status $st (want $want), want '$needle'";
+          grep -E "L2-|kvmini:" /tmp/$name.log | tail -n 6 | sed 's/^/    /'; }
+}
+term_case sigterm-presses-power-button l2.powerkey "^L2-WAITING-POWER-KEY" 0 "guest powered off" -
+grep -q "^L2-POWER-KEY" /tmp/sigterm-presses-power-button.log && echo "PASS sigterm-guest-got-the-key" ||
+    echo "FAIL sigterm-guest-got-the-key"
+term_case sigterm-timeout-stops-it l2.gdbloop "^L2-KSYM" 143 "did not power off within 2 s" - \
+    --shutdown-timeout 2
+term_case sigterm-twice-stops-at-once l2.gdbloop "^L2-KSYM" 143 "stopped by signal" 1
+grep -q "did not power off" /tmp/sigterm-twice-stops-at-once.log &&
+    echo "FAIL sigterm-twice-is-not-the-timeout" || echo "PASS sigterm-twice-is-not-the-timeout"

@@ -24,6 +24,7 @@ static void check_config(const struct run_config *c)
 	FUZZ_CHECK(c->cpus >= 1 && c->cpus <= MAX_CPUS);
 	FUZZ_CHECK(c->memory >= GM_MIN_RAM && c->memory <= GM_MAX_RAM && c->memory % 4096 == 0);
 	FUZZ_CHECK(c->ndisks <= MAX_DISKS);
+	FUZZ_CHECK(c->shutdown_timeout <= 3600);
 	for (unsigned i = 0; i < c->ndisks; i++) {
 		const struct blk_opts *o = &c->disks[i];
 		FUZZ_CHECK(o->disk.path && o->disk.path[0]);

@@ -58,6 +58,11 @@ START_TEST(run_defaults_and_options)
 	ck_assert_uint_eq(c.memory, DEFAULT_MEMORY);
 	ck_assert_int_eq(c.console, CONSOLE_STDIO);
 	ck_assert_int_eq(c.transport, VIRTIO_TRANSPORT_PCI);
+	ck_assert_uint_eq(c.shutdown_timeout, 30);	/* SIGTERM: the power button, 30 s */
+	ck_assert_int_eq(PARSE(&c, err, "run", "--shutdown-timeout", "0"), 0);
+	ck_assert_uint_eq(c.shutdown_timeout, 0);
+	ck_assert_int_eq(PARSE(&c, err, "run", "--shutdown-timeout=3600"), 0);
+	ck_assert_uint_eq(c.shutdown_timeout, 3600);
 	ck_assert_int_eq(PARSE(&c, err, "run", "--virtio-transport", "mmio"), 0);
 	ck_assert_int_eq(c.transport, VIRTIO_TRANSPORT_MMIO);
 	ck_assert_int_eq(PARSE(&c, err, "run", "--virtio-transport", "pci"), 0);
