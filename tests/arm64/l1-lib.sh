@@ -45,3 +45,11 @@ dt_clean() {
     bad=$(grep -h -E 'OF: .*(fail|error|warn|missing|bad|could not|invalid)|irq: no irq domain|missing interrupt-parent|(dtb|device tree|DT).*(warn|error|invalid)' "$@" | head -n 3)
     [ -z "$bad" ] && echo "PASS $name" || { echo "FAIL $name:"; echo "$bad" | sed 's/^/    /'; }
 }
+# wait_for REGEX LOG PID: until LOG (a kvmini started in the background as PID) has a line
+# matching REGEX, or that kvmini ends, or 60 s pass
+wait_for() {
+    i=0
+    while [ $i -lt 600 ] && ! grep -q "$1" "$2" && kill -0 "$3" 2>/dev/null; do
+        sleep 0.1; i=$((i + 1))
+    done
+}

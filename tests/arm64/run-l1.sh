@@ -77,10 +77,7 @@ if [ -e gdb-nonce ]; then
     timeout 180 ./kvmini run --kernel Image --initrd l2.cpio.gz --memory 256M --append "nokaslr l2.gdbloop" \
         --gdb tcp:0.0.0.0:1234 < /dev/null > /tmp/gdb-kernel.log 2>&1 &
     pid=$!
-    i=0
-    while [ $i -lt 600 ] && ! grep -q "^L2-KSYM [0-9a-f]" /tmp/gdb-kernel.log && kill -0 $pid 2>/dev/null; do
-        sleep 0.1; i=$((i + 1))
-    done
+    wait_for "^L2-KSYM [0-9a-f]" /tmp/gdb-kernel.log $pid
     echo "GDB-READY $nonce kernel $(sed -n 's/^L2-KSYM \([0-9a-f]*\).*/\1/p' /tmp/gdb-kernel.log)"
     wait $pid
     st=$?
@@ -93,10 +90,7 @@ fi
 ./kvmini run --kernel Image --initrd l2.cpio.gz --memory 256M --append l2.gdbloop \
     --api-socket /tmp/api.sock < /dev/null > /tmp/api.log 2>&1 &
 pid=$!
-i=0
-while [ $i -lt 600 ] && ! grep -q "^L2-KSYM" /tmp/api.log && kill -0 $pid 2>/dev/null; do
-    sleep 0.1; i=$((i + 1))
-done
+wait_for "^L2-KSYM" /tmp/api.log $pid
 ctl() { ./kvmini ctl /tmp/api.sock "$@" 2>&1; }
 ctl ping --json | grep -q '"version"' && echo "PASS api-ping" || echo "FAIL api-ping: $(ctl ping)"
 ctl pause > /dev/null && ctl info --json | grep -q '"state":"Paused"' && echo "PASS api-pause" ||
@@ -116,10 +110,7 @@ st=$?
 ./kvmini run --kernel Image --initrd l2.cpio.gz --memory 256M --append l2.powerkey \
     --api-socket /tmp/pb.sock < /dev/null > /tmp/pb.log 2>&1 &
 pid=$!
-i=0
-while [ $i -lt 600 ] && ! grep -q "^L2-WAITING-POWER-KEY" /tmp/pb.log && kill -0 $pid 2>/dev/null; do
-    sleep 0.1; i=$((i + 1))
-done
+wait_for "^L2-WAITING-POWER-KEY" /tmp/pb.log $pid
 sleep 1
 ./kvmini ctl /tmp/pb.sock power-button > /tmp/pb-ctl.txt 2>&1
 wait $pid
@@ -139,10 +130,7 @@ term_case() {
     ./kvmini run --kernel Image --initrd l2.cpio.gz --memory 256M --append "$append" "$@" \
         < /dev/null > /tmp/$name.log 2>&1 &
     pid=$!
-    i=0
-    while [ $i -lt 600 ] && ! grep -q "$marker" /tmp/$name.log && kill -0 $pid 2>/dev/null; do
-        sleep 0.1; i=$((i + 1))
-    done
+    wait_for "$marker" /tmp/$name.log $pid
     sleep 1
     kill -TERM $pid
     [ "$again" != - ] && { sleep "$again"; kill -TERM $pid; }
