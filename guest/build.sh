@@ -20,13 +20,19 @@
 #   OUTDIR/busybox-pkg/         (a foreign architecture only) the unpacked busybox-static:ARCH
 # Each step is skipped when its outputs exist and are newer than this script (and its inputs).
 #
-# The guest's /init (see make_init below) prints KVMINI-READY, KVMINI-CPUS=<n>,
+# The guest's /init (see make_init below) boots the system on root=DEV when the command line
+# names one (switch_root to its /sbin/init, its file system mounted ro, or rw with "rw").
+# Otherwise it prints KVMINI-READY, KVMINI-CPUS=<n>,
 # KVMINI-MEM-KB=<MemTotal kB>, mounts /dev/vda on /mnt if it holds ext4, runs the command
 # given as kvmini.run=<cmd> on the kernel command line ('+' stands for a space, so
 # kvmini.run=ls+-l+/mnt runs "ls -l /mnt"; a literal '+' cannot be written), then gives a
 # shell on the console. Leaving that shell powers the guest off; typing poweroff / reboot /
 # halt in it powers off / reboots / powers off. On x86 it first writes kvmini's boot-timer
 # port (arm64 has no such port: its PCI host has no I/O window for /dev/port to reach).
+# kvmini's keys act at once, after a sync and unmounting /mnt: the power button
+# (vm.power-button, SIGTERM; KEY_POWER from ACPI's PNP0C0C or arm64's gpio-keys) powers off,
+# the reboot key (vm.reboot: Ctrl-Alt-Del on x86, KEY_RESTART on arm64) reboots
+# (/bin/kvmini-keys and /bin/kvmini-cad).
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -60,12 +66,13 @@ case $arch in
 x86)
     debarch=amd64 kimage=bzImage
     guest_mods=(virtio_ring virtio virtio_mmio virtio_pci virtio_blk crc32c_generic crc32c-intel crc16 mbcache
-        jbd2 ext4 pvpanic pvpanic-mmio)
-    show_opts=(PVPANIC PVPANIC_MMIO VIRTIO VIRTIO_MMIO VIRTIO_BLK EXT4_FS) ;;
+        jbd2 ext4 pvpanic pvpanic-mmio button evdev)
+    show_opts=(PVPANIC PVPANIC_MMIO VIRTIO VIRTIO_MMIO VIRTIO_BLK EXT4_FS ACPI_BUTTON INPUT_EVDEV) ;;
 arm64)
     debarch=arm64 kimage=Image
-    guest_mods=(virtio_ring virtio virtio_mmio virtio_pci virtio_blk crc32c_generic crc16 mbcache jbd2 ext4)
-    show_opts=(VIRTIO VIRTIO_MMIO VIRTIO_PCI VIRTIO_BLK EXT4_FS) ;;
+    guest_mods=(virtio_ring virtio virtio_mmio virtio_pci virtio_blk crc32c_generic crc16 mbcache jbd2 ext4
+        gpio_keys evdev)
+    show_opts=(VIRTIO VIRTIO_MMIO VIRTIO_PCI VIRTIO_BLK EXT4_FS KEYBOARD_GPIO INPUT_EVDEV) ;;
 *) die "GUEST_ARCH '$arch': x86 or arm64" ;;
 esac
 # another architecture's packages are NAME:ARCH, once dpkg knows that architecture
@@ -197,6 +204,27 @@ exec </dev/console >/dev/console 2>&1
 while read -r m; do
     insmod "/lib/modules/$m" 2>/dev/null
 done < /etc/modules.load
+# root=DEV (a distribution's root file system, e.g. root=/dev/vda): mount it (ro, or rw with
+# "rw") and hand over to its init (init=, default /sbin/init), with this initramfs's drivers
+root="" rootmode=ro rootinit=/sbin/init
+for arg in $(cat /proc/cmdline); do
+    case $arg in
+    root=*) root=${arg#root=} ;;
+    rw) rootmode=rw ;;
+    init=*) rootinit=${arg#init=} ;;
+    esac
+done
+if [ -n "$root" ]; then
+    mkdir -p /newroot
+    if mount -o "$rootmode" "$root" /newroot && [ -x "/newroot$rootinit" ]; then
+        umount /dev/pts 2>/dev/null
+        mount --move /dev /newroot/dev 2>/dev/null || umount /dev 2>/dev/null
+        umount /proc /sys
+        exec switch_root /newroot "$rootinit"
+    fi
+    echo "kvmini-init: cannot boot $root (mounted? $rootinit there?): staying in the initramfs"
+    umount /newroot 2>/dev/null
+fi
 EOF
 }
 init_boot_timer() {
@@ -218,9 +246,12 @@ if [ -b /dev/vda ]; then
 fi
 # busybox poweroff/reboot/halt without -f signal PID 1 (USR2 / TERM / USR1); a trap runs
 # once the current foreground command ends. The login shell's /etc/profile makes the
-# typed commands act at once instead.
+# typed commands act at once instead, and so do kvmini's keys (their own processes).
 trap 'sync; poweroff -f' USR2 USR1
 trap 'sync; reboot -f' TERM
+kvmini-keys &
+# not a child of this shell, whose background children ignore SIGINT: Ctrl-Alt-Del's signal
+start-stop-daemon -S -b -x /bin/kvmini-cad
 for arg in $(cat /proc/cmdline); do
     case $arg in
     kvmini.run=*)
@@ -234,6 +265,60 @@ done
 setsid cttyhack sh -l
 sync
 poweroff -f
+EOF
+}
+
+# /bin/kvmini-keys: the power and reboot keys of the input devices kvmini gives the guest
+make_keys() {
+    cat <<'EOF'
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# kvmini guest: KEY_POWER powers off, KEY_RESTART reboots (after sync), from the input devices
+# named "Power Button" (x86: ACPI PNP0C0C) and "gpio-keys" (arm64: kvmini's PL061 buttons).
+buttons() {
+    awk '/^N: Name=/ { want = ($0 ~ /"Power Button"|"gpio-keys"/) }
+        want && /^H: Handlers=/ { for (i = 2; i <= NF; i++) { h = $i; sub(/^Handlers=/, "", h)
+            if (h ~ /^event[0-9]+$/) print h } }' /proc/bus/input/devices
+}
+act() {
+    echo "kvmini-keys: $1"
+    sync
+    umount /mnt 2>/dev/null || mount -o remount,ro /mnt 2>/dev/null
+    "$2" -f
+}
+# one struct input_event (24 bytes on a 64-bit kernel) at a time: type, code, value
+watch() {
+    exec 3< "/dev/input/$1" || return 1
+    while :; do
+        # shellcheck disable=SC2046 # three numbers
+        set -- $(dd bs=24 count=1 <&3 2>/dev/null | od -An -tu2 -j16 -N6)
+        [ $# = 3 ] || return 1
+        [ "$1" = 1 ] && [ "$3" = 1 ] || continue    # EV_KEY, pressed
+        case $2 in
+        116) act "power button: powering off" poweroff ;;
+        408) act "reboot key: rebooting" reboot ;;
+        esac
+    done
+}
+for dev in $(buttons); do watch "$dev" & done
+wait
+EOF
+}
+
+# /bin/kvmini-cad: Ctrl-Alt-Del (x86's reboot key) reboots cleanly: the kernel signals this
+# process (kernel.cad_pid) instead of restarting at once
+make_cad() {
+    cat <<'EOF'
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# kvmini guest: Ctrl-Alt-Del reboots after a sync (kernel.ctrl-alt-del=0 signals cad_pid).
+exec </dev/null >/dev/console 2>&1
+trap 'echo "kvmini-cad: Ctrl-Alt-Del: rebooting"; sync; umount /mnt 2>/dev/null; reboot -f' INT
+echo $$ > /proc/sys/kernel/cad_pid && echo 0 > /proc/sys/kernel/ctrl-alt-del || exit 1
+while :; do
+    sleep 3600 &
+    wait $!
+done
 EOF
 }
 
@@ -266,6 +351,9 @@ poweroff() { sync; busybox poweroff -f; }
 halt() { sync; busybox poweroff -f; }
 reboot() { sync; busybox reboot -f; }
 EOF
+    make_keys > "$root/bin/kvmini-keys"
+    make_cad > "$root/bin/kvmini-cad"
+    chmod 755 "$root/bin/kvmini-keys" "$root/bin/kvmini-cad"
     echo "$kver" > "$root/etc/kernel-version"
     # /dev/console in the archive lets the kernel give init a console before devtmpfs exists
     if [ "$(id -u)" = 0 ]; then mknod -m 600 "$root/dev/console" c 5 1; fi

@@ -131,7 +131,7 @@ facp_content_ok() {
 	grep -A5 'Sleep Control Register' "$d" | grep -q 'Address : 0000000000000600' &&
 	grep -A5 'Sleep Status Register' "$d" | grep -q 'Address : 0000000000000601' &&
 	grep -A5 'Reset Register :' "$d" | grep -q 'Address : 0000000000000064' &&
-	grep -q 'Value to cause reset : FE' "$d" ||
+	grep -q 'Value to cause reset : FE' "$d" && grep -Eq '8042 Present on ports 60/64 \(V2\) : 1' "$d" ||
 	{ echo "  facp: unexpected field values" >&2; return 1; }
 }
 
@@ -156,8 +156,16 @@ dsdt_ok() {
 	grep -q '"QEMU0001"' "$d" && grep -q '0x0505,             // Range Minimum' "$d" ||
 		{ echo "  dsdt: pvpanic missing" >&2; return 1; }
 	[ "$(grep -c '"LNRO0005"' "$d")" -eq "$n" ] || { echo "  dsdt: wrong LNRO0005 count" >&2; return 1; }
-	[ "$(grep -c 'Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive' "$d")" -eq "$n" ] ||
+	# the virtio devices' and the GED's
+	[ "$(grep -c 'Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive' "$d")" -eq $((n + 1)) ] ||
 		{ echo "  dsdt: wrong Interrupt() count" >&2; return 1; }
+	grep -q 'EisaId ("PNP0303")' "$d" && grep -q '0x0060,             // Range Minimum' "$d" &&
+	grep -q '0x0064,             // Range Minimum' "$d" && grep -A1 'IRQNoFlags' "$d" | grep -q '{1}' ||
+		{ echo "  dsdt: the i8042 keyboard (PNP0303) missing" >&2; return 1; }
+	grep -q 'EisaId ("PNP0C0C")' "$d" && grep -q '"ACPI0013"' "$d" &&
+	grep -A4 'Interrupt (ResourceConsumer, Edge' "$d" | grep -q '0x0000000F,' &&
+	grep -A2 'Method (_EVT, 1' "$d" | grep -q 'Notify (\\_SB.PWRB, 0x80)' ||
+		{ echo "  dsdt: the power button (PNP0C0C) and its GED missing or wrong" >&2; return 1; }
 	for ((i = 0; i < n; i++)); do
 		grep -q "$(printf 'Device (VR%02X)' "$i")" "$d" &&
 		grep -A1 'Memory32Fixed (ReadWrite,' "$d" |

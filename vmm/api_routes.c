@@ -9,7 +9,7 @@
 #define API_PREFIX "/api/v1/"
 
 enum api_op { OP_PING, OP_INFO, OP_COUNTERS, OP_EXIT_STATS, OP_PAUSE, OP_RESUME,
-	      OP_VM_SHUTDOWN, OP_VMM_SHUTDOWN, OP_POWER_BUTTON };
+	      OP_VM_SHUTDOWN, OP_VMM_SHUTDOWN, OP_POWER_BUTTON, OP_REBOOT };
 
 static const struct api_endpoint {
 	const char *name;       /* after /api/v1/ */
@@ -25,6 +25,7 @@ static const struct api_endpoint {
 	{ "vm.shutdown", "PUT", OP_VM_SHUTDOWN },
 	{ "vmm.shutdown", "PUT", OP_VMM_SHUTDOWN },
 	{ "vm.power-button", "PUT", OP_POWER_BUTTON },
+	{ "vm.reboot", "PUT", OP_REBOOT },
 };
 
 /* o as one line of JSON (malloc'd; o freed), NULL when out of memory */
@@ -113,6 +114,8 @@ static struct api_reply run_op(const struct api_backend *b, const struct api_end
 		return change(b->resume, b, e->name);
 	case OP_POWER_BUTTON:
 		return change(b->power_button, b, e->name);
+	case OP_REBOOT:
+		return change(b->reboot, b, e->name);
 	case OP_VM_SHUTDOWN:
 	case OP_VMM_SHUTDOWN:
 		b->shutdown(b->ctx, e->op == OP_VMM_SHUTDOWN);

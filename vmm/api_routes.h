@@ -27,6 +27,9 @@ struct api_backend {
 	/* presses the guest's power button (the guest decides what to do): 0, or -1 with err
 	 * when this board has none or the VM is stopping (409) */
 	int (*power_button)(void *ctx, char *err, size_t errlen);
+	/* asks the guest to reboot with the board's reboot key (x86: Ctrl-Alt-Del): 0, or -1 with
+	 * err when the guest has not enabled that key's device or the VM is stopping (409) */
+	int (*reboot)(void *ctx, char *err, size_t errlen);
 	/* asks the VM to stop (vmm: and kvmini with it; both end the process today) */
 	void (*shutdown)(void *ctx, bool vmm);
 };

@@ -48,8 +48,12 @@ void board__pci_intx(struct machine *m, unsigned slot, struct irq_line *apic,
  * tree, also written to m->dump_dtb when set) and sets the boot vCPU's first state. 0, or -1
  * with a reason. */
 /* Presses the guest's power button, the board's way (arm64: the PL061 line of its gpio-keys
- * node, held 100 ms; x86: not yet, the ACPI power button is issue 19's). 0, or -1 with err. */
+ * node, held 100 ms; x86: the ACPI power button, through the GED). 0, or -1 with err. */
 int board__power_button(struct machine *m, char *err, size_t errlen);
+/* Asks the guest to reboot with a key, the board's way (x86: Ctrl-Alt-Del on the i8042
+ * keyboard; arm64: KEY_RESTART on gpio-keys). 0, or -1 with err (x86: the guest has no
+ * keyboard driver). */
+int board__reboot_key(struct machine *m, char *err, size_t errlen);
 int board__boot(struct machine *m, char *err, size_t errlen);
 
 #endif

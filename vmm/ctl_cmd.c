@@ -28,6 +28,7 @@ static const struct ctl_verb {
 	{ "shutdown", "PUT", "vm.shutdown", "the VM is shutting down" },
 	{ "shutdown-vmm", "PUT", "vmm.shutdown", "kvmini is shutting down" },
 	{ "power-button", "PUT", "vm.power-button", "the power button is pressed: the guest decides" },
+	{ "reboot", "PUT", "vm.reboot", "the reboot key is pressed (x86: Ctrl-Alt-Del): the guest decides" },
 	{ "counters", "GET", "vm.counters", NULL },
 	{ "exit-stats", "GET", "vm.exit-stats", NULL },
 };
@@ -266,7 +267,7 @@ static void print_error(unsigned status, const char *body, size_t n)
 static int usage(const char *why)
 {
 	fprintf(stderr, "kvmini: error: %s (usage: kvmini ctl SOCKET VERB [--json]; VERB: ping, "
-		"info, pause, resume, power-button, shutdown, shutdown-vmm, counters, exit-stats)\n", why);
+		"info, pause, resume, power-button, reboot, shutdown, shutdown-vmm, counters, exit-stats)\n", why);
 	return 2;
 }
 
@@ -279,7 +280,7 @@ int ctl__main(int argc, char **argv)
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		printf("usage: kvmini ctl SOCKET VERB [--json]\n"
 		       "  talks to a running kvmini's --api-socket SOCKET (docs/api.md)\n"
-		       "  VERB: ping, info, pause, resume, power-button, shutdown, shutdown-vmm, counters, "
+		       "  VERB: ping, info, pause, resume, power-button, reboot, shutdown, shutdown-vmm, counters, "
 		       "exit-stats\n"
 		       "  --json: the API's JSON as it came, for scripts\n");
 		return 0;

@@ -94,19 +94,30 @@ static void api_exit_stats(void *machine, FILE *f)
 	report_exit_stats(machine, f, true);
 }
 
-/* vm.power-button: the board's button, while the VM runs */
-static int api_power_button(void *ctx, char *err, size_t errlen)
+/* the board's power button or reboot key, while the VM runs (not once it is stopping) */
+static int press_key(struct machine *m, int (*key)(struct machine *, char *, size_t), char *err,
+		     size_t errlen)
 {
-	struct machine *m = ctx;
-
 	if (vm__stopping(&m->vm)) {
 		snprintf(err, errlen, "the VM is stopping");
 		return -1;
 	}
-	return board__power_button(m, err, errlen);
+	return key(m, err, errlen);
 }
 
-/* the first SIGTERM: the board's power button (none on x86 yet: -1, stop at once) */
+/* vm.power-button */
+static int api_power_button(void *ctx, char *err, size_t errlen)
+{
+	return press_key(ctx, board__power_button, err, errlen);
+}
+
+/* vm.reboot */
+static int api_reboot_key(void *ctx, char *err, size_t errlen)
+{
+	return press_key(ctx, board__reboot_key, err, errlen);
+}
+
+/* the first SIGTERM: the board's power button (-1: stop at once) */
 static int term_power_button(void *ctx)
 {
 	char err[160];
@@ -123,7 +134,7 @@ static void connect_api(struct machine *m, const struct run_config *cfg)
 		.vm = &m->vm, .cfg = cfg, .blk = m->blk, .ndisks = m->ndisks,
 		.exit_stats = m->exit_stats != EXIT_STATS_OFF ? api_exit_stats : NULL,
 		.exit_stats_ctx = m,
-		.power_button = api_power_button, .power_ctx = m,
+		.power_button = api_power_button, .reboot_key = api_reboot_key, .power_ctx = m,
 	};
 	machine_api__backend(&m->api_ctx, &b);
 	api__set_backend(m->api, &b);

@@ -277,6 +277,21 @@ static int power_button(void *ctx, char *err, size_t errlen)
 	return a->power_button(a->power_ctx, err, errlen);
 }
 
+static int reboot_vm(void *ctx, char *err, size_t errlen)
+{
+	struct machine_api *a = ctx;
+
+	if (!a->reboot_key) {
+		snprintf(err, errlen, "this VM has no reboot key");
+		return -1;
+	}
+	if (run__paused(a->vm)) {
+		snprintf(err, errlen, "the VM is paused: resume it first");
+		return -1;
+	}
+	return a->reboot_key(a->power_ctx, err, errlen);
+}
+
 static void shutdown_vm(void *ctx, bool vmm)
 {
 	struct machine_api *a = ctx;
@@ -290,7 +305,7 @@ void machine_api__backend(struct machine_api *a, struct api_backend *b)
 	*b = (struct api_backend){
 		.ctx = a, .ping = ping, .info = info, .counters = counters,
 		.exit_stats = exit_stats, .pause = pause_vm, .resume = resume_vm,
-		.power_button = power_button,
+		.power_button = power_button, .reboot = reboot_vm,
 		.shutdown = shutdown_vm,
 	};
 }

@@ -23,7 +23,9 @@ struct machine_api {
 	void *exit_stats_ctx;
 	/* vm.power-button (machine.c: the board's button): 0, or -1 with err (409) */
 	int (*power_button)(void *ctx, char *err, size_t errlen);
-	void *power_ctx;
+	/* vm.reboot (machine.c: the board's reboot key): 0, or -1 with err (409) */
+	int (*reboot_key)(void *ctx, char *err, size_t errlen);
+	void *power_ctx;               /* for both */
 };
 
 /* The callbacks over *a (which must outlive the API thread). */

@@ -12,6 +12,7 @@
 #define PH_V2M   4
 #define PH_GPIO  5
 #define KEY_POWER 116	/* linux/input-event-codes.h */
+#define KEY_RESTART 0x198
 
 /* interrupt specifier cells (bindings/interrupt-controller/arm,gic-v3.yaml) */
 #define GIC_SPI  0
@@ -175,13 +176,24 @@ static int add_uart_rtc(void *fdt, const struct fdt_config *c)
 	return fdt_end_node(fdt);
 }
 
-/* the PL061 and, on its line power_line, a gpio-keys power button (KEY_POWER): how an arm64
- * guest without ACPI learns of a power-button press (as on QEMU's virt board) */
+/* one gpio-keys button on a line of the PL061 */
+static int add_key(void *fdt, const char *node, const char *label, uint32_t code, unsigned line)
+{
+	const uint32_t gpios[] = { PH_GPIO, line, 0 };
+
+	TRY(fdt_begin_node(fdt, node));
+	TRY(fdt_property_string(fdt, "label", label));
+	TRY(fdt_property_u32(fdt, "linux,code", code));
+	TRY(prop_cells(fdt, "gpios", gpios, 3));
+	return fdt_end_node(fdt);
+}
+
+/* the PL061 and, on its lines power_line and restart_line, gpio-keys buttons KEY_POWER and
+ * KEY_RESTART: how an arm64 guest without ACPI learns of a power-button press (as on QEMU's
+ * virt board) or of a reboot request (systemd-logind's HandleRebootKey) */
 static int add_gpio_keys(void *fdt, const struct fdt_config *c)
 {
 	const uint32_t irq[] = { GIC_SPI, c->gpio_spi, IRQ_LEVEL_HIGH };
-	const uint32_t gpios[] = { PH_GPIO, c->power_line, 0 };
-
 	TRY(begin_at(fdt, "pl061", c->gpio.base));
 	static const char compat[] = "arm,pl061\0arm,primecell";
 	TRY(fdt_property(fdt, "compatible", compat, sizeof(compat)));
@@ -195,11 +207,8 @@ static int add_gpio_keys(void *fdt, const struct fdt_config *c)
 	TRY(fdt_end_node(fdt));
 	TRY(fdt_begin_node(fdt, "gpio-keys"));
 	TRY(fdt_property_string(fdt, "compatible", "gpio-keys"));
-	TRY(fdt_begin_node(fdt, "poweroff"));
-	TRY(fdt_property_string(fdt, "label", "GPIO Key Poweroff"));
-	TRY(fdt_property_u32(fdt, "linux,code", KEY_POWER));
-	TRY(prop_cells(fdt, "gpios", gpios, 3));
-	TRY(fdt_end_node(fdt));
+	TRY(add_key(fdt, "poweroff", "GPIO Key Poweroff", KEY_POWER, c->power_line));
+	TRY(add_key(fdt, "restart", "GPIO Key Restart", KEY_RESTART, c->restart_line));
 	return fdt_end_node(fdt);
 }
 

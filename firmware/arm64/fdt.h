@@ -32,6 +32,7 @@ struct fdt_config {
 	struct fdt_region gpio;                  /* PL061; size 0: none (and no power button) */
 	uint32_t gpio_spi;
 	unsigned power_line;                     /* its line (0-7) of the gpio-keys power button */
+	unsigned restart_line;                   /* ... and of the restart key (KEY_RESTART) */
 	unsigned n_virtio_mmio;
 	struct { struct fdt_region r; uint32_t spi; } virtio_mmio[FDT_MAX_VIRTIO_MMIO];
 	struct fdt_region pci_ecam;              /* size 0: no PCI host */

@@ -25,6 +25,7 @@
 #define A64_GPIO            0x09030000ULL  /* PL061: the power button (gpio-keys) */
 #define A64_GPIO_SIZE       0x00001000ULL
 #define A64_GPIO_POWER_LINE 3
+#define A64_GPIO_RESTART_LINE 4
 #define A64_VIRTIO_MMIO     0x0a000000ULL  /* virtio-mmio windows, 4 KiB each */
 #define A64_VIRTIO_MMIO_SIZE 0x00001000ULL
 #define A64_PCI_MMIO        0x10000000ULL  /* PCI BAR window (32-bit) */

@@ -58,13 +58,13 @@
 #define FADT_F_HW_REDUCED     (1u << 20)
 
 /*
- * IA-PC boot architecture flags. Not set: LEGACY_DEVICES (no ISA PnP/LPC bus) and 8042 (the
- * i8042 only serves the reset line, so Linux must not probe it as a keyboard controller).
- * Set: no VGA; no PCIe ASPM; no MSI unless there is a PCI root bridge (virtio-mmio uses wired
+ * IA-PC boot architecture flags. Not set: LEGACY_DEVICES (no ISA PnP/LPC bus). 8042: set when
+ * the DSDT describes the i8042 and its keyboard (PNP0303). Set: no VGA; no PCIe ASPM; no MSI unless there is a PCI root bridge (virtio-mmio uses wired
  * GSIs; virtio-pci uses MSI-X, so with PCI the bit must be clear or Linux turns MSI off);
  * no CMOS RTC (layout.h assigns it no ports; Linux then skips rtc_cmos, and kvmclock gives the
  * wall clock). Clear the RTC bit if a CMOS RTC device is ever added.
  */
+#define IAPC_8042             (1u << 1)
 #define IAPC_VGA_NOT_PRESENT  (1u << 2)
 #define IAPC_MSI_NOT_SUPP     (1u << 3)
 #define IAPC_PCIE_ASPM_CTRL   (1u << 4)
@@ -123,6 +123,8 @@ static int check_config(const struct acpi_config *cfg)
 	if (cfg->n_virtio_mmio > ACPI_MAX_VIRTIO_MMIO)
 		return -EINVAL;
 	if (cfg->com1_port && cfg->com1_irq > 15)   /* IRQNoFlags describes ISA IRQs only */
+		return -EINVAL;
+	if (cfg->kbd_data_port && (cfg->kbd_irq > 15 || !cfg->kbd_cmd_port))
 		return -EINVAL;
 	for (unsigned i = 0; i < cfg->n_virtio_mmio; i++) {
 		const struct acpi_virtio_mmio *v = &cfg->virtio_mmio[i];
@@ -188,6 +190,53 @@ static void dsdt_pvpanic(struct aml_buf *b, const struct acpi_config *cfg)
 	size_t crs = aml__restemplate_open(b);
 	aml__res_io(b, cfg->pvpanic_port, 1);
 	aml__restemplate_close(b, crs);
+	aml__close(b, dev);
+}
+
+/* The i8042 and its keyboard, as a PC's firmware describes them: Linux's i8042 driver takes
+ * its ports and IRQ from here (PNP) */
+static void dsdt_kbd(struct aml_buf *b, const struct acpi_config *cfg)
+{
+	size_t dev = aml__device_open(b, "KBD");
+	aml__name(b, "_HID");
+	aml__eisaid(b, "PNP0303");
+	aml__name(b, "_CRS");
+	size_t crs = aml__restemplate_open(b);
+	aml__res_io(b, cfg->kbd_data_port, 1);
+	aml__res_io(b, cfg->kbd_cmd_port, 1);
+	aml__res_irq_noflags(b, cfg->kbd_irq);
+	aml__restemplate_close(b, crs);
+	aml__close(b, dev);
+}
+
+/*
+ * The power button of a hardware-reduced platform (ACPI 6.5, 4.8.2.2.1.2 and 5.6.9, as QEMU's
+ * microvm and Cloud Hypervisor signal it): a control-method button (PNP0C0C) and a Generic
+ * Event Device whose interrupt runs _EVT, which notifies the button (0x80: pressed). Linux's
+ * button driver turns that into KEY_POWER on the button's input device. The GED serves this
+ * one event, so _EVT needs no event register.
+ */
+static void dsdt_power_button(struct aml_buf *b, const struct acpi_config *cfg)
+{
+	size_t dev = aml__device_open(b, "PWRB");
+	aml__name(b, "_HID");
+	aml__eisaid(b, "PNP0C0C");
+	aml__name(b, "_UID");
+	aml__integer(b, 0);
+	aml__close(b, dev);
+
+	dev = aml__device_open(b, "GED");
+	aml__name(b, "_HID");
+	aml__string(b, "ACPI0013");
+	aml__name(b, "_UID");
+	aml__integer(b, 0);
+	aml__name(b, "_CRS");
+	size_t crs = aml__restemplate_open(b);
+	aml__res_interrupt(b, AML_IRQ_CONSUMER | AML_IRQ_EDGE, cfg->ged_gsi);
+	aml__restemplate_close(b, crs);
+	size_t evt = aml__method_open(b, "_EVT", 1);
+	aml__notify(b, "\\_SB.PWRB", 0x80);
+	aml__close(b, evt);
 	aml__close(b, dev);
 }
 
@@ -288,6 +337,10 @@ static size_t build_dsdt(struct aml_buf *b, uint64_t base, const struct acpi_con
 		dsdt_com1(b, cfg);
 	if (cfg->pvpanic_port)
 		dsdt_pvpanic(b, cfg);
+	if (cfg->kbd_data_port)
+		dsdt_kbd(b, cfg);
+	if (cfg->ged_gsi)
+		dsdt_power_button(b, cfg);
 	for (unsigned i = 0; i < cfg->n_virtio_mmio; i++)
 		dsdt_virtio(b, i, &cfg->virtio_mmio[i]);
 	if (cfg->pci.ecam_base)
@@ -330,7 +383,8 @@ static size_t build_fadt(struct aml_buf *b, uint64_t base, const struct acpi_con
 		aml__put32(f + FADT_DSDT, (uint32_t)dsdt_gpa);
 	/* with PCI, MSI must not be declared unsupported: Linux would turn MSI off everywhere */
 	aml__put16(f + FADT_IAPC_BOOT, IAPC_VGA_NOT_PRESENT | IAPC_PCIE_ASPM_CTRL |
-		   IAPC_NO_CMOS_RTC | (cfg->pci.ecam_base ? 0 : IAPC_MSI_NOT_SUPP));
+		   IAPC_NO_CMOS_RTC | (cfg->pci.ecam_base ? 0 : IAPC_MSI_NOT_SUPP) |
+		   (cfg->kbd_data_port ? IAPC_8042 : 0));
 	aml__put32(f + FADT_FLAGS, flags);
 	put_gas_io8(f + FADT_RESET_REG, cfg->reset_port);
 	f[FADT_RESET_VALUE] = cfg->reset_port ? cfg->reset_value : 0;

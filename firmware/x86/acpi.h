@@ -30,6 +30,11 @@ struct acpi_config {
 	uint16_t reset_port; uint8_t reset_value;  /* FADT reset register (I/O) */
 	uint16_t com1_port; uint8_t com1_irq;      /* DSDT PNP0501; port 0 = none */
 	uint16_t pvpanic_port;                     /* DSDT QEMU0001; 0 = none */
+	/* DSDT PNP0303 (an i8042 with a keyboard) and FADT's 8042 flag; data port 0 = none */
+	uint16_t kbd_data_port, kbd_cmd_port; uint8_t kbd_irq;
+	/* DSDT ACPI0013, a Generic Event Device on an edge-triggered GSI whose event is the
+	 * power button (PNP0C0C, Notify 0x80); 0 = none */
+	uint32_t ged_gsi;
 	unsigned n_virtio_mmio;
 	struct acpi_virtio_mmio virtio_mmio[ACPI_MAX_VIRTIO_MMIO];  /* DSDT LNRO0005 each */
 	struct acpi_pci pci;            /* DSDT PCI0 + MCFG when pci.ecam_base != 0 */

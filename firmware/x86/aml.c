@@ -16,9 +16,15 @@
 #define AML_SCOPE_OP         0x10
 #define AML_BUFFER_OP        0x11
 #define AML_PACKAGE_OP       0x12
+#define AML_METHOD_OP        0x14
+#define AML_DUAL_NAME_PREFIX 0x2e
+#define AML_MULTI_NAME_PREFIX 0x2f
 #define AML_EXT_OP_PREFIX    0x5b
 #define AML_DEVICE_OP        0x82   /* after AML_EXT_OP_PREFIX */
+#define AML_NOTIFY_OP        0x86
 #define AML_ROOT_CHAR        '\\'
+#define AML_NAME_SEP         '.'
+#define AML_MAX_SEGS         8      /* the deepest path this DSDT names */
 
 /* Resource descriptor tags (ACPI 6.x, 6.4) */
 #define RES_IRQ_NOFLAGS      0x22   /* small, type 0x04, length 2 */
@@ -157,16 +163,44 @@ void aml__close(struct aml_buf *b, size_t cookie)
 	shrink(b, cookie + n, PKGLEN_RESERVE - n);
 }
 
+/* One NameSeg: 1..4 characters, padded with '_' */
+static void nameseg(struct aml_buf *b, const char *seg, size_t len)
+{
+	char out[4] = { '_', '_', '_', '_' };
+
+	memcpy(out, seg, len < sizeof(out) ? len : sizeof(out));
+	aml__bytes(b, out, sizeof(out));
+}
+
+/* A NameString (20.2.2): an optional root prefix, then one segment, or a Dual/MultiNamePath
+ * of dot-separated segments ("\\_SB.PWRB") */
 static void namestring(struct aml_buf *b, const char *name)
 {
-	char seg[4] = { '_', '_', '_', '_' };
+	const char *segs[AML_MAX_SEGS];
+	size_t lens[AML_MAX_SEGS], n = 0;
 
 	if (*name == AML_ROOT_CHAR) {
 		aml__byte(b, AML_ROOT_CHAR);
 		name++;
 	}
-	memcpy(seg, name, strnlen(name, sizeof(seg)));
-	aml__bytes(b, seg, sizeof(seg));
+	for (const char *p = name; n < AML_MAX_SEGS; n++) {
+		const char *dot = strchr(p, AML_NAME_SEP);
+		segs[n] = p;
+		lens[n] = dot ? (size_t)(dot - p) : strlen(p);
+		if (!dot) {
+			n++;
+			break;
+		}
+		p = dot + 1;
+	}
+	if (n == 2) {
+		aml__byte(b, AML_DUAL_NAME_PREFIX);
+	} else if (n > 2) {
+		aml__byte(b, AML_MULTI_NAME_PREFIX);
+		aml__byte(b, (uint8_t)n);
+	}
+	for (size_t i = 0; i < n; i++)
+		nameseg(b, segs[i], lens[i]);
 }
 
 size_t aml__scope_open(struct aml_buf *b, const char *name)
@@ -192,6 +226,22 @@ size_t aml__package_open(struct aml_buf *b, uint8_t nelems)
 	size_t cookie = pkg_open(b);
 	aml__byte(b, nelems);
 	return cookie;
+}
+
+size_t aml__method_open(struct aml_buf *b, const char *name, uint8_t nargs)
+{
+	aml__byte(b, AML_METHOD_OP);
+	size_t cookie = pkg_open(b);
+	namestring(b, name);
+	aml__byte(b, nargs & 0x07);   /* MethodFlags: ArgCount, not serialized, SyncLevel 0 */
+	return cookie;
+}
+
+void aml__notify(struct aml_buf *b, const char *path, uint64_t value)
+{
+	aml__byte(b, AML_NOTIFY_OP);
+	namestring(b, path);
+	aml__integer(b, value);
 }
 
 void aml__name(struct aml_buf *b, const char *name)

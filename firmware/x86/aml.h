@@ -32,13 +32,18 @@ void aml__put64(uint8_t *p, uint64_t v);
 
 /*
  * Objects with a PkgLength (Scope, Device, Package, ResourceTemplate) are opened, filled,
- * then closed with the cookie the open returned; opens nest. Names are one NameSeg of 1..4
- * characters (padded with '_'), optionally prefixed by '\' for the root: "\\_SB", "COM1".
+ * then closed with the cookie the open returned; opens nest. Names are NameSegs of 1..4
+ * characters (padded with '_'), dot-separated, optionally prefixed by '\' for the root:
+ * "\\_SB", "COM1", "\\_SB.PWRB".
  */
 size_t aml__scope_open(struct aml_buf *b, const char *name);
 size_t aml__device_open(struct aml_buf *b, const char *name);
 size_t aml__package_open(struct aml_buf *b, uint8_t nelems);
 void aml__close(struct aml_buf *b, size_t cookie);
+/* Method(name, nargs) { ... }: not serialized; the body's terms follow, then aml__close. */
+size_t aml__method_open(struct aml_buf *b, const char *name, uint8_t nargs);
+/* Notify(path, value) */
+void aml__notify(struct aml_buf *b, const char *path, uint64_t value);
 
 /* Name(name, ...): the object (integer, string, package, template) must follow. */
 void aml__name(struct aml_buf *b, const char *name);

@@ -38,6 +38,8 @@
 /* ---- I/O ports ---- */
 #define PORT_COM1           0x3f8
 #define IRQ_COM1            4
+#define IRQ_KBD             1              /* the i8042's keyboard (ISA IRQ 1, edge) */
+#define IRQ_GED             15             /* the ACPI GED: power button (edge; a free ISA IRQ) */
 #define PORT_I8042_DATA     0x60
 #define PORT_I8042_CMD      0x64
 #define PORT_PVPANIC        0x505          /* QEMU's pvpanic convention (ACPI id QEMU0001) */

@@ -9,7 +9,7 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,proc,sys,dev}
 cp "$1/bin/busybox" "$root/bin/busybox"
-for a in sh mount echo poweroff cat cut grep reboot insmod md5sum dd sync head tr date sleep sed; do
+for a in sh mount echo poweroff cat cut grep reboot insmod md5sum dd sync head tr date sleep sed od; do
     ln -s busybox "$root/bin/$a"
 done
 moddir=$(ls -d "$1"/lib/modules/* | head -n1)
@@ -32,10 +32,13 @@ if [ -b /dev/vda ]; then
 fi
 case $(cat /proc/cmdline) in
 *l2.powerkey*)
-    # the power button (kvmini's PL061 + gpio-keys): wait for its input event, then power off
+    # kvmini's PL061 + gpio-keys: wait for a key's input event (type, code, value), then
+    # power off (KEY_POWER, 116) or reboot (KEY_RESTART, 408)
     ev=/dev/input/$(grep -A 6 'Name="gpio-keys"' /proc/bus/input/devices | sed -n 's/.*Handlers=.*\(event[0-9]*\).*/\1/p' | head -n 1)
     echo "L2-WAITING-POWER-KEY $ev"
-    dd if="$ev" bs=24 count=1 of=/dev/null 2>/dev/null && echo "L2-POWER-KEY" ;;
+    key=$(dd if="$ev" bs=24 count=1 2>/dev/null | od -An -tu2 -j16 -N6 | tr -s ' ')
+    echo "L2-KEY$key"
+    case $key in *" 408 "*) reboot -f ;; esac ;;
 *l2.gdbloop*)
     # for gdb in the arm64 smoke test: where sync's syscall is (KASLR or not), then a sync every
     # half second for 20 s for a breakpoint there to catch

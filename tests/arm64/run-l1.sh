@@ -107,18 +107,24 @@ st=$?
 
 # vm.power-button: kvmini's PL061 line behind the device tree's gpio-keys node; the guest
 # waits for KEY_POWER's input event, then powers off
-./kvmini run --kernel Image --initrd l2.cpio.gz --memory 256M --append l2.powerkey \
-    --api-socket /tmp/pb.sock < /dev/null > /tmp/pb.log 2>&1 &
-pid=$!
-wait_for "^L2-WAITING-POWER-KEY" /tmp/pb.log $pid
-sleep 1
-./kvmini ctl /tmp/pb.sock power-button > /tmp/pb-ctl.txt 2>&1
-wait $pid
-st=$?
-[ "$st" = 0 ] && grep -q "^L2-POWER-KEY" /tmp/pb.log && grep -q "guest powered off" /tmp/pb.log &&
-    echo "PASS api-power-button-reaches-the-guest" ||
-    { echo "FAIL api-power-button-reaches-the-guest: status $st; ctl: $(cat /tmp/pb-ctl.txt)";
-      grep -E "L2-|gpio|input:|kvmini:" /tmp/pb.log | tail -n 6 | sed "s/^/    /"; }
+# key_case NAME VERB KEY-LINE STDERR: the guest gets the verb's key and powers off or reboots
+key_case() {
+    ./kvmini run --kernel Image --initrd l2.cpio.gz --memory 256M --append l2.powerkey \
+        --api-socket /tmp/pb.sock < /dev/null > /tmp/pb.log 2>&1 &
+    local pid=$! st
+    wait_for "^L2-WAITING-POWER-KEY" /tmp/pb.log $pid
+    sleep 1
+    ./kvmini ctl /tmp/pb.sock "$2" > /tmp/pb-ctl.txt 2>&1
+    wait $pid
+    st=$?
+    [ "$st" = 0 ] && grep -q "^$3" /tmp/pb.log && grep -q "$4" /tmp/pb.log &&
+        echo "PASS $1" ||
+        { echo "FAIL $1: status $st; ctl: $(cat /tmp/pb-ctl.txt)";
+          grep -E "L2-|gpio|input:|kvmini:" /tmp/pb.log | tail -n 6 | sed "s/^/    /"; }
+}
+# vm.power-button: KEY_POWER (116) pressed; vm.reboot: KEY_RESTART (408), the next line
+key_case api-power-button-reaches-the-guest power-button "L2-KEY 1 116 1" "guest powered off"
+key_case api-reboot-key-reaches-the-guest reboot "L2-KEY 1 408 1" "guest rebooted"
 
 # SIGTERM is a graceful stop (--shutdown-timeout, default 30 s): the power button first, the
 # guest powers off (status 0); a guest that ignores it is stopped at the timeout (143); a
@@ -141,7 +147,7 @@ term_case() {
           grep -E "L2-|kvmini:" /tmp/$name.log | tail -n 6 | sed 's/^/    /'; }
 }
 term_case sigterm-presses-power-button l2.powerkey "^L2-WAITING-POWER-KEY" 0 "guest powered off" -
-grep -q "^L2-POWER-KEY" /tmp/sigterm-presses-power-button.log && echo "PASS sigterm-guest-got-the-key" ||
+grep -q "^L2-KEY 1 116 1" /tmp/sigterm-presses-power-button.log && echo "PASS sigterm-guest-got-the-key" ||
     echo "FAIL sigterm-guest-got-the-key"
 term_case sigterm-timeout-stops-it l2.gdbloop "^L2-KSYM" 143 "did not power off within 2 s" - \
     --shutdown-timeout 2

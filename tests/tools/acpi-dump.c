@@ -37,6 +37,10 @@ static void standard_config(struct acpi_config *cfg, unsigned ncpus, unsigned nv
 	cfg->com1_port = PORT_COM1;
 	cfg->com1_irq = IRQ_COM1;
 	cfg->pvpanic_port = PORT_PVPANIC;
+	cfg->kbd_data_port = PORT_I8042_DATA;
+	cfg->kbd_cmd_port = PORT_I8042_CMD;
+	cfg->kbd_irq = IRQ_KBD;
+	cfg->ged_gsi = IRQ_GED;
 	cfg->n_virtio_mmio = nvirtio;
 	for (unsigned i = 0; i < nvirtio; i++) {
 		cfg->virtio_mmio[i].base = LAYOUT_VIRTIO_MMIO + i * LAYOUT_VIRTIO_MMIO_SIZE;

@@ -26,7 +26,7 @@ static int fake_button(void *ctx, char *err, size_t errlen)
 {
 	(void)ctx;
 	if (presses < 0) {
-		snprintf(err, errlen, "no power button on the x86 board yet");
+		snprintf(err, errlen, "the fake board refuses");
 		return -1;
 	}
 	presses++;
@@ -173,10 +173,32 @@ START_TEST(power_button)
 	expect("GET", "/api/v1/vm.power-button", 0, false, 405, "PUT", "vm.power-button: use PUT");
 	presses = -1;
 	expect("PUT", "/api/v1/vm.power-button", 0, false, 409, NULL,
-	       "vm.power-button: no power button on the x86 board yet");
+	       "vm.power-button: the fake board refuses");
 	fb.power_button = NULL;	/* a backend without the operation */
 	expect("PUT", "/api/v1/vm.power-button", 0, false, 409, NULL,
 	       "vm.power-button: this VM cannot do that");
+}
+END_TEST
+
+/* vm.reboot: the board's reboot key, refused while paused (the guest could not take it) */
+START_TEST(reboot_key)
+{
+	setup();
+	expect("PUT", "/api/v1/vm.reboot", 0, false, 409, NULL,
+	       "vm.reboot: this VM has no reboot key");
+	fa.reboot_key = fake_button;
+	presses = 0;
+	expect("PUT", "/api/v1/vm.reboot", 0, false, 204, NULL, NULL);
+	ck_assert_int_eq(presses, 1);
+	expect("GET", "/api/v1/vm.reboot", 0, false, 405, "PUT", "vm.reboot: use PUT");
+	expect("PUT", "/api/v1/vm.pause", 0, false, 204, NULL, NULL);
+	expect("PUT", "/api/v1/vm.reboot", 0, false, 409, NULL,
+	       "vm.reboot: the VM is paused: resume it first");
+	ck_assert_int_eq(presses, 1);
+	expect("PUT", "/api/v1/vm.resume", 0, false, 204, NULL, NULL);
+	presses = -1;
+	expect("PUT", "/api/v1/vm.reboot", 0, false, 409, NULL,
+	       "vm.reboot: the fake board refuses");
 }
 END_TEST
 
@@ -309,6 +331,7 @@ Suite *api_suite(void)
 	tcase_add_test(tc, routes_and_errors);
 	tcase_add_test(tc, pause_resume_states);
 	tcase_add_test(tc, power_button);
+	tcase_add_test(tc, reboot_key);
 	tcase_add_test(tc, json_shapes);
 	tcase_add_test(tc, error_body_is_ascii_json);
 	tcase_add_test(tc, ctl_response_parser);

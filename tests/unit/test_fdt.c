@@ -24,7 +24,7 @@ static struct fdt_config board(void)
 		.uart = { A64_UART, A64_UART_SIZE }, .uart_spi = A64_SPI_UART,
 		.rtc = { A64_RTC, A64_RTC_SIZE }, .rtc_spi = A64_SPI_RTC,
 		.gpio = { A64_GPIO, A64_GPIO_SIZE }, .gpio_spi = A64_SPI_GPIO,
-		.power_line = A64_GPIO_POWER_LINE,
+		.power_line = A64_GPIO_POWER_LINE, .restart_line = A64_GPIO_RESTART_LINE,
 		.n_virtio_mmio = 2,
 		.pci_ecam = { A64_PCI_ECAM, A64_PCI_ECAM_SIZE },
 		.pci_mmio = { A64_PCI_MMIO, A64_PCI_MMIO_SIZE },
@@ -109,6 +109,10 @@ START_TEST(tree_describes_the_board)
 	ck_assert_uint_eq(cell(gp, 0), cell(prop("/pl061@9030000", "phandle", &len), 0));
 	ck_assert_uint_eq(cell(gp, 1), A64_GPIO_POWER_LINE);
 	ck_assert_uint_eq(cell(prop("/gpio-keys/poweroff", "linux,code", &len), 0), 116);
+	/* the reboot key (vm.reboot): line 4, KEY_RESTART */
+	gp = prop("/gpio-keys/restart", "gpios", &len);
+	ck_assert_uint_eq(cell(gp, 1), A64_GPIO_RESTART_LINE);
+	ck_assert_uint_eq(cell(prop("/gpio-keys/restart", "linux,code", &len), 0), 0x198);
 }
 END_TEST
 

@@ -70,7 +70,7 @@ int board__add_devices(struct machine *m, char *err, size_t errlen)
 		.uart = { A64_UART, A64_UART_SIZE }, .uart_spi = A64_SPI_UART,
 		.rtc = { A64_RTC, A64_RTC_SIZE }, .rtc_spi = A64_SPI_RTC,
 		.gpio = { A64_GPIO, A64_GPIO_SIZE }, .gpio_spi = A64_SPI_GPIO,
-		.power_line = A64_GPIO_POWER_LINE,
+		.power_line = A64_GPIO_POWER_LINE, .restart_line = A64_GPIO_RESTART_LINE,
 	};
 	return 0;
 }
@@ -222,12 +222,27 @@ int board__boot(struct machine *m, char *err, size_t errlen)
 
 /* the gpio-keys button: pressed for 100 ms (gpio-keys reads the line after its debounce, so a
  * shorter pulse could be missed), then released; the guest's input layer gets KEY_POWER */
+static void press(struct machine *m, unsigned line)
+{
+	pl061__set_input(&m->board->gpio, line, true);
+	usleep(100000);
+	pl061__set_input(&m->board->gpio, line, false);
+}
+
 int board__power_button(struct machine *m, char *err, size_t errlen)
 {
 	(void)err;
 	(void)errlen;
-	pl061__set_input(&m->board->gpio, A64_GPIO_POWER_LINE, true);
-	usleep(100000);
-	pl061__set_input(&m->board->gpio, A64_GPIO_POWER_LINE, false);
+	press(m, A64_GPIO_POWER_LINE);
+	return 0;
+}
+
+/* KEY_RESTART: the kernel leaves it to userspace (systemd-logind reboots; the default guest's
+ * init too) */
+int board__reboot_key(struct machine *m, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	press(m, A64_GPIO_RESTART_LINE);
 	return 0;
 }

@@ -114,7 +114,8 @@ int board__add_devices(struct machine *m, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	i8042__init(&b->kbd, on_reset, vm);
+	i8042__init(&b->kbd, on_reset, vm,
+		    (struct irq_line){ .set = vm__set_irq, .ctx = vm, .gsi = IRQ_KBD });
 	b->pm = (struct pm_dev){ .event = on_pm_event, .ctx = vm };
 	if (register_ports(m, b, err, errlen))
 		return -1;
@@ -126,12 +127,16 @@ int board__add_devices(struct machine *m, char *err, size_t errlen)
 		.reset_port = PORT_I8042_CMD, .reset_value = 0xfe,
 		.com1_port = PORT_COM1, .com1_irq = IRQ_COM1,
 		.pvpanic_port = PORT_PVPANIC,
+		.kbd_data_port = PORT_I8042_DATA, .kbd_cmd_port = PORT_I8042_CMD, .kbd_irq = IRQ_KBD,
+		.ged_gsi = IRQ_GED,
 	};
 	return 0;
 }
 
 void board__destroy(struct machine *m)
 {
+	if (m->board)
+		i8042__destroy(&m->board->kbd);
 	free(m->board);
 	m->board = NULL;
 }
@@ -197,12 +202,21 @@ int board__boot(struct machine *m, char *err, size_t errlen)
 	return boot__load(m->boot, &m->vm, &m->board->acpi, err, errlen);
 }
 
-/* the ACPI power button (a hardware-reduced guest's GED, as Cloud Hypervisor signals it) is
- * not there yet: issue 19 item 3 */
+/* The ACPI power button: an edge on the GED's GSI runs its _EVT, which notifies PNP0C0C; the
+ * guest's button driver reports KEY_POWER (systemd-logind powers off, as does the default
+ * guest's init) */
 int board__power_button(struct machine *m, char *err, size_t errlen)
 {
-	(void)m;
-	snprintf(err, errlen, "no power button on the x86 board yet (its ACPI power button is to "
-		 "come: docs/api.md)");
-	return -1;
+	(void)err;
+	(void)errlen;
+	vm__set_irq(&m->vm, IRQ_GED, 1);
+	vm__set_irq(&m->vm, IRQ_GED, 0);
+	return 0;
+}
+
+/* Ctrl-Alt-Del on the i8042 keyboard, as Firecracker's SendCtrlAltDel: Linux reboots, or
+ * tells init (systemd: ctrlaltdel.target) when kernel.ctrl-alt-del is 0 */
+int board__reboot_key(struct machine *m, char *err, size_t errlen)
+{
+	return i8042__ctrl_alt_del(&m->board->kbd, err, errlen);
 }

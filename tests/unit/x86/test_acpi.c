@@ -54,6 +54,10 @@ static void standard_config(struct acpi_config *cfg, unsigned ncpus, unsigned nv
 	cfg->com1_port = PORT_COM1;
 	cfg->com1_irq = IRQ_COM1;
 	cfg->pvpanic_port = PORT_PVPANIC;
+	cfg->kbd_data_port = PORT_I8042_DATA;
+	cfg->kbd_cmd_port = PORT_I8042_CMD;
+	cfg->kbd_irq = IRQ_KBD;
+	cfg->ged_gsi = IRQ_GED;
 	cfg->n_virtio_mmio = nvirtio;
 	for (unsigned i = 0; i < nvirtio; i++) {
 		cfg->virtio_mmio[i].base = LAYOUT_VIRTIO_MMIO + i * LAYOUT_VIRTIO_MMIO_SIZE;
@@ -215,7 +219,9 @@ START_TEST(test_fadt)
 			  F_WBINVD | F_PWR_BUTTON | F_SLP_BUTTON | F_RESET_REG_SUP | F_HW_REDUCED);
 	ck_assert_uint_eq(le(f + FADT_X_DSDT, 8), dsdt_gpa);
 	ck_assert_uint_eq(le(f + FADT_DSDT, 4), dsdt_gpa);
-	ck_assert_uint_eq(le(f + FADT_IAPC_BOOT, 2), (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5));
+	/* 8042 (the keyboard in the DSDT), no VGA, no MSI (no PCI here), no ASPM, no CMOS RTC */
+	ck_assert_uint_eq(le(f + FADT_IAPC_BOOT, 2),
+			  (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5));
 	assert_gas_io8(f + FADT_SLEEP_CTL, PORT_ACPI_SLEEP_CTL);
 	assert_gas_io8(f + FADT_SLEEP_STS, PORT_ACPI_SLEEP_STS);
 	assert_gas_io8(f + FADT_RESET_REG, PORT_I8042_CMD);
@@ -316,7 +322,8 @@ START_TEST(test_dsdt_virtio)
 		}
 		snprintf(name, sizeof(name), "VR%02X", i);
 		ck_assert_uint_eq(count_in_table(d, mem, sizeof(mem)), 1);
-		ck_assert_uint_eq(count_in_table(d, intr, sizeof(intr)), 1);
+		/* (this synthetic config also puts a virtio device on the GED's GSI) */
+		ck_assert_uint_eq(count_in_table(d, intr, sizeof(intr)), irq == IRQ_GED ? 2 : 1);
 		ck_assert_uint_eq(count_in_table(d, name, 4), 1);
 	}
 	free(b.buf);
@@ -350,10 +357,39 @@ START_TEST(test_dsdt_com1_pvpanic)
 	ck_assert_uint_eq(count_in_table(d, eisaid, sizeof(eisaid)), 1);
 	ck_assert_uint_eq(count_in_table(d, com1_io, sizeof(com1_io)), 1);
 	ck_assert_uint_eq(count_in_table(d, com1_irq, sizeof(com1_irq)), 1);
-	ck_assert_uint_eq(count_in_table(d, uid0, sizeof(uid0)), 1);
+	ck_assert_uint_eq(count_in_table(d, uid0, sizeof(uid0)), 3);	/* COM1, PWRB, GED */
 	ck_assert_uint_eq(count_in_table(d, "PVPN", 4), 1);
 	ck_assert_uint_eq(count_in_table(d, "QEMU0001", 9), 1);
 	ck_assert_uint_eq(count_in_table(d, pvpanic_io, sizeof(pvpanic_io)), 1);
+	free(b.buf);
+}
+END_TEST
+
+/* The keyboard (PNP0303 on 0x60/0x64, IRQ 1), the power button (PNP0C0C) and the GED whose
+ * _EVT notifies it; FADT's 8042 flag with the keyboard, not without */
+START_TEST(test_dsdt_kbd_ged)
+{
+	struct built b = build(1, 0);
+	const uint8_t *d = dsdt(&b);
+	const uint8_t kbd_id[] = { 0x0c, 0x41, 0xd0, 0x03, 0x03 };   /* EisaId("PNP0303") */
+	const uint8_t kbd_res[] = { 0x47, 0x01, 0x60, 0x00, 0x60, 0x00, 0x01, 0x01,
+				    0x47, 0x01, 0x64, 0x00, 0x64, 0x00, 0x01, 0x01,
+				    0x22, 1 << IRQ_KBD, 0x00 };
+	const uint8_t pwrb_id[] = { 0x0c, 0x41, 0xd0, 0x0c, 0x0c };  /* EisaId("PNP0C0C") */
+	/* Interrupt(ResourceConsumer, Edge, ActiveHigh, Exclusive) {IRQ_GED} */
+	const uint8_t ged_irq[] = { 0x89, 0x06, 0x00, 0x03, 0x01, IRQ_GED, 0, 0, 0 };
+	const uint8_t evt[] = { '_', 'E', 'V', 'T', 0x01 };           /* Method(_EVT, 1) */
+	/* Notify(\_SB.PWRB, 0x80) */
+	const uint8_t notify[] = { 0x86, '\\', 0x2e, '_', 'S', 'B', '_', 'P', 'W', 'R', 'B',
+				   0x0a, 0x80 };
+
+	ck_assert_uint_eq(count_in_table(d, kbd_id, sizeof(kbd_id)), 1);
+	ck_assert_uint_eq(count_in_table(d, kbd_res, sizeof(kbd_res)), 1);
+	ck_assert_uint_eq(count_in_table(d, pwrb_id, sizeof(pwrb_id)), 1);
+	ck_assert_uint_eq(count_in_table(d, "ACPI0013", 9), 1);
+	ck_assert_uint_eq(count_in_table(d, ged_irq, sizeof(ged_irq)), 1);
+	ck_assert_uint_eq(count_in_table(d, evt, sizeof(evt)), 1);
+	ck_assert_uint_eq(count_in_table(d, notify, sizeof(notify)), 1);
 	free(b.buf);
 }
 END_TEST
@@ -364,11 +400,16 @@ START_TEST(test_dsdt_optional_devices_absent)
 	standard_config(&cfg, 1, 0);
 	cfg.com1_port = 0;
 	cfg.pvpanic_port = 0;
+	cfg.kbd_data_port = 0;
+	cfg.ged_gsi = 0;
 	struct built b = build_at(&cfg, BASE);
 	const uint8_t *d = dsdt(&b);
 
 	ck_assert_uint_eq(count_in_table(d, "COM1", 4), 0);
 	ck_assert_uint_eq(count_in_table(d, "PVPN", 4), 0);
+	ck_assert_uint_eq(count_in_table(d, "KBD_", 4), 0);
+	ck_assert_uint_eq(count_in_table(d, "GED_", 4), 0);
+	ck_assert_uint_eq(count_in_table(d, "PWRB", 4), 0);
 	ck_assert_uint_eq(count_in_table(d, "LNRO", 4), 0);
 	ck_assert_uint_eq(count_in_table(d, "_S5_", 4), 1);
 	ck_assert_uint_eq(count_in_table(d, "_SB_", 4), 1);
@@ -395,7 +436,7 @@ START_TEST(test_dsdt_resource_checksums)
 		ck_assert_uint_eq(acpi__checksum(data, size), 0);
 		templates++;
 	}
-	ck_assert_uint_eq(templates, 4);   /* COM1, PVPN, two virtio */
+	ck_assert_uint_eq(templates, 6);   /* COM1, PVPN, KBD, GED, two virtio */
 	free(b.buf);
 }
 END_TEST
@@ -654,6 +695,7 @@ Suite *acpi_suite(void)
 	tcase_add_loop_test(tables, test_dsdt_virtio, 0, 2);
 	tcase_add_test(tables, test_dsdt_s5);
 	tcase_add_test(tables, test_dsdt_com1_pvpanic);
+	tcase_add_test(tables, test_dsdt_kbd_ged);
 	tcase_add_test(tables, test_dsdt_optional_devices_absent);
 	tcase_add_test(tables, test_dsdt_resource_checksums);
 	tcase_add_test(tables, test_deterministic);

@@ -1,0 +1,141 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Control-socket cases for run-tests.sh (sourced): power button, SIGTERM and Ctrl-Alt-Del end in a clean guest poweroff or reboot with its data on disk; a long pause; 50 clients during I/O.
+# shellcheck disable=SC2016,SC2153 # guest commands; DISKS_TMP is cases-disk.sh's
+
+PAUSE_SECONDS=${PAUSE_SECONDS:-60}
+
+# api_disk: DISKS_TMP/fs.img, an ext4 the default guest mounts on /mnt; API_SOCK beside it
+api_disk() {
+    disk_dir
+    truncate -s 64M "$DISKS_TMP/fs.img"
+    mke2fs -q -t ext4 -F "$DISKS_TMP/fs.img"
+    API_SOCK=$DISKS_TMP/api.sock
+}
+
+ctl() { "$BUILD/kvmini" ctl "$API_SOCK" "$@" 2>&1; }
+
+# fs_after NAME WANT: /note.txt on fs.img holds WANT, and the guest left its ext4 clean (no
+# journal to recover at the next mount)
+fs_after() {
+    local got rc=0 feat
+    got=$(debugfs -R 'cat /note.txt' "$DISKS_TMP/fs.img" 2>/dev/null)
+    [ "$got" = "$2" ] || rc=1
+    host_check "$1-data-on-disk" "$rc" "/note.txt on the disk holds '${got:0:60}', wanted '$2'" || return $?
+    feat=$(dumpe2fs -h "$DISKS_TMP/fs.img" 2>/dev/null | sed -n 's/^Filesystem features: *//p')
+    rc=0
+    case " $feat " in *" needs_recovery "*) rc=1 ;; esac
+    host_check "$1-fs-clean" "$rc" "the guest's ext4 needs journal recovery (features: $feat)"
+}
+
+# api_lifecycle NAME HOW CONSOLE STDERR: boot with an ext4 disk and the socket, write a file
+# without sync, then HOW (a ctl verb, or sigterm); the guest must end by itself (status 0)
+# saying CONSOLE, kvmini saying STDERR, with the file on the disk and the ext4 clean
+api_lifecycle() {
+    local name=$1 how=$2 rc=0
+    plan 7
+    api_disk
+    kvmini_cmd --disk "path=$DISKS_TMP/fs.img" --api-socket "$API_SOCK"
+    vm_start "$WORK/$name" "${L2_CMD[@]}" || return 1
+    boot_to_shell "$name-boot" || return $?
+    guest_check "$name-write" 'echo note-$((6*7)) > /mnt/note.txt; echo WROTE-$?' '^WROTE-0$' || return $?
+    if [ "$how" = sigterm ]; then
+        kill -TERM "$VM_PID"
+    elif ! ctl "$how" > "$VM_DIR/ctl.txt"; then
+        step "$name-exit-0" 1 "kvmini ctl $how: $(cat "$VM_DIR/ctl.txt")"
+        return 1
+    fi
+    expect_exit "$name-exit-0" zero || return $?
+    vm_clean_out | grep -a -q -- "$3" && grep -q -- "$4" "$VM_DIR/err" || rc=1
+    host_check "$name-guest-acted" "$rc" "wanted '$3' on the console and '$4' on stderr; console: $(vm_clean_out | grep -a 'kvmini-' | tail -n 2 | tr '\n' '|') stderr: $(errline)" || return $?
+    fs_after "$name" note-42
+}
+
+# vm.power-button: the ACPI power button (GED -> PNP0C0C -> KEY_POWER)
+case_api_power_button() {
+    api_lifecycle power-button power-button 'kvmini-keys: power button: powering off' 'guest powered off'
+}
+
+# SIGTERM presses the same button and waits for the guest (--shutdown-timeout, default 30 s)
+case_api_sigterm() {
+    api_lifecycle sigterm sigterm 'kvmini-keys: power button: powering off' 'SIGTERM: pressed the guest.s power button'
+}
+
+# vm.reboot: Ctrl-Alt-Del through the i8042 keyboard; the guest reboots, which ends kvmini
+case_api_ctrl_alt_del() {
+    api_lifecycle ctrl-alt-del reboot 'kvmini-cad: Ctrl-Alt-Del: rebooting' 'guest rebooted'
+}
+
+# exits_total: the vCPUs' exits to kvmini, from vm.counters
+exits_total() {
+    ctl counters --json | python3 -c 'import json, sys
+c = json.load(sys.stdin)
+print(sum(v["exits"] for k, v in c.items() if k.startswith("_vcpu")))'
+}
+
+# a guest paused for PAUSE_SECONDS: no exits while paused, and after resume no soft-lockup or
+# RCU-stall report (KVM_KVMCLOCK_CTRL) and a shell that answers
+case_api_pause_long() {
+    local rc=0 before after
+    plan 7
+    api_disk
+    kvmini_cmd --api-socket "$API_SOCK" --cpus 2
+    vm_start "$WORK/pause" "${L2_CMD[@]}" || return 1
+    boot_to_shell pause-boot || return $?
+    ctl pause > "$VM_DIR/ctl.txt" && ctl info --json | grep -q '"state":"Paused"' || rc=1
+    host_check pause-paused "$rc" "pause: $(cat "$VM_DIR/ctl.txt")" || return $?
+    before=$(exits_total)
+    sleep "$PAUSE_SECONDS"
+    after=$(exits_total)
+    rc=0
+    [ -n "$before" ] && [ "$before" = "$after" ] || rc=1
+    host_check pause-no-exits "$rc" "the vCPUs exited while paused: ${before:-?} then ${after:-?}" || return $?
+    rc=0
+    ctl resume > "$VM_DIR/ctl.txt" && ctl info --json | grep -q '"state":"Running"' || rc=1
+    host_check pause-resumed "$rc" "resume: $(cat "$VM_DIR/ctl.txt")" || return $?
+    guest_check pause-no-lockup-report 'sleep 3; echo LOCKUPS-$(dmesg | grep -c -i -E "soft lockup|rcu.*stall|hung task")' '^LOCKUPS-0$' || return $?
+    vm_send 'poweroff' || true
+    expect_exit pause-poweroff zero
+}
+
+# 50 clients polling vm.counters while the guest reads its disk for 30 s: every answer parses,
+# the disk's read counter grows while they poll, and the guest sees no I/O error
+case_api_many_clients() {
+    local rc=0 i pids=()
+    plan 6
+    api_disk
+    kvmini_cmd --disk "path=$DISKS_TMP/fs.img" --api-socket "$API_SOCK"
+    vm_start "$WORK/clients" "${L2_CMD[@]}" || return 1
+    boot_to_shell clients-boot || return $?
+    vm_send 'up() { cut -d. -f1 /proc/uptime; }; end=$(($(up) + 30)); n=0; echo READS-START; while [ $(up) -lt $end ]; do dd if=/dev/vda of=/dev/null bs=4096 count=64 iflag=direct 2>/dev/null || echo READ-ERROR; n=$((n + 1)); done; echo READS-DONE-$n' || true
+    vm_expect '^READS-START$' "$CASE_TIMEOUT" || true
+    mkdir -p "$VM_DIR/clients"
+    for i in $(seq 1 50); do
+        (
+            for j in 1 2 3 4 5; do
+                ctl counters --json > "$VM_DIR/clients/$i.$j" ||
+                    echo "client $i: ctl failed" >> "$VM_DIR/clients.errors"
+            done
+        ) &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    python3 - "$VM_DIR/clients" <<'PY' > "$VM_DIR/clients.txt" 2>&1 || rc=1
+import glob, json, os, sys
+d = sys.argv[1]
+assert not os.path.exists(d + ".errors"), open(d + ".errors").read()
+files = glob.glob(d + "/*.*")
+assert len(files) == 250, len(files)
+reads = sorted(json.load(open(f))["_disk0"]["read_ops"] for f in files)
+assert reads[-1] > reads[0], (reads[0], reads[-1])
+print("250 answers, disk reads %d..%d" % (reads[0], reads[-1]))
+PY
+    host_check clients-50-all-parse "$rc" "$(tail -n 3 "$VM_DIR/clients.txt" | tr '\n' ' ')" || return $?
+    rc=0
+    vm_expect '^READS-DONE-[0-9]+$' "$CASE_TIMEOUT" || rc=$?
+    [ "$rc" != 0 ] || ! vm_answers | grep -q '^READ-ERROR' || rc=1
+    step clients-guest-io-done "$rc" "the guest's reads did not finish, or one failed" || return $?
+    guest_check clients-guest-no-io-error 'echo ERRS-$(dmesg | grep -c -i "I/O error")' '^ERRS-0$' || return $?
+    vm_send 'poweroff' || true
+    expect_exit clients-poweroff zero
+}
