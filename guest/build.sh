@@ -216,7 +216,10 @@ for arg in $(cat /proc/cmdline); do
 done
 if [ -n "$root" ]; then
     mkdir -p /newroot
-    if mount -o "$rootmode" "$root" /newroot && [ -x "/newroot$rootinit" ]; then
+    # (its init may be an absolute symlink, /sbin/init -> /lib/systemd/systemd, that only
+    # resolves inside the new root)
+    if mount -o "$rootmode" "$root" /newroot &&
+        { [ -L "/newroot$rootinit" ] || [ -x "/newroot$rootinit" ]; }; then
         umount /dev/pts 2>/dev/null
         mount --move /dev /newroot/dev 2>/dev/null || umount /dev 2>/dev/null
         umount /proc /sys

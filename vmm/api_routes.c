@@ -9,7 +9,7 @@
 #define API_PREFIX "/api/v1/"
 
 enum api_op { OP_PING, OP_INFO, OP_COUNTERS, OP_EXIT_STATS, OP_PAUSE, OP_RESUME,
-	      OP_VM_SHUTDOWN, OP_VMM_SHUTDOWN, OP_POWER_BUTTON, OP_REBOOT };
+	      OP_VM_SHUTDOWN, OP_VMM_SHUTDOWN, OP_POWER_BUTTON, OP_REBOOT, OP_MEMORY };
 
 static const struct api_endpoint {
 	const char *name;       /* after /api/v1/ */
@@ -20,6 +20,7 @@ static const struct api_endpoint {
 	{ "vm.info", "GET", OP_INFO },
 	{ "vm.counters", "GET", OP_COUNTERS },
 	{ "vm.exit-stats", "GET", OP_EXIT_STATS },
+	{ "vm.memory", "GET", OP_MEMORY },
 	{ "vm.pause", "PUT", OP_PAUSE },
 	{ "vm.resume", "PUT", OP_RESUME },
 	{ "vm.shutdown", "PUT", OP_VM_SHUTDOWN },
@@ -106,6 +107,8 @@ static struct api_reply run_op(const struct api_backend *b, const struct api_end
 		return ok_json(b->info(b->ctx), e->name);
 	case OP_COUNTERS:
 		return ok_json(b->counters(b->ctx), e->name);
+	case OP_MEMORY:
+		return ok_json(b->memory(b->ctx), e->name);
 	case OP_EXIT_STATS:
 		return exit_stats(b, e->name);
 	case OP_PAUSE:

@@ -18,6 +18,8 @@ struct api_backend {
 	json_object *(*ping)(void *ctx);
 	json_object *(*info)(void *ctx);
 	json_object *(*counters)(void *ctx);
+	/* where the VM's memory is (memory_report.h) */
+	json_object *(*memory)(void *ctx);
 	/* the exit statistics as malloc'd JSON text; NULL with err when there are none to give
 	 * (409: kvmini runs without --exit-stats) or on no memory (err empty: 500) */
 	char *(*exit_stats)(void *ctx, char *err, size_t errlen);

@@ -31,6 +31,7 @@ static const struct ctl_verb {
 	{ "reboot", "PUT", "vm.reboot", "the reboot key is pressed (x86: Ctrl-Alt-Del): the guest decides" },
 	{ "counters", "GET", "vm.counters", NULL },
 	{ "exit-stats", "GET", "vm.exit-stats", NULL },
+	{ "memory", "GET", "vm.memory", NULL },
 };
 
 int ctl__parse_response(const char *buf, size_t len, unsigned *status, const char **body,
@@ -219,6 +220,42 @@ static void print_counters(json_object *o)
 	}
 }
 
+static double mib(long long bytes)
+{
+	return (double)bytes / (1 << 20);
+}
+
+/* vm.memory: a line per place */
+static void print_memory(json_object *o)
+{
+	json_object *disks = NULL;
+
+	if (jint(o, "guest_ram.size") >= 0)
+		printf("guest RAM: %.1f MiB (%s): %.1f MiB resident on the host (%.1f MiB on huge "
+		       "pages), %.1f MiB never touched\n",
+		       mib(jint(o, "guest_ram.size")),
+		       jstr(json_object_object_get(o, "guest_ram"), "pages"),
+		       mib(jint(o, "guest_ram.resident")), mib(jint(o, "guest_ram.huge")),
+		       mib(jint(o, "guest_ram.untouched")));
+	if (jint(o, "vmm.resident") >= 0)
+		printf("kvmini:    %.1f MiB resident outside guest RAM\n", mib(jint(o, "vmm.resident")));
+	if (jint(o, "kvm.pages_4k") >= 0)
+		printf("KVM:       maps %lld 4K, %lld 2M and %lld 1G pages of guest memory; page tables "
+		       "%.1f MiB at least\n", jint(o, "kvm.pages_4k"), jint(o, "kvm.pages_2m"),
+		       jint(o, "kvm.pages_1g"), mib(jint(o, "kvm.page_tables_min")));
+	if (json_object_object_get_ex(o, "disks", &disks))
+		for (size_t i = 0; i < json_object_array_length(disks); i++) {
+			json_object *d = json_object_array_get_idx(disks, i);
+			long long c = jint(d, "page_cache");
+			printf("disk %zu:    %s: ", i, jstr(d, "path"));
+			if (c < 0)
+				printf("host page cache unknown\n");
+			else
+				printf("%.1f of %.1f MiB in the host page cache (cache=%s)\n", mib(c),
+				       mib(jint(d, "size")), jstr(d, "cache"));
+		}
+}
+
 /* A 2xx reply for a person */
 static int print_text(const struct ctl_verb *v, const char *body, size_t n)
 {
@@ -240,6 +277,8 @@ static int print_text(const struct ctl_verb *v, const char *body, size_t n)
 		print_info(o);
 	else if (!strcmp(v->verb, "counters"))
 		print_counters(o);
+	else if (!strcmp(v->verb, "memory"))
+		print_memory(o);
 	else
 		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							       JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -267,7 +306,7 @@ static void print_error(unsigned status, const char *body, size_t n)
 static int usage(const char *why)
 {
 	fprintf(stderr, "kvmini: error: %s (usage: kvmini ctl SOCKET VERB [--json]; VERB: ping, "
-		"info, pause, resume, power-button, reboot, shutdown, shutdown-vmm, counters, exit-stats)\n", why);
+		"info, pause, resume, power-button, reboot, shutdown, shutdown-vmm, counters, exit-stats, memory)\n", why);
 	return 2;
 }
 
@@ -281,7 +320,7 @@ int ctl__main(int argc, char **argv)
 		printf("usage: kvmini ctl SOCKET VERB [--json]\n"
 		       "  talks to a running kvmini's --api-socket SOCKET (docs/api.md)\n"
 		       "  VERB: ping, info, pause, resume, power-button, reboot, shutdown, shutdown-vmm, counters, "
-		       "exit-stats\n"
+		       "exit-stats, memory\n"
 		       "  --json: the API's JSON as it came, for scripts\n");
 		return 0;
 	}

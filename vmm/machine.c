@@ -18,6 +18,7 @@
 #include "vmm/exit_cost.h"
 #include "vmm/gdb.h"
 #include "vmm/launcher.h"
+#include "vmm/memory_report.h"
 #include "vmm/report.h"
 #include "vmm/run.h"
 #include "vmm/seccomp.h"
@@ -68,18 +69,18 @@ static void report_exit_stats(struct machine *m, FILE *f, bool json)
 {
 	struct blk_queue_snap queues[MAX_DISKS * VIRTIO_MAX_QUEUES];
 	struct report_board board = { .queues = queues };
-	const struct guest_mem *gm = &m->vm.mem;
-	struct stats_snapshot snap;
-	struct gm_usage u;
+		struct stats_snapshot snap;
+	struct mem_report mem;
 
 	if (stats__snapshot_vm(&m->vm, &snap)) {
 		fprintf(f, "kvmini: exit stats: out of memory\n");
 		return;
 	}
-	if (gm__usage(gm, &u) == 0) {
+	if (mem_report__take(&mem, &m->vm, m->blk, m->ndisks) == 0) {
 		board.memory_known = true;
-		board.memory = (struct report_memory){ .pages = gm__pages_name(gm->pages),
-			.size = gm->ram_size, .resident = u.resident, .huge = u.huge };
+		board.memory = (struct report_memory){ .pages = mem.pages, .size = mem.ram_size,
+			.resident = mem.ram_resident, .huge = mem.ram_huge };
+		board.places = &mem;
 	}
 	for (unsigned i = 0; i < m->ndisks; i++)
 		board.nqueues += blk__snapshot_queues(&m->blk[i], queues + board.nqueues,

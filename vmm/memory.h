@@ -40,6 +40,7 @@ struct guest_mem {
 struct gm_usage {
 	uint64_t resident;      /* bytes of guest RAM in host memory */
 	uint64_t huge;          /* of which in huge pages (THP or hugetlb) */
+	uint64_t process;       /* kvmini's whole resident memory, guest RAM included */
 };
 
 /* Computes the region layout for `ram_size` bytes (no allocation); the architecture's

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* How the host backs guest RAM: resident and huge-page bytes from /proc/self/smaps. */
+/* How the host backs guest RAM: resident and huge-page bytes from /proc/self/smaps, and kvmini's whole resident memory. */
 #include "vmm/memory.h"
 
 #include <errno.h>
@@ -27,7 +27,12 @@ static void smaps__line(struct smaps_walk *w, const char *line)
 		w->inside = start < w->hi && end > w->lo;
 		return;
 	}
-	if (!w->inside || sscanf(line, "%31[^:]: %" SCNu64 " kB", key, &kb) != 2)
+	if (sscanf(line, "%31[^:]: %" SCNu64 " kB", key, &kb) != 2)
+		return;
+	if (!strcmp(key, "Rss") || !strcmp(key, "Private_Hugetlb") ||
+	    !strcmp(key, "Shared_Hugetlb"))
+		w->u->process += kb << 10;	/* (hugetlb pages are not in Rss) */
+	if (!w->inside)
 		return;
 	if (!strcmp(key, "Rss") || !strcmp(key, "Private_Hugetlb") ||
 	    !strcmp(key, "Shared_Hugetlb"))

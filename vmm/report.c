@@ -9,6 +9,7 @@
 #include "virtio/blk.h"
 #include "vmm/exit_names.h"
 #include "vmm/json.h"
+#include "vmm/memory_report.h"
 #include "vmm/stats.h"
 
 static const char *const bus_names[STATS_NBUSES] = { "pio", "mmio" };
@@ -243,6 +244,8 @@ static json_object *json_exit_stats(const struct stats_snapshot *s, const struct
 		json__add(m, "huge", json__u64(b->memory.huge));
 		json__add(o, "memory", m);
 	}
+	if (b && b->places)
+		json__add(o, "memory_report", mem_report__json(b->places));
 	if (b)
 		json__add(o, "disks", json_queues(b->queues, b->nqueues));
 	return o;
@@ -278,7 +281,9 @@ static void text_exit_stats(FILE *f, const struct stats_snapshot *s, const struc
 	print_text_body(f, s->total);
 	if (!b)
 		return;
-	if (b->memory_known)
+	if (b->places)
+		mem_report__text(f, b->places);
+	else if (b->memory_known)
 		text_memory(f, &b->memory);
 	for (unsigned i = 0; i < b->nqueues; i++)
 		print_queue_text(f, &b->queues[i]);

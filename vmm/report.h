@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 struct blk_queue_snap;
+struct mem_report;
 struct stats_snapshot;
 
 /* How the host backs guest RAM (memory_usage.c's numbers, in bytes). */
@@ -21,6 +22,7 @@ struct report_memory {
 struct report_board {
 	bool memory_known;
 	struct report_memory memory;
+	const struct mem_report *places;  /* where the VM's memory is (NULL: not taken) */
 	const struct blk_queue_snap *queues;
 	unsigned nqueues;
 };

@@ -55,11 +55,12 @@ static const struct seccomp_rule common[] = {
  * trace file's final header, and tearing everything down. */
 static const struct seccomp_rule main_thread[] = {
 	ALLOW(read),                    /* stdin, the signalfd */
+	ALLOW(mincore),                 /* exit statistics: each disk's host page cache */
 	ALLOW(poll),
 	ALLOW(ppoll),
 	ALLOW(close),
 	ALLOW(signalfd4),               /* the console loop's signalfd */
-	ALLOW(pread64),                 /* KVM's binary stats fds, the trace header */
+	ALLOW(pread64),                 /* KVM's binary stats fds, smaps, the trace header */
 	ALLOW(pwrite64),                /* the trace header, completed */
 	ALLOW(io_uring_enter),          /* closing an io_uring disk waits for what is in flight */
 	IOCTL(KVM_IRQ_LINE),            /* serial input raises COM1's interrupt */
@@ -171,7 +172,8 @@ static const struct seccomp_rule api[] = {
 	ALLOW(sendmsg),                 /* headers and body in one call */
 	ALLOW(shutdown),
 	ALLOW(close),
-	ALLOW(pread64),                 /* vm.exit-stats */
+	ALLOW(pread64),                 /* vm.exit-stats, vm.memory */
+	ALLOW(mincore),                 /* vm.memory: each disk's host page cache */
 	IOCTL(KVM_IRQ_LINE),            /* vm.power-button: the board's GPIO line (arm64) */
 	ALLOW(unlink),                  /* the socket, at the end */
 	ALLOW(unlinkat),

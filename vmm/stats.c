@@ -260,11 +260,16 @@ int stats__parse_kvm(const void *buf, size_t len, struct stats_kvm *out)
 
 int stats__read_kvm(struct stats_vcpu *s)
 {
+	return stats__read_kvm_fd(s->kvm_fd, &s->kvm);
+}
+
+int stats__read_kvm_fd(int fd, struct stats_kvm *out)
+{
 	size_t cap = 16384, len = 0;
 	uint8_t *buf = NULL;
 	int r = -1;
 
-	if (s->kvm_fd < 0)
+	if (fd < 0)
 		return -1;
 	for (;;) {
 		if (len == cap || !buf) {
@@ -273,7 +278,7 @@ int stats__read_kvm(struct stats_vcpu *s)
 				goto out;
 			buf = nb;
 		}
-		ssize_t n = pread(s->kvm_fd, buf + len, cap - len, (off_t)len);
+		ssize_t n = pread(fd, buf + len, cap - len, (off_t)len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -282,7 +287,7 @@ int stats__read_kvm(struct stats_vcpu *s)
 			break;
 		len += (size_t)n;
 	}
-	r = stats__parse_kvm(buf, len, &s->kvm);
+	r = stats__parse_kvm(buf, len, out);
 out:
 	free(buf);
 	return r;

@@ -98,6 +98,8 @@ void stats__merge(struct stats_vcpu *dst, const struct stats_vcpu *src);
 int stats__parse_kvm(const void *buf, size_t len, struct stats_kvm *out);
 /* 0, or -1 if the vCPU has no stats fd or reading it failed. */
 int stats__read_kvm(struct stats_vcpu *s);
+/* The same from any stats fd (the VM's: vm->stats_fd). */
+int stats__read_kvm_fd(int fd, struct stats_kvm *out);
 /* The value of a KVM stat by name, or 0 (and *found false) if the kernel lacks it. */
 uint64_t stats__kvm_value(const struct stats_kvm *k, const char *name, bool *found);
 

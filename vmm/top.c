@@ -131,7 +131,7 @@ static void stats_sites(struct top_snap *s, json_object *a)
 
 int top__parse_stats(struct top_snap *s, const char *body, size_t n)
 {
-	json_object *o = parse(body, n), *total, *r = NULL, *st = NULL, *m;
+	json_object *o = parse(body, n), *total, *r = NULL, *st = NULL;
 
 	if (!o || !json_object_object_get_ex(o, "total", &total)) {
 		json_object_put(o);
@@ -141,14 +141,46 @@ int top__parse_stats(struct top_snap *s, const char *body, size_t n)
 	json_object_object_get_ex(total, "sites", &st);
 	stats_reasons(s, json_object_is_type(r, json_type_array) ? r : NULL);
 	stats_sites(s, json_object_is_type(st, json_type_array) ? st : NULL);
-	s->mem = json_object_object_get_ex(o, "memory", &m) && json_object_is_type(m, json_type_object);
-	if (s->mem) {
-		jcopy(s->mem_pages, sizeof(s->mem_pages), m, "pages", "?");
-		s->mem_size = ju64(m, "size");
-		s->mem_res = ju64(m, "resident");
-		s->mem_huge = ju64(m, "huge");
-	}
 	s->stats = true;
+	json_object_put(o);
+	return 0;
+}
+
+/* a number at key, or TOP_UNKNOWN when it is null or missing */
+static uint64_t ju64_or_unknown(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_int)
+		       ? (uint64_t)json_object_get_int64(v) : TOP_UNKNOWN;
+}
+
+int top__parse_memory(struct top_snap *s, const char *body, size_t n)
+{
+	json_object *o = parse(body, n), *ram = NULL, *vmm = NULL, *kvm = NULL, *disks = NULL;
+
+	if (!o || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "disks", &disks) ||
+	    !json_object_is_type(disks, json_type_array)) {
+		json_object_put(o);
+		return -1;
+	}
+	json_object_object_get_ex(o, "guest_ram", &ram);
+	json_object_object_get_ex(o, "vmm", &vmm);
+	json_object_object_get_ex(o, "kvm", &kvm);
+	s->mem = json_object_is_type(ram, json_type_object);
+	if (s->mem) {
+		jcopy(s->mem_pages, sizeof(s->mem_pages), ram, "pages", "?");
+		s->mem_size = ju64(ram, "size");
+		s->mem_res = ju64(ram, "resident");
+		s->mem_huge = ju64(ram, "huge");
+		s->vmm_res = ju64(vmm, "resident");
+	}
+	s->kvm_tables = ju64_or_unknown(kvm, "page_tables_min");
+	s->ncache = 0;
+	for (size_t i = 0; i < json_object_array_length(disks) && s->ncache < MAX_DISKS; i++)
+		s->page_cache[s->ncache++] = ju64_or_unknown(json_object_array_get_idx(disks, i),
+							     "page_cache");
 	json_object_put(o);
 	return 0;
 }
@@ -425,6 +457,35 @@ static num hms(double s)
 	return b;
 }
 
+static double mib(uint64_t b)
+{
+	return (double)b / (1 << 20);
+}
+
+/* where the memory is: guest RAM on the host, kvmini, KVM's tables, the disks' page cache */
+static void memory_lines(struct out *o, const struct top_snap *c)
+{
+	char l[TOP_COLS * 2] = "";
+	size_t at = 0;
+
+	if (!c->mem)
+		return;
+	put(o, "guest RAM %.0f MiB (%s): %.1f resident, %.1f huge, %.1f untouched", mib(c->mem_size),
+	    c->mem_pages, mib(c->mem_res), mib(c->mem_huge),
+	    mib(c->mem_size > c->mem_res ? c->mem_size - c->mem_res : 0));
+	at += (size_t)snprintf(l, sizeof(l), "kvmini %.1f MiB", mib(c->vmm_res));
+	if (c->kvm_tables != TOP_UNKNOWN)
+		at += (size_t)snprintf(l + at, sizeof(l) - at, ", KVM tables >=%.1f", mib(c->kvm_tables));
+	for (unsigned i = 0; i < c->ncache && at < sizeof(l); i++) {
+		if (c->page_cache[i] == TOP_UNKNOWN)
+			at += (size_t)snprintf(l + at, sizeof(l) - at, "%s disk%u ?", i ? "," : "; page cache:", i);
+		else
+			at += (size_t)snprintf(l + at, sizeof(l) - at, "%s disk%u %.1f", i ? "," : "; page cache:",
+					       i, mib(c->page_cache[i]));
+	}
+	put(o, "%s", l);
+}
+
 unsigned top__render(const struct top_snap *prev, const struct top_snap *cur,
 		     const struct top_view *v, top_line *lines)
 {
@@ -435,10 +496,7 @@ unsigned top__render(const struct top_snap *prev, const struct top_snap *cur,
 
 	put(&o, "kvmini top  %s  view up %s  every %.1f s  %u vCPU%s  %s", cur->state,
 	    hms(v->up_s).s, v->interval, cur->nvcpu, cur->nvcpu == 1 ? "" : "s", v->sock);
-	if (cur->mem)
-		put(&o, "guest RAM %llu MiB (%s): %llu MiB resident, %llu MiB of it in huge pages",
-		    (unsigned long long)(cur->mem_size >> 20), cur->mem_pages,
-		    (unsigned long long)(cur->mem_res >> 20), (unsigned long long)(cur->mem_huge >> 20));
+	memory_lines(&o, cur);
 	vcpu_lines(&o, prev, cur, dt, 4);
 	disk_lines(&o, prev, cur, dt, 3);
 	if (!cur->stats) {

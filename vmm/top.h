@@ -43,9 +43,12 @@ struct top_snap {
 	struct top_vcpu vcpu[MAX_CPUS];
 	struct top_disk disk[MAX_DISKS];
 	bool stats;		/* vm.exit-stats answered */
-	bool mem;
-	uint64_t mem_size, mem_res, mem_huge;
+	bool mem;		/* vm.memory answered with guest RAM */
+	uint64_t mem_size, mem_res, mem_huge, vmm_res;
 	char mem_pages[16];
+	uint64_t kvm_tables;	/* KVM's page tables, at least (TOP_UNKNOWN: no figure) */
+	unsigned ncache;
+	uint64_t page_cache[MAX_DISKS];	/* each disk's host page cache (TOP_UNKNOWN) */
 	struct top_reason reason[TOP_REASONS];
 	struct top_site site[TOP_SITES];
 };
@@ -63,6 +66,8 @@ typedef char top_line[TOP_COLS + 1];
 int top__parse_counters(struct top_snap *s, const char *body, size_t n);
 int top__parse_info(struct top_snap *s, const char *body, size_t n);
 int top__parse_stats(struct top_snap *s, const char *body, size_t n);
+int top__parse_memory(struct top_snap *s, const char *body, size_t n);
+#define TOP_UNKNOWN UINT64_MAX
 /* (b - a) / dt per second, or -1 when not known (no interval, or a counter that went back). */
 double top__rate(uint64_t a, uint64_t b, double dt);
 /* src cut to at most cols columns (bytes: the screen is ASCII) into dst[cols + 1]. */

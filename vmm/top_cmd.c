@@ -85,6 +85,8 @@ static enum fetch poll_vm(const char *sock, struct top_snap *s, char *err, size_
 	if (r == FETCH_OK)
 		r = get_into(sock, "vm.info", s, top__parse_info, err, errlen);
 	if (r == FETCH_OK)
+		r = get_into(sock, "vm.memory", s, top__parse_memory, err, errlen);
+	if (r == FETCH_OK)
 		r = get_into(sock, "vm.exit-stats", s, top__parse_stats, err, errlen);
 	return r;
 }

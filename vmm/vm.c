@@ -62,7 +62,7 @@ int vm__create_on(struct vm *vm, struct kvm *kvm, struct guest_mem *gm, unsigned
 	vm->kvm = kvm;
 	vm->ncpus = ncpus;
 	vm->fd = -1;
-	vm->irqchip_fd = vm->msi_fd = -1;
+	vm->irqchip_fd = vm->msi_fd = vm->stats_fd = -1;
 	vm->stop_efd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_mutex_init(&vm->hold.lock, NULL);
@@ -83,6 +83,8 @@ int vm__create_on(struct vm *vm, struct kvm *kvm, struct guest_mem *gm, unsigned
 		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
 		goto fail;
 	}
+	if (ioctl(kvm->fd, KVM_CHECK_EXTENSION, KVM_CAP_BINARY_STATS_FD) > 0)
+		vm->stats_fd = ioctl(vm->fd, KVM_GET_STATS_FD, 0);	/* -1 is fine: no KVM figures */
 	if (arch__vm_init(vm, err, errlen))
 		goto fail;
 	if (map_ram(vm, err, errlen))
@@ -100,7 +102,7 @@ int vm__create(struct vm *vm, struct kvm *kvm, uint64_t ram, enum gm_pages pages
 
 	if (vm__alloc_ram(&gm, ram, pages, err, errlen)) {
 		memset(vm, 0, sizeof(*vm));
-		vm->fd = vm->stop_efd = vm->irqchip_fd = vm->msi_fd = -1;
+		vm->fd = vm->stop_efd = vm->irqchip_fd = vm->msi_fd = vm->stats_fd = -1;
 		return -1;
 	}
 	return vm__create_on(vm, kvm, &gm, ncpus, err, errlen);
@@ -112,7 +114,9 @@ void vm__destroy(struct vm *vm)
 		close(vm->msi_fd);
 	if (vm->irqchip_fd >= 0)
 		close(vm->irqchip_fd);
-	vm->irqchip_fd = vm->msi_fd = -1;
+	if (vm->stats_fd >= 0)
+		close(vm->stats_fd);
+	vm->irqchip_fd = vm->msi_fd = vm->stats_fd = -1;
 	if (vm->fd >= 0)
 		close(vm->fd);
 	if (vm->stop_efd >= 0)

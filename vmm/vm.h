@@ -40,6 +40,7 @@ struct vm {
 	int irqchip_fd;               /* the architecture's in-kernel irqchip device (arm64: the
 				       * vGIC, KVM_CREATE_DEVICE), -1: none or KVM_CREATE_IRQCHIP */
 	int msi_fd;                   /* its MSI controller device (arm64: the ITS), -1: none */
+	int stats_fd;                 /* KVM_GET_STATS_FD of the VM (the memory report), -1: none */
 	unsigned irqchip_version;     /* which kind irqchip_fd is (arm64: the GIC's version, 3
 				       * or 2); 0 where there is one kind */
 	struct guest_mem mem;

@@ -64,6 +64,10 @@ int disk__completion_fd(const struct disk *d);
 void disk__cancel_slow(struct disk *d);
 /* Requests submitted and not yet reaped. */
 unsigned disk__inflight(const struct disk *d);
+/* Bytes of the backing (file or block device) in the host's page cache now, whoever put them
+ * there: mincore over a read-only shared mapping, 256 MiB at a time (about a millisecond a
+ * GiB). 0, or -errno (*bytes 0). */
+int disk__page_cache(const struct disk *d, uint64_t *bytes);
 /* The sync engine's most requests running at once on its workers so far (0 on io_uring). */
 unsigned disk_sync__peak(const struct disk *d);
 

@@ -139,3 +139,104 @@ PY
     vm_send 'poweroff' || true
     expect_exit clients-poweroff zero
 }
+
+# debian_boot NAME: boots DISKS_TMP/debian.img (root=/dev/vda) to its login prompt
+debian_boot() {
+    local rc=0
+    kvmini_cmd --disk "path=$DISKS_TMP/debian.img" --memory 1G \
+        --cmdline "$L2_DEFAULT_CMDLINE root=/dev/vda rw"
+    vm_start "$WORK/$1" "${L2_CMD[@]}" || return 1
+    vm_expect 'kvmini-debian login: *$' "$CASE_TIMEOUT" || rc=$?
+    step "$1-login-prompt" "$rc" "no login prompt" || return $?
+}
+
+# debian_sigterm NAME: SIGTERM; systemd powers the guest off by itself (status 0)
+debian_sigterm() {
+    local rc=0
+    kill -TERM "$VM_PID"
+    expect_exit "$1-sigterm-exit-0" zero || return $?
+    vm_clean_out | grep -a -q 'reboot: Power down' && grep -q 'guest powered off' "$VM_DIR/err" &&
+        ! grep -q 'did not power off' "$VM_DIR/err" || rc=1
+    host_check "$1-systemd-powered-off" "$rc" "console: $(vm_clean_out | grep -a -E 'Power|Stopping|Reached target' | tail -n 3 | tr '\n' '|') stderr: $(errline)"
+}
+
+# A Debian 12 system with systemd (tests/nested/debian-rootfs.sh) on root=/dev/vda, booted by
+# the default guest's kernel and initramfs: it reaches its login prompt; SIGTERM presses the
+# power button and systemd-logind powers it off cleanly (status 0) with the file its boot wrote
+# (no sync) on the disk and the ext4 clean; its next boot needs no journal recovery, and SIGTERM
+# ends it the same way
+case_debian_systemd() {
+    local img=$BUILD/debian12/rootfs.img rc=0 note
+    plan 10
+    if [ ! -f "$BUILD/debian12/rootfs.done" ] || [ ! -f "$img" ]; then
+        bad debian-image "no Debian image: tests/nested/debian-rootfs.sh $BUILD did not build it"
+        return 1
+    fi
+    disk_dir
+    cp --sparse=always "$img" "$DISKS_TMP/debian.img"
+    debian_boot debian-boot1 || return $?
+    vm_expect '^KVMINI-NOTE-WRITTEN$' 5 || rc=$?
+    [ "$rc" = 124 ] && rc=1
+    step debian-boot1-wrote-note "$rc" "kvmini-note.service did not say KVMINI-NOTE-WRITTEN" || return $?
+    debian_sigterm debian-boot1 || return $?
+    rc=0
+    case " $(dumpe2fs -h "$DISKS_TMP/debian.img" 2>/dev/null | sed -n 's/^Filesystem features: *//p') " in
+    *" needs_recovery "*) rc=1 ;;
+    esac
+    host_check debian-boot1-fs-clean "$rc" "the ext4 needs journal recovery after systemd's poweroff" || return $?
+    note=$(debugfs -R 'cat /root/note.txt' "$DISKS_TMP/debian.img" 2>/dev/null)
+    rc=0
+    case $note in note-????????-*) ;; *) rc=1 ;; esac
+    host_check debian-boot1-note-on-disk "$rc" "/root/note.txt holds '${note:0:60}'" || return $?
+    debian_boot debian-boot2 || return $?
+    rc=0
+    ! vm_clean_out | grep -a -q -E 'EXT4-fs \(vda\): (recovery complete|orphan cleanup)' || rc=1
+    host_check debian-boot2-no-journal-recovery "$rc" "$(vm_clean_out | grep -a 'EXT4-fs (vda)' | tr '\n' '|')" || return $?
+    debian_sigterm debian-boot2
+}
+
+# vm.memory against independent readings: guest RAM's and kvmini's resident memory against
+# /proc/PID/smaps (within 2 MiB or 2 %), each disk's page cache against util-linux's fincore
+# (within 1 MiB) after the guest wrote 32 MiB to each: the cache=writeback file holds them in
+# the host page cache, the cache=none one does not; KVM's mappings are there (x86)
+case_api_memory_report() {
+    local rc=0 ov ramkb
+    plan 6
+    disk_dir
+    truncate -s 64M "$DISKS/wb.img" "$DISKS/direct.img"	# (ext4: O_DIRECT works)
+    API_SOCK=$DISKS_TMP/api.sock
+    kvmini_cmd --disk "path=$DISKS/wb.img,cache=writeback" \
+        --disk "path=$DISKS/direct.img,cache=none" --api-socket "$API_SOCK"
+    vm_start "$WORK/memory" "${L2_CMD[@]}" || return 1
+    boot_to_shell memory-boot || return $?
+    guest_check memory-guest-writes 'dd if=/dev/urandom of=/dev/vda bs=1M count=32 conv=fsync 2>/dev/null && dd if=/dev/urandom of=/dev/vdb bs=1M count=32 oflag=direct conv=fsync 2>/dev/null; echo WROTE-$?' '^WROTE-0$' || return $?
+    sleep 1
+    ctl memory --json > "$VM_DIR/memory.json" 2>&1 || rc=1
+    read -r ov ramkb <<< "$(overhead_kb "$VM_PID" $((512 << 20)))"
+    fincore -b -n -o RES "$DISKS/wb.img" > "$VM_DIR/fincore" 2>&1 &&
+        fincore -b -n -o RES "$DISKS/direct.img" >> "$VM_DIR/fincore" 2>&1 || rc=1
+    python3 - "$VM_DIR/memory.json" "$ov" "$ramkb" "$VM_DIR/fincore" > "$VM_DIR/memory.txt" 2>&1 <<'PY' || rc=1
+import json, sys
+m = json.load(open(sys.argv[1]))
+ov, ram = int(sys.argv[2]) << 10, int(sys.argv[3]) << 10
+wb, direct = (int(x) for x in open(sys.argv[4]).read().split())
+r, v = m["guest_ram"]["resident"], m["vmm"]["resident"]
+assert abs(r - ram) <= max(2 << 20, ram // 50), ("guest RAM resident", r, "smaps", ram)
+assert abs(v - ov) <= max(2 << 20, ov // 50), ("kvmini resident", v, "smaps", ov)
+c0, c1 = m["disks"][0]["page_cache"], m["disks"][1]["page_cache"]
+assert abs(c0 - wb) <= 1 << 20 and c0 >= 32 << 20, ("writeback page cache", c0, "fincore", wb)
+assert abs(c1 - direct) <= 1 << 20 and c1 < 1 << 20, ("cache=none page cache", c1, "fincore", direct)
+k = m["kvm"]
+assert k is not None and k["pages_4k"] + k["pages_2m"] + k["pages_1g"] > 0, k
+print("guest RAM %d/%d, kvmini %d/%d, page cache %d/%d and %d/%d (report/independent), KVM %s"
+      % (r, ram, v, ov, c0, wb, c1, direct, k))
+PY
+    host_check memory-report-agrees "$rc" "$(tail -n 3 "$VM_DIR/memory.txt" | tr '\n' ' ')" || return $?
+    cat "$VM_DIR/memory.txt"
+    rc=0
+    ctl memory > "$VM_DIR/memory-text.txt" && grep -q '^guest RAM: 512.0 MiB' "$VM_DIR/memory-text.txt" &&
+        grep -q 'direct.img: .* (cache=none)' "$VM_DIR/memory-text.txt" || rc=1
+    host_check memory-ctl-text "$rc" "$(head -c 300 "$VM_DIR/memory-text.txt")" || return $?
+    vm_send 'poweroff' || true
+    expect_exit memory-poweroff zero
+}

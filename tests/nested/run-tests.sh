@@ -293,7 +293,7 @@ default_cases() {
     local cases="smp_stdin_poweroff append_reboot memory_panic"
     # the virtio-blk cases use kvmini's --disk option
     [ "$L2_VMM" != kvmini ] ||
-        cases+=" disk_two_files disk_ext4_ro disk_blockdev_discard disk_kill_after_sync disk_power_cut trace_boot bench_quick disk_pci disk_pci_acpi_off disk_pci_mq disk_mmio_exits disk_pci_cloud disk_pci_intx crash_consistency gdb_kernel api_power_button api_sigterm api_ctrl_alt_del api_pause_long api_many_clients"
+        cases+=" disk_two_files disk_ext4_ro disk_blockdev_discard disk_kill_after_sync disk_power_cut trace_boot bench_quick disk_pci disk_pci_acpi_off disk_pci_mq disk_mmio_exits disk_pci_cloud disk_pci_intx crash_consistency gdb_kernel api_power_button api_sigterm api_ctrl_alt_del api_pause_long api_many_clients api_memory_report debian_systemd"
     echo "$cases"
 }
 
@@ -357,6 +357,11 @@ if [ "${L1:-0}" = 1 ]; then
 fi
 
 known_cases "${CASES:-}" || exit 2
+# the Debian 12 system of case debian_systemd, built here (debootstrap: root, a mirror; cached)
+if [ "$L2_VMM" = kvmini ] && [[ " ${CASES:-$(default_cases)} " == *" debian_systemd "* ]]; then
+    "$here/debian-rootfs.sh" "$BUILD" ||
+        echo "note: the Debian image did not build; case debian_systemd will fail for it"
+fi
 for f in "$BUILD/guest/bzImage" "$BUILD/guest/initramfs.cpio.gz"; do
     [ -f "$f" ] || { echo "FAIL setup: $f missing (make guest)"; echo "nested: 0 passed, 1 failed"; exit 1; }
 done

@@ -49,6 +49,8 @@ static void setup(void)
 	pthread_cond_init(&fvm.hold.run_cond, NULL);
 	pthread_cond_init(&fvm.hold.park_cond, NULL);
 	fvm.stop_efd = -1;
+	fvm.stats_fd = -1;
+	fvm.mem.smaps_fd = -1;
 	fvm.ncpus = 2;
 	fvm.vcpus = fcpu;
 	fvm.mem.ram_size = 64 << 20;
@@ -255,6 +257,15 @@ START_TEST(json_shapes)
 	ck_assert(json_object_is_type(at(o, "vcpus"), json_type_array));
 	json_object_put(o);
 	stats_on = false;
+
+	/* vm.memory: the four places; this fake VM's RAM and KVM stats are unreadable (null) */
+	o = expect("GET", "/api/v1/vm.memory", 0, false, 200, NULL, NULL);
+	ck_assert(json_object_object_get_ex(o, "guest_ram", NULL));
+	ck_assert(json_object_object_get_ex(o, "kvm", NULL));
+	ck_assert(json_object_object_get_ex(at(o, "vmm"), "resident", NULL));
+	ck_assert(json_object_is_type(at(o, "disks"), json_type_array));
+	json_object_put(o);
+	expect("PUT", "/api/v1/vm.memory", 0, false, 405, "GET", "vm.memory: use GET");
 }
 END_TEST
 

@@ -1636,6 +1636,36 @@ START_TEST(blockdev_discard_and_zeroes)
 }
 END_TEST
 
+/* disk__page_cache: nothing of a new sparse file, then what a buffered write left in the
+ * cache; an O_DIRECT write leaves none */
+START_TEST(page_cache_counts_cached_bytes)
+{
+	char path[300];
+	uint8_t *buf = aligned(MIB);
+	uint64_t cached = 1;
+	struct disk d;
+
+	mkfile(path, sizeof(path), 4 * MIB);
+	open_ok(&d, path, DISK_ENGINE_SYNC, DISK_CACHE_WRITEBACK, false);
+	ck_assert_int_eq(disk__page_cache(&d, &cached), 0);
+	ck_assert_uint_eq(cached, 0);
+	fill(buf, MIB, 7);
+	ck_assert_int_eq(one(&d, DISK_WRITE, MIB, buf, MIB), (int64_t)MIB);
+	ck_assert_int_eq(disk__page_cache(&d, &cached), 0);
+	ck_assert_msg(cached >= MIB && cached < 2 * MIB, "cached %llu", (unsigned long long)cached);
+	disk__close(&d);
+	if (!skip_direct(DISK_CACHE_NONE)) {
+		mkfile(path, sizeof(path), 4 * MIB);
+		open_ok(&d, path, DISK_ENGINE_SYNC, DISK_CACHE_NONE, false);
+		ck_assert_int_eq(one(&d, DISK_WRITE, 0, buf, MIB), (int64_t)MIB);
+		ck_assert_int_eq(disk__page_cache(&d, &cached), 0);
+		ck_assert_uint_eq(cached, 0);
+		disk__close(&d);
+	}
+	free(buf);
+}
+END_TEST
+
 Suite *disk_suite(void)
 {
 	Suite *s = suite_create("disk");
@@ -1658,6 +1688,7 @@ Suite *disk_suite(void)
 	tcase_add_test(tc, uring_copy_workers_limit_parallel_copies);
 	tcase_add_test(tc, copy_workers_policy);
 	tcase_add_test(tc, sync_close_with_requests_queued);
+	tcase_add_test(tc, page_cache_counts_cached_bytes);
 	tcase_add_test(tc, steady_state_pipeline);
 	tcase_add_test(tc, flush_ok);
 	tcase_add_test(tc, discard_punches_hole);

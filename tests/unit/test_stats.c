@@ -9,6 +9,7 @@
 #include "devices/bus.h"
 #include "vmm/cli.h"
 #include "vmm/json.h"
+#include "vmm/memory_report.h"
 #include "vmm/report.h"
 #include "vmm/stats.h"
 
@@ -435,6 +436,54 @@ START_TEST(json_strings_and_failures)
 }
 END_TEST
 
+/* the page-table pages KVM needs at the least for its mappings, and the report's JSON */
+START_TEST(memory_report_tables_and_json)
+{
+	uint64_t none[MEM_KVM_SIZES] = { 0, 0, 0 };
+	uint64_t only_2m[MEM_KVM_SIZES] = { 0, 256, 0 };	/* 512 MiB on 2 MiB pages */
+	uint64_t mixed[MEM_KVM_SIZES] = { 1024, 512, 1 };
+
+	ck_assert_uint_eq(mem_report__tables_min(none), 0);
+	/* one level-2 table, one level-3, the root */
+	ck_assert_uint_eq(mem_report__tables_min(only_2m), 3 * 4096);
+	/* level 1: 2 tables; level 2: (2 + 512) / 512 -> 2; level 3: (2 + 1) -> 1; root */
+	ck_assert_uint_eq(mem_report__tables_min(mixed), (2 + 2 + 1 + 1) * 4096);
+
+	struct mem_report r = { .ram_known = true, .pages = "thp", .ram_size = 64 << 20,
+				.ram_resident = 16 << 20, .ram_huge = 8 << 20, .vmm_resident = 3 << 20,
+				.kvm_known = true, .kvm_pages = { 1024, 512, 1 }, .ndisks = 2 };
+	r.kvm_tables_min = mem_report__tables_min(r.kvm_pages);
+	r.disk[0] = (struct mem_report_disk){ .path = "a\"b.img", .size = 1 << 20,
+					      .page_cache = 4096 };
+	r.disk[1] = (struct mem_report_disk){ .path = "/dev/x", .size = 1 << 20, .err = -5,
+					      .direct = true };
+	json_object *o = mem_report__json(&r), *v, *d;
+	ck_assert(json_object_object_get_ex(o, "guest_ram", &v));
+	ck_assert_int_eq(json_object_get_int64(json_object_object_get(v, "untouched")), 48 << 20);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(v, "pages")), "thp");
+	ck_assert(json_object_object_get_ex(o, "kvm", &v));
+	ck_assert_int_eq(json_object_get_int64(json_object_object_get(v, "pages_2m")), 512);
+	ck_assert(json_object_object_get_ex(o, "disks", &v));
+	d = json_object_array_get_idx(v, 0);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(d, "path")), "a\"b.img");
+	ck_assert_int_eq(json_object_get_int64(json_object_object_get(d, "page_cache")), 4096);
+	d = json_object_array_get_idx(v, 1);
+	ck_assert(json_object_object_get_ex(d, "page_cache", &v) && v == NULL);	/* unknown */
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(d, "cache")), "none");
+	json_object_put(o);
+
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	mem_report__text(f, &r);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(text, "16.0 MiB resident on the host (8.0 MiB on huge pages), "
+					   "48.0 MiB never touched; kvmini itself 3.0 MiB"));
+	ck_assert_ptr_nonnull(strstr(text, "/dev/x: host page cache unknown"));
+	free(text);
+}
+END_TEST
+
 Suite *stats_suite(void)
 {
 	Suite *s = suite_create("stats");
@@ -447,6 +496,7 @@ Suite *stats_suite(void)
 	tcase_add_test(tc, json_strings_and_failures);
 	tcase_add_test(tc, kvm_binary_stats_parse);
 	tcase_add_test(tc, cli_exit_stats_option);
+	tcase_add_test(tc, memory_report_tables_and_json);
 	suite_add_tcase(s, tc);
 	return s;
 }

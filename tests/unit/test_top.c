@@ -44,8 +44,11 @@ static void two_polls(bool stats)
 	      "\"sum\":700000}}],\"sites\":[{\"bus\":\"pio\",\"addr\":\"0x3f8\",\"device\":\"serial\","
 	      "\"count\":105,\"total_ns\":210000,\"max_ns\":40000},{\"bus\":\"mmio\",\"addr\":null,"
 	      "\"device\":\"a-device-with-a-very-long-name\",\"count\":70,\"total_ns\":700000,"
-	      "\"max_ns\":1500000}]},\"memory\":{\"pages\":\"thp\",\"size\":536870912,"
-	      "\"resident\":25165824,\"huge\":0}}");
+	      "\"max_ns\":1500000}]}}");
+	PARSE(top__parse_memory, &b, "{\"guest_ram\":{\"pages\":\"thp\",\"size\":536870912,"
+	      "\"resident\":25165824,\"huge\":0,\"untouched\":511705088},\"vmm\":{\"resident\":"
+	      "3145728},\"kvm\":null,\"disks\":[{\"path\":\"a\",\"page_cache\":1048576},"
+	      "{\"path\":\"b\",\"page_cache\":null}]}");
 }
 
 static const char *find_line(unsigned n, const char *start)
@@ -96,7 +99,9 @@ START_TEST(rates_between_two_snapshots)
 	ck_assert_str_eq(io, "IO                        60.0        105    2.0us    2.0us    9.0us"
 			 "   40.0us");
 	ck_assert_ptr_nonnull(find_line(n, "mmio (other)        a-device-with-a-      70.0"));
-	ck_assert_ptr_nonnull(find_line(n, "guest RAM 512 MiB (thp): 24 MiB resident"));
+	ck_assert_str_eq(find_line(n, "guest RAM"), "guest RAM 512 MiB (thp): 24.0 resident, 0.0 huge, "
+			 "488.0 untouched");
+	ck_assert_str_eq(find_line(n, "kvmini 3"), "kvmini 3.0 MiB; page cache: disk0 1.0, disk1 ?");
 }
 END_TEST
 
@@ -170,6 +175,7 @@ START_TEST(bad_json_refused)
 	ck_assert_int_eq(top__parse_counters(&s, "{\"_vcpu0\":", 10), -1);
 	ck_assert_int_eq(top__parse_info(&s, "nope", 4), -1);
 	ck_assert_int_eq(top__parse_stats(&s, "{\"vcpus\":[]}", 12), -1);	/* no "total" */
+	ck_assert_int_eq(top__parse_memory(&s, "{\"guest_ram\":null}", 17), -1);	/* no disks */
 	ck_assert(!s.stats);
 }
 END_TEST
