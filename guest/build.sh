@@ -66,12 +66,13 @@ case $arch in
 x86)
     debarch=amd64 kimage=bzImage
     guest_mods=(virtio_ring virtio virtio_mmio virtio_pci virtio_blk crc32c_generic crc32c-intel crc16 mbcache
-        jbd2 ext4 pvpanic pvpanic-mmio button evdev)
-    show_opts=(PVPANIC PVPANIC_MMIO VIRTIO VIRTIO_MMIO VIRTIO_BLK EXT4_FS ACPI_BUTTON INPUT_EVDEV) ;;
+        jbd2 ext4 pvpanic pvpanic-mmio button evdev virtio_balloon)
+    show_opts=(PVPANIC PVPANIC_MMIO VIRTIO VIRTIO_MMIO VIRTIO_BLK EXT4_FS ACPI_BUTTON INPUT_EVDEV
+        VIRTIO_BALLOON) ;;
 arm64)
     debarch=arm64 kimage=Image
     guest_mods=(virtio_ring virtio virtio_mmio virtio_pci virtio_blk crc32c_generic crc16 mbcache jbd2 ext4
-        gpio_keys evdev)
+        gpio_keys evdev virtio_balloon)
     show_opts=(VIRTIO VIRTIO_MMIO VIRTIO_PCI VIRTIO_BLK EXT4_FS KEYBOARD_GPIO INPUT_EVDEV) ;;
 *) die "GUEST_ARCH '$arch': x86 or arm64" ;;
 esac

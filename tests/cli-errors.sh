@@ -290,6 +290,12 @@ case_ gdb-port-huge    2 "PORT 1-65535"       -- --gdb tcp:127.0.0.1:70000
 case_ shutdown-timeout-word 2 "--shutdown-timeout 'soon': need whole seconds" -- --shutdown-timeout soon
 case_ shutdown-timeout-huge 2 "from 0 to 3600"     -- --shutdown-timeout 3601
 case_ shutdown-timeout-neg  2 "from 0 to 3600"     -- --shutdown-timeout -1
+# --balloon: unknown keys, bad values, more than guest RAM
+case_ balloon-key      2 "--balloon 'frob=on': unknown key 'frob'" -- --balloon frob=on
+case_ balloon-value    2 "bad value 'maybe' for stats" -- --balloon stats=maybe
+case_ balloon-size     2 "bad value '12x' for size" -- --balloon size=12x
+case_ balloon-word     2 "'huge' is not key=value" -- --balloon huge
+case_ balloon-too-big  2 "--balloon size=1024 MiB is more than --memory (512 MiB)" -- --balloon size=1G
 case_ gdb-unix-empty   2 "--gdb 'unix:'"      -- --gdb unix:
 case_ gdb-wait-alone   2 "--gdb-wait needs --gdb" -- --gdb-wait
 case_ dump-dtb-x86      2 "not a device tree" -- --dump-dtb "$tmp/x.dtb"
@@ -345,6 +351,9 @@ ctl_case no-args      2 "a socket and a verb are needed" --
 ctl_case no-verb      2 "a socket and a verb are needed" -- "$tmp/x.sock"
 ctl_case bad-verb     2 "unknown verb 'frob'" -- "$tmp/x.sock" frob
 ctl_case bad-flag     2 "unexpected argument" -- "$tmp/x.sock" info --yaml
+ctl_case resize-no-size 2 "resize-balloon needs a SIZE (0, 512M, 1G), got ''" -- "$tmp/x.sock" resize-balloon
+ctl_case resize-bad-size 2 "resize-balloon needs a SIZE (0, 512M, 1G), got 'lots'" -- "$tmp/x.sock" resize-balloon lots
+ctl_case resize-extra  2 "unexpected argument" -- "$tmp/x.sock" resize-balloon 1G 2G
 ctl_case no-socket    1 "cannot connect to $tmp/x.sock: No such file or directory (is kvmini running with --api-socket" -- "$tmp/x.sock" info
 ctl_case not-a-socket 1 "cannot connect to $tmp/empty" -- "$tmp/empty" pause --json
 # top_case NAME STATUS NEEDLE -- ARGS...: kvmini top ARGS, STATUS and NEEDLE in a 1-line stderr

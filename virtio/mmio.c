@@ -53,9 +53,18 @@ static void needs_reset(void *transport, const char *why)
 	virtio_core__report(&t->reports, who, "device needs reset: %s", why);
 }
 
+static void config_changed(void *transport)
+{
+	struct virtio_mmio *t = transport;
+
+	__atomic_add_fetch(&t->config_generation, 1, __ATOMIC_SEQ_CST);
+	raise_irq(t, VIRTIO_MMIO_INT_CONFIG);
+}
+
 static const struct virtio_transport_ops mmio_transport_ops = {
 	.notify_used = notify_used,
 	.needs_reset = needs_reset,
+	.config_changed = config_changed,
 };
 
 static void driver_error(void *transport, const char *what)
@@ -168,7 +177,8 @@ static uint32_t reg_read(struct virtio_mmio *t, uint64_t off)
 	case VIRTIO_MMIO_QUEUE_READY: return q ? q->ready : 0;
 	case VIRTIO_MMIO_INTERRUPT_STATUS: return __atomic_load_n(&t->isr, __ATOMIC_SEQ_CST);
 	case VIRTIO_MMIO_STATUS: return __atomic_load_n(&t->status, __ATOMIC_SEQ_CST);
-	case VIRTIO_MMIO_CONFIG_GENERATION: return t->config_generation;
+	case VIRTIO_MMIO_CONFIG_GENERATION:
+		return __atomic_load_n(&t->config_generation, __ATOMIC_SEQ_CST);
 	case VIRTIO_MMIO_SHM_LEN_LOW: case VIRTIO_MMIO_SHM_LEN_HIGH:
 		return 0xffffffff;	/* no shared memory regions: length ~0 */
 	default:

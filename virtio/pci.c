@@ -83,9 +83,18 @@ static void needs_reset(void *transport, const char *why)
 	virtio_core__report(&t->reports, t->name, "device needs reset: %s", why);
 }
 
+static void config_changed(void *transport)
+{
+	struct virtio_pci *t = transport;
+
+	__atomic_add_fetch(&t->config_generation, 1, __ATOMIC_SEQ_CST);
+	interrupt(t, __atomic_load_n(&t->config_vector, __ATOMIC_RELAXED), ISR_CONFIG);
+}
+
 static const struct virtio_transport_ops pci_transport_ops = {
 	.notify_used = notify_used,
 	.needs_reset = needs_reset,
+	.config_changed = config_changed,
 };
 
 /* ---- MSI-X messages: KVM routes + irqfds, or the unit tests' callback ---- */
@@ -397,7 +406,8 @@ static uint32_t common_get(struct virtio_pci *t, uint32_t f)
 	case VIRTIO_PCI_COMMON_MSIX: return t->config_vector;
 	case VIRTIO_PCI_COMMON_NUMQ: return t->vdev.num_queues;
 	case VIRTIO_PCI_COMMON_STATUS: return __atomic_load_n(&t->status, __ATOMIC_SEQ_CST) & 0xff;
-	case VIRTIO_PCI_COMMON_CFGGENERATION: return t->config_generation;
+	case VIRTIO_PCI_COMMON_CFGGENERATION:
+		return __atomic_load_n(&t->config_generation, __ATOMIC_SEQ_CST);
 	case VIRTIO_PCI_COMMON_Q_SELECT: return t->queue_sel;
 	case VIRTIO_PCI_COMMON_Q_SIZE: return q ? q->num : 0;
 	case VIRTIO_PCI_COMMON_Q_MSIX: return q ? q->vector : VPCI_NO_VECTOR;

@@ -31,6 +31,9 @@ struct virtio_dev_ops {
 struct virtio_transport_ops {
 	void (*notify_used)(void *transport, unsigned queue);   /* used-buffer interrupt */
 	void (*needs_reset)(void *transport, const char *why);  /* DEVICE_NEEDS_RESET + report */
+	/* the device changed its configuration space (any thread): a new generation and the
+	 * configuration-change interrupt */
+	void (*config_changed)(void *transport);
 };
 
 /* A device instance as the transport and the device both see it. */

@@ -36,10 +36,11 @@ struct api {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
-/* What one request has sent of its body so far (none is kept: no endpoint takes one). */
+/* What one request has sent of its body so far (kept up to API_BODY_MAX: vm.resize's JSON). */
 struct api_req {
 	size_t body_len;
 	bool too_big;
+	char body[API_BODY_MAX];
 };
 
 /* ---- the socket ---- */
@@ -140,7 +141,7 @@ static enum MHD_Result begin(struct api *a, struct MHD_Connection *c, const char
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl && strtoull(cl, NULL, 10) > API_BODY_MAX) {
-		struct api_reply r = api_route(&a->b, method, url, 0, true);
+		struct api_reply r = api_route(&a->b, method, url, NULL, 0, true);
 		return send_reply(c, &r);
 	}
 	return MHD_YES;
@@ -154,18 +155,20 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	struct api_req *q = *con_cls;
 
 	(void)version;
-	(void)data;
 	if (!q)
 		return begin(a, c, url, method, con_cls);
-	if (*size) {	/* a piece of the body: counted, dropped */
-		if (*size > API_BODY_MAX - q->body_len || q->too_big)
+	if (*size) {	/* a piece of the body: kept while it fits, else only counted */
+		if (*size > API_BODY_MAX - q->body_len || q->too_big) {
 			q->too_big = true;
-		else
+		} else {
+			memcpy(q->body + q->body_len, data, *size);
 			q->body_len += *size;
+		}
 		*size = 0;
 		return MHD_YES;
 	}
-	struct api_reply r = api_route(&a->b, method, url, q->body_len, q->too_big);
+	struct api_reply r = api_route(&a->b, method, url, q->body_len ? q->body : NULL,
+				       q->body_len, q->too_big);
 	return send_reply(c, &r);
 }
 

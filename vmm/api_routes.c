@@ -2,6 +2,7 @@
 /* The API's request router: which endpoint a request names, its checks, and the JSON reply from the backend. */
 #include "vmm/api_routes.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,24 +10,26 @@
 #define API_PREFIX "/api/v1/"
 
 enum api_op { OP_PING, OP_INFO, OP_COUNTERS, OP_EXIT_STATS, OP_PAUSE, OP_RESUME,
-	      OP_VM_SHUTDOWN, OP_VMM_SHUTDOWN, OP_POWER_BUTTON, OP_REBOOT, OP_MEMORY };
+	      OP_VM_SHUTDOWN, OP_VMM_SHUTDOWN, OP_POWER_BUTTON, OP_REBOOT, OP_MEMORY, OP_RESIZE };
 
 static const struct api_endpoint {
 	const char *name;       /* after /api/v1/ */
 	const char *method;     /* the one method it takes */
 	enum api_op op;
+	bool body;              /* takes a JSON body */
 } endpoints[] = {
-	{ "vmm.ping", "GET", OP_PING },
-	{ "vm.info", "GET", OP_INFO },
-	{ "vm.counters", "GET", OP_COUNTERS },
-	{ "vm.exit-stats", "GET", OP_EXIT_STATS },
-	{ "vm.memory", "GET", OP_MEMORY },
-	{ "vm.pause", "PUT", OP_PAUSE },
-	{ "vm.resume", "PUT", OP_RESUME },
-	{ "vm.shutdown", "PUT", OP_VM_SHUTDOWN },
-	{ "vmm.shutdown", "PUT", OP_VMM_SHUTDOWN },
-	{ "vm.power-button", "PUT", OP_POWER_BUTTON },
-	{ "vm.reboot", "PUT", OP_REBOOT },
+	{ "vmm.ping", "GET", OP_PING, false },
+	{ "vm.info", "GET", OP_INFO, false },
+	{ "vm.counters", "GET", OP_COUNTERS, false },
+	{ "vm.exit-stats", "GET", OP_EXIT_STATS, false },
+	{ "vm.memory", "GET", OP_MEMORY, false },
+	{ "vm.pause", "PUT", OP_PAUSE, false },
+	{ "vm.resume", "PUT", OP_RESUME, false },
+	{ "vm.shutdown", "PUT", OP_VM_SHUTDOWN, false },
+	{ "vmm.shutdown", "PUT", OP_VMM_SHUTDOWN, false },
+	{ "vm.power-button", "PUT", OP_POWER_BUTTON, false },
+	{ "vm.reboot", "PUT", OP_REBOOT, false },
+	{ "vm.resize", "PUT", OP_RESIZE, true },
 };
 
 /* o as one line of JSON (malloc'd; o freed), NULL when out of memory */
@@ -98,7 +101,37 @@ static struct api_reply change(int (*fn)(void *, char *, size_t), const struct a
 	return (struct api_reply){ .status = 204 };
 }
 
-static struct api_reply run_op(const struct api_backend *b, const struct api_endpoint *e)
+/* vm.resize: {"desired_balloon": BYTES} (Cloud Hypervisor's VmResizeData; kvmini changes the
+ * balloon only) */
+static struct api_reply resize(const struct api_backend *b, const char *what, const char *body,
+			       size_t len)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *o = tok && body && len ? json_tokener_parse_ex(tok, body, (int)len) : NULL, *v;
+	char err[200] = "";
+	int r;
+
+	if (tok)
+		json_tokener_free(tok);
+	if (!json_object_is_type(o, json_type_object) || json_object_object_length(o) != 1 ||
+	    !json_object_object_get_ex(o, "desired_balloon", &v) ||
+	    !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0) {
+		json_object_put(o);
+		return fail(400, what, "the body must be {\"desired_balloon\": BYTES} (kvmini resizes "
+			    "only the balloon)");
+	}
+	uint64_t bytes = (uint64_t)json_object_get_int64(v);
+	json_object_put(o);
+	if (!b->resize_balloon)
+		return fail(409, what, "this VM cannot do that");
+	r = b->resize_balloon(b->ctx, bytes, err, sizeof(err));
+	if (r)
+		return fail(r == -EINVAL ? 400 : 409, what, err[0] ? err : "not now");
+	return (struct api_reply){ .status = 204 };
+}
+
+static struct api_reply run_op(const struct api_backend *b, const struct api_endpoint *e,
+			       const char *body, size_t body_len)
 {
 	switch (e->op) {
 	case OP_PING:
@@ -108,6 +141,8 @@ static struct api_reply run_op(const struct api_backend *b, const struct api_end
 	case OP_COUNTERS:
 		return ok_json(b->counters(b->ctx), e->name);
 	case OP_MEMORY:
+		if (!b->memory)
+			return fail(409, e->name, "this VM cannot do that");
 		return ok_json(b->memory(b->ctx), e->name);
 	case OP_EXIT_STATS:
 		return exit_stats(b, e->name);
@@ -119,6 +154,8 @@ static struct api_reply run_op(const struct api_backend *b, const struct api_end
 		return change(b->power_button, b, e->name);
 	case OP_REBOOT:
 		return change(b->reboot, b, e->name);
+	case OP_RESIZE:
+		return resize(b, e->name, body, body_len);
 	case OP_VM_SHUTDOWN:
 	case OP_VMM_SHUTDOWN:
 		b->shutdown(b->ctx, e->op == OP_VMM_SHUTDOWN);
@@ -128,7 +165,7 @@ static struct api_reply run_op(const struct api_backend *b, const struct api_end
 }
 
 struct api_reply api_route(const struct api_backend *b, const char *method, const char *url,
-			   size_t body_len, bool body_too_big)
+			   const char *body, size_t body_len, bool body_too_big)
 {
 	const struct api_endpoint *e = NULL;
 	size_t plen = strlen(API_PREFIX);
@@ -153,7 +190,7 @@ struct api_reply api_route(const struct api_backend *b, const char *method, cons
 		snprintf(msg, sizeof(msg), "request body over %d bytes", API_BODY_MAX);
 		return fail(413, e->name, msg);
 	}
-	if (body_len)
+	if (body_len && !e->body)
 		return fail(400, e->name, "this endpoint takes no request body");
-	return run_op(b, e);
+	return run_op(b, e, body, body_len);
 }

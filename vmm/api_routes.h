@@ -32,6 +32,9 @@ struct api_backend {
 	/* asks the guest to reboot with the board's reboot key (x86: Ctrl-Alt-Del): 0, or -1 with
 	 * err when the guest has not enabled that key's device or the VM is stopping (409) */
 	int (*reboot)(void *ctx, char *err, size_t errlen);
+	/* vm.resize's desired_balloon (bytes): 0, -EINVAL with err for a value out of range (400),
+	 * other -errno with err when the VM cannot (409: no balloon) */
+	int (*resize_balloon)(void *ctx, uint64_t bytes, char *err, size_t errlen);
 	/* asks the VM to stop (vmm: and kvmini with it; both end the process today) */
 	void (*shutdown)(void *ctx, bool vmm);
 };
@@ -42,10 +45,11 @@ struct api_reply {
 	const char *allow;      /* 405: the method the path takes (the Allow header), else NULL */
 };
 
-/* The request line and what was seen of the body: body_len bytes (body_too_big: more than
- * API_BODY_MAX came or were announced). Never fails: out of memory is a 500 without a body. */
+/* The request line and its body: body_len bytes at body (NULL when body_len is 0; not
+ * NUL-terminated; body_too_big: more than API_BODY_MAX came or were announced). Never fails:
+ * out of memory is a 500 without a body. */
 struct api_reply api_route(const struct api_backend *b, const char *method, const char *url,
-			   size_t body_len, bool body_too_big);
+			   const char *body, size_t body_len, bool body_too_big);
 /* An error body: ["MSG"] (JSON, ASCII only), malloc'd; NULL when out of memory. */
 char *api_error_body(const char *msg);
 

@@ -190,6 +190,11 @@ void cli__usage(FILE *f)
 "                         company (its interrupt, or a new request while kicks are off):\n"
 "                         auto (default) 16 VM exits' worth as measured at start, at most\n"
 "                         500 us; US by hand; 0 off; the guest sees /dev/vda, /dev/vdb, ...\n"
+"      --balloon SPEC     a virtio-balloon device: on, or [size=SIZE][,stats=on|off]\n"
+"                         [,deflate_on_oom=on|off][,free_page_reporting=on|off] (all on,\n"
+"                         size 0 by default): vm.resize (desired_balloon) inflates it, its\n"
+"                         statistics give vm.memory the guest's view, pages the guest\n"
+"                         reports free go back to the host\n"
 "      --virtio-transport T  how disks attach: pci (default: virtio-pci modern devices\n"
 "                         behind a PCI root bridge, MSI-X interrupts through KVM irqfds,\n"
 "                         kicks through ioeventfds: no userspace exit per request) or\n"
@@ -206,7 +211,7 @@ void cli__usage(FILE *f)
 
 enum { OPT_CMDLINE = 256, OPT_APPEND, OPT_CONSOLE, OPT_KVM, OPT_VIRTIO_CMDLINE,
        OPT_EXIT_STATS, OPT_TRACE_EXITS, OPT_STRICT, OPT_TRANSPORT, OPT_GDB, OPT_GDB_WAIT, OPT_SECCOMP,
-       OPT_DUMP_DTB, OPT_API_SOCKET, OPT_SHUTDOWN_TIMEOUT };
+       OPT_DUMP_DTB, OPT_API_SOCKET, OPT_SHUTDOWN_TIMEOUT, OPT_BALLOON };
 #define NOT_MINE (-2)	/* an option group's answer for an option of another group */
 
 /* The guest: kernel, initrd, command line, vCPUs, memory, console. 0, -1 (err) or NOT_MINE. */
@@ -284,6 +289,8 @@ static int device_option(int c, const char *arg, struct run_config *cfg, char *e
 	case OPT_KVM:
 		cfg->kvm_path = arg;
 		return 0;
+	case OPT_BALLOON:
+		return balloon__parse_opts(strcmp(arg, "on") ? arg : "", &cfg->balloon, err, errlen);
 	case OPT_SHUTDOWN_TIMEOUT:
 		if (parse_uint(arg, 3600, &cfg->shutdown_timeout)) {
 			snprintf(err, errlen, "--shutdown-timeout '%s': need whole seconds from 0 "
@@ -371,6 +378,17 @@ static int check_together(const struct run_config *cfg, char *err, size_t errlen
 		snprintf(err, errlen, "--gdb-wait needs --gdb");
 		return -1;
 	}
+	if (cfg->balloon.on && cfg->ndisks == MAX_DISKS) {
+		snprintf(err, errlen, "--balloon: %d disks and a balloon are one device too many "
+			 "(at most %d virtio devices)", MAX_DISKS, MAX_DISKS);
+		return -1;
+	}
+	if (cfg->balloon.on && cfg->balloon.size > cfg->memory) {
+		snprintf(err, errlen, "--balloon size=%llu MiB is more than --memory (%llu MiB)",
+			 (unsigned long long)(cfg->balloon.size >> 20),
+			 (unsigned long long)(cfg->memory >> 20));
+		return -1;
+	}
 	if (cfg->virtio_cmdline && cfg->transport != VIRTIO_TRANSPORT_MMIO) {
 		snprintf(err, errlen, "--virtio-mmio-cmdline needs --virtio-transport mmio "
 			 "(the default transport is pci)");
@@ -415,6 +433,7 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 		{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 		{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
 		{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
+		{ "balloon", required_argument, NULL, OPT_BALLOON },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "virtio/balloon.h"
 #include "virtio/blk.h"
 #include "vmm/console.h"
 #include "vmm/limits.h"
@@ -47,6 +48,7 @@ struct run_config {
 	const char *gdb;           /* --gdb tcp:HOST:PORT | unix:PATH, NULL when off */
 	bool gdb_wait;             /* --gdb-wait: no guest instruction before gdb resumes */
 	const char *api_socket;    /* --api-socket PATH: the HTTP API (vmm/api.c), NULL when off */
+	struct balloon_opts balloon;     /* --balloon SPEC (balloon.on: given) */
 	unsigned shutdown_timeout; /* --shutdown-timeout S: SIGTERM presses the power button and
 				    * waits S seconds for the guest (0: SIGTERM stops it at once) */
 	enum seccomp_setting seccomp;    /* --seccomp=off|log|on (default on) */

@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
+#include "vmm/parse.h"
+
 #define CTL_TIMEOUT_MS 5000	/* what one request may take, in all */
 
 static const struct ctl_verb {
@@ -32,6 +34,7 @@ static const struct ctl_verb {
 	{ "counters", "GET", "vm.counters", NULL },
 	{ "exit-stats", "GET", "vm.exit-stats", NULL },
 	{ "memory", "GET", "vm.memory", NULL },
+	{ "resize-balloon", "PUT", "vm.resize", "the balloon's target is set: the guest follows" },
 };
 
 int ctl__parse_response(const char *buf, size_t len, unsigned *status, const char **body,
@@ -121,11 +124,11 @@ static char *exchange(int fd, const char *req, size_t *len, char *err, size_t er
 	return NULL;
 }
 
-int ctl__request(const char *sock, const char *method, const char *path, char **reply,
-		 size_t *len, char *err, size_t errlen)
+int ctl__request(const char *sock, const char *method, const char *path, const char *body,
+		 char **reply, size_t *len, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char req[256];
+	char req[512];
 
 	if (strlen(sock) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "%s: path too long (at most 107 bytes)", sock);
@@ -140,9 +143,14 @@ int ctl__request(const char *sock, const char *method, const char *path, char **
 			close(fd);
 		return -1;
 	}
-	snprintf(req, sizeof(req), "%s /api/v1/%s HTTP/1.1\r\nHost: localhost\r\n"
-		 "Connection: close\r\n%s\r\n", method, path,
-		 strcmp(method, "PUT") ? "" : "Content-Length: 0\r\n");
+	if (body)
+		snprintf(req, sizeof(req), "%s /api/v1/%s HTTP/1.1\r\nHost: localhost\r\n"
+			 "Connection: close\r\nContent-Type: application/json\r\n"
+			 "Content-Length: %zu\r\n\r\n%s", method, path, strlen(body), body);
+	else
+		snprintf(req, sizeof(req), "%s /api/v1/%s HTTP/1.1\r\nHost: localhost\r\n"
+			 "Connection: close\r\n%s\r\n", method, path,
+			 strcmp(method, "PUT") ? "" : "Content-Length: 0\r\n");
 	*reply = exchange(fd, req, len, err, errlen);
 	close(fd);
 	return *reply ? 0 : -1;
@@ -243,6 +251,15 @@ static void print_memory(json_object *o)
 		printf("KVM:       maps %lld 4K, %lld 2M and %lld 1G pages of guest memory; page tables "
 		       "%.1f MiB at least\n", jint(o, "kvm.pages_4k"), jint(o, "kvm.pages_2m"),
 		       jint(o, "kvm.pages_1g"), mib(jint(o, "kvm.page_tables_min")));
+	if (jint(o, "guest.total") >= 0)
+		printf("guest:     %.1f MiB in all: %.1f free, %.1f page cache, %.1f other (its own view, "
+		       "%lld ms old)\n", mib(jint(o, "guest.total")), mib(jint(o, "guest.free")),
+		       mib(jint(o, "guest.page_cache")), mib(jint(o, "guest.other")),
+		       jint(o, "guest.age_ms"));
+	if (jint(o, "balloon.target") >= 0)
+		printf("balloon:   target %.1f MiB, the guest holds %.1f MiB in it; %.1f MiB of free "
+		       "pages reported back\n", mib(jint(o, "balloon.target")),
+		       mib(jint(o, "balloon.actual")), mib(jint(o, "balloon.reported_bytes")));
 	if (json_object_object_get_ex(o, "disks", &disks))
 		for (size_t i = 0; i < json_object_array_length(disks); i++) {
 			json_object *d = json_object_array_get_idx(disks, i);
@@ -306,26 +323,41 @@ static void print_error(unsigned status, const char *body, size_t n)
 static int usage(const char *why)
 {
 	fprintf(stderr, "kvmini: error: %s (usage: kvmini ctl SOCKET VERB [--json]; VERB: ping, "
-		"info, pause, resume, power-button, reboot, shutdown, shutdown-vmm, counters, exit-stats, memory)\n", why);
+		"info, pause, resume, power-button, reboot, shutdown, shutdown-vmm, counters, exit-stats, memory, "
+		"resize-balloon SIZE)\n", why);
 	return 2;
+}
+
+/* resize-balloon SIZE: the body vm.resize takes (0, or a size as --memory writes it) */
+static int resize_body(const char *arg, char *body, size_t len)
+{
+	uint64_t bytes = 0;
+
+	if (strcmp(arg, "0") && parse__size(arg, &bytes))
+		return -1;
+	snprintf(body, len, "{\"desired_balloon\":%llu}", (unsigned long long)bytes);
+	return 0;
 }
 
 int ctl__main(int argc, char **argv)
 {
 	const struct ctl_verb *v = NULL;
-	bool json = argc == 4 && !strcmp(argv[3], "--json");
-	char err[400], why[128];
+	bool json = false;
+	char err[400], why[128], rbody[96];
+	const char *req_body = NULL;
+	int next = 3;
 
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: kvmini ctl SOCKET VERB [--json]\n"
+		printf("usage: kvmini ctl SOCKET VERB [ARG] [--json]\n"
 		       "  talks to a running kvmini's --api-socket SOCKET (docs/api.md)\n"
 		       "  VERB: ping, info, pause, resume, power-button, reboot, shutdown, shutdown-vmm, counters, "
-		       "exit-stats, memory\n"
+		       "exit-stats, memory,\n"
+		       "        resize-balloon SIZE (the balloon's target: 0, 512M, 1G...)\n"
 		       "  --json: the API's JSON as it came, for scripts\n");
 		return 0;
 	}
-	if (argc < 3 || argc > 4 || (argc == 4 && !json))
-		return usage(argc < 3 ? "a socket and a verb are needed" : "unexpected argument");
+	if (argc < 3)
+		return usage("a socket and a verb are needed");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (!strcmp(argv[2], verbs[i].verb))
 			v = &verbs[i];
@@ -333,11 +365,23 @@ int ctl__main(int argc, char **argv)
 		snprintf(why, sizeof(why), "unknown verb '%.40s'", argv[2]);
 		return usage(why);
 	}
+	if (!strcmp(v->path, "vm.resize")) {
+		if (argc < 4 || resize_body(argv[3], rbody, sizeof(rbody))) {
+			snprintf(why, sizeof(why), "resize-balloon needs a SIZE (0, 512M, 1G), got "
+				 "'%.40s'", argc < 4 ? "" : argv[3]);
+			return usage(why);
+		}
+		req_body = rbody;
+		next = 4;
+	}
+	if (argc > next + 1 || (argc == next + 1 && strcmp(argv[next], "--json")))
+		return usage("unexpected argument");
+	json = argc == next + 1;
 	char *reply;
 	size_t len, n;
 	unsigned status;
 	const char *body;
-	if (ctl__request(argv[1], v->method, v->path, &reply, &len, err, sizeof(err))) {
+	if (ctl__request(argv[1], v->method, v->path, req_body, &reply, &len, err, sizeof(err))) {
 		fprintf(stderr, "kvmini: error: %s\n", err);
 		return 1;
 	}

@@ -76,7 +76,8 @@ static void report_exit_stats(struct machine *m, FILE *f, bool json)
 		fprintf(f, "kvmini: exit stats: out of memory\n");
 		return;
 	}
-	if (mem_report__take(&mem, &m->vm, m->blk, m->ndisks) == 0) {
+	if (mem_report__take(&mem, &m->vm, m->blk, m->ndisks, m->balloon_on ? &m->balloon : NULL,
+			     false) == 0) {
 		board.memory_known = true;
 		board.memory = (struct report_memory){ .pages = mem.pages, .size = mem.ram_size,
 			.resident = mem.ram_resident, .huge = mem.ram_huge };
@@ -136,6 +137,7 @@ static void connect_api(struct machine *m, const struct run_config *cfg)
 		.exit_stats = m->exit_stats != EXIT_STATS_OFF ? api_exit_stats : NULL,
 		.exit_stats_ctx = m,
 		.power_button = api_power_button, .reboot_key = api_reboot_key, .power_ctx = m,
+		.balloon = m->balloon_on ? &m->balloon : NULL,
 	};
 	machine_api__backend(&m->api_ctx, &b);
 	api__set_backend(m->api, &b);
@@ -209,14 +211,23 @@ static int add_pci_host(struct machine *m, char *err, size_t errlen)
 	return board__add_pci_host(m, err, errlen);	/* sets pci_on once the host is set up */
 }
 
-static int add_pci_disk(struct machine *m, unsigned i, const char *path, char *err, size_t errlen)
+/* A virtio device on virtio slot i: a function of the PCI host, or a virtio-mmio window */
+struct virtio_slot {
+	const struct virtio_dev_ops *ops;
+	void *priv;
+	unsigned nq;
+	uint16_t queue_max;
+	const char *what;	/* "disk PATH", for messages */
+};
+
+static int add_pci_dev(struct machine *m, unsigned i, const struct virtio_slot *d, char *err,
+		       size_t errlen)
 {
 	struct virtio_pci *t = &m->vpci[i];
 
-	int e = virtio_pci__init(t, &blk_dev_ops, &m->blk[i], m->blk[i].nq, BLK_QUEUE_MAX,
-				 &m->vm.mem);
+	int e = virtio_pci__init(t, d->ops, d->priv, d->nq, d->queue_max, &m->vm.mem);
 	if (e || (e = pci_host__add(&m->pci, &t->pci)) < 0) {
-		snprintf(err, errlen, "disk %s: cannot set up its virtio-pci function: %s", path,
+		snprintf(err, errlen, "%s: cannot set up its virtio-pci function: %s", d->what,
 			 strerror(-e));
 		return -1;
 	}
@@ -256,37 +267,54 @@ int machine__open_disks(struct machine *m, const struct run_config *cfg, int *st
 	return 0;
 }
 
+static int add_virtio(struct machine *m, unsigned i, const struct virtio_slot *d, char *err,
+		      size_t errlen)
+{
+	uint64_t base;
+	uint32_t gsi;
+
+	if (m->transport == VIRTIO_TRANSPORT_PCI)
+		return add_pci_dev(m, i, d, err, errlen);
+	board__mmio_slot(i, &base, &gsi);
+	int e = virtio_mmio__init(&m->vmmio[i], d->ops, d->priv, d->nq, d->queue_max, &m->vm.mem,
+				  base, gsi, (struct irq_line){ 0 });
+	if (e || bus__register(&m->vm.mmio, base, VIRTIO_MMIO_WINDOW, &virtio_mmio_ops,
+			       &m->vmmio[i])) {
+		snprintf(err, errlen, "%s: cannot set up its virtio-mmio window", d->what);
+		return -1;
+	}
+	if (virtio_mmio__attach_kvm(&m->vmmio[i], m->vm.fd, err, errlen))
+		return -1;
+	board__describe_mmio(m, i, base, VIRTIO_MMIO_WINDOW, gsi);
+	return 0;
+}
+
 int machine__attach_disks(struct machine *m, const struct run_config *cfg, char *err,
 			  size_t errlen)
 {
 	m->transport = cfg->transport;
-	/* the PCI host bridge (and its ACPI description) only when a disk sits on it: a guest
+	/* the PCI host bridge (and its ACPI description) only when a device sits on it: a guest
 	 * without devices does not pay for probing an empty bus */
-	if (cfg->transport == VIRTIO_TRANSPORT_PCI && m->ndisks && add_pci_host(m, err, errlen))
+	if (cfg->transport == VIRTIO_TRANSPORT_PCI && (m->ndisks || cfg->balloon.on) &&
+	    add_pci_host(m, err, errlen))
 		return -1;
 	for (unsigned i = 0; i < m->ndisks; i++) {
-		const char *path = cfg->disks[i].disk.path;
-		uint64_t base;
-		uint32_t gsi;
-
-		if (cfg->transport == VIRTIO_TRANSPORT_PCI) {
-			if (add_pci_disk(m, i, path, err, errlen))
-				return -1;
-			continue;
-		}
-		board__mmio_slot(i, &base, &gsi);
-		int e = virtio_mmio__init(&m->vmmio[i], &blk_dev_ops, &m->blk[i], m->blk[i].nq,
-					  BLK_QUEUE_MAX, &m->vm.mem, base, gsi, (struct irq_line){ 0 });
-		if (e || bus__register(&m->vm.mmio, base, VIRTIO_MMIO_WINDOW, &virtio_mmio_ops,
-				       &m->vmmio[i])) {
-			snprintf(err, errlen, "disk %s: cannot set up its virtio-mmio window", path);
+		char what[PATH_MAX + 8];
+		snprintf(what, sizeof(what), "disk %s", cfg->disks[i].disk.path);
+		struct virtio_slot d = { .ops = &blk_dev_ops, .priv = &m->blk[i], .nq = m->blk[i].nq,
+					 .queue_max = BLK_QUEUE_MAX, .what = what };
+		if (add_virtio(m, i, &d, err, errlen))
 			return -1;
-		}
-		if (virtio_mmio__attach_kvm(&m->vmmio[i], m->vm.fd, err, errlen))
-			return -1;
-		board__describe_mmio(m, i, base, VIRTIO_MMIO_WINDOW, gsi);
 	}
-	return 0;
+	if (!cfg->balloon.on)
+		return 0;
+	if (balloon__init(&m->balloon, &cfg->balloon, &m->vm.mem, err, errlen))
+		return -1;
+	m->balloon_on = true;
+	struct virtio_slot d = { .ops = &balloon_dev_ops, .priv = &m->balloon,
+				 .nq = balloon__num_queues(&m->balloon),
+				 .queue_max = BALLOON_QUEUE_MAX, .what = "the balloon" };
+	return add_virtio(m, m->ndisks, &d, err, errlen);
 }
 
 int machine__add_disks(struct machine *m, const struct run_config *cfg, int *status,
@@ -303,12 +331,14 @@ static char *virtio_mmio_cmdline(const struct run_config *cfg)
 	size_t len = 0;
 	char *s;
 
-	if (cfg->transport != VIRTIO_TRANSPORT_MMIO || !cfg->virtio_cmdline || !cfg->ndisks)
+	unsigned n = cfg->ndisks + cfg->balloon.on;	/* the balloon is on the slot after them */
+
+	if (cfg->transport != VIRTIO_TRANSPORT_MMIO || !cfg->virtio_cmdline || !n)
 		return NULL;
-	s = malloc(cfg->ndisks * 64);
+	s = malloc(n * 64);
 	if (!s)
 		return NULL;
-	for (unsigned i = 0; i < cfg->ndisks; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		uint64_t base;
 		uint32_t gsi;
 		board__mmio_slot(i, &base, &gsi);
@@ -488,6 +518,14 @@ void machine__destroy(struct machine *m)
 		else
 			virtio_mmio__destroy(&m->vmmio[i]);
 		blk__free(&m->blk[i]);
+	}
+	if (m->balloon_on) {
+		if (m->transport == VIRTIO_TRANSPORT_PCI)
+			virtio_pci__destroy(&m->vpci[m->ndisks]);
+		else
+			virtio_mmio__destroy(&m->vmmio[m->ndisks]);
+		balloon__free(&m->balloon);
+		m->balloon_on = false;
 	}
 	m->ndisks = 0;
 	launcher__stop();	/* after the disks: their resets ran on it */

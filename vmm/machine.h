@@ -8,6 +8,7 @@
 #include "vmm/console.h"
 #include "vmm/kvm.h"
 #include "vmm/vm.h"
+#include "virtio/balloon.h"
 #include "virtio/blk.h"
 #include "virtio/mmio.h"
 #include "virtio/pci.h"
@@ -36,6 +37,9 @@ struct machine {
 	struct pci_host pci;
 	struct irq_routes routes;
 	struct virtio_pci vpci[MAX_DISKS];
+	/* --balloon: the device, on the virtio slot after the disks' (vmmio/vpci[ndisks]) */
+	bool balloon_on;
+	struct balloon balloon;
 	char *extra_cmdline;       /* virtio_mmio.device=... when asked for (malloc'd) */
 	enum exit_stats_mode exit_stats;
 	const char *exit_stats_path;

@@ -2,10 +2,12 @@
 /* The API's backend over a running VM: ping, vm.info, counters, exit statistics, pause, resume and shutdown. */
 #include "vmm/machine_api.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "virtio/balloon.h"
 #include "virtio/blk.h"
 #include "vmm/arch.h"
 #include "vmm/board.h"
@@ -204,8 +206,20 @@ static json_object *memory(void *ctx)
 	struct machine_api *a = ctx;
 	struct mem_report r;
 
-	mem_report__take(&r, a->vm, a->blk, a->ndisks);
+	mem_report__take(&r, a->vm, a->blk, a->ndisks, a->balloon, true);
 	return mem_report__json(&r);
+}
+
+/* vm.resize: the balloon's new target */
+static int resize_balloon(void *ctx, uint64_t bytes, char *err, size_t errlen)
+{
+	struct machine_api *a = ctx;
+
+	if (!a->balloon) {
+		snprintf(err, errlen, "this VM has no balloon (run kvmini with --balloon)");
+		return -ENODEV;
+	}
+	return balloon__set_target(a->balloon, bytes, a->vm->mem.ram_size, err, errlen) ? -EINVAL : 0;
 }
 
 static char *exit_stats(void *ctx, char *err, size_t errlen)
@@ -316,7 +330,7 @@ void machine_api__backend(struct machine_api *a, struct api_backend *b)
 	*b = (struct api_backend){
 		.ctx = a, .ping = ping, .info = info, .counters = counters, .memory = memory,
 		.exit_stats = exit_stats, .pause = pause_vm, .resume = resume_vm,
-		.power_button = power_button, .reboot = reboot_vm,
+		.power_button = power_button, .reboot = reboot_vm, .resize_balloon = resize_balloon,
 		.shutdown = shutdown_vm,
 	};
 }

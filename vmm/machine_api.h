@@ -8,6 +8,7 @@
 
 #include "vmm/api_routes.h"
 
+struct balloon;
 struct blk_dev;
 struct run_config;
 struct vm;
@@ -26,6 +27,7 @@ struct machine_api {
 	/* vm.reboot (machine.c: the board's reboot key): 0, or -1 with err (409) */
 	int (*reboot_key)(void *ctx, char *err, size_t errlen);
 	void *power_ctx;               /* for both */
+	struct balloon *balloon;       /* --balloon (vm.resize, vm.memory's guest view), or NULL */
 };
 
 /* The callbacks over *a (which must outlive the API thread). */

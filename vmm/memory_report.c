@@ -4,8 +4,12 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 #include "devices/disk/disk.h"
+#include <linux/virtio_balloon.h>
+
+#include "virtio/balloon.h"
 #include "virtio/blk.h"
 #include "vmm/json.h"
 #include "vmm/memory.h"
@@ -16,6 +20,14 @@
 #define PT_PAGE    4096u
 
 static const char *const kvm_stat_names[MEM_KVM_SIZES] = { "pages_4k", "pages_2m", "pages_1g" };
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
 
 static uint64_t div_up(uint64_t a, uint64_t b)
 {
@@ -51,8 +63,30 @@ static void take_kvm(struct mem_report *r, int stats_fd)
 		r->kvm_tables_min = mem_report__tables_min(r->kvm_pages);
 }
 
+static void take_balloon(struct mem_report *r, struct balloon *b, bool refresh)
+{
+	struct balloon_counters c;
+	struct balloon_stats s;
+
+	r->balloon = true;
+	balloon__state(b, &r->balloon_target, &r->balloon_actual, &c);
+	r->balloon_inflated = c.inflated;
+	r->balloon_deflated = c.deflated;
+	r->balloon_dropped = c.inflate_dropped;
+	r->balloon_reported = c.reported_bytes;
+	balloon__stats(b, &s, refresh);
+	r->guest_known = s.updated_ns != 0;
+	if (!r->guest_known)
+		return;
+	uint64_t now = now_ns();
+	r->guest_age_ms = now > s.updated_ns ? (now - s.updated_ns) / 1000000 : 0;
+	r->guest_have = s.have;
+	for (unsigned t = 0; t < BALLOON_STATS_MAX && t < 16; t++)
+		r->guest[t] = s.v[t];
+}
+
 int mem_report__take(struct mem_report *r, const struct vm *vm, const struct blk_dev *blk,
-		     unsigned ndisks)
+		     unsigned ndisks, struct balloon *balloon, bool refresh)
 {
 	struct gm_usage u;
 
@@ -74,6 +108,8 @@ int mem_report__take(struct mem_report *r, const struct vm *vm, const struct blk
 		d->direct = blk[i].disk.direct;
 		d->err = disk__page_cache(&blk[i].disk, &d->page_cache);
 	}
+	if (balloon)
+		take_balloon(r, balloon, refresh);
 	return r->ram_known ? 0 : -1;
 }
 
@@ -106,6 +142,53 @@ static json_object *json_kvm(const struct mem_report *r)
 	return o;
 }
 
+/* the guest's own view: the balloon's statistics, and what is neither free nor cache */
+static json_object *json_guest(const struct mem_report *r)
+{
+	json_object *o, *all;
+	const uint64_t *g = r->guest;
+
+	if (!r->guest_known)
+		return NULL;
+	o = json__obj();
+	all = json__obj();
+	json__add(o, "total", json__u64(g[VIRTIO_BALLOON_S_MEMTOT]));
+	json__add(o, "free", json__u64(g[VIRTIO_BALLOON_S_MEMFREE]));
+	json__add(o, "available", json__u64(g[VIRTIO_BALLOON_S_AVAIL]));
+	json__add(o, "page_cache", json__u64(g[VIRTIO_BALLOON_S_CACHES]));
+	json__add(o, "other", json__u64(mem_report__guest_other(r)));
+	json__add(o, "age_ms", json__u64(r->guest_age_ms));
+	for (unsigned t = 0; t < 16; t++)
+		if ((r->guest_have >> t) & 1 && balloon__stat_name(t))
+			json__add(all, balloon__stat_name(t), json__u64(g[t]));
+	json__add(o, "stats", all);
+	return o;
+}
+
+static json_object *json_balloon(const struct mem_report *r)
+{
+	json_object *o;
+
+	if (!r->balloon)
+		return NULL;
+	o = json__obj();
+	json__add(o, "target", json__u64(r->balloon_target));
+	json__add(o, "actual", json__u64(r->balloon_actual));
+	json__add(o, "inflated_pages", json__u64(r->balloon_inflated));
+	json__add(o, "deflated_pages", json__u64(r->balloon_deflated));
+	json__add(o, "returned_pages", json__u64(r->balloon_dropped));
+	json__add(o, "reported_bytes", json__u64(r->balloon_reported));
+	return o;
+}
+
+uint64_t mem_report__guest_other(const struct mem_report *r)
+{
+	const uint64_t *g = r->guest;
+	uint64_t used = g[VIRTIO_BALLOON_S_MEMFREE] + g[VIRTIO_BALLOON_S_CACHES];
+
+	return g[VIRTIO_BALLOON_S_MEMTOT] > used ? g[VIRTIO_BALLOON_S_MEMTOT] - used : 0;
+}
+
 json_object *mem_report__json(const struct mem_report *r)
 {
 	json_object *o = json__obj(), *disks = json__arr(), *vmm = json__obj();
@@ -124,6 +207,8 @@ json_object *mem_report__json(const struct mem_report *r)
 		json__push(disks, j);
 	}
 	json__add(o, "disks", disks);
+	json__add(o, "guest", json_guest(r));
+	json__add(o, "balloon", json_balloon(r));
 	return o;
 }
 
@@ -145,6 +230,16 @@ void mem_report__text(FILE *f, const struct mem_report *r)
 			" 1G pages of guest memory (page tables: %.1f MiB at least)\n",
 			r->kvm_pages[MEM_KVM_4K], r->kvm_pages[MEM_KVM_2M], r->kvm_pages[MEM_KVM_1G],
 			mib(r->kvm_tables_min));
+	if (r->guest_known)
+		fprintf(f, "kvmini: memory: the guest's view: %.1f MiB in all, %.1f free, %.1f page "
+			"cache, %.1f other (statistics %" PRIu64 " ms old)\n",
+			mib(r->guest[VIRTIO_BALLOON_S_MEMTOT]), mib(r->guest[VIRTIO_BALLOON_S_MEMFREE]),
+			mib(r->guest[VIRTIO_BALLOON_S_CACHES]), mib(mem_report__guest_other(r)),
+			r->guest_age_ms);
+	if (r->balloon)
+		fprintf(f, "kvmini: memory: balloon: target %.1f MiB, the guest holds %.1f MiB in it; "
+			"%.1f MiB of free pages reported back to the host\n", mib(r->balloon_target),
+			mib(r->balloon_actual), mib(r->balloon_reported));
 	for (unsigned i = 0; i < r->ndisks; i++) {
 		const struct mem_report_disk *d = &r->disk[i];
 		if (d->err)

@@ -10,6 +10,7 @@
 
 #include "vmm/limits.h"
 
+struct balloon;
 struct blk_dev;
 struct vm;
 
@@ -38,14 +39,26 @@ struct mem_report {
 	uint64_t kvm_tables_min;
 	unsigned ndisks;
 	struct mem_report_disk disk[MAX_DISKS];
+	/* the guest's own view, from the balloon's statistics (--balloon) */
+	bool balloon;
+	uint64_t balloon_target, balloon_actual;   /* bytes */
+	uint64_t balloon_inflated, balloon_deflated, balloon_dropped;   /* 4 KiB pages */
+	uint64_t balloon_reported;                  /* bytes */
+	bool guest_known;                           /* statistics came at least once */
+	uint64_t guest_age_ms;                      /* how old they are */
+	uint32_t guest_have;                        /* bit t: tag t came */
+	uint64_t guest[16];                         /* by virtio-balloon tag (bytes or counts) */
 };
 
-/* Takes the report now (reads /proc/self/smaps, KVM's VM stats, mincore over each disk): not
- * for a vCPU thread. 0, or -1 when not even guest RAM could be read. */
+/* Takes the report now (reads /proc/self/smaps, KVM's VM stats, mincore over each disk; with
+ * a balloon (NULL: none) its state and statistics, fresh ones first when refresh): not for a
+ * vCPU thread. 0, or -1 when not even guest RAM could be read. */
 int mem_report__take(struct mem_report *r, const struct vm *vm, const struct blk_dev *blk,
-		     unsigned ndisks);
+		     unsigned ndisks, struct balloon *balloon, bool refresh);
 /* The page-table pages a TDP/stage-2 table needs at the least for these mappings, in bytes. */
 uint64_t mem_report__tables_min(const uint64_t pages[MEM_KVM_SIZES]);
+/* The guest's memory neither free nor page cache (anonymous, kernel, ...), from its statistics. */
+uint64_t mem_report__guest_other(const struct mem_report *r);
 /* As JSON (docs/api.md, vm.memory) or text lines. */
 json_object *mem_report__json(const struct mem_report *r);
 void mem_report__text(FILE *f, const struct mem_report *r);

@@ -29,6 +29,7 @@ static const char *const kind_names[SECCOMP_KIND_COUNT] = {
 	[SECCOMP_KIND_TRACE] = "trace-writer",
 	[SECCOMP_KIND_GDB] = "gdb",
 	[SECCOMP_KIND_API] = "api",
+	[SECCOMP_KIND_BALLOON] = "balloon",
 };
 
 static struct {

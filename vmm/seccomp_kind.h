@@ -12,6 +12,7 @@ enum seccomp_kind {
 	SECCOMP_KIND_TRACE,     /* the --trace-exits writer */
 	SECCOMP_KIND_GDB,       /* the --gdb stub */
 	SECCOMP_KIND_API,       /* the --api-socket HTTP server */
+	SECCOMP_KIND_BALLOON,   /* the virtio-balloon thread */
 	SECCOMP_KIND_COUNT
 };
 

@@ -182,6 +182,16 @@ static const struct seccomp_rule api[] = {
 	{ .nr = SCMP_SYS(openat), .err = EACCES },
 };
 
+/* The virtio-balloon thread (virtio/balloon.c): its kicks, the stop and statistics eventfds,
+ * interrupts (an irqfd write; virtio-pci INTx through KVM_IRQ_LINE), and giving pages back
+ * (madvise, in common). */
+static const struct seccomp_rule balloon[] = {
+	ALLOW(read),
+	ALLOW(poll),
+	ALLOW(ppoll),                   /* poll() where glibc has only ppoll (arm64) */
+	IOCTL(KVM_IRQ_LINE),
+};
+
 static const struct seccomp_ruleset set_common = SET("common", common);
 static const struct seccomp_ruleset set_main = SET("main", main_thread);
 static const struct seccomp_ruleset set_vcpu = SET("vcpu", vcpu);
@@ -190,6 +200,7 @@ static const struct seccomp_ruleset set_launcher = SET("launcher", launcher);
 static const struct seccomp_ruleset set_trace = SET("trace", trace_writer);
 static const struct seccomp_ruleset set_gdb = SET("gdb", gdb);
 static const struct seccomp_ruleset set_api = SET("api", api);
+static const struct seccomp_ruleset set_balloon = SET("balloon", balloon);
 
 const struct seccomp_ruleset *const seccomp_kind_sets[SECCOMP_KIND_COUNT][SECCOMP_MAX_SETS] = {
 	[SECCOMP_KIND_MAIN]     = { &set_common, &set_main },
@@ -199,4 +210,5 @@ const struct seccomp_ruleset *const seccomp_kind_sets[SECCOMP_KIND_COUNT][SECCOM
 	[SECCOMP_KIND_TRACE]    = { &set_common, &set_trace },
 	[SECCOMP_KIND_GDB]      = { &set_common, &set_gdb, &seccomp_arch_gdb },
 	[SECCOMP_KIND_API]      = { &set_common, &set_api },
+	[SECCOMP_KIND_BALLOON]  = { &set_common, &set_balloon },
 };

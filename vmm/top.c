@@ -177,6 +177,14 @@ int top__parse_memory(struct top_snap *s, const char *body, size_t n)
 		s->vmm_res = ju64(vmm, "resident");
 	}
 	s->kvm_tables = ju64_or_unknown(kvm, "page_tables_min");
+	json_object *g = NULL, *bl = NULL;
+	json_object_object_get_ex(o, "guest", &g);
+	json_object_object_get_ex(o, "balloon", &bl);
+	s->guest = json_object_is_type(g, json_type_object);
+	s->guest_total = ju64(g, "total");
+	s->guest_free = ju64(g, "free");
+	s->guest_cache = ju64(g, "page_cache");
+	s->balloon = ju64(bl, "actual");
 	s->ncache = 0;
 	for (size_t i = 0; i < json_object_array_length(disks) && s->ncache < MAX_DISKS; i++)
 		s->page_cache[s->ncache++] = ju64_or_unknown(json_object_array_get_idx(disks, i),
@@ -484,6 +492,11 @@ static void memory_lines(struct out *o, const struct top_snap *c)
 					       i, mib(c->page_cache[i]));
 	}
 	put(o, "%s", l);
+	if (c->guest)
+		put(o, "guest's view: %.1f MiB: %.1f free, %.1f page cache, %.1f other; balloon %.1f",
+		    mib(c->guest_total), mib(c->guest_free), mib(c->guest_cache),
+		    mib(c->guest_total > c->guest_free + c->guest_cache ?
+			c->guest_total - c->guest_free - c->guest_cache : 0), mib(c->balloon));
 }
 
 unsigned top__render(const struct top_snap *prev, const struct top_snap *cur,

@@ -47,6 +47,8 @@ struct top_snap {
 	uint64_t mem_size, mem_res, mem_huge, vmm_res;
 	char mem_pages[16];
 	uint64_t kvm_tables;	/* KVM's page tables, at least (TOP_UNKNOWN: no figure) */
+	bool guest;		/* the guest's own view (--balloon statistics) */
+	uint64_t guest_total, guest_free, guest_cache, balloon;
 	unsigned ncache;
 	uint64_t page_cache[MAX_DISKS];	/* each disk's host page cache (TOP_UNKNOWN) */
 	struct top_reason reason[TOP_REASONS];

@@ -41,7 +41,7 @@ static enum fetch get(const char *sock, const char *path, char **reply, const ch
 {
 	size_t len;
 
-	if (ctl__request(sock, "GET", path, reply, &len, err, errlen))
+	if (ctl__request(sock, "GET", path, NULL, reply, &len, err, errlen))
 		return FETCH_GONE;
 	if (ctl__parse_response(*reply, len, st, body, n)) {
 		snprintf(err, errlen, "%s: %s: not an HTTP answer", sock, path);

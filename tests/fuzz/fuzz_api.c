@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the control socket's input (vmm/api_routes.c: any method, path and body size, over a backend that fails at the fuzzer's choice) and `kvmini ctl`'s reading of any reply (vmm/ctl_cmd.c). */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,16 @@ static int state_change(void *ctx, char *err, size_t errlen)
 	return 0;
 }
 
+/* vm.resize: refused as out of range (flags 2), as without a balloon (flags 4), or done */
+static int resize(void *ctx, uint64_t bytes, char *err, size_t errlen)
+{
+	(void)ctx;
+	(void)bytes;
+	if (flags & 6)
+		snprintf(err, errlen, "refused");
+	return flags & 2 ? -EINVAL : flags & 4 ? -ENODEV : 0;
+}
+
 static void shutdown_vm(void *ctx, bool vmm)
 {
 	(void)ctx;
@@ -54,6 +65,8 @@ static void shutdown_vm(void *ctx, bool vmm)
 static const struct api_backend backend = {
 	.ping = obj, .info = obj, .counters = obj, .exit_stats = exit_stats,
 	.pause = state_change, .resume = state_change, .shutdown = shutdown_vm,
+	.power_button = state_change, .reboot = state_change, .memory = obj,
+	.resize_balloon = resize,
 };
 
 static void check_reply(const struct api_reply *r)
@@ -87,7 +100,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *method = buf, *url = buf + strlen(buf) + 1;
 	if (url > buf + in.n)
 		url = buf + in.n;
-	struct api_reply r = api_route(&backend, method, url, body_len, flags & 8);
+	/* the body: what follows the url, at most body_len bytes of it */
+	const char *body = url + strlen(url) + (url < buf + in.n);
+	size_t avail = (size_t)(buf + in.n - body);
+	struct api_reply r = api_route(&backend, method, url, body_len ? body : NULL,
+				       body_len < avail ? body_len : avail, flags & 8);
 	check_reply(&r);
 	free(r.body);
 

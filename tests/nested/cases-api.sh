@@ -240,3 +240,75 @@ PY
     vm_send 'poweroff' || true
     expect_exit memory-poweroff zero
 }
+
+# mem_json PY-EXPR: evaluates PY-EXPR over vm.memory's JSON (m) and prints it
+mem_json() {
+    ctl memory --json | python3 -c "import json, sys; m = json.load(sys.stdin); print($1)"
+}
+
+# wait_mem PY-COND SECONDS: until PY-COND holds over vm.memory's JSON (m); 0 or 1
+wait_mem() {
+    local end=$((SECONDS + $2))
+    while [ "$SECONDS" -lt "$end" ]; do
+        [ "$(mem_json "bool($1)" 2>/dev/null)" = True ] && return 0
+        sleep 1
+    done
+    return 1
+}
+
+# guest_kb FIELD: the guest's /proc/meminfo FIELD in kB, through its console
+guest_kb() {
+    local mark="MEMINFO-$RANDOM"
+    vm_send "echo $mark-\$(sed -n 's/^$1: *\\([0-9]*\\) kB/\\1/p' /proc/meminfo)" || true
+    vm_expect "^$mark-[0-9]+\$" "$CASE_TIMEOUT" || return 1
+    vm_answers | sed -n "s/^$mark-//p" | tail -n 1
+}
+
+# --balloon: the guest's own view agrees with its /proc/meminfo (MemTotal within 1 %, MemFree
+# within 16 MiB); vm.resize inflates it to 128 MiB (the guest's MemFree falls, every page it
+# gave goes back to the host) and back to 0; 128 MiB the guest frees come back to the host
+# through free page reporting (guest RAM resident falls by at least 64 MiB)
+case_api_balloon() {
+    local rc=0 total free res0 res1 rep0
+    plan 10
+    disk_dir
+    API_SOCK=$DISKS_TMP/api.sock
+    kvmini_cmd --balloon on --api-socket "$API_SOCK"
+    vm_start "$WORK/balloon" "${L2_CMD[@]}" || return 1
+    boot_to_shell balloon-boot || return $?
+    guest_check balloon-driver 'echo BALLOON-$(ls /sys/bus/virtio/drivers/virtio_balloon | grep -c virtio)' '^BALLOON-1$' || return $?
+    total=$(guest_kb MemTotal) && free=$(guest_kb MemFree) || rc=1
+    [ "$rc" = 0 ] && mem_json "m['guest']" > "$VM_DIR/guest.txt" 2>&1 &&
+        python3 - "$total" "$free" "$(mem_json "m['guest']['total']") $(mem_json "m['guest']['free']")" <<'PY' >> "$VM_DIR/guest.txt" 2>&1 || rc=1
+import sys
+total, free = int(sys.argv[1]) << 10, int(sys.argv[2]) << 10
+rt, rf = (int(x) for x in sys.argv[3].split())
+assert abs(rt - total) <= total // 100, ("total", rt, "meminfo", total)
+assert abs(rf - free) <= 16 << 20, ("free", rf, "meminfo", free)
+print("guest view: total %d / %d, free %d / %d (report / meminfo)" % (rt, total, rf, free))
+PY
+    host_check balloon-guest-view-agrees "$rc" "$(tr '\n' ' ' < "$VM_DIR/guest.txt" | cut -c1-300)" || return $?
+    rc=0
+    ctl resize-balloon 128M > "$VM_DIR/ctl.txt" 2>&1 &&
+        wait_mem "m['balloon']['actual'] == 128 << 20" 60 || rc=1
+    host_check balloon-inflated "$rc" "ctl: $(cat "$VM_DIR/ctl.txt"); balloon: $(mem_json "m['balloon']" 2>&1)" || return $?
+    rc=0
+    mem_json "m['balloon']['returned_pages'] >= 32768 and m['balloon']['inflated_pages'] >= 32768" | grep -q True &&
+        [ "$(guest_kb MemFree)" -le $((free - 100 * 1024)) ] || rc=1
+    host_check balloon-pages-returned "$rc" "balloon: $(mem_json "m['balloon']" 2>&1), guest MemFree $(guest_kb MemFree) kB (was $free)" || return $?
+    rc=0
+    ctl resize-balloon 0 > "$VM_DIR/ctl.txt" 2>&1 && wait_mem "m['balloon']['actual'] == 0" 60 || rc=1
+    host_check balloon-deflated "$rc" "balloon: $(mem_json "m['balloon']" 2>&1)" || return $?
+    # free page reporting: 128 MiB written to a tmpfs, then freed
+    guest_check balloon-guest-fills 'mkdir -p /run/fill && mount -t tmpfs tmpfs /run/fill && dd if=/dev/zero of=/run/fill/x bs=1M count=128 2>/dev/null; echo FILLED-$?' '^FILLED-0$' || return $?
+    res0=$(mem_json "m['guest_ram']['resident']")
+    rep0=$(mem_json "m['balloon']['reported_bytes']")
+    vm_send 'rm /run/fill/x; umount /run/fill' || true
+    rc=0
+    wait_mem "m['guest_ram']['resident'] <= $res0 - (64 << 20) and m['balloon']['reported_bytes'] >= $rep0 + (64 << 20)" 60 || rc=1
+    res1=$(mem_json "m['guest_ram']['resident']")
+    host_check balloon-free-pages-back-to-host "$rc" "guest RAM resident $res0 -> $res1, reported $(mem_json "m['balloon']['reported_bytes']") (was $rep0)" || return $?
+    echo "balloon: guest RAM resident $res0 -> $res1 bytes after the guest freed 128 MiB"
+    vm_send 'poweroff' || true
+    expect_exit balloon-poweroff zero
+}

@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 
 #include "tests/lib/ck.h"
+#include "virtio/balloon.h"
 #include "vmm/api_routes.h"
 #include "vmm/cli.h"
 #include "vmm/ctl_cmd.h"
@@ -65,9 +66,14 @@ static void setup(void)
 	machine_api__backend(&fa, &fb);
 }
 
+static const char zeros[API_BODY_MAX];	/* a body's bytes, for endpoints that take none */
+static const char *json_body;		/* the next request's body instead (expect_json) */
+
 static struct api_reply req(const char *method, const char *url, size_t body, bool big)
 {
-	return api_route(&fb, method, url, body, big);
+	if (json_body)
+		return api_route(&fb, method, url, json_body, strlen(json_body), big);
+	return api_route(&fb, method, url, body ? zeros : NULL, body, big);
 }
 
 /* status, Allow and the body's shape: an error is ["ONE LINE"] starting with want (NULL:
@@ -201,6 +207,46 @@ START_TEST(reboot_key)
 	presses = -1;
 	expect("PUT", "/api/v1/vm.reboot", 0, false, 409, NULL,
 	       "vm.reboot: the fake board refuses");
+}
+END_TEST
+
+/* PUT vm.resize with this body: its status and message */
+static void resize(const char *body, unsigned status, const char *want)
+{
+	json_body = body;
+	json_object_put(expect("PUT", "/api/v1/vm.resize", 0, false, status, NULL, want));
+	json_body = NULL;
+}
+
+/* vm.resize: desired_balloon only, through the balloon's target; bad bodies are 400 */
+START_TEST(resize_balloon)
+{
+	struct balloon_opts o = { .on = true, .stats = true };
+	struct balloon bl;
+	char err[160];
+
+	setup();
+	resize("{\"desired_balloon\":0}", 409, "vm.resize: this VM has no balloon (run kvmini with --balloon)");
+	ck_assert_int_eq(balloon__init(&bl, &o, &fvm.mem, err, sizeof(err)), 0);
+	fa.balloon = &bl;
+	resize("{\"desired_balloon\":33554432}", 204, NULL);
+	uint64_t target, actual;
+	struct balloon_counters c;
+	balloon__state(&bl, &target, &actual, &c);
+	ck_assert_uint_eq(target, 32 << 20);
+	resize("{\"desired_balloon\":1073741824}", 400, "vm.resize: desired_balloon must be");
+	resize("{\"desired_balloon\":100}", 400, "vm.resize: desired_balloon must be");
+	resize("{\"desired_balloon\":-1}", 400, "vm.resize: the body must be");
+	resize("{\"desired_ram\":1073741824}", 400, "vm.resize: the body must be");
+	resize("{\"desired_balloon\":0,\"desired_vcpus\":2}", 400, "vm.resize: the body must be");
+	resize("{\"desired_balloon\":\"1G\"}", 400, "vm.resize: the body must be");
+	resize("{\"desired_balloon\":", 400, "vm.resize: the body must be");
+	resize("[]", 400, "vm.resize: the body must be");
+	expect("PUT", "/api/v1/vm.resize", 0, false, 400, NULL, "vm.resize: the body must be");
+	expect("GET", "/api/v1/vm.resize", 0, false, 405, "PUT", "vm.resize: use PUT");
+	balloon__state(&bl, &target, &actual, &c);
+	ck_assert_uint_eq(target, 32 << 20);
+	balloon__free(&bl);
 }
 END_TEST
 
@@ -343,6 +389,7 @@ Suite *api_suite(void)
 	tcase_add_test(tc, pause_resume_states);
 	tcase_add_test(tc, power_button);
 	tcase_add_test(tc, reboot_key);
+	tcase_add_test(tc, resize_balloon);
 	tcase_add_test(tc, json_shapes);
 	tcase_add_test(tc, error_body_is_ascii_json);
 	tcase_add_test(tc, ctl_response_parser);

@@ -48,7 +48,9 @@ static void two_polls(bool stats)
 	PARSE(top__parse_memory, &b, "{\"guest_ram\":{\"pages\":\"thp\",\"size\":536870912,"
 	      "\"resident\":25165824,\"huge\":0,\"untouched\":511705088},\"vmm\":{\"resident\":"
 	      "3145728},\"kvm\":null,\"disks\":[{\"path\":\"a\",\"page_cache\":1048576},"
-	      "{\"path\":\"b\",\"page_cache\":null}]}");
+	      "{\"path\":\"b\",\"page_cache\":null}],\"guest\":{\"total\":536870912,\"free\":"
+	      "268435456,\"page_cache\":67108864,\"other\":201326592},\"balloon\":{\"actual\":"
+	      "33554432}}");
 }
 
 static const char *find_line(unsigned n, const char *start)
@@ -102,6 +104,8 @@ START_TEST(rates_between_two_snapshots)
 	ck_assert_str_eq(find_line(n, "guest RAM"), "guest RAM 512 MiB (thp): 24.0 resident, 0.0 huge, "
 			 "488.0 untouched");
 	ck_assert_str_eq(find_line(n, "kvmini 3"), "kvmini 3.0 MiB; page cache: disk0 1.0, disk1 ?");
+	ck_assert_str_eq(find_line(n, "guest's"), "guest's view: 512.0 MiB: 256.0 free, 64.0 page cache, "
+			 "192.0 other; balloon 32.0");
 }
 END_TEST
 
