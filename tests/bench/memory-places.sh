@@ -6,7 +6,8 @@
 # Each round boots the default guest (512M, 1 vCPU) with --balloon and two disks holding the
 # same DATA_MB of random data: vda with cache=writeback, vdb with cache=none (files on an ext4
 # in L1, the host's page cache of both dropped first). It reads /dev/vda whole through the
-# guest's page cache (cat), then /dev/vdb, then drops the guest's caches (sync; drop_caches 3)
+# guest's page cache (cat, the device held open by the shell so that the guest keeps what it
+# read), then /dev/vdb, then closes both and drops the guest's caches (sync; drop_caches 3)
 # and waits 20 s for free page reporting; vm.memory is taken after boot and after each step.
 # OUTDIR (default BUILD/bench-memory) gets runs.jsonl (every snapshot, one round a line, with
 # the date, commit and command) and table.txt (the medians, report() below).
@@ -47,11 +48,13 @@ one_round() { # ROUND: appends one JSON line to OUT/runs.jsonl
     vm_expect 'kvmini# ' 240 || { echo "bench: round $r: no shell"; vm_kill; return 1; }
     vm_send 'dmesg -n 1'
     m0=$(mem)
-    guest 'cat /dev/vda > /dev/null' || return 1
+    # the shell keeps each device open: Linux drops a block device's page cache when its last
+    # opener closes it
+    guest 'exec 3< /dev/vda; cat /dev/vda > /dev/null' || return 1
     m1=$(mem)
-    guest 'cat /dev/vdb > /dev/null' || return 1
+    guest 'exec 4< /dev/vdb; cat /dev/vdb > /dev/null' || return 1
     m2=$(mem)
-    guest 'sync; echo 3 > /proc/sys/vm/drop_caches' || return 1
+    guest 'exec 3<&- 4<&-; sync; echo 3 > /proc/sys/vm/drop_caches' || return 1
     sleep 20
     m3=$(mem)
     vm_send 'poweroff'
