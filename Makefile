@@ -14,7 +14,7 @@ SANITIZE ?=
 PKGS_BUILD := build-essential clang pkg-config linux-libc-dev libfdt-dev liburing-dev libseccomp-dev libjson-c-dev zlib1g-dev check \
 	      libmicrohttpd-dev
 PKGS_GUEST := busybox-static cpio qemu-system-x86 acpica-tools gdb
-PKGS_TEST  := python3 util-linux e2fsprogs dmsetup fio device-tree-compiler debootstrap \
+PKGS_TEST  := python3 util-linux e2fsprogs dmsetup fio device-tree-compiler debootstrap tmux curl \
 	      gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm gdb-multiarch
 PKGS_BENCH := gnuplot-nox
 PKGS_ALL   := $(PKGS_BUILD) $(PKGS_GUEST) $(PKGS_TEST)

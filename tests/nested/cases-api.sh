@@ -141,11 +141,23 @@ PY
 }
 
 # debian_boot NAME: boots DISKS_TMP/debian.img (root=/dev/vda) to its login prompt
+# (and curl's GET vm.info answers while it boots, before the login prompt)
 debian_boot() {
-    local rc=0
+    local rc=1 i sock=$DISKS_TMP/deb.sock
     kvmini_cmd --disk "path=$DISKS_TMP/debian.img" --memory 1G \
-        --cmdline "$L2_DEFAULT_CMDLINE root=/dev/vda rw"
+        --cmdline "$L2_DEFAULT_CMDLINE root=/dev/vda rw" --api-socket "$sock"
     vm_start "$WORK/$1" "${L2_CMD[@]}" || return 1
+    for i in $(seq 60); do
+        if curl -s --max-time 5 --unix-socket "$sock" http://localhost/api/v1/vm.info \
+            > "$VM_DIR/info.json" 2>&1 && grep -q '"state":"Running"' "$VM_DIR/info.json"; then
+            rc=0
+            break
+        fi
+        sleep 0.5
+    done
+    ! vm_clean_out | grep -a -q 'login:' || rc=1	# (it must still be booting)
+    step "$1-api-answers-while-booting" "$rc" "curl vm.info: $(head -c 200 "$VM_DIR/info.json") (after $i tries)" || return $?
+    rc=0
     vm_expect 'kvmini-debian login: *$' "$CASE_TIMEOUT" || rc=$?
     step "$1-login-prompt" "$rc" "no login prompt" || return $?
 }
@@ -167,7 +179,7 @@ debian_sigterm() {
 # ends it the same way
 case_debian_systemd() {
     local img=$BUILD/debian12/rootfs.img rc=0 note
-    plan 10
+    plan 12
     if [ ! -f "$BUILD/debian12/rootfs.done" ] || [ ! -f "$img" ]; then
         bad debian-image "no Debian image: tests/nested/debian-rootfs.sh $BUILD did not build it"
         return 1
@@ -311,4 +323,44 @@ PY
     echo "balloon: guest RAM resident $res0 -> $res1 bytes after the guest freed 128 MiB"
     vm_send 'poweroff' || true
     expect_exit balloon-poweroff zero
+}
+
+# kvmini top as a person sees it: in an 80x24 tmux pane, while the guest reads its disk; the
+# captured screen has the title, the memory panel, the vCPU and disk tables, 24 lines of at
+# most 80 columns; q ends it (status 0) and the pane's terminal is back in line mode
+case_api_top_tmux() {
+    local rc=0 tm="tmux -L kvmini-top-$$"
+    plan 5
+    disk_dir
+    truncate -s 64M "$DISKS/top.img"
+    API_SOCK=$DISKS_TMP/api.sock
+    kvmini_cmd --disk "path=$DISKS/top.img" --api-socket "$API_SOCK" --exit-stats
+    vm_start "$WORK/top" "${L2_CMD[@]}" || return 1
+    boot_to_shell top-boot || return $?
+    vm_send 'i=0; while [ $i -lt 2000 ]; do dd if=/dev/vda of=/dev/null bs=4096 count=64 iflag=direct 2>/dev/null; i=$((i + 1)); done' || true
+    $tm new-session -d -x 80 -y 24 "$BUILD/kvmini top $API_SOCK; echo TOP-EXIT-\$?; stty -a | grep -o -- '-\?icanon' | head -n 1; sleep 60" || rc=1
+    sleep 5
+    $tm capture-pane -p > "$VM_DIR/top-screen.txt" 2>&1 || rc=1
+    python3 - "$VM_DIR/top-screen.txt" > "$VM_DIR/top-check.txt" 2>&1 <<'PY' || rc=1
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+lines = lines[:24] if len(lines) >= 24 else lines
+assert all(len(l) <= 80 for l in lines), [l for l in lines if len(l) > 80]
+text = "\n".join(lines)
+for want in ("kvmini top  Running", "guest RAM 512 MiB (thp):", "kvmini ", "vCPU", "disk0",
+             "reason"):
+    assert want in text, (want, text)
+assert sum(1 for l in lines if l.strip()) >= 12, text
+print("top: %d lines on the screen" % sum(1 for l in lines if l.strip()))
+PY
+    host_check top-tmux-screen "$rc" "$(tr '\n' '|' < "$VM_DIR/top-check.txt" | cut -c1-400)" || return $?
+    rc=0
+    $tm send-keys q
+    sleep 3
+    $tm capture-pane -p > "$VM_DIR/top-after.txt" 2>&1 || true
+    grep -q '^TOP-EXIT-0$' "$VM_DIR/top-after.txt" && grep -qx 'icanon' "$VM_DIR/top-after.txt" || rc=1
+    host_check top-tmux-q-restores "$rc" "after q: $(grep -v '^$' "$VM_DIR/top-after.txt" | tail -n 3 | tr '\n' '|')" || return $?
+    $tm kill-server 2>/dev/null || true
+    vm_send 'poweroff' || true
+    expect_exit top-poweroff zero
 }
