@@ -158,7 +158,7 @@ static json_object *disk_counters(const struct blk_dev *b)
 {
 	struct blk_queue_snap q[VIRTIO_MAX_QUEUES];
 	unsigned n = blk__snapshot_queues(b, q, VIRTIO_MAX_QUEUES);
-	unsigned long long rb = 0, wb = 0, ro = 0, wo = 0, kicks = 0, irqs = 0;
+	unsigned long long rb = 0, wb = 0, ro = 0, wo = 0, kicks = 0, irqs = 0, infl = 0;
 	json_object *o = json__obj();
 
 	for (unsigned i = 0; i < n; i++) {
@@ -168,6 +168,7 @@ static json_object *disk_counters(const struct blk_dev *b)
 		wo += q[i].writes;
 		kicks += q[i].kicks;
 		irqs += q[i].irqs;
+		infl += q[i].inflight;
 	}
 	json__add(o, "read_bytes", json__u64(rb));
 	json__add(o, "write_bytes", json__u64(wb));
@@ -175,6 +176,7 @@ static json_object *disk_counters(const struct blk_dev *b)
 	json__add(o, "write_ops", json__u64(wo));
 	json__add(o, "kicks", json__u64(kicks));
 	json__add(o, "interrupts", json__u64(irqs));
+	json__add(o, "in_flight", json__u64(infl));	/* now: taken from the ring, not answered */
 	return o;
 }
 

@@ -65,6 +65,7 @@ int top__parse_counters(struct top_snap *s, const char *body, size_t n)
 			d->wr_bytes = ju64(v, "write_bytes");
 			d->rd_ops = ju64(v, "read_ops");
 			d->wr_ops = ju64(v, "write_ops");
+			d->inflight = ju64(v, "in_flight");
 			d->kicks = ju64(v, "kicks");
 			d->irqs = ju64(v, "interrupts");
 		}
@@ -355,8 +356,8 @@ static void disk_lines(struct out *o, const struct top_snap *p, const struct top
 		put(o, "disks: none");
 		return;
 	}
-	put(o, "%-7s %7s %9s %9s %8s %8s %8s  %s", "disk", "IOPS", "rd MB/s", "wr MB/s",
-	    "kicks/s", "kicks/IO", "irqs/IO", "path");
+	put(o, "%-6s %7s %8s %8s %5s %7s %8s %7s  %s", "disk", "IOPS", "rd MB/s", "wr MB/s",
+	    "infl", "kicks/s", "kicks/IO", "irqs/IO", "path");
 	for (unsigned i = 0; i < c->ndisk && i < cap; i++) {
 		const struct top_disk *x = &c->disk[i], *y = find_disk(p, x->id);
 		struct top_disk z = { .rd_ops = 0 };
@@ -364,9 +365,9 @@ static void disk_lines(struct out *o, const struct top_snap *p, const struct top
 		double d = y ? dt : 0;
 		uint64_t ops0 = b->rd_ops + b->wr_ops, ops1 = x->rd_ops + x->wr_ops;
 		size_t pl = strlen(x->path);
-		put(o, "%-7s %7s %9s %9s %8s %8s %8s  %s", x->id + (x->id[0] == '_'),
+		put(o, "%-6s %7s %8s %8s %5s %7s %8s %7s  %s", x->id + (x->id[0] == '_'),
 		    rate_s(top__rate(ops0, ops1, d)).s, mb_s(top__rate(b->rd_bytes, x->rd_bytes, d)).s,
-		    mb_s(top__rate(b->wr_bytes, x->wr_bytes, d)).s,
+		    mb_s(top__rate(b->wr_bytes, x->wr_bytes, d)).s, count_s(x->inflight).s,
 		    rate_s(top__rate(b->kicks, x->kicks, d)).s,
 		    ratio_s(b->kicks, x->kicks, ops0, ops1, y).s,
 		    ratio_s(b->irqs, x->irqs, ops0, ops1, y).s,

@@ -23,6 +23,7 @@ struct top_vcpu {
 struct top_disk {
 	char id[16], path[64];
 	uint64_t rd_bytes, wr_bytes, rd_ops, wr_ops, kicks, irqs;
+	uint64_t inflight;	/* requests in flight when it was taken */
 };
 
 struct top_reason {

@@ -25,7 +25,7 @@ static void two_polls(bool stats)
 	      ":0,\"write_ops\":0,\"kicks\":0,\"interrupts\":0},\"_vcpu1\":{\"exits\":5,\"io_exits\":"
 	      "5,\"mmio_exits\":0},\"_vcpu0\":{\"exits\":50,\"io_exits\":40,\"mmio_exits\":10}}");
 	PARSE(top__parse_counters, &b, "{\"_disk0\":{\"read_bytes\":2000000,\"write_bytes\":0,"
-	      "\"read_ops\":15,\"write_ops\":5,\"kicks\":10,\"interrupts\":20},\"_vcpu1\":{\"exits\":"
+	      "\"read_ops\":15,\"write_ops\":5,\"kicks\":10,\"interrupts\":20,\"in_flight\":3},\"_vcpu1\":{\"exits\":"
 	      "5,\"io_exits\":5,\"mmio_exits\":0},\"_vcpu0\":{\"exits\":200,\"io_exits\":100,"
 	      "\"mmio_exits\":60}}");
 	PARSE(top__parse_info, &a, info_js);
@@ -91,9 +91,9 @@ START_TEST(rates_between_two_snapshots)
 			 "            200");
 	ck_assert_str_eq(find_line(n, "1 "), "1            0.0        0.0        0.0        0.0"
 			 "              5");
-	/* 20 I/Os, 2 MB read, 10 kicks, 20 interrupts; the path's end */
-	ck_assert_str_eq(find_line(n, "disk0"), "disk0      20.0      2.00      0.00     10.0     "
-			 "0.50     1.00  -for-a-disk.img");
+	/* 20 I/Os, 2 MB read, 3 in flight now, 10 kicks, 20 interrupts; the path's end */
+	ck_assert_str_eq(find_line(n, "disk0"), "disk0     20.0     2.00     0.00     3    10.0     "
+			 "0.50    1.00  -for-a-disk.img");
 	/* busiest first: MMIO 70/s before IO 60/s; ns/exit over the interval */
 	const char *mmio = find_line(n, "MMIO"), *io = find_line(n, "IO ");
 	ck_assert_ptr_nonnull(mmio);
