@@ -55,17 +55,25 @@ static void driver_error(struct balloon *b, const char *what)
 }
 
 /* Gives [p, p + len) back to the host; guest RAM's own mapping, so the guest reads zeroes
- * there next (it gave those pages up). hugetlb-backed RAM cannot drop a part of its pages:
- * false then. */
+ * there next (it gave those pages up). */
 static bool drop(void *p, size_t len)
 {
 	return madvise(p, len, MADV_DONTNEED) == 0;
+}
+
+/* Whether one 4 KiB balloon page can go back alone: not where the host's page is larger (a
+ * 16K or 64K arm64 kernel: MADV_DONTNEED would take its neighbours, which the guest still
+ * uses), nor from hugetlb-backed RAM (its 2 MiB pages stay whole) */
+static bool pages_can_drop(const struct balloon *b)
+{
+	return sysconf(_SC_PAGESIZE) == BALLOON_PAGE && b->mem->pages != GM_PAGES_HUGETLB;
 }
 
 /* inflate or deflate: an array of 32-bit page frame numbers */
 static void pfns(struct balloon *b, const struct virtq_chain *c, bool inflate)
 {
 	uint64_t n = 0, dropped = 0;
+	bool can = pages_can_drop(b);
 
 	for (unsigned i = 0; i < c->n_out; i++) {
 		const uint8_t *p = c->iov[i].base;
@@ -77,7 +85,7 @@ static void pfns(struct balloon *b, const struct virtq_chain *c, bool inflate)
 			void *h = gm__ptr(b->mem, (uint64_t)pfn << VIRTIO_BALLOON_PFN_SHIFT, BALLOON_PAGE);
 			if (!h)
 				driver_error(b, "inflate: a page outside guest RAM");
-			else
+			else if (can)
 				dropped += drop(h, BALLOON_PAGE);
 		}
 	}
@@ -129,11 +137,17 @@ static void stats_in(struct balloon *b, const struct virtq_chain *c)
 		}
 	}
 	pthread_mutex_lock(&b->lock);
+	int older = b->stats_head;
 	s.updates = b->stats.updates + 1;
 	b->stats = s;
 	b->stats_head = c->head;
 	pthread_cond_broadcast(&b->stats_cond);
 	pthread_mutex_unlock(&b->lock);
+	if (older >= 0) {	/* the driver keeps one buffer there: a second one is its mistake */
+		int qi = queue_of(b->vdev, BQ_STATS);
+		virtq__push(&b->vdev->vq[qi], (uint16_t)older, 0);
+		driver_error(b, "a second statistics buffer while the device held one");
+	}
 }
 
 /* Everything waiting on queue k; returns whether the guest wants an interrupt */
@@ -242,8 +256,8 @@ static void stop_thread(struct balloon *b)
 	pthread_mutex_lock(&b->lock);
 	b->stats_head = -1;	/* the guest's buffer goes with the reset */
 	b->actual = 0;
+	__atomic_store_n(&b->vdev, NULL, __ATOMIC_RELEASE);	/* (under the lock: set_target) */
 	pthread_mutex_unlock(&b->lock);
-	__atomic_store_n(&b->vdev, NULL, __ATOMIC_RELEASE);
 }
 
 /* On the launcher thread: the driver must set up inflate and deflate; then the thread */
@@ -254,7 +268,9 @@ static int activate_on_launcher(void *arg)
 
 	if (!vdev->vq_ready[0] || !vdev->vq_ready[1])
 		return -EINVAL;
+	pthread_mutex_lock(&b->lock);
 	__atomic_store_n(&b->vdev, vdev, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&b->lock);
 	b->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (b->stop_fd < 0 || thread__create(&b->thread, 0, true, balloon_thread, b)) {
 		stop_thread(b);
@@ -344,6 +360,10 @@ int balloon__init(struct balloon *b, const struct balloon_opts *opts, const stru
 	memset(b, 0, sizeof(*b));
 	b->opts = *opts;
 	b->mem = mem;
+	/* hugetlb-backed RAM keeps its 2 MiB pages whole: a page dropped there may find no free
+	 * huge page when the guest touches it again, so nothing is reported to be dropped */
+	if (mem->pages == GM_PAGES_HUGETLB)
+		b->opts.free_page_reporting = false;
 	b->stop_fd = -1;
 	b->stats_head = -1;
 	if (opts->size > mem->ram_size) {
@@ -378,18 +398,19 @@ unsigned balloon__num_queues(const struct balloon *b)
 
 int balloon__set_target(struct balloon *b, uint64_t bytes, uint64_t ram, char *err, size_t errlen)
 {
-	struct virtio_dev *v = __atomic_load_n(&b->vdev, __ATOMIC_ACQUIRE);
-
 	if (bytes > ram || bytes % BALLOON_PAGE) {
 		snprintf(err, errlen, "desired_balloon must be a multiple of 4096 up to guest RAM "
 			 "(%llu bytes)", (unsigned long long)ram);
 		return -1;
 	}
+	/* the target and the interrupt under the lock that activation and reset take: a driver
+	 * starting now reads the new target, a reset never gets a stray interrupt */
 	pthread_mutex_lock(&b->lock);
 	b->num_pages = (uint32_t)(bytes / BALLOON_PAGE);
-	pthread_mutex_unlock(&b->lock);
+	struct virtio_dev *v = b->vdev;
 	if (v && v->t_ops->config_changed)
 		v->t_ops->config_changed(v->transport);
+	pthread_mutex_unlock(&b->lock);
 	return 0;
 }
 

@@ -111,6 +111,14 @@ static struct api_reply resize(const struct api_backend *b, const char *what, co
 	char err[200] = "";
 	int r;
 
+	if (o) {	/* nothing but white space may follow the object */
+		for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
+			if (!strchr(" \t\r\n", body[i])) {
+				json_object_put(o);
+				o = NULL;
+				break;
+			}
+	}
 	if (tok)
 		json_tokener_free(tok);
 	if (!json_object_is_type(o, json_type_object) || json_object_object_length(o) != 1 ||

@@ -173,7 +173,9 @@ static long long jint(json_object *o, const char *path)
 	snprintf(key, sizeof(key), "%.*s", dot ? (int)(dot - path) : (int)strlen(path), path);
 	if (!json_object_object_get_ex(o, key, &v))
 		return -1;
-	return dot ? jint(v, dot + 1) : json_object_get_int64(v);
+	if (dot)
+		return jint(v, dot + 1);
+	return json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;	/* null: unknown */
 }
 
 static void print_ping(json_object *o)

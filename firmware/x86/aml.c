@@ -178,21 +178,26 @@ static void namestring(struct aml_buf *b, const char *name)
 {
 	const char *segs[AML_MAX_SEGS];
 	size_t lens[AML_MAX_SEGS], n = 0;
+	bool root = *name == AML_ROOT_CHAR;
+	const char *p = name + root;
 
-	if (*name == AML_ROOT_CHAR) {
-		aml__byte(b, AML_ROOT_CHAR);
-		name++;
-	}
-	for (const char *p = name; n < AML_MAX_SEGS; n++) {
+	/* 1..AML_MAX_SEGS segments of 1..4 characters: anything else is the caller's mistake,
+	 * latched like running out of room */
+	for (;;) {
 		const char *dot = strchr(p, AML_NAME_SEP);
-		segs[n] = p;
-		lens[n] = dot ? (size_t)(dot - p) : strlen(p);
-		if (!dot) {
-			n++;
-			break;
+		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+		if (n == AML_MAX_SEGS || len == 0 || len > 4) {
+			b->overflow = true;
+			return;
 		}
+		segs[n] = p;
+		lens[n++] = len;
+		if (!dot)
+			break;
 		p = dot + 1;
 	}
+	if (root)
+		aml__byte(b, AML_ROOT_CHAR);
 	if (n == 2) {
 		aml__byte(b, AML_DUAL_NAME_PREFIX);
 	} else if (n > 2) {

@@ -242,6 +242,8 @@ START_TEST(resize_balloon)
 	resize("{\"desired_balloon\":\"1G\"}", 400, "vm.resize: the body must be");
 	resize("{\"desired_balloon\":", 400, "vm.resize: the body must be");
 	resize("[]", 400, "vm.resize: the body must be");
+	resize("{\"desired_balloon\":4096}junk", 400, "vm.resize: the body must be");
+	resize("{\"desired_balloon\":33554432} \r\n", 204, NULL);	/* white space may follow */
 	expect("PUT", "/api/v1/vm.resize", 0, false, 400, NULL, "vm.resize: the body must be");
 	expect("GET", "/api/v1/vm.resize", 0, false, 405, "PUT", "vm.resize: use PUT");
 	balloon__state(&bl, &target, &actual, &c);

@@ -250,6 +250,13 @@ START_TEST(statistics_on_request)
 		balloon__stats(&b, &s, false);
 	}
 	ck_assert_uint_eq(s.v[VIRTIO_BALLOON_S_MEMFREE], 30 << 20);
+	/* a second buffer while the device holds one: the older goes back, a driver error */
+	add_buf(2, BUFS, 20);
+	kick_until(2, 2);
+	uint64_t target, actual;
+	struct balloon_counters c;
+	balloon__state(&b, &target, &actual, &c);
+	ck_assert_uint_eq(c.errors, 1);
 	ck_assert_str_eq(balloon__stat_name(VIRTIO_BALLOON_S_CACHES), "disk_caches");
 	ck_assert_ptr_null(balloon__stat_name(99));
 }

@@ -627,6 +627,28 @@ START_TEST(test_aml_overflow_latches)
 }
 END_TEST
 
+/* Names: one segment, a dual and a multi path; a bad name latches overflow, writes nothing */
+START_TEST(test_aml_names)
+{
+	uint8_t mem[64];
+	struct aml_buf b;
+	const uint8_t multi[] = { 0x86, 0x2f, 3, 'A', '_', '_', '_', 'B', 'C', '_', '_', 'D', 'E',
+				  'F', 'G', 0x00 };
+
+	aml__init(&b, mem, sizeof(mem));
+	aml__notify(&b, "A.BC.DEFG", 0);
+	ck_assert(!b.overflow);
+	ck_assert_mem_eq(mem, multi, sizeof(multi));
+	const char *bad[] = { "\\", "A..B", "TOOLONG", "A.B.C.D.E.F.G.H.I", "" };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		aml__init(&b, mem, sizeof(mem));
+		aml__name(&b, bad[i]);
+		ck_assert_msg(b.overflow, "'%s' accepted", bad[i]);
+		ck_assert_uint_le(b.off, 1);	/* at most the NameOp before the name */
+	}
+}
+END_TEST
+
 static void pci_config(struct acpi_config *cfg)
 {
 	standard_config(cfg, 2, 1);
@@ -711,6 +733,7 @@ Suite *acpi_suite(void)
 	tcase_add_test(aml, test_aml_pkglength);
 	tcase_add_test(aml, test_aml_integers_and_names);
 	tcase_add_test(aml, test_aml_overflow_latches);
+	tcase_add_test(aml, test_aml_names);
 	suite_add_tcase(s, aml);
 	return s;
 }
