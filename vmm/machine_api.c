@@ -88,6 +88,21 @@ static json_object *disks(const struct machine_api *a)
 }
 
 /* the config block, in Cloud Hypervisor's VmConfig names */
+/* Cloud Hypervisor's BalloonConfig, kvmini's statistics flag beside it; null without one */
+static json_object *balloon_config(const struct run_config *cfg)
+{
+	json_object *o;
+
+	if (!cfg->balloon.on)
+		return NULL;
+	o = json__obj();
+	json__add(o, "size", json__u64(cfg->balloon.size));
+	json__add(o, "deflate_on_oom", json__bool(cfg->balloon.deflate_on_oom));
+	json__add(o, "free_page_reporting", json__bool(cfg->balloon.free_page_reporting));
+	json__add(o, "statistics", json__bool(cfg->balloon.stats));
+	return o;
+}
+
 static json_object *config(const struct machine_api *a)
 {
 	const struct run_config *cfg = a->cfg;
@@ -106,6 +121,7 @@ static json_object *config(const struct machine_api *a)
 		return o;
 	json__add(o, "payload", payload(cfg));
 	json__add(o, "disks", disks(a));
+	json__add(o, "balloon", balloon_config(cfg));
 	json_object *serial = json__obj(), *console = json__obj();
 	json__add(serial, "mode", str(cfg->console == CONSOLE_STDIO ? "Tty" :
 				      cfg->console == CONSOLE_FILE ? "File" : "Off"));
@@ -141,7 +157,12 @@ static json_object *info(void *ctx)
 
 	json__add(o, "config", config(a));
 	json__add(o, "state", str(state(a->vm)));
-	json__add(o, "memory_actual_size", json__u64(a->vm->mem.ram_size));
+	/* as Cloud Hypervisor: guest RAM less what the guest holds in the balloon */
+	uint64_t actual = 0, target;
+	struct balloon_counters c;
+	if (a->balloon)
+		balloon__state(a->balloon, &target, &actual, &c);
+	json__add(o, "memory_actual_size", json__u64(a->vm->mem.ram_size - actual));
 	json__add(o, "device_tree", device_tree(a));
 	for (unsigned i = 0; i < a->vm->ncpus; i++) {
 		json_object *c = json__obj();

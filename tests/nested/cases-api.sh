@@ -302,7 +302,8 @@ PY
     host_check balloon-guest-view-agrees "$rc" "$(tr '\n' ' ' < "$VM_DIR/guest.txt" | cut -c1-300)" || return $?
     rc=0
     ctl resize-balloon 128M > "$VM_DIR/ctl.txt" 2>&1 &&
-        wait_mem "m['balloon']['actual'] == 128 << 20" 60 || rc=1
+        wait_mem "m['balloon']['actual'] == 128 << 20" 60 &&
+        ctl info --json | grep -q "\"memory_actual_size\":$((384 << 20))" || rc=1
     host_check balloon-inflated "$rc" "ctl: $(cat "$VM_DIR/ctl.txt"); balloon: $(mem_json "m['balloon']" 2>&1)" || return $?
     rc=0
     mem_json "m['balloon']['returned_pages'] >= 32768 and m['balloon']['inflated_pages'] >= 32768" | grep -q True &&
