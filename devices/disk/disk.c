@@ -163,6 +163,22 @@ static int disk__check_path(const struct disk_opts *opts, struct stat *st, char 
 	return 0;
 }
 
+/* flock(fd, op | LOCK_NB), trying again for up to DISK_LOCK_WAIT_MS while the lock is held:
+ * an io_uring ring releases the files it used in the kernel's own time after it is closed
+ * (a workqueue), so the lock of a kvmini that just ended, or of a disk this process just
+ * closed, can outlive its close by some milliseconds. 0, or -1 with errno. */
+#define DISK_LOCK_WAIT_MS 1000
+static int disk__flock(int fd, int op)
+{
+	for (int ms = 0;; ms += 10) {
+		if (flock(fd, op | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK || ms >= DISK_LOCK_WAIT_MS)
+			return -1;
+		usleep(10000);
+	}
+}
+
 /* Opens d->fd with flags, checks it is still the file stat()ed (st), and takes the flock;
  * its fstat in *fst. 0, or -1 with err (d->fd may then be open: the caller closes it). */
 static int disk__open_locked(struct disk *d, const struct disk_opts *opts, int flags,
@@ -177,7 +193,7 @@ static int disk__open_locked(struct disk *d, const struct disk_opts *opts, int f
 		disk__msg(err, errlen, "disk %s changed while being opened", path);
 		return -1;
 	}
-	if (flock(d->fd, (d->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+	if (disk__flock(d->fd, d->readonly ? LOCK_SH : LOCK_EX) < 0) {
 		if (errno == EWOULDBLOCK)
 			disk__msg(err, errlen, "disk %s is in use by another process", path);
 		else

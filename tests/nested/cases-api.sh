@@ -41,6 +41,11 @@ api_lifecycle() {
     guest_check "$name-write" 'echo note-$((6*7)) > /mnt/note.txt; echo WROTE-$?' '^WROTE-0$' || return $?
     if [ "$how" = sigterm ]; then
         kill -TERM "$VM_PID"
+    elif [ "$how" = power-button ]; then	# (curl, as a script would; docs/api.md shows it)
+        curl -s -i -X PUT --unix-socket "$API_SOCK" http://localhost/api/v1/vm.power-button \
+            > "$VM_DIR/curl.txt" 2>&1
+        grep -q '^HTTP/1.1 204' "$VM_DIR/curl.txt" ||
+            { step "$name-exit-0" 1 "curl vm.power-button: $(head -c 200 "$VM_DIR/curl.txt")"; return 1; }
     elif ! ctl "$how" > "$VM_DIR/ctl.txt"; then
         step "$name-exit-0" 1 "kvmini ctl $how: $(cat "$VM_DIR/ctl.txt")"
         return 1
@@ -223,7 +228,7 @@ case_api_memory_report() {
     boot_to_shell memory-boot || return $?
     guest_check memory-guest-writes 'dd if=/dev/urandom of=/dev/vda bs=1M count=32 conv=fsync 2>/dev/null && dd if=/dev/urandom of=/dev/vdb bs=1M count=32 oflag=direct conv=fsync 2>/dev/null; echo WROTE-$?' '^WROTE-0$' || return $?
     sleep 1
-    ctl memory --json > "$VM_DIR/memory.json" 2>&1 || rc=1
+    curl -s --unix-socket "$API_SOCK" http://localhost/api/v1/vm.memory > "$VM_DIR/memory.json" 2>&1 || rc=1
     read -r ov ramkb <<< "$(overhead_kb "$VM_PID" $((512 << 20)))"
     fincore -b -n -o RES "$DISKS/wb.img" > "$VM_DIR/fincore" 2>&1 &&
         fincore -b -n -o RES "$DISKS/direct.img" >> "$VM_DIR/fincore" 2>&1 || rc=1
@@ -301,10 +306,16 @@ print("guest view: total %d / %d, free %d / %d (report / meminfo)" % (rt, total,
 PY
     host_check balloon-guest-view-agrees "$rc" "$(tr '\n' ' ' < "$VM_DIR/guest.txt" | cut -c1-300)" || return $?
     rc=0
-    ctl resize-balloon 128M > "$VM_DIR/ctl.txt" 2>&1 &&
+    # curl for the resize (a body, as a script sends it), with a refused one first
+    curl -s -i -X PUT -d '{"desired_ram": 1073741824}' --unix-socket "$API_SOCK" \
+        http://localhost/api/v1/vm.resize > "$VM_DIR/curl-resize.txt" 2>&1 || true
+    curl -s -i -X PUT -d '{"desired_balloon": 134217728}' --unix-socket "$API_SOCK" \
+        http://localhost/api/v1/vm.resize >> "$VM_DIR/curl-resize.txt" 2>&1 &&
+        grep -q '^HTTP/1.1 400' "$VM_DIR/curl-resize.txt" && grep -q '^HTTP/1.1 204' "$VM_DIR/curl-resize.txt" &&
         wait_mem "m['balloon']['actual'] == 128 << 20" 60 &&
         ctl info --json | grep -q "\"memory_actual_size\":$((384 << 20))" || rc=1
-    host_check balloon-inflated "$rc" "ctl: $(cat "$VM_DIR/ctl.txt"); balloon: $(mem_json "m['balloon']" 2>&1)" || return $?
+    host_check balloon-inflated "$rc" "curl: $(tr '\r\n' '  ' < "$VM_DIR/curl-resize.txt" | cut -c1-300); balloon: $(mem_json "m['balloon']" 2>&1)" || return $?
+    curl -s --unix-socket "$API_SOCK" http://localhost/api/v1/vm.memory > "$VM_DIR/curl-memory.json" 2>&1 || true
     rc=0
     mem_json "m['balloon']['returned_pages'] >= 32768 and m['balloon']['inflated_pages'] >= 32768" | grep -q True &&
         [ "$(guest_kb MemFree)" -le $((free - 100 * 1024)) ] || rc=1
