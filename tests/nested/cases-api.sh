@@ -308,13 +308,14 @@ PY
     rc=0
     # curl for the resize (a body, as a script sends it), with a refused one first
     curl -s -i -X PUT -d '{"desired_ram": 1073741824}' --unix-socket "$API_SOCK" \
-        http://localhost/api/v1/vm.resize > "$VM_DIR/curl-resize.txt" 2>&1 || true
+        http://localhost/api/v1/vm.resize > "$VM_DIR/curl-resize-refused.txt" 2>&1 || true
     curl -s -i -X PUT -d '{"desired_balloon": 134217728}' --unix-socket "$API_SOCK" \
-        http://localhost/api/v1/vm.resize >> "$VM_DIR/curl-resize.txt" 2>&1 &&
-        grep -q '^HTTP/1.1 400' "$VM_DIR/curl-resize.txt" && grep -q '^HTTP/1.1 204' "$VM_DIR/curl-resize.txt" &&
+        http://localhost/api/v1/vm.resize > "$VM_DIR/curl-resize.txt" 2>&1 &&
+        grep -q '^HTTP/1.1 400' "$VM_DIR/curl-resize-refused.txt" &&
+        grep -q '^HTTP/1.1 204' "$VM_DIR/curl-resize.txt" &&
         wait_mem "m['balloon']['actual'] == 128 << 20" 60 &&
         ctl info --json | grep -q "\"memory_actual_size\":$((384 << 20))" || rc=1
-    host_check balloon-inflated "$rc" "curl: $(tr '\r\n' '  ' < "$VM_DIR/curl-resize.txt" | cut -c1-300); balloon: $(mem_json "m['balloon']" 2>&1)" || return $?
+    host_check balloon-inflated "$rc" "curl: $(cat "$VM_DIR/curl-resize-refused.txt" "$VM_DIR/curl-resize.txt" | tr '\r\n' '  ' | cut -c1-300); balloon: $(mem_json "m['balloon']" 2>&1)" || return $?
     curl -s --unix-socket "$API_SOCK" http://localhost/api/v1/vm.memory > "$VM_DIR/curl-memory.json" 2>&1 || true
     rc=0
     mem_json "m['balloon']['returned_pages'] >= 32768 and m['balloon']['inflated_pages'] >= 32768" | grep -q True &&
