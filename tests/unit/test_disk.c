@@ -1567,6 +1567,32 @@ START_TEST(blockdev_probe_and_roundtrip)
 }
 END_TEST
 
+/* disk__page_cache on a block device: what a buffered write left in its page cache (held
+ * open: Linux drops a block device's cache when its last opener closes it) */
+START_TEST(blockdev_page_cache)
+{
+	char file[300], dev[64];
+	uint8_t *buf = aligned(MIB);
+	uint64_t cached = 0;
+	struct disk d;
+
+	const char *why = no_loop();
+	if (why)
+		ck_skip("%s", why);
+	mkfile(file, sizeof(file), 8 * MIB);
+	if (!loop_attach(file, 0, dev, sizeof(dev)))
+		ck_skip("losetup: %s", dev);
+	open_dev(&d, dev, DISK_ENGINE_SYNC, DISK_CACHE_WRITEBACK, false);
+	fill(buf, MIB, 9);
+	ck_assert_int_eq(one(&d, DISK_WRITE, 2 * MIB, buf, MIB), (int64_t)MIB);
+	ck_assert_int_eq(disk__page_cache(&d, &cached), 0);
+	ck_assert_msg(cached >= MIB && cached <= 8 * MIB, "cached %llu", (unsigned long long)cached);
+	disk__close(&d);
+	loop_detach(dev);
+	free(buf);
+}
+END_TEST
+
 START_TEST(blockdev_mounted_refused)
 {
 	struct disk_opts o = { .readonly = false };
@@ -1701,6 +1727,7 @@ Suite *disk_suite(void)
 	tcase_add_unchecked_fixture(tb, fixture_setup, fixture_teardown);
 	tcase_set_timeout(tb, 120);
 	tcase_add_test(tb, blockdev_probe_and_roundtrip);
+	tcase_add_test(tb, blockdev_page_cache);
 	tcase_add_test(tb, blockdev_mounted_refused);
 	tcase_add_test(tb, blockdev_discard_and_zeroes);
 	suite_add_tcase(s, tb);
