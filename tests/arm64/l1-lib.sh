@@ -53,3 +53,14 @@ wait_for() {
         sleep 0.1; i=$((i + 1))
     done
 }
+
+# reap PID [SECONDS]: waits for PID, at most SECONDS (default 60), then kills it (status 137):
+# a guest that missed what it waits for fails its check instead of stalling the whole L1
+reap() {
+    i=0
+    while kill -0 "$1" 2>/dev/null && [ $i -lt $((${2:-60} * 10)) ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    kill -0 "$1" 2>/dev/null && kill -9 "$1"
+    wait "$1"
+}

@@ -35,8 +35,10 @@ case $(cat /proc/cmdline) in
     # kvmini's PL061 + gpio-keys: wait for a key's input event (type, code, value), then
     # power off (KEY_POWER, 116) or reboot (KEY_RESTART, 408)
     ev=/dev/input/$(grep -A 6 'Name="gpio-keys"' /proc/bus/input/devices | sed -n 's/.*Handlers=.*\(event[0-9]*\).*/\1/p' | head -n 1)
+    # (opened before the marker: a key pressed as soon as the host sees it is not lost)
+    exec 3< "$ev"
     echo "L2-WAITING-POWER-KEY $ev"
-    key=$(dd if="$ev" bs=24 count=1 2>/dev/null | od -An -tu2 -j16 -N6 | tr -s ' ')
+    key=$(dd bs=24 count=1 <&3 2>/dev/null | od -An -tu2 -j16 -N6 | tr -s ' ')
     echo "L2-KEY$key"
     case $key in *" 408 "*) reboot -f ;; esac ;;
 *l2.gdbloop*)

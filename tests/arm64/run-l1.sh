@@ -79,7 +79,7 @@ if [ -e gdb-nonce ]; then
     pid=$!
     wait_for "^L2-KSYM [0-9a-f]" /tmp/gdb-kernel.log $pid
     echo "GDB-READY $nonce kernel $(sed -n 's/^L2-KSYM \([0-9a-f]*\).*/\1/p' /tmp/gdb-kernel.log)"
-    wait $pid
+    reap $pid 180
     st=$?
     [ "$st" = 0 ] && grep -q "L2-GDBLOOP-DONE" /tmp/gdb-kernel.log && echo "PASS gdb-kernel-runs-on-to-poweroff" ||
         { echo "FAIL gdb-kernel-runs-on-to-poweroff: status $st"; tail -n 8 /tmp/gdb-kernel.log | sed 's/^/    /'; }
@@ -100,7 +100,7 @@ ctl resume > /dev/null && ctl info --json | grep -q '"state":"Running"' && echo 
     echo "FAIL api-resume"
 ctl counters --json | grep -q '"_vcpu0"' && echo "PASS api-counters" || echo "FAIL api-counters: $(ctl counters)"
 ctl shutdown > /dev/null
-wait $pid
+reap $pid
 st=$?
 [ "$st" = 0 ] && [ ! -e /tmp/api.sock ] && echo "PASS api-shutdown-ends-kvmini" ||
     { echo "FAIL api-shutdown-ends-kvmini: status $st"; tail -n 5 /tmp/api.log | sed 's/^/    /'; }
@@ -115,7 +115,7 @@ key_case() {
     wait_for "^L2-WAITING-POWER-KEY" /tmp/pb.log $pid
     sleep 1
     ./kvmini ctl /tmp/pb.sock "$2" > /tmp/pb-ctl.txt 2>&1
-    wait $pid
+    reap $pid
     st=$?
     [ "$st" = 0 ] && grep -q "^$3" /tmp/pb.log && grep -q "$4" /tmp/pb.log &&
         echo "PASS $1" ||
@@ -140,7 +140,7 @@ term_case() {
     sleep 1
     kill -TERM $pid
     [ "$again" != - ] && { sleep "$again"; kill -TERM $pid; }
-    wait $pid
+    reap $pid
     st=$?
     [ "$st" = "$want" ] && grep -q "$needle" /tmp/$name.log && echo "PASS $name" ||
         { echo "FAIL $name: status $st (want $want), want '$needle'";
