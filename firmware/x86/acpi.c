@@ -3,6 +3,7 @@
 #include "firmware/x86/acpi.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -166,13 +167,27 @@ static void sdt_close(struct aml_buf *b, size_t start)
 
 /* ---- DSDT ---- */
 
+/* Device(name) { Name(_HID, EisaId(id) or the string id) [Name(_UID, uid)] ...: the opening
+ * every DSDT device here shares; uid < 0: none. Returns the device's cookie (aml__close). */
+static size_t device_open(struct aml_buf *b, const char *name, const char *id, bool eisa,
+			  long uid)
+{
+	size_t dev = aml__device_open(b, name);
+	aml__name(b, "_HID");
+	if (eisa)
+		aml__eisaid(b, id);
+	else
+		aml__string(b, id);
+	if (uid >= 0) {
+		aml__name(b, "_UID");
+		aml__integer(b, (uint64_t)uid);
+	}
+	return dev;
+}
+
 static void dsdt_com1(struct aml_buf *b, const struct acpi_config *cfg)
 {
-	size_t dev = aml__device_open(b, "COM1");
-	aml__name(b, "_HID");
-	aml__eisaid(b, "PNP0501");
-	aml__name(b, "_UID");
-	aml__integer(b, 0);
+	size_t dev = device_open(b, "COM1", "PNP0501", true, 0);
 	aml__name(b, "_CRS");
 	size_t crs = aml__restemplate_open(b);
 	aml__res_io(b, cfg->com1_port, 8);
@@ -183,9 +198,7 @@ static void dsdt_com1(struct aml_buf *b, const struct acpi_config *cfg)
 
 static void dsdt_pvpanic(struct aml_buf *b, const struct acpi_config *cfg)
 {
-	size_t dev = aml__device_open(b, "PVPN");
-	aml__name(b, "_HID");
-	aml__string(b, "QEMU0001");
+	size_t dev = device_open(b, "PVPN", "QEMU0001", false, -1);
 	aml__name(b, "_CRS");
 	size_t crs = aml__restemplate_open(b);
 	aml__res_io(b, cfg->pvpanic_port, 1);
@@ -197,9 +210,7 @@ static void dsdt_pvpanic(struct aml_buf *b, const struct acpi_config *cfg)
  * its ports and IRQ from here (PNP) */
 static void dsdt_kbd(struct aml_buf *b, const struct acpi_config *cfg)
 {
-	size_t dev = aml__device_open(b, "KBD");
-	aml__name(b, "_HID");
-	aml__eisaid(b, "PNP0303");
+	size_t dev = device_open(b, "KBD", "PNP0303", true, -1);
 	aml__name(b, "_CRS");
 	size_t crs = aml__restemplate_open(b);
 	aml__res_io(b, cfg->kbd_data_port, 1);
@@ -218,18 +229,9 @@ static void dsdt_kbd(struct aml_buf *b, const struct acpi_config *cfg)
  */
 static void dsdt_power_button(struct aml_buf *b, const struct acpi_config *cfg)
 {
-	size_t dev = aml__device_open(b, "PWRB");
-	aml__name(b, "_HID");
-	aml__eisaid(b, "PNP0C0C");
-	aml__name(b, "_UID");
-	aml__integer(b, 0);
-	aml__close(b, dev);
+	aml__close(b, device_open(b, "PWRB", "PNP0C0C", true, 0));
 
-	dev = aml__device_open(b, "GED");
-	aml__name(b, "_HID");
-	aml__string(b, "ACPI0013");
-	aml__name(b, "_UID");
-	aml__integer(b, 0);
+	size_t dev = device_open(b, "GED", "ACPI0013", false, 0);
 	aml__name(b, "_CRS");
 	size_t crs = aml__restemplate_open(b);
 	aml__res_interrupt(b, AML_IRQ_CONSUMER | AML_IRQ_EDGE, cfg->ged_gsi);
@@ -246,11 +248,7 @@ static void dsdt_virtio(struct aml_buf *b, unsigned index, const struct acpi_vir
 	char name[5];
 	snprintf(name, sizeof(name), "VR%02X", index & 0xffu);
 
-	size_t dev = aml__device_open(b, name);
-	aml__name(b, "_HID");
-	aml__string(b, "LNRO0005");
-	aml__name(b, "_UID");
-	aml__integer(b, index);
+	size_t dev = device_open(b, name, "LNRO0005", false, index);
 	aml__name(b, "_CCA");   /* DMA is cache-coherent */
 	aml__integer(b, 1);
 	aml__name(b, "_CRS");
@@ -306,11 +304,7 @@ static void dsdt_pci(struct aml_buf *b, const struct acpi_pci *pci)
 	aml__close(b, dev);
 
 	/* the ECAM window is a motherboard resource, so that Linux trusts the MCFG entry */
-	dev = aml__device_open(b, "PCMR");
-	aml__name(b, "_HID");
-	aml__eisaid(b, "PNP0C02");
-	aml__name(b, "_UID");
-	aml__integer(b, 1);
+	dev = device_open(b, "PCMR", "PNP0C02", true, 1);
 	aml__name(b, "_CRS");
 	crs = aml__restemplate_open(b);
 	aml__res_mem32_fixed(b, false, (uint32_t)pci->ecam_base, ((uint32_t)pci->bus_end + 1) << 20);
