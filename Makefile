@@ -15,6 +15,7 @@ PKGS_BUILD := build-essential clang pkg-config linux-libc-dev libfdt-dev liburin
 	      libmicrohttpd-dev
 PKGS_GUEST := busybox-static cpio qemu-system-x86 acpica-tools gdb
 PKGS_TEST  := python3 util-linux e2fsprogs dmsetup fio device-tree-compiler debootstrap tmux curl \
+	      iproute2 iputils-ping \
 	      gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm gdb-multiarch
 PKGS_BENCH := gnuplot-nox
 PKGS_ALL   := $(PKGS_BUILD) $(PKGS_GUEST) $(PKGS_TEST)
@@ -46,10 +47,10 @@ ARCH_DIRS_x86 := vmm/x86 devices/x86 firmware/x86
 ARCH_DIRS_arm64 := vmm/arm64 firmware/arm64
 ARCH_DIRS := $(ARCH_DIRS_$(ARCH))
 $(if $(ARCH_DIRS),,$(error ARCH=$(ARCH): no such architecture (x86, arm64)))
-LIB_SRCS  := $(filter-out vmm/main.c,$(wildcard vmm/*.c devices/*.c devices/disk/*.c virtio/*.c firmware/*.c)) \
+LIB_SRCS  := $(filter-out vmm/main.c,$(wildcard vmm/*.c devices/*.c devices/disk/*.c devices/net/*.c virtio/*.c firmware/*.c)) \
 	     $(foreach d,$(ARCH_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-CKLIB_OBJS := $(BUILD)/tests/lib/ck.o $(BUILD)/tests/lib/disk_fault.o
+CKLIB_OBJS := $(BUILD)/tests/lib/ck.o $(BUILD)/tests/lib/disk_fault.o $(BUILD)/tests/lib/vdrv.o
 # another architecture's code that runs on any host (arm64's device tree): built for the unit
 # tests whatever ARCH is, so they run in every make check
 PORTABLE_SRCS := $(filter-out $(LIB_SRCS),firmware/arm64/fdt.c vmm/arm64/image.c vmm/arm64/mmu.c)
@@ -246,7 +247,7 @@ check-sanitize: $(PAYLOADS)
 
 # the disk engines' and virtio-blk's unit tests under ThreadSanitizer (the sync engine's worker
 # pool, the I/O threads)
-TSAN_SUITES ?= disk virtio-blk
+TSAN_SUITES ?= disk virtio-blk virtio-balloon virtio-net virtio-rng api
 check-tsan:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan CC=clang SANITIZE=thread $(BUILD)/tsan/unit-tests
 	$(Q)echo "  SANITIZE  clang + thread: $(TSAN_SUITES)"

@@ -14,8 +14,9 @@
 #   OUTDIR/kernel-pkg/          the unpacked Debian kernel package (also used by tests/nested)
 #   OUTDIR/bzImage (x86) or OUTDIR/Image (arm64: Debian's vmlinuz is a plain arm64 Image),
 #   OUTDIR/config               that package's kernel and its config
-#   OUTDIR/initramfs.cpio.gz    busybox-static + the virtio/virtio-mmio/virtio-pci/virtio-blk/ext4
-#                               modules (x86: and pvpanic; Debian's arm64 kernel has none)
+#   OUTDIR/initramfs.cpio.gz    busybox-static + the virtio/virtio-mmio/virtio-pci/virtio-blk/ext4,
+#                               virtio-balloon, virtio-net and virtio-rng modules (x86: and
+#                               pvpanic; Debian's arm64 kernel has none)
 #   OUTDIR/kernel-version       one line: the kernel package and version used
 #   OUTDIR/busybox-pkg/         (a foreign architecture only) the unpacked busybox-static:ARCH
 # Each step is skipped when its outputs exist and are newer than this script (and its inputs).
@@ -32,7 +33,9 @@
 # kvmini's keys act at once, after a sync and unmounting /mnt: the power button
 # (vm.power-button, SIGTERM; KEY_POWER from ACPI's PNP0C0C or arm64's gpio-keys) powers off,
 # the reboot key (vm.reboot: Ctrl-Alt-Del on x86, KEY_RESTART on arm64) reboots
-# (/bin/kvmini-keys and /bin/kvmini-cad).
+# (/bin/kvmini-keys and /bin/kvmini-cad). With a network card (kvmini --net) it brings eth0
+# up: kvmini.ip=ADDR/PREFIX[,GATEWAY] on the command line, or DHCP in the background, and
+# prints KVMINI-NET eth0 ADDR/PREFIX (/bin/kvmini-net); nc, ping, wget and sha256sum are there.
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -66,14 +69,15 @@ case $arch in
 x86)
     debarch=amd64 kimage=bzImage
     guest_mods=(virtio_ring virtio virtio_mmio virtio_pci virtio_blk crc32c_generic crc32c-intel crc16 mbcache
-        jbd2 ext4 pvpanic pvpanic-mmio button evdev virtio_balloon)
+        jbd2 ext4 pvpanic pvpanic-mmio button evdev virtio_balloon virtio_net virtio-rng)
     show_opts=(PVPANIC PVPANIC_MMIO VIRTIO VIRTIO_MMIO VIRTIO_BLK EXT4_FS ACPI_BUTTON INPUT_EVDEV
-        VIRTIO_BALLOON) ;;
+        VIRTIO_BALLOON VIRTIO_NET HW_RANDOM_VIRTIO) ;;
 arm64)
     debarch=arm64 kimage=Image
     guest_mods=(virtio_ring virtio virtio_mmio virtio_pci virtio_blk crc32c_generic crc16 mbcache jbd2 ext4
-        gpio_keys evdev virtio_balloon)
-    show_opts=(VIRTIO VIRTIO_MMIO VIRTIO_PCI VIRTIO_BLK EXT4_FS KEYBOARD_GPIO INPUT_EVDEV) ;;
+        gpio_keys evdev virtio_balloon virtio_net virtio-rng)
+    show_opts=(VIRTIO VIRTIO_MMIO VIRTIO_PCI VIRTIO_BLK EXT4_FS KEYBOARD_GPIO INPUT_EVDEV VIRTIO_NET
+        HW_RANDOM_VIRTIO) ;;
 *) die "GUEST_ARCH '$arch': x86 or arm64" ;;
 esac
 # another architecture's packages are NAME:ARCH, once dpkg knows that architecture
@@ -243,6 +247,7 @@ echo
 echo KVMINI-READY
 echo "KVMINI-CPUS=$(grep -c '^processor' /proc/cpuinfo)"
 echo "KVMINI-MEM-KB=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)"
+kvmini-net
 if [ -b /dev/vda ]; then
     mount -t ext4 /dev/vda /mnt 2>/dev/null ||
         mount -t ext4 -o ro /dev/vda /mnt 2>/dev/null ||
@@ -309,6 +314,58 @@ wait
 EOF
 }
 
+# /bin/kvmini-net: eth0 (kvmini --net) up, with kvmini.ip= from the command line or DHCP
+make_net() {
+    cat <<'EOF'
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# kvmini guest: lo and eth0 up. kvmini.ip=ADDR/PREFIX[,GATEWAY] sets eth0's address (and the
+# default route); kvmini.ip=off leaves it bare; otherwise DHCP in the background (udhcpc).
+# Prints KVMINI-NET eth0 ADDR/PREFIX once eth0 has an address.
+ip link set lo up
+[ -e /sys/class/net/eth0 ] || exit 0
+ip link set eth0 up
+spec=""
+for arg in $(cat /proc/cmdline); do
+    case $arg in kvmini.ip=*) spec=${arg#kvmini.ip=} ;; esac
+done
+case $spec in
+off) exit 0 ;;
+"") exec udhcpc -b -i eth0 -s /bin/kvmini-dhcp -t 3 -T 2 -A 5 >/dev/null 2>&1 ;;
+esac
+addr=${spec%%,*} gw=""
+case $spec in *,*) gw=${spec#*,} ;; esac
+if ! ip addr add "$addr" dev eth0; then
+    echo "kvmini-net: kvmini.ip=$spec: not ADDR/PREFIX[,GATEWAY]"
+    exit 1
+fi
+[ -z "$gw" ] || ip route add default via "$gw" || echo "kvmini-net: gateway $gw refused"
+echo "KVMINI-NET eth0 $addr"
+EOF
+}
+
+# /bin/kvmini-dhcp: udhcpc's script (busybox's applet calls it with the lease in its environment)
+make_dhcp() {
+    cat <<'EOF'
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# kvmini guest: udhcpc's lease applied to $interface; prints KVMINI-NET on the console.
+case $1 in
+bound|renew)
+    prefix=$(ipcalc -p "$ip" "${subnet:-255.255.255.0}" | sed 's/PREFIX=//')
+    ip addr flush dev "$interface"
+    ip addr add "$ip/$prefix" dev "$interface"
+    for r in $router; do ip route add default via "$r" dev "$interface" && break; done
+    : > /etc/resolv.conf
+    for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done
+    echo "KVMINI-NET $interface $ip/$prefix" > /dev/console
+    ;;
+deconfig) ip addr flush dev "$interface" ;;
+esac
+exit 0
+EOF
+}
+
 # /bin/kvmini-cad: Ctrl-Alt-Del (x86's reboot key) reboots cleanly: the kernel signals this
 # process (kernel.cad_pid) instead of restarting at once
 make_cad() {
@@ -357,7 +414,9 @@ reboot() { sync; busybox reboot -f; }
 EOF
     make_keys > "$root/bin/kvmini-keys"
     make_cad > "$root/bin/kvmini-cad"
-    chmod 755 "$root/bin/kvmini-keys" "$root/bin/kvmini-cad"
+    make_net > "$root/bin/kvmini-net"
+    make_dhcp > "$root/bin/kvmini-dhcp"
+    chmod 755 "$root/bin/kvmini-keys" "$root/bin/kvmini-cad" "$root/bin/kvmini-net" "$root/bin/kvmini-dhcp"
     echo "$kver" > "$root/etc/kernel-version"
     # /dev/console in the archive lets the kernel give init a console before devtmpfs exists
     if [ "$(id -u)" = 0 ]; then mknod -m 600 "$root/dev/console" c 5 1; fi

@@ -46,7 +46,7 @@ PARTS=(
     "unit host Check unit tests"
     "acpi-iasl host the generated ACPI tables through iasl"
     "sanitize-unit host unit tests under clang ASan + UBSan"
-    "tsan host disk, virtio-blk, virtio-balloon and API unit tests under TSan"
+    "tsan host disk, virtio-blk, virtio-balloon, virtio-net, virtio-rng and API unit tests under TSan"
     "fuzz-smoke host libFuzzer targets: stored inputs, ${FUZZ_SMOKE_TIME:-10} s each"
     "cli-errors host bad command lines and files"
     "blk-matrix-cli host the block benchmark's options and report"
@@ -155,7 +155,7 @@ skip_part() {
 
 tsan_run() {
     local s rc=0
-    for s in ${TSAN_SUITES:-disk virtio-blk virtio-balloon api}; do
+    for s in ${TSAN_SUITES:-disk virtio-blk virtio-balloon virtio-net virtio-rng api}; do
         echo "  SANITIZE  clang + thread: $s"
         TSAN_OPTIONS=halt_on_error=1 CK_RUN_SUITE=$s "$BUILD/tsan/unit-tests" || rc=1
     done

@@ -296,6 +296,37 @@ case_ balloon-value    2 "bad value 'maybe' for stats" -- --balloon stats=maybe
 case_ balloon-size     2 "bad value '12x' for size" -- --balloon size=12x
 case_ balloon-word     2 "'huge' is not key=value" -- --balloon huge
 case_ balloon-too-big  2 "--balloon size=1024 MiB is more than --memory (512 MiB)" -- --balloon size=1G
+# --net and --rng: the spec's own mistakes (no tap needed)
+case_ net-empty        2 "needs tap=NAME or fd=N" -- --net ''
+case_ net-both         2 "needs tap=NAME or fd=N" -- --net tap=a,fd=5
+case_ net-key          2 "unknown key 'speed'" -- --net tap=a,speed=10
+case_ net-mac-multicast 2 "bad mac '01:00:5e:00:00:01'" -- --net tap=a,mac=01:00:5e:00:00:01
+case_ net-mac-short    2 "bad mac" -- --net tap=a,mac=52:54:00:12:34
+case_ net-queues       2 "bad queues '5'" -- --net tap=a,queues=5
+case_ net-mtu          2 "bad mtu '67'" -- --net tap=a,mtu=67
+case_ net-stdio-fd     2 "bad fd '1'" -- --net fd=1
+case_ net-vhost-word   2 "bad vhost 'yes': on or off" -- --net tap=a,vhost=yes
+case_ net-too-many     2 "too many --net" -- --net tap=a --net tap=b --net tap=c --net tap=d --net tap=e
+case_ rng-rate         2 "--rng 'rate=abc'" -- --rng=rate=abc
+case_ rng-burst-alone  2 "--rng" -- --rng=burst=64
+many=()
+for _ in $(seq 13); do many+=(--disk "$tmp/disk.img"); done
+case_ virtio-too-many  2 "17 virtio devices (13 disks, a balloon, 2 network cards, an rng): at most 16" -- "${many[@]}" --balloon on --net tap=a --net tap=b --rng
+if [ -n "$kernel" ]; then
+    # the tap itself: opened before KVM, so these need no /dev/kvm
+    case_ net-no-tap   2 "--net tap=kvmini-nosuch0: no such interface (make it first: ip tuntap add" -- --kernel "$kernel" --net tap=kvmini-nosuch0
+    case_ net-not-tap  2 "--net tap=lo: an interface of another kind, not a tap" -- --kernel "$kernel" --net tap=lo
+    case_ net-fd-not-tap 2 "--net fd=9: not a tap" -- --kernel "$kernel" --net fd=9 9<"$tmp/empty"
+    case_ net-fd-closed 2 "--net fd=57: not an open file descriptor" -- --kernel "$kernel" --net fd=57
+    if [ "$(id -u)" = 0 ] && ip tuntap add kvmini-ce0 mode tap 2>/dev/null; then
+        case_ net-mq-tap 2 "queues=2 needs a tap made with multi_queue" -- --kernel "$kernel" --net tap=kvmini-ce0,queues=2
+        case_ net-mtu-tap 2 "more than tap kvmini-ce0's MTU (1500)" -- --kernel "$kernel" --net tap=kvmini-ce0,mtu=9000
+        if [ ! -e /dev/vhost-net ]; then
+            case_ net-vhost-missing 2 "--net vhost=on: /dev/vhost-net: No such file or directory (modprobe vhost_net)" -- --kernel "$kernel" --net tap=kvmini-ce0,vhost=on
+        fi
+        ip tuntap del kvmini-ce0 mode tap
+    fi
+fi
 case_ gdb-unix-empty   2 "--gdb 'unix:'"      -- --gdb unix:
 case_ gdb-wait-alone   2 "--gdb-wait needs --gdb" -- --gdb-wait
 case_ dump-dtb-x86      2 "not a device tree" -- --dump-dtb "$tmp/x.dtb"

@@ -71,8 +71,8 @@ int blk__init(struct blk_dev *b, const struct blk_opts *opts, char *err, size_t 
 	b->coalesce_auto = opts->coalesce_us < 0;
 	b->coalesce_ns = b->coalesce_auto ? blk__coalesce_for(0) : opts->coalesce_us * 1000L;
 	b->nq = opts->queues ? opts->queues : 1;
-	if (b->nq > VIRTIO_MAX_QUEUES) {
-		snprintf(err, errlen, "disk %s: at most %d queues", opts->disk.path, VIRTIO_MAX_QUEUES);
+	if (b->nq > BLK_MAX_QUEUES) {
+		snprintf(err, errlen, "disk %s: at most %u queues", opts->disk.path, BLK_MAX_QUEUES);
 		return -1;
 	}
 	if (disk__open(&b->disk, &opts->disk, err, errlen, note, notelen))

@@ -16,6 +16,7 @@
 #include "virtio/virtio.h"
 
 #define BLK_QUEUE_MAX 256u           /* QueueNumMax we offer */
+#define BLK_MAX_QUEUES 8u            /* queues=: at most 8 virtqueues (one I/O thread each) */
 #define BLK_SEG_MAX   (BLK_QUEUE_MAX - 2) /* seg_max: data segments of one request */
 #define BLK_SIZE_MAX  (1u << 20)         /* size_max: bytes of one segment */
 #define BLK_SERIAL_MAX 20            /* VIRTIO_BLK_ID_BYTES */
@@ -24,7 +25,7 @@
 struct blk_opts {
 	struct disk_opts disk;             /* disk.path points into buf */
 	char serial[BLK_SERIAL_MAX + 1];
-	unsigned queues;                   /* virtqueues, 1..VIRTIO_MAX_QUEUES (0 reads as 1) */
+	unsigned queues;                   /* virtqueues, 1..BLK_MAX_QUEUES (0 reads as 1) */
 	long coalesce_us;                  /* coalesce=: 0 off; -1 auto (the default) */
 	char buf[4096];
 };

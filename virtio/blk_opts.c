@@ -87,9 +87,9 @@ static int bounded_key(const char *spec, const char *k, const char *v, struct bl
 	} else if (!strcmp(k, "queues")) {
 		char *end;
 		unsigned long nq = strtoul(v, &end, 10);
-		if (*v < '1' || *v > '9' || *end || nq > VIRTIO_MAX_QUEUES) {
-			snprintf(err, errlen, "--disk '%s': queues must be 1 to %d", spec,
-				 VIRTIO_MAX_QUEUES);
+		if (*v < '1' || *v > '9' || *end || nq > BLK_MAX_QUEUES) {
+			snprintf(err, errlen, "--disk '%s': queues must be 1 to %u", spec,
+				 BLK_MAX_QUEUES);
 			return -1;
 		}
 		o->queues = (unsigned)nq;

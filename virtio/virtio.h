@@ -8,7 +8,7 @@
 
 #include "virtio/virtq.h"
 
-#define VIRTIO_MAX_QUEUES 8
+#define VIRTIO_MAX_QUEUES 9   /* virtio-net: 4 queue pairs and its control queue */
 
 struct virtio_dev;
 

@@ -281,6 +281,23 @@ void virtq__push(struct virtq *q, uint16_t head, uint32_t written)
 		q->signalled_valid = false;
 }
 
+void virtq__push_many(struct virtq *q, const struct vring_used_elem *e, unsigned n)
+{
+	if (!q->used || n == 0)
+		return;
+	uint16_t old = q->used_idx;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct vring_used_elem *u = &q->used->ring[(uint16_t)(old + i) & (q->size - 1)];
+		st32(&u->id, e[i].id);
+		st32(&u->len, e[i].len);
+	}
+	__atomic_store_n(&q->used_idx, (uint16_t)(old + n), __ATOMIC_RELAXED);
+	st16(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);	/* the elements before idx */
+	if ((uint16_t)(q->signalled_used - old - 1) < n)
+		q->signalled_valid = false;	/* passed the old mark (see virtq__push) */
+}
+
 bool virtq__should_notify(struct virtq *q)
 {
 	/* Our used->idx store before the driver's used_event / flags load (pairs with the
@@ -352,6 +369,7 @@ void virtq__snapshot(const struct virtq *q, struct virtq_snapshot *s)
 	if (!s->rings)
 		return;
 	s->avail_idx = ld16(&avail->idx, __ATOMIC_RELAXED);
+	s->used_ring_idx = ld16(&used->idx, __ATOMIC_RELAXED);
 	s->avail_flags = ld16(&avail->flags, __ATOMIC_RELAXED);
 	s->used_event = ld16(&avail->ring[size], __ATOMIC_RELAXED);
 	s->avail_event = ld16((const uint16_t *)&used->ring[size], __ATOMIC_RELAXED);

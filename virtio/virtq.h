@@ -67,6 +67,11 @@ int virtq__pop(struct virtq *q, struct virtq_chain *c);
 /* Puts (head, written) in the used ring and publishes it (write barrier before idx). */
 void virtq__push(struct virtq *q, uint16_t head, uint32_t written);
 
+/* Puts n entries in the used ring and publishes them together (one idx store): a driver never
+ * sees part of them (virtio-net's mergeable receive buffers: one frame over n buffers). n is at
+ * most the queue's size. */
+void virtq__push_many(struct virtq *q, const struct vring_used_elem *e, unsigned n);
+
 /* After pushing a batch: does the driver want an interrupt? (EVENT_IDX: vring_need_event on
  * used_event over the entries pushed since the previous call, which is recorded in
  * signalled_used whatever the answer; the first call, and the first after 65536 pushes with no
@@ -97,6 +102,8 @@ struct virtq_snapshot {
 	uint16_t avail_flags;      /* VRING_AVAIL_F_NO_INTERRUPT without EVENT_IDX */
 	uint16_t last_avail;       /* taken by the device */
 	uint16_t used_idx;         /* given back by the device */
+	uint16_t used_ring_idx;    /* used->idx in guest memory (the same, unless another agent
+	                            * such as vhost serves the queue) */
 	uint16_t used_event;       /* EVENT_IDX: the guest wants an interrupt past this */
 	uint16_t avail_event;      /* EVENT_IDX: we want a kick past this */
 };

@@ -29,7 +29,7 @@ int board__add_devices(struct machine *m, char *err, size_t errlen);
 /* Frees m->board (NULL: nothing). */
 void board__destroy(struct machine *m);
 
-/* Where disk i's virtio-mmio window sits and which GSI it raises (i < MAX_DISKS). */
+/* Where virtio slot i's virtio-mmio window sits and which GSI it raises (i < MAX_VIRTIO). */
 void board__mmio_slot(unsigned i, uint64_t *base, uint32_t *gsi);
 /* Tells the guest about disk i's window (x86: a LNRO0005 device in the DSDT). */
 void board__describe_mmio(struct machine *m, unsigned i, uint64_t base, uint64_t size,

@@ -195,6 +195,14 @@ void cli__usage(FILE *f)
 "                         size 0 by default): vm.resize (desired_balloon) inflates it, its\n"
 "                         statistics give vm.memory the guest's view, pages the guest\n"
 "                         reports free go back to the host\n"
+"      --net SPEC         a virtio-net card on a tap (repeatable, up to %d), SPEC is\n"
+"                         tap=NAME|fd=N[,mac=MAC][,queues=N][,mtu=N][,vhost=off]: an existing\n"
+"                         tap (ip tuntap add NAME mode tap [multi_queue]), or an fd a\n"
+"                         launcher opened with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR; mac default\n"
+"                         random (locally administered); queues=N (1..4) queue pairs, each\n"
+"                         with its own I/O thread (a multi_queue tap); mtu tells the guest\n"
+"      --rng [SPEC]       a virtio-rng device fed by the host's getrandom(): on, or\n"
+"                         rate=BYTES[,burst=BYTES] per second (K, M suffixes)\n"
 "      --virtio-transport T  how disks attach: pci (default: virtio-pci modern devices\n"
 "                         behind a PCI root bridge, MSI-X interrupts through KVM irqfds,\n"
 "                         kicks through ioeventfds: no userspace exit per request) or\n"
@@ -205,13 +213,13 @@ void cli__usage(FILE *f)
 "                         kernels find the devices through ACPI)\n"
 "",
 		board__kernel_format(), board__kernel_format(), board__default_cmdline(), MAX_CPUS,
-		MAX_DISKS);
+		MAX_DISKS, MAX_NETS);
 	usage_debug(f);
 }
 
 enum { OPT_CMDLINE = 256, OPT_APPEND, OPT_CONSOLE, OPT_KVM, OPT_VIRTIO_CMDLINE,
        OPT_EXIT_STATS, OPT_TRACE_EXITS, OPT_STRICT, OPT_TRANSPORT, OPT_GDB, OPT_GDB_WAIT, OPT_SECCOMP,
-       OPT_DUMP_DTB, OPT_API_SOCKET, OPT_SHUTDOWN_TIMEOUT, OPT_BALLOON };
+       OPT_DUMP_DTB, OPT_API_SOCKET, OPT_SHUTDOWN_TIMEOUT, OPT_BALLOON, OPT_NET, OPT_RNG };
 #define NOT_MINE (-2)	/* an option group's answer for an option of another group */
 
 /* The guest: kernel, initrd, command line, vCPUs, memory, console. 0, -1 (err) or NOT_MINE. */
@@ -291,6 +299,14 @@ static int device_option(int c, const char *arg, struct run_config *cfg, char *e
 		return 0;
 	case OPT_BALLOON:
 		return balloon__parse_opts(strcmp(arg, "on") ? arg : "", &cfg->balloon, err, errlen);
+	case OPT_NET:
+		if (cfg->nnets == MAX_NETS) {
+			snprintf(err, errlen, "too many --net options (at most %d)", MAX_NETS);
+			return -1;
+		}
+		return net__parse_opts(arg, &cfg->nets[cfg->nnets++], err, errlen);
+	case OPT_RNG:
+		return rng__parse_opts(arg ? arg : "", &cfg->rng, err, errlen);
 	case OPT_SHUTDOWN_TIMEOUT:
 		if (parse_uint(arg, 3600, &cfg->shutdown_timeout)) {
 			snprintf(err, errlen, "--shutdown-timeout '%s': need whole seconds from 0 "
@@ -378,9 +394,10 @@ static int check_together(const struct run_config *cfg, char *err, size_t errlen
 		snprintf(err, errlen, "--gdb-wait needs --gdb");
 		return -1;
 	}
-	if (cfg->balloon.on && cfg->ndisks == MAX_DISKS) {
-		snprintf(err, errlen, "--balloon: %d disks and a balloon are one device too many "
-			 "(at most %d virtio devices)", MAX_DISKS, MAX_DISKS);
+	if (cli__virtio_count(cfg) > MAX_VIRTIO) {
+		snprintf(err, errlen, "%u virtio devices (%u disks%s, %u network cards%s): at most %d",
+			 cli__virtio_count(cfg), cfg->ndisks, cfg->balloon.on ? ", a balloon" : "",
+			 cfg->nnets, cfg->rng.on ? ", an rng" : "", MAX_VIRTIO);
 		return -1;
 	}
 	if (cfg->balloon.on && cfg->balloon.size > cfg->memory) {
@@ -395,6 +412,11 @@ static int check_together(const struct run_config *cfg, char *err, size_t errlen
 		return -1;
 	}
 	return 0;
+}
+
+unsigned cli__virtio_count(const struct run_config *cfg)
+{
+	return cfg->ndisks + cfg->balloon.on + cfg->nnets + cfg->rng.on;
 }
 
 static void set_defaults(struct run_config *cfg)
@@ -434,6 +456,8 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 		{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
 		{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 		{ "balloon", required_argument, NULL, OPT_BALLOON },
+		{ "net", required_argument, NULL, OPT_NET },
+		{ "rng", optional_argument, NULL, OPT_RNG },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },

@@ -10,6 +10,8 @@
 
 #include "virtio/balloon.h"
 #include "virtio/blk.h"
+#include "virtio/net.h"
+#include "virtio/rng.h"
 #include "vmm/console.h"
 #include "vmm/limits.h"
 #include "vmm/memory.h"
@@ -49,10 +51,17 @@ struct run_config {
 	bool gdb_wait;             /* --gdb-wait: no guest instruction before gdb resumes */
 	const char *api_socket;    /* --api-socket PATH: the HTTP API (vmm/api.c), NULL when off */
 	struct balloon_opts balloon;     /* --balloon SPEC (balloon.on: given) */
+	unsigned nnets;
+	struct net_opts nets[MAX_NETS];  /* --net SPEC */
+	struct rng_opts rng;             /* --rng [SPEC] (rng.on: given) */
 	unsigned shutdown_timeout; /* --shutdown-timeout S: SIGTERM presses the power button and
 				    * waits S seconds for the guest (0: SIGTERM stops it at once) */
 	enum seccomp_setting seccomp;    /* --seccomp=off|log|on (default on) */
 };
+
+/* The virtio devices cfg asks for, in the order they take their slots: disks, the balloon,
+ * the network cards, the entropy device. */
+unsigned cli__virtio_count(const struct run_config *cfg);
 
 /* Parses argv of `kvmini run` (argv[0] is "run"). 0 ok, 1 help printed, -1 error in err. */
 int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, size_t errlen);

@@ -68,7 +68,8 @@ static int enable_exit_stats(struct machine *m, const struct run_config *cfg, ch
 static void report_exit_stats(struct machine *m, FILE *f, bool json)
 {
 	struct blk_queue_snap queues[MAX_DISKS * VIRTIO_MAX_QUEUES];
-	struct report_board board = { .queues = queues };
+	const struct net_dev *nets[MAX_NETS];
+	struct report_board board = { .queues = queues, .nets = nets, .nnets = m->nnets };
 		struct stats_snapshot snap;
 	struct mem_report mem;
 
@@ -83,6 +84,8 @@ static void report_exit_stats(struct machine *m, FILE *f, bool json)
 			.resident = mem.ram_resident, .huge = mem.ram_huge };
 		board.places = &mem;
 	}
+	for (unsigned i = 0; i < m->nnets; i++)
+		nets[i] = &m->net[i];
 	for (unsigned i = 0; i < m->ndisks; i++)
 		board.nqueues += blk__snapshot_queues(&m->blk[i], queues + board.nqueues,
 						      MAX_DISKS * VIRTIO_MAX_QUEUES - board.nqueues);
@@ -138,6 +141,7 @@ static void connect_api(struct machine *m, const struct run_config *cfg)
 		.exit_stats_ctx = m,
 		.power_button = api_power_button, .reboot_key = api_reboot_key, .power_ctx = m,
 		.balloon = m->balloon_on ? &m->balloon : NULL,
+		.net = m->net, .nnets = m->nnets, .rng = m->rng_on ? &m->rng : NULL,
 	};
 	machine_api__backend(&m->api_ctx, &b);
 	api__set_backend(m->api, &b);
@@ -226,6 +230,8 @@ static int add_pci_dev(struct machine *m, unsigned i, const struct virtio_slot *
 	struct virtio_pci *t = &m->vpci[i];
 
 	int e = virtio_pci__init(t, d->ops, d->priv, d->nq, d->queue_max, &m->vm.mem);
+	if (!e)
+		m->nvirtio = i + 1;
 	if (e || (e = pci_host__add(&m->pci, &t->pci)) < 0) {
 		snprintf(err, errlen, "%s: cannot set up its virtio-pci function: %s", d->what,
 			 strerror(-e));
@@ -267,17 +273,26 @@ int machine__open_disks(struct machine *m, const struct run_config *cfg, int *st
 	return 0;
 }
 
-static int add_virtio(struct machine *m, unsigned i, const struct virtio_slot *d, char *err,
-		      size_t errlen)
+/* Puts device d on the next virtio slot (m->nvirtio counts it once its transport exists, so
+ * that teardown destroys it) */
+static int add_virtio(struct machine *m, const struct virtio_slot *d, char *err, size_t errlen)
 {
+	unsigned i = m->nvirtio;
 	uint64_t base;
 	uint32_t gsi;
 
+	if (i >= MAX_VIRTIO) {
+		snprintf(err, errlen, "%s: no virtio slot left (at most %d devices)", d->what,
+			 MAX_VIRTIO);
+		return -1;
+	}
 	if (m->transport == VIRTIO_TRANSPORT_PCI)
 		return add_pci_dev(m, i, d, err, errlen);
 	board__mmio_slot(i, &base, &gsi);
 	int e = virtio_mmio__init(&m->vmmio[i], d->ops, d->priv, d->nq, d->queue_max, &m->vm.mem,
 				  base, gsi, (struct irq_line){ 0 });
+	if (!e)
+		m->nvirtio = i + 1;
 	if (e || bus__register(&m->vm.mmio, base, VIRTIO_MMIO_WINDOW, &virtio_mmio_ops,
 			       &m->vmmio[i])) {
 		snprintf(err, errlen, "%s: cannot set up its virtio-mmio window", d->what);
@@ -289,13 +304,46 @@ static int add_virtio(struct machine *m, unsigned i, const struct virtio_slot *d
 	return 0;
 }
 
+/* The devices after the disks, each on the next virtio slot: balloon, network cards, rng */
+static int attach_others(struct machine *m, const struct run_config *cfg, char *err,
+			 size_t errlen)
+{
+	if (cfg->balloon.on) {
+		if (balloon__init(&m->balloon, &cfg->balloon, &m->vm.mem, err, errlen))
+			return -1;
+		m->balloon_on = true;
+		struct virtio_slot d = { .ops = &balloon_dev_ops, .priv = &m->balloon,
+					 .nq = balloon__num_queues(&m->balloon),
+					 .queue_max = BALLOON_QUEUE_MAX, .what = "the balloon" };
+		if (add_virtio(m, &d, err, errlen))
+			return -1;
+	}
+	for (unsigned i = 0; i < m->nnets; i++) {
+		struct virtio_slot d = { .ops = &net_dev_ops, .priv = &m->net[i],
+					 .nq = net__num_queues(&m->net[i]),
+					 .queue_max = NET_QUEUE_MAX, .what = m->net[i].name };
+		if (add_virtio(m, &d, err, errlen))
+			return -1;
+	}
+	if (cfg->rng.on) {
+		if (rng__init(&m->rng, &cfg->rng, err, errlen))
+			return -1;
+		m->rng_on = true;
+		struct virtio_slot d = { .ops = &rng_dev_ops, .priv = &m->rng, .nq = 1,
+					 .queue_max = RNG_QUEUE_MAX, .what = "the rng" };
+		if (add_virtio(m, &d, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
 int machine__attach_disks(struct machine *m, const struct run_config *cfg, char *err,
 			  size_t errlen)
 {
 	m->transport = cfg->transport;
 	/* the PCI host bridge (and its ACPI description) only when a device sits on it: a guest
 	 * without devices does not pay for probing an empty bus */
-	if (cfg->transport == VIRTIO_TRANSPORT_PCI && (m->ndisks || cfg->balloon.on) &&
+	if (cfg->transport == VIRTIO_TRANSPORT_PCI && cli__virtio_count(cfg) &&
 	    add_pci_host(m, err, errlen))
 		return -1;
 	for (unsigned i = 0; i < m->ndisks; i++) {
@@ -303,18 +351,10 @@ int machine__attach_disks(struct machine *m, const struct run_config *cfg, char 
 		snprintf(what, sizeof(what), "disk %s", cfg->disks[i].disk.path);
 		struct virtio_slot d = { .ops = &blk_dev_ops, .priv = &m->blk[i], .nq = m->blk[i].nq,
 					 .queue_max = BLK_QUEUE_MAX, .what = what };
-		if (add_virtio(m, i, &d, err, errlen))
+		if (add_virtio(m, &d, err, errlen))
 			return -1;
 	}
-	if (!cfg->balloon.on)
-		return 0;
-	if (balloon__init(&m->balloon, &cfg->balloon, &m->vm.mem, err, errlen))
-		return -1;
-	m->balloon_on = true;
-	struct virtio_slot d = { .ops = &balloon_dev_ops, .priv = &m->balloon,
-				 .nq = balloon__num_queues(&m->balloon),
-				 .queue_max = BALLOON_QUEUE_MAX, .what = "the balloon" };
-	return add_virtio(m, m->ndisks, &d, err, errlen);
+	return attach_others(m, cfg, err, errlen);
 }
 
 int machine__add_disks(struct machine *m, const struct run_config *cfg, int *status,
@@ -331,7 +371,7 @@ static char *virtio_mmio_cmdline(const struct run_config *cfg)
 	size_t len = 0;
 	char *s;
 
-	unsigned n = cfg->ndisks + cfg->balloon.on;	/* the balloon is on the slot after them */
+	unsigned n = cli__virtio_count(cfg);
 
 	if (cfg->transport != VIRTIO_TRANSPORT_MMIO || !cfg->virtio_cmdline || !n)
 		return NULL;
@@ -346,6 +386,20 @@ static char *virtio_mmio_cmdline(const struct run_config *cfg)
 					len ? " " : "", (unsigned long long)base, gsi);
 	}
 	return s;
+}
+
+/* Every --net's tap (guest RAM is not there yet: the devices take it at attach time) */
+static int open_nets(struct machine *m, const struct run_config *cfg, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < cfg->nnets; i++) {
+		if (net__init(&m->net[i], &cfg->nets[i], &m->vm.mem, err, errlen))
+			return -1;
+		m->nnets = i + 1;
+		if (m->net[i].note[0] && !cfg->quiet)
+			fprintf(stderr, "kvmini: net%u (tap %s): %s\n", i, m->net[i].tap.ifname,
+				m->net[i].note);
+	}
+	return 0;
 }
 
 /* Everything the user named, checked before /dev/kvm is opened, so that a mistake gets its
@@ -363,7 +417,7 @@ static int open_inputs(struct machine *m, const struct run_config *cfg, int *sta
 	m->extra_cmdline = virtio_mmio_cmdline(cfg);
 	if (boot__open(&m->boot, cfg, m->extra_cmdline, err, errlen))
 		return -1;
-	if (machine__open_disks(m, cfg, status, err, errlen))
+	if (machine__open_disks(m, cfg, status, err, errlen) || open_nets(m, cfg, err, errlen))
 		return -1;
 	if (cfg->gdb && !(m->gdb = gdb__listen(cfg->gdb, cfg->cpus, cfg->gdb_wait, cfg->quiet, err,
 						 errlen)))
@@ -511,23 +565,26 @@ void machine__destroy(struct machine *m)
 	m->trace = NULL;
 	api__close(m->api);	/* stopped already, unless the VM never ran */
 	m->api = NULL;
-	for (unsigned i = 0; i < m->ndisks; i++) {
-		/* stops the device's I/O thread first */
+	for (unsigned i = 0; i < m->nvirtio; i++) {
+		/* stops the device's I/O threads first */
 		if (m->transport == VIRTIO_TRANSPORT_PCI)
 			virtio_pci__destroy(&m->vpci[i]);
 		else
 			virtio_mmio__destroy(&m->vmmio[i]);
+	}
+	m->nvirtio = 0;
+	for (unsigned i = 0; i < m->ndisks; i++)
 		blk__free(&m->blk[i]);
-	}
-	if (m->balloon_on) {
-		if (m->transport == VIRTIO_TRANSPORT_PCI)
-			virtio_pci__destroy(&m->vpci[m->ndisks]);
-		else
-			virtio_mmio__destroy(&m->vmmio[m->ndisks]);
-		balloon__free(&m->balloon);
-		m->balloon_on = false;
-	}
 	m->ndisks = 0;
+	if (m->balloon_on)
+		balloon__free(&m->balloon);
+	m->balloon_on = false;
+	for (unsigned i = 0; i < m->nnets; i++)
+		net__free(&m->net[i]);
+	m->nnets = 0;
+	if (m->rng_on)
+		rng__free(&m->rng);
+	m->rng_on = false;
 	launcher__stop();	/* after the disks: their resets ran on it */
 	if (m->pci_on) {
 		pci_host__destroy(&m->pci);

@@ -11,7 +11,9 @@
 #include "virtio/balloon.h"
 #include "virtio/blk.h"
 #include "virtio/mmio.h"
+#include "virtio/net.h"
 #include "virtio/pci.h"
+#include "virtio/rng.h"
 #include "devices/pci.h"
 #include "vmm/irq_routes.h"
 #include "vmm/machine_api.h"
@@ -31,15 +33,21 @@ struct machine {
 	const char *dump_dtb;       /* --dump-dtb FILE, NULL when not asked for */
 	unsigned ndisks;
 	struct blk_dev blk[MAX_DISKS];
-	struct virtio_mmio vmmio[MAX_DISKS];
+	/* virtio slot i: its transport (vmmio[i] or vpci[i]); the disks first, then the balloon,
+	 * the network cards and the rng, each on the next slot (nvirtio in use) */
+	unsigned nvirtio;
+	struct virtio_mmio vmmio[MAX_VIRTIO];
 	enum virtio_transport transport;
 	bool pci_on;                /* the PCI host, its ports/windows and irq routes are set up */
 	struct pci_host pci;
 	struct irq_routes routes;
-	struct virtio_pci vpci[MAX_DISKS];
-	/* --balloon: the device, on the virtio slot after the disks' (vmmio/vpci[ndisks]) */
-	bool balloon_on;
+	struct virtio_pci vpci[MAX_VIRTIO];
+	bool balloon_on;            /* --balloon */
 	struct balloon balloon;
+	unsigned nnets;             /* --net: opened before KVM (their taps) */
+	struct net_dev net[MAX_NETS];
+	bool rng_on;                /* --rng */
+	struct rng rng;
 	char *extra_cmdline;       /* virtio_mmio.device=... when asked for (malloc'd) */
 	enum exit_stats_mode exit_stats;
 	const char *exit_stats_path;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "virtio/balloon.h"
+#include "vmm/net_report.h"
 #include "virtio/blk.h"
 #include "vmm/arch.h"
 #include "vmm/board.h"
@@ -103,6 +104,17 @@ static json_object *balloon_config(const struct run_config *cfg)
 	return o;
 }
 
+/* Cloud Hypervisor's RngConfig (src), and the rate limit */
+static json_object *rng_config(const struct run_config *cfg)
+{
+	json_object *o = json__obj();
+
+	json__add(o, "src", str("getrandom"));
+	json__add(o, "rate", cfg->rng.rate ? json__u64(cfg->rng.rate) : NULL);
+	json__add(o, "burst", cfg->rng.rate ? json__u64(cfg->rng.burst) : NULL);
+	return o;
+}
+
 static json_object *config(const struct machine_api *a)
 {
 	const struct run_config *cfg = a->cfg;
@@ -122,6 +134,11 @@ static json_object *config(const struct machine_api *a)
 	json__add(o, "payload", payload(cfg));
 	json__add(o, "disks", disks(a));
 	json__add(o, "balloon", balloon_config(cfg));
+	json_object *net = json__arr();
+	for (unsigned i = 0; i < a->nnets; i++)
+		json__push(net, net_report__config(&a->net[i], i));
+	json__add(o, "net", net);
+	json__add(o, "rng", cfg->rng.on ? rng_config(cfg) : NULL);
 	json_object *serial = json__obj(), *console = json__obj();
 	json__add(serial, "mode", str(cfg->console == CONSOLE_STDIO ? "Tty" :
 				      cfg->console == CONSOLE_FILE ? "File" : "Off"));
@@ -141,6 +158,19 @@ static json_object *device_tree(const struct machine_api *a)
 		json_object *d = json__obj();
 		char id[16];
 		snprintf(id, sizeof(id), "_disk%u", i);
+		json__add(d, "id", str(id));
+		json__add(d, "resources", json__arr());
+		json__add(d, "children", json__arr());
+		json__add(d, "pci_bdf", NULL);
+		json__add(o, id, d);
+	}
+	for (unsigned i = 0; i < a->nnets + (a->rng != NULL); i++) {
+		json_object *d = json__obj();
+		char id[16];
+		if (i < a->nnets)
+			snprintf(id, sizeof(id), "_net%u", i);
+		else
+			snprintf(id, sizeof(id), "_rng0");
 		json__add(d, "id", str(id));
 		json__add(d, "resources", json__arr());
 		json__add(d, "children", json__arr());
@@ -211,6 +241,12 @@ static json_object *counters(void *ctx)
 		snprintf(id, sizeof(id), "_disk%u", i);
 		json__add(o, id, disk_counters(&a->blk[i]));
 	}
+	for (unsigned i = 0; i < a->nnets; i++) {
+		snprintf(id, sizeof(id), "_net%u", i);
+		json__add(o, id, net_report__counters(&a->net[i]));
+	}
+	if (a->rng)
+		json__add(o, "_rng0", net_report__rng_counters(a->rng));
 	for (unsigned i = 0; i < a->vm->ncpus; i++) {
 		const struct vcpu *v = &a->vm->vcpus[i];
 		json_object *c = json__obj();

@@ -9,6 +9,8 @@
 #include "vmm/api_routes.h"
 
 struct balloon;
+struct net_dev;
+struct rng;
 struct blk_dev;
 struct run_config;
 struct vm;
@@ -28,6 +30,9 @@ struct machine_api {
 	int (*reboot_key)(void *ctx, char *err, size_t errlen);
 	void *power_ctx;               /* for both */
 	struct balloon *balloon;       /* --balloon (vm.resize, vm.memory's guest view), or NULL */
+	const struct net_dev *net;     /* --net cards (vm.info, vm.counters) */
+	unsigned nnets;
+	struct rng *rng;               /* --rng, or NULL */
 };
 
 /* The callbacks over *a (which must outlive the API thread). */

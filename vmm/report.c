@@ -10,6 +10,7 @@
 #include "vmm/exit_names.h"
 #include "vmm/json.h"
 #include "vmm/memory_report.h"
+#include "vmm/net_report.h"
 #include "vmm/stats.h"
 
 static const char *const bus_names[STATS_NBUSES] = { "pio", "mmio" };
@@ -248,6 +249,8 @@ static json_object *json_exit_stats(const struct stats_snapshot *s, const struct
 		json__add(o, "memory_report", mem_report__json(b->places));
 	if (b)
 		json__add(o, "disks", json_queues(b->queues, b->nqueues));
+	if (b && b->nnets)
+		json__add(o, "nets", net_report__json(b->nets, b->nnets));
 	return o;
 }
 
@@ -287,6 +290,8 @@ static void text_exit_stats(FILE *f, const struct stats_snapshot *s, const struc
 		text_memory(f, &b->memory);
 	for (unsigned i = 0; i < b->nqueues; i++)
 		print_queue_text(f, &b->queues[i]);
+	for (unsigned i = 0; i < b->nnets; i++)
+		net_report__text(f, b->nets[i], i);
 }
 
 /* ---- the reports ---- */

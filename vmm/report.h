@@ -19,17 +19,21 @@ struct report_memory {
 
 /* What follows the exit statistics in the board's report: guest RAM (when it could be read)
  * and every disk queue. */
+struct net_dev;
+
 struct report_board {
 	bool memory_known;
 	struct report_memory memory;
 	const struct mem_report *places;  /* where the VM's memory is (NULL: not taken) */
 	const struct blk_queue_snap *queues;
 	unsigned nqueues;
+	const struct net_dev *const *nets;  /* the network cards (vmm/net_report.h) */
+	unsigned nnets;
 };
 
 /* The exit statistics of a snapshot (each vCPU, then the total), then the board (NULL: none):
  * text lines, or one JSON object on one line ({"vcpus":[...],"total":{...},"memory":{...},
- * "disks":[...]}; docs/debugging.md has the fields). */
+ * "disks":[...],"nets":[...]}; docs/debugging.md has the fields). */
 void report__exit_stats(FILE *f, const struct stats_snapshot *s, bool json,
 			const struct report_board *board);
 /* Disk queues alone: a text line each, or one JSON array. */

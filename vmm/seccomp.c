@@ -30,6 +30,8 @@ static const char *const kind_names[SECCOMP_KIND_COUNT] = {
 	[SECCOMP_KIND_GDB] = "gdb",
 	[SECCOMP_KIND_API] = "api",
 	[SECCOMP_KIND_BALLOON] = "balloon",
+	[SECCOMP_KIND_RNG] = "rng",
+	[SECCOMP_KIND_NET] = "virtio-net I/O",
 };
 
 static struct {

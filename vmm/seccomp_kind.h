@@ -13,6 +13,8 @@ enum seccomp_kind {
 	SECCOMP_KIND_GDB,       /* the --gdb stub */
 	SECCOMP_KIND_API,       /* the --api-socket HTTP server */
 	SECCOMP_KIND_BALLOON,   /* the virtio-balloon thread */
+	SECCOMP_KIND_RNG,       /* the virtio-rng thread */
+	SECCOMP_KIND_NET,       /* a virtio-net queue pair's I/O thread */
 	SECCOMP_KIND_COUNT
 };
 

@@ -8,6 +8,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <linux/fs.h>
+#include <linux/if_tun.h>
+#include <linux/vhost.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 
@@ -131,6 +133,22 @@ static const struct seccomp_rule launcher[] = {
 	ALLOW(io_uring_register),
 	ALLOW(eventfd2),
 	ALLOW(close),
+	/* virtio-net: the tap's offloads as the driver negotiated them, its queues attached and
+	 * detached; and what its queue pair threads do beyond the blk set (they inherit this) */
+	IOCTL(TUNSETOFFLOAD),
+	IOCTL(TUNSETQUEUE),
+	ALLOW(writev),
+	/* vhost-net: the data path handed to the host kernel at DRIVER_OK, taken back at reset */
+	IOCTL(VHOST_SET_OWNER),
+	IOCTL(VHOST_RESET_OWNER),
+	IOCTL(VHOST_SET_FEATURES),
+	IOCTL(VHOST_SET_MEM_TABLE),
+	IOCTL(VHOST_SET_VRING_NUM),
+	IOCTL(VHOST_SET_VRING_BASE),
+	IOCTL(VHOST_SET_VRING_ADDR),
+	IOCTL(VHOST_SET_VRING_KICK),
+	IOCTL(VHOST_SET_VRING_CALL),
+	IOCTL(VHOST_NET_SET_BACKEND),
 };
 
 /* The --trace-exits writer: its wake-up eventfd and the trace file. */
@@ -192,6 +210,27 @@ static const struct seccomp_rule balloon[] = {
 	IOCTL(KVM_IRQ_LINE),
 };
 
+/* The virtio-rng thread (virtio/rng.c): its kick and stop eventfds, waiting out the rate
+ * limit (poll with a timeout), the bytes themselves (getrandom, in common) and interrupts. */
+static const struct seccomp_rule rng[] = {
+	ALLOW(read),
+	ALLOW(poll),
+	ALLOW(ppoll),                   /* poll() where glibc has only ppoll (arm64) */
+	IOCTL(KVM_IRQ_LINE),
+};
+
+/* A virtio-net queue pair's thread (virtio/net_io.c): its kicks and stop eventfd, the tap
+ * queue (read a frame, writev a frame), interrupts; pair 0's thread also serves the control
+ * queue, whose VQ_PAIRS_SET attaches and detaches tap queues. */
+static const struct seccomp_rule net[] = {
+	ALLOW(read),
+	ALLOW(writev),
+	IOCTL(TUNSETQUEUE),
+	ALLOW(poll),
+	ALLOW(ppoll),                   /* poll() where glibc has only ppoll (arm64) */
+	IOCTL(KVM_IRQ_LINE),
+};
+
 static const struct seccomp_ruleset set_common = SET("common", common);
 static const struct seccomp_ruleset set_main = SET("main", main_thread);
 static const struct seccomp_ruleset set_vcpu = SET("vcpu", vcpu);
@@ -201,6 +240,8 @@ static const struct seccomp_ruleset set_trace = SET("trace", trace_writer);
 static const struct seccomp_ruleset set_gdb = SET("gdb", gdb);
 static const struct seccomp_ruleset set_api = SET("api", api);
 static const struct seccomp_ruleset set_balloon = SET("balloon", balloon);
+static const struct seccomp_ruleset set_rng = SET("rng", rng);
+static const struct seccomp_ruleset set_net = SET("net", net);
 
 const struct seccomp_ruleset *const seccomp_kind_sets[SECCOMP_KIND_COUNT][SECCOMP_MAX_SETS] = {
 	[SECCOMP_KIND_MAIN]     = { &set_common, &set_main },
@@ -211,4 +252,6 @@ const struct seccomp_ruleset *const seccomp_kind_sets[SECCOMP_KIND_COUNT][SECCOM
 	[SECCOMP_KIND_GDB]      = { &set_common, &set_gdb, &seccomp_arch_gdb },
 	[SECCOMP_KIND_API]      = { &set_common, &set_api },
 	[SECCOMP_KIND_BALLOON]  = { &set_common, &set_balloon },
+	[SECCOMP_KIND_RNG]      = { &set_common, &set_rng },
+	[SECCOMP_KIND_NET]      = { &set_common, &set_net },
 };

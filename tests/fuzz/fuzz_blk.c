@@ -11,6 +11,7 @@
 #include <linux/virtio_ring.h>
 
 #include "tests/fuzz/fuzz_disk.h"
+#include "tests/fuzz/fuzz_driver.h"
 #include "tests/fuzz/fuzz_input.h"
 #include "virtio/blk.h"
 #include "virtio/mmio.h"
@@ -55,17 +56,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static uint32_t rd(uint64_t off)
-{
-	uint32_t v = 0;
-	virtio_mmio_ops.read(&t, off, &v, 4);
-	return v;
-}
-
-static void wr(uint64_t off, uint32_t v)
-{
-	virtio_mmio_ops.write(&t, off, &v, 4);
-}
+static uint32_t rd(uint64_t off) { return fuzz__rd(&t, off); }
+static void wr(uint64_t off, uint32_t v) { fuzz__wr(&t, off, v); }
 
 struct seg { uint64_t gpa; uint32_t len; bool write; };
 
@@ -90,24 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 
 	/* the driver's setup, as Linux's virtio_mmio does it, up to the queue */
-	wr(VIRTIO_MMIO_STATUS, 0);
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	uint64_t feat = 0;
-	for (uint32_t sel = 0; sel < 2; sel++) {
-		wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, sel);
-		feat |= (uint64_t)rd(VIRTIO_MMIO_DEVICE_FEATURES) << (32 * sel);
-	}
-	if (!(flags & 1))
-		feat &= ~(1ull << VIRTIO_RING_F_EVENT_IDX);
-	if (!(flags & 2))
-		feat &= ~(1ull << VIRTIO_RING_F_INDIRECT_DESC);
-	for (uint32_t sel = 0; sel < 2; sel++) {
-		wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, sel);
-		wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(feat >> (32 * sel)));
-	}
-	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-	   VIRTIO_CONFIG_S_FEATURES_OK);
-	FUZZ_CHECK(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
+	FUZZ_CHECK(fuzz__negotiate(&t, (flags & 1 ? 0 : 1ull << VIRTIO_RING_F_EVENT_IDX) |
+				      (flags & 2 ? 0 : 1ull << VIRTIO_RING_F_INDIRECT_DESC)));
 	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
 	wr(VIRTIO_MMIO_QUEUE_NUM, qsize);
 	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, DESC_GPA);

@@ -305,6 +305,33 @@ def api():
     put("api", "exit-stats-oom", req(1, 0, b"GET", b"/api/v1/vm.exit-stats"))
 
 
+# ---- net: flags, queue size selector, then operations (see tests/fuzz/fuzz_net.c) ----
+def net():
+    def seg(length, sel, writable, contents=b""):
+        out = u16(length) + u16(sel) + u8(1 if writable else 0)
+        return out if writable else out + contents.ljust(16, b"\0")[:16]
+
+    def chain(op, segs, frame=None):
+        out = u8(op | (4 if frame is not None else 0)) + u8(len(segs) - 1) + b"".join(segs)
+        if frame is not None:
+            out += u16(frame[0]) + frame[1].ljust(16, b"\0")[:16]
+        return out
+    hdr = bytes(12)
+    every = 0x0f                 # EVENT_IDX, INDIRECT_DESC, MRG_RXBUF, CTRL_VQ
+    put("net", "transmit", u8(every) + u8(4) +
+        chain(0, [seg(12, 0, False, hdr), seg(100, 4, False, b"payload")]))
+    put("net", "receive", u8(every & ~4) + u8(4) +
+        chain(1, [seg(2048, 100, True)], frame=(212, hdr + b"frame")))
+    put("net", "receive-merged", u8(every) + u8(4) +
+        b"".join(chain(1, [seg(1500, 200 + 100 * i, True)]) for i in range(3)) +
+        chain(2, [seg(1500, 600, True)], frame=(5000, hdr + b"big")))
+    put("net", "control-pairs", u8(every) + u8(4) +
+        chain(3, [seg(4, 700, False, b"\x04\x00\x02\x00"), seg(1, 720, True)]))
+    put("net", "hostile", u8(every) + u8(3) +
+        chain(0, [seg(12, 0, False, hdr)]) + chain(0, [seg(64, 8, True)]) +
+        chain(1, [seg(20, 900, True)], frame=(3000, hdr)) + chain(1, [seg(64, 950, False)]))
+
+
 virtq()
 mmio()
 pci()
@@ -313,3 +340,4 @@ bz()
 trace()
 cli()
 api()
+net()

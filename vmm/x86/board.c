@@ -142,13 +142,13 @@ void board__destroy(struct machine *m)
 }
 
 /* GSIs for virtio-mmio devices: the IOAPIC pins above the ISA range first, then free ISA ones */
-static const uint32_t virtio_gsis[MAX_DISKS] = { 16, 17, 18, 19, 20, 21, 22, 23,
+static const uint32_t virtio_gsis[MAX_VIRTIO] = { 16, 17, 18, 19, 20, 21, 22, 23,
 						 5, 6, 7, 9, 10, 11, 12, 13 };
 
 void board__mmio_slot(unsigned i, uint64_t *base, uint32_t *gsi)
 {
 	*base = LAYOUT_VIRTIO_MMIO + i * LAYOUT_VIRTIO_MMIO_SIZE;
-	*gsi = virtio_gsis[i % MAX_DISKS];
+	*gsi = virtio_gsis[i % MAX_VIRTIO];
 }
 
 void board__describe_mmio(struct machine *m, unsigned i, uint64_t base, uint64_t size,

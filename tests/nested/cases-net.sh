@@ -1,0 +1,179 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# virtio-net cases for run-tests.sh (sourced): a tap in a network namespace of the test's own, the guest's address, ping both ways, 64 MiB (16 MiB) each way over TCP with checksums compared.
+# shellcheck disable=SC2016 # guest commands
+
+# MiB each way: 64 for the default card (virtio-pci, vhost-net); 16 for the other three, whose
+# sending guest costs the nested L1 about a second a MiB (docs/net.md)
+NET_MB_MAIN=${NET_MB_MAIN:-64}
+NET_MB_OTHER=${NET_MB_OTHER:-16}
+NET_HOST=10.0.2.1
+NET_GUEST=10.0.2.2
+
+# net_ns QUEUES: a namespace NET_NS with tap0 (multi_queue when QUEUES > 1) at NET_HOST/24;
+# nothing the test sends leaves it
+net_ns() {
+    net_ns_cleanup
+    NET_NS=kvmini-net-$$
+    ip netns add "$NET_NS"
+    ip -n "$NET_NS" link set lo up
+    ip -n "$NET_NS" tuntap add tap0 mode tap $([ "$1" -gt 1 ] && echo multi_queue)
+    ip -n "$NET_NS" addr add "$NET_HOST/24" dev tap0
+    ip -n "$NET_NS" link set tap0 up
+}
+
+net_ns_cleanup() {
+    [ -z "${NET_NS:-}" ] || ip netns del "$NET_NS" 2>/dev/null || true
+    NET_NS=""
+}
+
+# net_py MODE PORT BYTES OUT: in the namespace, a TCP listener on NET_HOST:PORT that receives
+# BYTES (recv) or sends BYTES of random data (send), then writes "<bytes> <sha256>" to OUT
+net_py() {
+    ip netns exec "$NET_NS" python3 -c '
+import hashlib, os, socket, sys
+mode, port, want, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("'"$NET_HOST"'", port))
+s.listen(1)
+open(out + ".ready", "w").close()
+s.settimeout(float(os.environ.get("CASE_TIMEOUT", "120")))
+c, _ = s.accept()
+c.settimeout(s.gettimeout())
+h, n = hashlib.sha256(), 0
+if mode == "recv":
+    while n < want:
+        b = c.recv(1 << 20)
+        if not b:
+            break
+        h.update(b)
+        n += len(b)
+else:
+    while n < want:
+        b = os.urandom(min(1 << 20, want - n))
+        c.sendall(b)
+        h.update(b)
+        n += len(b)
+c.close()
+open(out, "w").write("%d %s\n" % (n, h.hexdigest()))
+' "$@"
+}
+
+# net_listening OUT: waits (at most 60 s) for net_py's listener to say it listens
+net_listening() {
+    local i
+    for i in $(seq 600); do
+        [ -e "$1.ready" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# net_evidence: kvmini's statistics so far into its stderr (SIGUSR1; --exit-stats), for a
+# transfer that failed
+net_evidence() {
+    ip -n "$NET_NS" -s link show tap0 > "$VM_DIR/tap-stats.txt" 2>&1 || true
+    ip netns exec "$NET_NS" cat /proc/net/snmp >> "$VM_DIR/tap-stats.txt" 2>&1 || true
+    ip netns exec "$NET_NS" ss -tmi >> "$VM_DIR/tap-stats.txt" 2>&1 || true
+    local p
+    for p in $(pgrep '^vhost-' || true); do
+        { echo "--- $(cat "/proc/$p/comm") stack:"; cat "/proc/$p/stack"; } >> "$VM_DIR/tap-stats.txt" 2>&1 || true
+    done
+    [ -z "${VM_PID:-}" ] || kill -USR1 "$VM_PID" 2>/dev/null || true
+    sleep 1
+}
+
+# net_wait PID: waits for the listener PID at most CASE_TIMEOUT seconds (124: it still runs)
+net_wait() {
+    local i
+    for i in $(seq $((CASE_TIMEOUT * 10))); do
+        kill -0 "$1" 2>/dev/null || { wait "$1"; return $?; }
+        sleep 0.1
+    done
+    return 124
+}
+
+# net_transfer NAME: NET_MB MiB of random data from the host to the guest, then the same bytes
+# back from the guest to the host, each direction checked by sha256 on both sides (random data
+# made by the host: /dev/urandom in a nested guest is slow)
+net_transfer() {
+    local bytes=$((NET_MB << 20)) rc=0 got want py
+    net_py send 5002 "$bytes" "$VM_DIR/host-sent.txt" & py=$!
+    net_listening "$VM_DIR/host-sent.txt" || { host_check "$1-host-listens" 1 "no listener on $NET_HOST:5002 after 60 s"; return 1; }
+    guest_check "$1-guest-receives" "nc $NET_HOST 5002 < /dev/null > /tmp/in; echo GOT-\$(wc -c < /tmp/in)-\$(sha256sum < /tmp/in | cut -d' ' -f1)" '^GOT-' || { kill "$py" 2>/dev/null; net_evidence; return 1; }
+    wait "$py" || rc=1
+    read -r _ want < "$VM_DIR/host-sent.txt" || rc=1
+    vm_answers | grep -a -q "^GOT-$bytes-$want\$" || rc=1
+    host_check "$1-host-to-guest-sha256" "$rc" "the host sent $bytes bytes with sha256 '$want'; the guest: $(vm_answers | grep -a -m1 '^GOT-')" || return $?
+    net_py recv 5001 "$bytes" "$VM_DIR/host-recv.txt" & py=$!
+    net_listening "$VM_DIR/host-recv.txt" || { host_check "$1-host-listens" 1 "no listener on $NET_HOST:5001 after 60 s"; return 1; }
+    # in the background, so that the guest's shell can be asked what it sees if this stalls
+    guest_check "$1-guest-sends" "(nc $NET_HOST 5001 < /tmp/in; echo SENT-\$? > /tmp/sent) > /dev/null 2>&1 & echo STARTED" '^STARTED$' || { kill "$py" 2>/dev/null; return 1; }
+    rc=0
+    net_wait "$py" || rc=$?
+    if [ "$rc" != 0 ]; then
+        kill "$py" 2>/dev/null
+        net_evidence
+        guest_check "$1-guest-view" "ip -s link show eth0; grep -A1 '^Tcp:' /proc/net/snmp; grep -i virtio /proc/interrupts; netstat -tn" '.' || true
+    fi
+    got=$(cat "$VM_DIR/host-recv.txt" 2>/dev/null || true)
+    [ "$got" = "$bytes $want" ] || rc=1
+    host_check "$1-guest-to-host-sha256" "$rc" "the host got '$got' back, wanted '$bytes $want'"
+}
+
+# net_case NAME QUEUES VHOST MB EXTRA-ARGS...: boot the default guest on the namespace's tap
+# (vhost=VHOST), check its address, ping both ways, move MB MiB each way, power off
+net_case() {
+    local name=$1 queues=$2 vhost=$3 NET_MB=$4 rc=0
+    shift 4
+    plan 11
+    net_ns "$queues"
+    kvmini_cmd --net "tap=tap0,queues=$queues,vhost=$vhost" --cpus "$queues" --exit-stats "$@" \
+        --append "kvmini.ip=$NET_GUEST/24,$NET_HOST"
+    L2_CMD=(ip netns exec "$NET_NS" "${L2_CMD[@]}")
+    vm_start "$WORK/$name" "${L2_CMD[@]}" || return 1
+    boot_to_shell "$name-boot" || return $?
+    vm_answers | grep -a -q "^KVMINI-NET eth0 $NET_GUEST/24\$" || rc=1
+    step "$name-address" "$rc" "no 'KVMINI-NET eth0 $NET_GUEST/24' line: $(vm_answers | grep -a 'KVMINI-NET\|kvmini-net' | head -n 2)" || return $?
+    guest_check "$name-guest-pings-host" "ping -c 3 -W 5 $NET_HOST | grep received" '3 packets received' || return $?
+    rc=0
+    ip netns exec "$NET_NS" ping -c 3 -W 5 "$NET_GUEST" > "$VM_DIR/ping.txt" 2>&1 || rc=1
+    host_check "$name-host-pings-guest" "$rc" "$(tail -n 2 "$VM_DIR/ping.txt" | tr '\n' ' ')" || return $?
+    net_transfer "$name" || return $?
+    vm_send 'poweroff' || true
+    expect_exit "$name-exit-0" zero || return $?
+    rc=0
+    grep -q 'driver error:' "$VM_DIR/err" && rc=1
+    host_check "$name-no-driver-errors" "$rc" "$(grep -m1 'driver error:' "$VM_DIR/err")"
+}
+
+# virtio-pci, two queue pairs on a multi_queue tap, two vCPUs: kvmini's data path, vhost-net's
+case_net_pci_mq() {
+    net_case net-pci-mq 2 off "$NET_MB_OTHER"
+    local rc=$?
+    net_ns_cleanup
+    return $rc
+}
+
+case_net_pci_mq_vhost() {
+    net_case net-pci-mq-vhost 2 on "$NET_MB_MAIN"
+    local rc=$?
+    net_ns_cleanup
+    return $rc
+}
+
+# virtio-mmio, one queue pair: kvmini's data path, vhost-net's (its interrupts relayed by kvmini)
+case_net_mmio() {
+    net_case net-mmio 1 off "$NET_MB_OTHER" --virtio-transport mmio
+    local rc=$?
+    net_ns_cleanup
+    return $rc
+}
+
+case_net_mmio_vhost() {
+    net_case net-mmio-vhost 1 on "$NET_MB_OTHER" --virtio-transport mmio
+    local rc=$?
+    net_ns_cleanup
+    return $rc
+}
