@@ -17,7 +17,7 @@ PKGS_GUEST := busybox-static cpio qemu-system-x86 acpica-tools gdb
 PKGS_TEST  := python3 util-linux e2fsprogs dmsetup fio device-tree-compiler debootstrap tmux curl \
 	      iproute2 iputils-ping \
 	      gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm gdb-multiarch
-PKGS_BENCH := gnuplot-nox
+PKGS_BENCH := gnuplot-nox iperf3
 PKGS_ALL   := $(PKGS_BUILD) $(PKGS_GUEST) $(PKGS_TEST)
 
 ifeq ($(V),1)
@@ -65,7 +65,7 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS_arm64 := -lcheck -lsubunit -lm -lrt
 CHECK_LIBS   := $(if $(filter arm64,$(ARCH)),$(CHECK_LIBS_arm64),$(shell pkg-config --libs check 2>/dev/null))
 
-.PHONY: all deps arm64-deps deps-bench guest demo check check-build check-sanitize check-tsan unit kvm-test nested-test test-acpi cli-test bench bench-blk stress clean help \
+.PHONY: all deps arm64-deps deps-bench guest demo check check-build check-sanitize check-tsan unit kvm-test nested-test test-acpi cli-test bench bench-blk bench-net stress clean help \
 	fuzz fuzz-smoke fuzz-build FORCE
 all: $(BUILD)/kvmini
 
@@ -82,6 +82,7 @@ help:
 	@echo "make bench-blk  the block matrix: raw device vs file, cache, engine, host and QEMU"
 	@echo "                (BENCH_ARGS='--quick' for one cell; JOB=my.fio runs your fio job file;"
 	@echo "                tests/bench/blk-matrix.sh --help); fio is the load in guest and host"
+	@echo "make bench-net  TCP both ways and ping through a tap: kvmini (vhost on, off) against QEMU"
 	@echo "make check-sanitize / check-tsan   unit + direct-KVM tests under clang ASan+UBSan; the"
 	@echo "                disk and virtio-blk unit tests under TSan (both part of make check)"
 	@echo "make fuzz       build the libFuzzer targets (tests/fuzz), replay their regressions, run"
@@ -227,7 +228,7 @@ check: deps arm64-deps
 CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check-build:
 	$(Q)$(MAKE) --no-print-directory -j$(CHECK_JOBS) all $(BUILD)/unit-tests $(BUILD)/kvm-tests $(PAYLOADS) $(BUILD)/acpi-dump \
-	  $(BUILD)/iogen $(BUILD)/pcache
+	  $(BUILD)/iogen $(BUILD)/pcache $(BUILD)/vsock-io
 	$(Q)$(MAKE) --no-print-directory -j$(CHECK_JOBS) BUILD=$(BUILD)/asan CC=clang SANITIZE=address,undefined \
 		$(BUILD)/asan/unit-tests $(BUILD)/asan/kvm-tests
 	$(Q)$(MAKE) --no-print-directory -j$(CHECK_JOBS) BUILD=$(BUILD)/tsan CC=clang SANITIZE=thread $(BUILD)/tsan/unit-tests
@@ -326,6 +327,12 @@ $(BUILD)/iogen: tests/bench/iogen.c
 	@$(if $(Q),echo "  CC     $< (static)")
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $< -luring
 
+# vsock-io: the guest's end of the nested vsock case (connect or listen, stdin/stdout), static
+$(BUILD)/vsock-io: tests/nested/vsock-io.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC     $< (static)")
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $<
+
 # pcache: page-cache residency of a file or block device (mincore), for the block matrix
 $(BUILD)/pcache: tests/bench/pcache.c
 	@mkdir -p $(dir $@)
@@ -345,6 +352,12 @@ JOB ?=
 bench-blk: deps-bench
 	$(Q)$(MAKE) --no-print-directory all guest $(BUILD)/iogen $(BUILD)/pcache
 	$(Q)tests/bench/blk-matrix.sh $(BENCH_ARGS) $(foreach j,$(JOB),--job $(j)) $(BUILD)
+
+# the network benchmark (docs/benchmarks.md): kvmini with and without vhost-net against QEMU
+# microvm on one tap, iperf3 both ways and ping; ROUNDS=5 SECS=10 PINGS=200
+bench-net: deps-bench
+	$(Q)$(MAKE) --no-print-directory all guest
+	$(Q)tests/bench/net-bench.sh $(BUILD)
 
 # the long reliability runs in the nested L1 (or directly on VT-x/AMD-V): crash consistency
 # with more trials and four guests under load at once (docs/reliability.md)

@@ -15,7 +15,7 @@
 #   OUTDIR/bzImage (x86) or OUTDIR/Image (arm64: Debian's vmlinuz is a plain arm64 Image),
 #   OUTDIR/config               that package's kernel and its config
 #   OUTDIR/initramfs.cpio.gz    busybox-static + the virtio/virtio-mmio/virtio-pci/virtio-blk/ext4,
-#                               virtio-balloon, virtio-net and virtio-rng modules (x86: and
+#                               virtio-balloon, virtio-net, virtio-rng and virtio-vsock modules (x86: and
 #                               pvpanic; Debian's arm64 kernel has none)
 #   OUTDIR/kernel-version       one line: the kernel package and version used
 #   OUTDIR/busybox-pkg/         (a foreign architecture only) the unpacked busybox-static:ARCH
@@ -69,13 +69,14 @@ case $arch in
 x86)
     debarch=amd64 kimage=bzImage
     guest_mods=(virtio_ring virtio virtio_mmio virtio_pci virtio_blk crc32c_generic crc32c-intel crc16 mbcache
-        jbd2 ext4 pvpanic pvpanic-mmio button evdev virtio_balloon virtio_net virtio-rng)
+        jbd2 ext4 pvpanic pvpanic-mmio button evdev virtio_balloon virtio_net virtio-rng
+        vmw_vsock_virtio_transport)
     show_opts=(PVPANIC PVPANIC_MMIO VIRTIO VIRTIO_MMIO VIRTIO_BLK EXT4_FS ACPI_BUTTON INPUT_EVDEV
         VIRTIO_BALLOON VIRTIO_NET HW_RANDOM_VIRTIO) ;;
 arm64)
     debarch=arm64 kimage=Image
     guest_mods=(virtio_ring virtio virtio_mmio virtio_pci virtio_blk crc32c_generic crc16 mbcache jbd2 ext4
-        gpio_keys evdev virtio_balloon virtio_net virtio-rng)
+        gpio_keys evdev virtio_balloon virtio_net virtio-rng vmw_vsock_virtio_transport)
     show_opts=(VIRTIO VIRTIO_MMIO VIRTIO_PCI VIRTIO_BLK EXT4_FS KEYBOARD_GPIO INPUT_EVDEV VIRTIO_NET
         HW_RANDOM_VIRTIO) ;;
 *) die "GUEST_ARCH '$arch': x86 or arm64" ;;

@@ -309,6 +309,9 @@ case_ net-vhost-word   2 "bad vhost 'yes': on or off" -- --net tap=a,vhost=yes
 case_ net-too-many     2 "too many --net" -- --net tap=a --net tap=b --net tap=c --net tap=d --net tap=e
 case_ rng-rate         2 "--rng 'rate=abc'" -- --rng=rate=abc
 case_ rng-burst-alone  2 "--rng" -- --rng=burst=64
+case_ vsock-cid-host    2 "--vsock 'cid=2': cid must be 3 to 4294967294" -- --vsock cid=2
+case_ vsock-no-cid     2 "needs cid=N" -- --vsock ''
+case_ vsock-hybrid     2 "socket= (hybrid vsock over a Unix socket) is not supported yet" -- --vsock cid=5,socket=/tmp/v.sock
 many=()
 for _ in $(seq 13); do many+=(--disk "$tmp/disk.img"); done
 case_ virtio-too-many  2 "17 virtio devices (13 disks, a balloon, 2 network cards, an rng): at most 16" -- "${many[@]}" --balloon on --net tap=a --net tap=b --rng
@@ -318,6 +321,9 @@ if [ -n "$kernel" ]; then
     case_ net-not-tap  2 "--net tap=lo: an interface of another kind, not a tap" -- --kernel "$kernel" --net tap=lo
     case_ net-fd-not-tap 2 "--net fd=9: not a tap" -- --kernel "$kernel" --net fd=9 9<"$tmp/empty"
     case_ net-fd-closed 2 "--net fd=57: not an open file descriptor" -- --kernel "$kernel" --net fd=57
+    if [ ! -e /dev/vhost-vsock ]; then
+        case_ vsock-no-vhost 2 "--vsock: /dev/vhost-vsock: No such file or directory (modprobe vhost_vsock)" -- --kernel "$kernel" --vsock cid=9
+    fi
     if [ "$(id -u)" = 0 ] && ip tuntap add kvmini-ce0 mode tap 2>/dev/null; then
         case_ net-mq-tap 2 "queues=2 needs a tap made with multi_queue" -- --kernel "$kernel" --net tap=kvmini-ce0,queues=2
         case_ net-mtu-tap 2 "more than tap kvmini-ce0's MTU (1500)" -- --kernel "$kernel" --net tap=kvmini-ce0,mtu=9000

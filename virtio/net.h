@@ -11,6 +11,7 @@
 
 #include "devices/net/tap.h"
 #include "virtio/core.h"
+#include "virtio/vhost.h"
 #include "virtio/virtio.h"
 
 #define NET_QUEUE_MAX 256u           /* QueueNumMax we offer */
@@ -57,9 +58,7 @@ struct net_vhost {
 	int fd[NET_MAX_PAIRS];           /* /dev/vhost-net, one per pair (-1: none) */
 	int call[2 * NET_MAX_PAIRS];     /* eventfds vhost signals for each queue's interrupt */
 	uint64_t features;               /* VHOST_GET_FEATURES */
-	pthread_t thread;                /* relays interrupts, serves the control queue */
-	bool running;
-	uint64_t interrupts;             /* relayed */
+	struct vhost_relay relay;        /* relays interrupts, serves the control queue */
 };
 
 struct net_pair {

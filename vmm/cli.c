@@ -203,6 +203,8 @@ void cli__usage(FILE *f)
 "                         with its own I/O thread (a multi_queue tap); mtu tells the guest\n"
 "      --rng [SPEC]       a virtio-rng device fed by the host's getrandom(): on, or\n"
 "                         rate=BYTES[,burst=BYTES] per second (K, M suffixes)\n"
+"      --vsock cid=N      a virtio-vsock device (vhost-vsock): the guest is CID N (3 or\n"
+"                         more); the host reaches it with AF_VSOCK sockets\n"
 "      --virtio-transport T  how disks attach: pci (default: virtio-pci modern devices\n"
 "                         behind a PCI root bridge, MSI-X interrupts through KVM irqfds,\n"
 "                         kicks through ioeventfds: no userspace exit per request) or\n"
@@ -219,7 +221,7 @@ void cli__usage(FILE *f)
 
 enum { OPT_CMDLINE = 256, OPT_APPEND, OPT_CONSOLE, OPT_KVM, OPT_VIRTIO_CMDLINE,
        OPT_EXIT_STATS, OPT_TRACE_EXITS, OPT_STRICT, OPT_TRANSPORT, OPT_GDB, OPT_GDB_WAIT, OPT_SECCOMP,
-       OPT_DUMP_DTB, OPT_API_SOCKET, OPT_SHUTDOWN_TIMEOUT, OPT_BALLOON, OPT_NET, OPT_RNG };
+       OPT_DUMP_DTB, OPT_API_SOCKET, OPT_SHUTDOWN_TIMEOUT, OPT_BALLOON, OPT_NET, OPT_RNG, OPT_VSOCK };
 #define NOT_MINE (-2)	/* an option group's answer for an option of another group */
 
 /* The guest: kernel, initrd, command line, vCPUs, memory, console. 0, -1 (err) or NOT_MINE. */
@@ -307,6 +309,8 @@ static int device_option(int c, const char *arg, struct run_config *cfg, char *e
 		return net__parse_opts(arg, &cfg->nets[cfg->nnets++], err, errlen);
 	case OPT_RNG:
 		return rng__parse_opts(arg ? arg : "", &cfg->rng, err, errlen);
+	case OPT_VSOCK:
+		return vsock__parse_opts(arg, &cfg->vsock, err, errlen);
 	case OPT_SHUTDOWN_TIMEOUT:
 		if (parse_uint(arg, 3600, &cfg->shutdown_timeout)) {
 			snprintf(err, errlen, "--shutdown-timeout '%s': need whole seconds from 0 "
@@ -395,9 +399,10 @@ static int check_together(const struct run_config *cfg, char *err, size_t errlen
 		return -1;
 	}
 	if (cli__virtio_count(cfg) > MAX_VIRTIO) {
-		snprintf(err, errlen, "%u virtio devices (%u disks%s, %u network cards%s): at most %d",
-			 cli__virtio_count(cfg), cfg->ndisks, cfg->balloon.on ? ", a balloon" : "",
-			 cfg->nnets, cfg->rng.on ? ", an rng" : "", MAX_VIRTIO);
+		snprintf(err, errlen, "%u virtio devices (%u disks%s, %u network cards%s%s): at most "
+			 "%d", cli__virtio_count(cfg), cfg->ndisks, cfg->balloon.on ? ", a balloon" : "",
+			 cfg->nnets, cfg->rng.on ? ", an rng" : "", cfg->vsock.on ? ", a vsock" : "",
+			 MAX_VIRTIO);
 		return -1;
 	}
 	if (cfg->balloon.on && cfg->balloon.size > cfg->memory) {
@@ -416,7 +421,7 @@ static int check_together(const struct run_config *cfg, char *err, size_t errlen
 
 unsigned cli__virtio_count(const struct run_config *cfg)
 {
-	return cfg->ndisks + cfg->balloon.on + cfg->nnets + cfg->rng.on;
+	return cfg->ndisks + cfg->balloon.on + cfg->nnets + cfg->rng.on + cfg->vsock.on;
 }
 
 static void set_defaults(struct run_config *cfg)
@@ -458,6 +463,7 @@ int cli__parse_run(int argc, char **argv, struct run_config *cfg, char *err, siz
 		{ "balloon", required_argument, NULL, OPT_BALLOON },
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "rng", optional_argument, NULL, OPT_RNG },
+		{ "vsock", required_argument, NULL, OPT_VSOCK },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },

@@ -12,6 +12,7 @@
 #include "virtio/blk.h"
 #include "virtio/net.h"
 #include "virtio/rng.h"
+#include "virtio/vsock.h"
 #include "vmm/console.h"
 #include "vmm/limits.h"
 #include "vmm/memory.h"
@@ -54,13 +55,14 @@ struct run_config {
 	unsigned nnets;
 	struct net_opts nets[MAX_NETS];  /* --net SPEC */
 	struct rng_opts rng;             /* --rng [SPEC] (rng.on: given) */
+	struct vsock_opts vsock;         /* --vsock SPEC (vsock.on: given) */
 	unsigned shutdown_timeout; /* --shutdown-timeout S: SIGTERM presses the power button and
 				    * waits S seconds for the guest (0: SIGTERM stops it at once) */
 	enum seccomp_setting seccomp;    /* --seccomp=off|log|on (default on) */
 };
 
 /* The virtio devices cfg asks for, in the order they take their slots: disks, the balloon,
- * the network cards, the entropy device. */
+ * the network cards, the entropy device, the vsock device. */
 unsigned cli__virtio_count(const struct run_config *cfg);
 
 /* Parses argv of `kvmini run` (argv[0] is "run"). 0 ok, 1 help printed, -1 error in err. */

@@ -142,6 +142,7 @@ static void connect_api(struct machine *m, const struct run_config *cfg)
 		.power_button = api_power_button, .reboot_key = api_reboot_key, .power_ctx = m,
 		.balloon = m->balloon_on ? &m->balloon : NULL,
 		.net = m->net, .nnets = m->nnets, .rng = m->rng_on ? &m->rng : NULL,
+		.vsock = m->vsock_on ? &m->vsock : NULL,
 	};
 	machine_api__backend(&m->api_ctx, &b);
 	api__set_backend(m->api, &b);
@@ -334,6 +335,12 @@ static int attach_others(struct machine *m, const struct run_config *cfg, char *
 		if (add_virtio(m, &d, err, errlen))
 			return -1;
 	}
+	if (m->vsock_on) {
+		struct virtio_slot d = { .ops = &vsock_dev_ops, .priv = &m->vsock, .nq = 3,
+					 .queue_max = VSOCK_QUEUE_MAX, .what = "the vsock device" };
+		if (add_virtio(m, &d, err, errlen))
+			return -1;
+	}
 	return 0;
 }
 
@@ -388,8 +395,9 @@ static char *virtio_mmio_cmdline(const struct run_config *cfg)
 	return s;
 }
 
-/* Every --net's tap (guest RAM is not there yet: the devices take it at attach time) */
-static int open_nets(struct machine *m, const struct run_config *cfg, char *err, size_t errlen)
+/* Every --net's tap and --vsock's vhost device with its CID (guest RAM is not there yet: the
+ * devices take it at attach time) */
+static int open_backends(struct machine *m, const struct run_config *cfg, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < cfg->nnets; i++) {
 		if (net__init(&m->net[i], &cfg->nets[i], &m->vm.mem, err, errlen))
@@ -398,6 +406,11 @@ static int open_nets(struct machine *m, const struct run_config *cfg, char *err,
 		if (m->net[i].note[0] && !cfg->quiet)
 			fprintf(stderr, "kvmini: net%u (tap %s): %s\n", i, m->net[i].tap.ifname,
 				m->net[i].note);
+	}
+	if (cfg->vsock.on) {
+		if (vsock__init(&m->vsock, &cfg->vsock, &m->vm.mem, err, errlen))
+			return -1;
+		m->vsock_on = true;
 	}
 	return 0;
 }
@@ -417,7 +430,7 @@ static int open_inputs(struct machine *m, const struct run_config *cfg, int *sta
 	m->extra_cmdline = virtio_mmio_cmdline(cfg);
 	if (boot__open(&m->boot, cfg, m->extra_cmdline, err, errlen))
 		return -1;
-	if (machine__open_disks(m, cfg, status, err, errlen) || open_nets(m, cfg, err, errlen))
+	if (machine__open_disks(m, cfg, status, err, errlen) || open_backends(m, cfg, err, errlen))
 		return -1;
 	if (cfg->gdb && !(m->gdb = gdb__listen(cfg->gdb, cfg->cpus, cfg->gdb_wait, cfg->quiet, err,
 						 errlen)))
@@ -585,6 +598,9 @@ void machine__destroy(struct machine *m)
 	if (m->rng_on)
 		rng__free(&m->rng);
 	m->rng_on = false;
+	if (m->vsock_on)
+		vsock__free(&m->vsock);
+	m->vsock_on = false;
 	launcher__stop();	/* after the disks: their resets ran on it */
 	if (m->pci_on) {
 		pci_host__destroy(&m->pci);

@@ -14,6 +14,7 @@
 #include "virtio/net.h"
 #include "virtio/pci.h"
 #include "virtio/rng.h"
+#include "virtio/vsock.h"
 #include "devices/pci.h"
 #include "vmm/irq_routes.h"
 #include "vmm/machine_api.h"
@@ -48,6 +49,8 @@ struct machine {
 	struct net_dev net[MAX_NETS];
 	bool rng_on;                /* --rng */
 	struct rng rng;
+	bool vsock_on;              /* --vsock: opened before KVM (its CID claimed) */
+	struct vsock_dev vsock;
 	char *extra_cmdline;       /* virtio_mmio.device=... when asked for (malloc'd) */
 	enum exit_stats_mode exit_stats;
 	const char *exit_stats_path;

@@ -11,6 +11,7 @@
 struct balloon;
 struct net_dev;
 struct rng;
+struct vsock_dev;
 struct blk_dev;
 struct run_config;
 struct vm;
@@ -33,6 +34,7 @@ struct machine_api {
 	const struct net_dev *net;     /* --net cards (vm.info, vm.counters) */
 	unsigned nnets;
 	struct rng *rng;               /* --rng, or NULL */
+	const struct vsock_dev *vsock; /* --vsock, or NULL */
 };
 
 /* The callbacks over *a (which must outlive the API thread). */

@@ -6,6 +6,7 @@
 
 #include "virtio/net.h"
 #include "virtio/rng.h"
+#include "virtio/vsock.h"
 #include "vmm/json.h"
 
 json_object *net_report__config(const struct net_dev *n, unsigned i)
@@ -45,7 +46,7 @@ json_object *net_report__counters(const struct net_dev *n)
 	json__add(o, "tx_bytes", json__u64(s.tx_bytes));
 	json__add(o, "tx_dropped", json__u64(s.tx_dropped));
 	/* with vhost-net the frames never pass through kvmini: only the interrupts it relays */
-	json__add(o, "interrupts", json__u64(n->vhost ? __atomic_load_n(&n->vh.interrupts,
+	json__add(o, "interrupts", json__u64(n->vhost ? __atomic_load_n(&n->vh.relay.interrupts,
 					__ATOMIC_RELAXED) : s.notifies));
 	json__add(o, "control_commands",
 		  json__u64(__atomic_load_n(&n->ctrl_commands, __ATOMIC_RELAXED)));
@@ -89,6 +90,26 @@ static void text_rings(FILE *f, const struct net_dev *n, unsigned i)
 	}
 }
 
+json_object *net_report__vsock_config(const struct vsock_dev *d)
+{
+	json_object *o = json__obj();
+
+	json__add(o, "cid", json__u64(d->opts.cid));
+	json__add(o, "socket", NULL);	/* no hybrid mode yet */
+	json__add(o, "id", json__string("_vsock0", true));
+	return o;
+}
+
+json_object *net_report__vsock_counters(const struct vsock_dev *d)
+{
+	json_object *o = json__obj();
+
+	json__add(o, "interrupts", json__u64(__atomic_load_n(&d->relay.interrupts,
+							     __ATOMIC_RELAXED)));
+	json__add(o, "driver_errors", json__u64(__atomic_load_n(&d->errors, __ATOMIC_RELAXED)));
+	return o;
+}
+
 void net_report__text(FILE *f, const struct net_dev *n, unsigned i)
 {
 	struct net_stats s;
@@ -98,7 +119,7 @@ void net_report__text(FILE *f, const struct net_dev *n, unsigned i)
 	if (n->vhost) {
 		fprintf(f, "kvmini: net%u (tap %s): vhost-net moved the frames; %" PRIu64
 			" interrupts relayed, %" PRIu64 " driver errors\n", i, n->tap.ifname,
-			__atomic_load_n(&n->vh.interrupts, __ATOMIC_RELAXED), errors);
+			__atomic_load_n(&n->vh.relay.interrupts, __ATOMIC_RELAXED), errors);
 		text_rings(f, n, i);
 		return;
 	}

@@ -8,6 +8,7 @@
 
 struct net_dev;
 struct rng;
+struct vsock_dev;
 
 /* One network card in Cloud Hypervisor's NetConfig names (id _netI, tap, mac, mtu,
  * num_queues: virtqueues, queue_size) and vhost: false. */
@@ -17,6 +18,10 @@ json_object *net_report__config(const struct net_dev *n, unsigned i);
 json_object *net_report__counters(const struct net_dev *n);
 /* The rng's counters (bytes, requests, errors, throttled, throttled_ns). */
 json_object *net_report__rng_counters(struct rng *r);
+/* The vsock device in Cloud Hypervisor's VsockConfig names (cid, socket: null), and its
+ * counters (the interrupts it relayed, driver errors). */
+json_object *net_report__vsock_config(const struct vsock_dev *d);
+json_object *net_report__vsock_counters(const struct vsock_dev *d);
 /* One text line per card for --exit-stats. */
 void net_report__text(FILE *f, const struct net_dev *n, unsigned i);
 /* The same counters in --exit-stats JSON: an array of the cards. */

@@ -149,6 +149,7 @@ static const struct seccomp_rule launcher[] = {
 	IOCTL(VHOST_SET_VRING_KICK),
 	IOCTL(VHOST_SET_VRING_CALL),
 	IOCTL(VHOST_NET_SET_BACKEND),
+	IOCTL(VHOST_VSOCK_SET_RUNNING), /* vhost-vsock: started at DRIVER_OK, stopped at reset */
 };
 
 /* The --trace-exits writer: its wake-up eventfd and the trace file. */

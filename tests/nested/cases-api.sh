@@ -149,8 +149,12 @@ PY
 # (and curl's GET vm.info answers while it boots, before the login prompt)
 debian_boot() {
     local rc=1 i sock=$DISKS_TMP/deb.sock
+    local -a net=()
+    # the first boot has a network card on a tap in a namespace of the test's (cases-net.sh)
+    [ -z "${NET_NS:-}" ] || net=(--net tap=tap0 --append "kvmini.ip=$NET_GUEST/24")
     kvmini_cmd --disk "path=$DISKS_TMP/debian.img" --memory 1G \
-        --cmdline "$L2_DEFAULT_CMDLINE root=/dev/vda rw" --api-socket "$sock"
+        --cmdline "$L2_DEFAULT_CMDLINE root=/dev/vda rw" --api-socket "$sock" "${net[@]}"
+    [ -z "${NET_NS:-}" ] || L2_CMD=(ip netns exec "$NET_NS" "${L2_CMD[@]}")
     vm_start "$WORK/$1" "${L2_CMD[@]}" || return 1
     for i in $(seq 60); do
         if curl -s --max-time 5 --unix-socket "$sock" http://localhost/api/v1/vm.info \
@@ -178,23 +182,38 @@ debian_sigterm() {
 }
 
 # A Debian 12 system with systemd (tests/nested/debian-rootfs.sh) on root=/dev/vda, booted by
-# the default guest's kernel and initramfs: it reaches its login prompt; SIGTERM presses the
+# the default guest's kernel and initramfs: it reaches its login prompt; with a network card on
+# the first boot, its kvmini-net.service gives eth0 its address and the host pings it; SIGTERM presses the
 # power button and systemd-logind powers it off cleanly (status 0) with the file its boot wrote
 # (no sync) on the disk and the ext4 clean; its next boot needs no journal recovery, and SIGTERM
 # ends it the same way
 case_debian_systemd() {
+    debian_systemd
+    local rc=$?
+    net_ns_cleanup
+    return $rc
+}
+
+debian_systemd() {
     local img=$BUILD/debian12/rootfs.img rc=0 note
-    plan 12
+    plan 14
     if [ ! -f "$BUILD/debian12/rootfs.done" ] || [ ! -f "$img" ]; then
         bad debian-image "no Debian image: tests/nested/debian-rootfs.sh $BUILD did not build it"
         return 1
     fi
     disk_dir
     cp --sparse=always "$img" "$DISKS_TMP/debian.img"
+    net_ns 1
     debian_boot debian-boot1 || return $?
     vm_expect '^KVMINI-NOTE-WRITTEN$' 5 || rc=$?
     [ "$rc" = 124 ] && rc=1
     step debian-boot1-wrote-note "$rc" "kvmini-note.service did not say KVMINI-NOTE-WRITTEN" || return $?
+    rc=0
+    vm_expect "^KVMINI-NET eth0 $NET_GUEST/24\$" 30 || rc=$?
+    step debian-boot1-net-address "$rc" "kvmini-net.service did not say KVMINI-NET eth0 $NET_GUEST/24" || return $?
+    rc=0
+    ip netns exec "$NET_NS" ping -c 3 -W 5 "$NET_GUEST" > "$VM_DIR/ping.txt" 2>&1 || rc=1
+    host_check debian-boot1-host-pings-guest "$rc" "$(tail -n 2 "$VM_DIR/ping.txt" | tr '\n' ' ')" || return $?
     debian_sigterm debian-boot1 || return $?
     rc=0
     case " $(dumpe2fs -h "$DISKS_TMP/debian.img" 2>/dev/null | sed -n 's/^Filesystem features: *//p') " in
@@ -205,6 +224,7 @@ case_debian_systemd() {
     rc=0
     case $note in note-????????-*) ;; *) rc=1 ;; esac
     host_check debian-boot1-note-on-disk "$rc" "/root/note.txt holds '${note:0:60}'" || return $?
+    net_ns_cleanup
     debian_boot debian-boot2 || return $?
     rc=0
     ! vm_clean_out | grep -a -q -E 'EXT4-fs \(vda\): (recovery complete|orphan cleanup)' || rc=1

@@ -9,7 +9,10 @@
 # the serial console's getty; /etc/fstab with / on /dev/vda; the kernel modules of the default
 # guest's kernel (BUILD/guest/kernel-pkg) that its initramfs loads, with depmod's indexes; and
 # kvmini-note.service, which writes /root/note.txt at each boot without syncing it and says
-# KVMINI-NOTE-WRITTEN on the console. Boot it with the default guest's kernel and initramfs:
+# KVMINI-NOTE-WRITTEN on the console; iproute2, ping and iperf3, eth0 keeping its name and
+# configured from kvmini.ip=ADDR/PREFIX[,GATEWAY] (kvmini-net.service, which says KVMINI-NET);
+# /usr/local/sbin/kvmini-bench-init, an init= for the network benchmark (an iperf3 server).
+# Boot it with the default guest's kernel and initramfs:
 #   kvmini run --kernel BUILD/guest/bzImage --initrd BUILD/guest/initramfs.cpio.gz \
 #     --disk path=BUILD/debian12/rootfs.img --cmdline "console=ttyS0 reboot=k panic=-1 root=/dev/vda rw"
 # Needs root (debootstrap, chroot) and a Debian mirror (the first URI of apt's sources).
@@ -48,7 +51,8 @@ rm -rf "$out"
 mkdir -p "$out"
 root=$out/root
 echo "debian-rootfs: debootstrap bookworm from $mirror (a few minutes)"
-debootstrap --variant=minbase --include=systemd-sysv,udev,dbus,kmod bookworm "$root" "$mirror" \
+debootstrap --variant=minbase --include=systemd-sysv,udev,dbus,kmod,iproute2,iputils-ping,iperf3 \
+    bookworm "$root" "$mirror" \
     > "$out/debootstrap.log" 2>&1 || { tail -n 20 "$out/debootstrap.log" >&2; die "debootstrap failed ($out/debootstrap.log)"; }
 
 echo kvmini-debian > "$root/etc/hostname"
@@ -56,7 +60,7 @@ printf '/dev/vda / ext4 defaults 0 1\n' > "$root/etc/fstab"
 chroot "$root" passwd -d root > /dev/null
 # the initramfs's drivers, where udev and modprobe look for them
 mkdir -p "$root/lib/modules/$kver"
-(cd "$moddir" && find . -name '*.ko*' | grep -E '/(virtio[^/]*|crc32c[^/]*|crc16|mbcache|jbd2|ext4|pvpanic[^/]*|button|evdev)\.ko' |
+(cd "$moddir" && find . -name '*.ko*' | grep -E '/(virtio[^/]*|crc32c[^/]*|crc16|mbcache|jbd2|ext4|pvpanic[^/]*|button|evdev|failover|net_failover)\.ko' |
     cpio -pdm --quiet "$root/lib/modules/$kver")
 cp "$moddir"/modules.order "$moddir"/modules.builtin* "$root/lib/modules/$kver/" 2>/dev/null || true
 chroot "$root" depmod "$kver"
@@ -73,6 +77,54 @@ ExecStart=/bin/sh -c 'echo "note-$(cat /proc/sys/kernel/random/boot_id)" > /root
 WantedBy=multi-user.target
 UNIT
 ln -s /etc/systemd/system/kvmini-note.service "$root/etc/systemd/system/multi-user.target.wants/kvmini-note.service"
+# the network card keeps the kernel's name (eth0), and kvmini.ip=ADDR/PREFIX[,GATEWAY] on the
+# command line configures it when it appears (kvmini-net.service), saying KVMINI-NET
+mkdir -p "$root/etc/systemd/network" "$root/usr/local/sbin"
+ln -s /dev/null "$root/etc/systemd/network/99-default.link"
+cat > "$root/usr/local/sbin/kvmini-net" <<'NET'
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# kvmini Debian guest: eth0 up with kvmini.ip=ADDR/PREFIX[,GATEWAY] from the command line.
+spec=""
+for arg in $(cat /proc/cmdline); do
+    case $arg in kvmini.ip=*) spec=${arg#kvmini.ip=} ;; esac
+done
+ip link set lo up
+ip link set eth0 up
+[ -n "$spec" ] || exit 0
+ip addr add "${spec%%,*}" dev eth0 || exit 1
+case $spec in *,*) ip route add default via "${spec#*,}" ;; esac
+echo "KVMINI-NET eth0 ${spec%%,*}" > /dev/console
+NET
+cat > "$root/etc/systemd/system/kvmini-net.service" <<'UNIT'
+# SPDX-License-Identifier: Apache-2.0
+# kvmini's network card: eth0 configured from kvmini.ip= once it appears
+[Unit]
+Description=kvmini network card (kvmini.ip=)
+BindsTo=sys-subsystem-net-devices-eth0.device
+After=sys-subsystem-net-devices-eth0.device
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/kvmini-net
+UNIT
+mkdir -p "$root/etc/systemd/system/sys-subsystem-net-devices-eth0.device.wants"
+ln -s /etc/systemd/system/kvmini-net.service \
+    "$root/etc/systemd/system/sys-subsystem-net-devices-eth0.device.wants/kvmini-net.service"
+# init= for the network benchmark (tests/bench/net-bench.sh): no systemd; eth0 as above, an
+# iperf3 server, then nothing until the VMM is stopped
+cat > "$root/usr/local/sbin/kvmini-bench-init" <<'INIT'
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# kvmini Debian guest as PID 1 for the network benchmark: eth0, an iperf3 server, then idle.
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t tmpfs tmpfs /tmp
+/usr/local/sbin/kvmini-net
+iperf3 -s -D --logfile /tmp/iperf3.log
+echo KVMINI-BENCH-READY > /dev/console
+exec sleep infinity
+INIT
+chmod 755 "$root/usr/local/sbin/kvmini-net" "$root/usr/local/sbin/kvmini-bench-init"
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
 
 echo "debian-rootfs: mke2fs -d (an ext4 of 2 GiB, sparse)"

@@ -39,7 +39,7 @@ L1_TOP=$(cd "$L1_DIR_HERE/../.." && pwd)
 # modules loaded in L1, in this order (their dependencies come first; resolve-modules.sh)
 L1_MODULES=(irqbypass kvm ccp kvm-amd virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev
     virtio_pci 9pnet 9pnet_virtio netfs fscache 9p loop brd virtio_blk crc32c_generic ext4 dm-mod
-    tun tap vhost_iotlb vhost vhost_net)
+    tun tap vhost_iotlb vhost vhost_net vsock vmw_vsock_virtio_transport_common vhost_vsock)
 
 l1_log() { echo "l1: $*" >&2; }
 

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* --vsock: the guest's context id (cid=); the hybrid Unix-socket mode (socket=) is not there yet. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "virtio/vsock.h"
+
+int vsock__parse_opts(const char *spec, struct vsock_opts *o, char *err, size_t errlen)
+{
+	char buf[256], *save = NULL;
+	bool cid = false;
+
+	*o = (struct vsock_opts){ .on = true };
+	if (strlen(spec) >= sizeof(buf)) {
+		snprintf(err, errlen, "--vsock value is too long");
+		return -1;
+	}
+	strcpy(buf, spec);
+	for (char *k = strtok_r(buf, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+		char *v = strchr(k, '='), *end;
+		if (v)
+			*v++ = '\0';
+		if (v && !strcmp(k, "cid")) {
+			errno = 0;
+			unsigned long long n = strtoull(v, &end, 10);
+			if (*v < '0' || *v > '9' || *end || errno || n < VSOCK_CID_MIN ||
+			    n > VSOCK_CID_MAX) {
+				snprintf(err, errlen, "--vsock '%s': cid must be %u to %u (0-2 are the "
+					 "host's)", spec, VSOCK_CID_MIN, VSOCK_CID_MAX);
+				return -1;
+			}
+			o->cid = n;
+			cid = true;
+		} else if (v && !strcmp(k, "socket")) {
+			snprintf(err, errlen, "--vsock '%s': socket= (hybrid vsock over a Unix socket) "
+				 "is not supported yet; the host reaches the guest through AF_VSOCK", spec);
+			return -1;
+		} else {
+			snprintf(err, errlen, "--vsock '%s': unknown key '%s' (cid)", spec, k);
+			return -1;
+		}
+	}
+	if (!cid) {
+		snprintf(err, errlen, "--vsock '%s': needs cid=N (3 or more)", spec);
+		return -1;
+	}
+	return 0;
+}
