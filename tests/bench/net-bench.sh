@@ -59,7 +59,7 @@ PY
 if [ "$1" = --report ]; then report "$2"; exit 0; fi
 
 ns_setup() {
-    NS=kvmini-bench-net-$$
+    NS=kvmini-bench-net-$$-$RANDOM
     ip netns add "$NS"
     ip -n "$NS" link set lo up
     ip -n "$NS" tuntap add tap0 mode tap
@@ -108,9 +108,22 @@ iperf() {
     python3 -c 'import json, sys; print("%.1f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6))' "$VM_DIR/iperf$*.json"
 }
 
+# vm_stop: SIGTERM (kvmini with --shutdown-timeout 0 and QEMU both stop at once, tearing their
+# vhost devices down in order), SIGKILL after 20 s
+vm_stop() {
+    local i
+    kill -TERM "$VM_PID" 2>/dev/null || true
+    for i in $(seq 200); do
+        kill -0 "$VM_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    vm_kill
+}
+
 # one_run ROUND CFG: boot, measure, stop; one line in runs.txt
 one_run() {
     local rnd=$1 cfg=$2 rx tx rtt e0 e1 i0 i1 f0 f1
+    ns_setup	# a fresh tap for each VMM (the nested L1 froze twice starting a VMM on a reused one)
     vmm_cmd "$cfg"
     vm_start "$OUT/work/$rnd-$cfg" ip netns exec "$NS" "${VM_CMD[@]}"
     vm_expect '^KVMINI-BENCH-READY' 240 || { echo "bench: $cfg: the guest did not come up"; return 1; }
@@ -119,9 +132,10 @@ one_run() {
     rx=$(iperf) && tx=$(iperf -R) || { echo "bench: $cfg: iperf3 failed"; return 1; }
     e1=$(kvm_stat "$VM_PID" exits) i1=$(kvm_stat "$VM_PID" irq_injections) f1=$(frames)
     rtt=$(ip netns exec "$NS" ping -q -c "$PINGS" -i 0.01 "$GUEST" | sed -n 's#.* = [0-9.]*/\([0-9.]*\)/.*#\1#p')
-    vm_kill
+    vm_stop
     echo "$rnd $cfg $rx $tx $(python3 -c "print('%.0f %.3f %.3f' % ($rtt * 1000, ($e1 - $e0) / max(1, $f1 - $f0), ($i1 - $i0) / max(1, $f1 - $f0)))")" >> "$OUT/runs.txt"
     echo "bench: round $rnd $cfg: $(tail -n 1 "$OUT/runs.txt")"
+    ns_cleanup
 }
 
 run_bench() {
@@ -138,12 +152,11 @@ run_bench() {
         echo "# guest: Debian 12, $(cat "$BUILD/guest/kernel-version" 2>/dev/null), 1 vCPU, 1 GiB; $(qemu-system-x86_64 --version | head -n1)"
         echo "# columns: round vmm rx_mbit_s tx_mbit_s ping_us exits_per_frame irqs_per_frame"
     } > "$OUT/runs.txt"
-    ns_setup
     trap 'vm_kill; ns_cleanup' EXIT
     order=$CONFIGS
     for rnd in $(seq "$ROUNDS"); do
         for cfg in $order; do
-            one_run "$rnd" "$cfg" || { vm_kill; echo "# round $rnd $cfg: failed ($(tail -c 300 "$VM_DIR/err" | tr '\n' ' '))" >> "$OUT/runs.txt"; }
+            one_run "$rnd" "$cfg" || { vm_kill; ns_cleanup; echo "# round $rnd $cfg: failed ($(tail -c 300 "$VM_DIR/err" | tr '\n' ' '))" >> "$OUT/runs.txt"; }
         done
         order="${order#* } ${order%% *}"	# the next round starts with the next VMM
     done
