@@ -141,6 +141,10 @@ record() {
         [[ $line == "$name "* ]] || line="$name $line"
         echo "SKIPPED $line"
     done >> "$CHECK/skipped.txt"
+    # each failure and flaky case by name, for the summary at the end (a CI log is read from
+    # its tail): "FAIL ..." lines and Check's "file:line:F:..." ones
+    grep -a -h -E '^FAIL |^FLAKY |:[0-9]+:[FE]:' "$log" 2>/dev/null | sed "s/^/$name: /" \
+        >> "$CHECK/failed.txt"
 }
 
 skip_part() {
@@ -285,6 +289,11 @@ done
 if [ -s "$CHECK/skipped.txt" ]; then
     echo "check: skipped, with the reasons (also in $CHECK/skipped.txt):"
     sed 's/^/check:   /' "$CHECK/skipped.txt"
+fi
+if [ -s "$CHECK/failed.txt" ]; then
+    echo "check: failures and flaky cases, by name (also in $CHECK/failed.txt):"
+    head -n 40 "$CHECK/failed.txt" | cut -c1-300 | sed 's/^/check:   /'
+    [ "$(wc -l < "$CHECK/failed.txt")" -le 40 ] || echo "check:   (and more: see the file)"
 fi
 # expected_skip PART TEST: whether tests/expected-skips lists it for this user and machine
 expected_skip() {

@@ -78,11 +78,11 @@ static void rx_abandon(struct pair_io *io, struct virtq *q)
 {
 	for (unsigned i = 0; i < io->rx.nheld; i++)
 		io->rx.held[i].len = 0;
+	STAT_ADD(io->p, rx_dropped, 1);	/* (counted before the guest can see it) */
 	virtq__push_many(q, io->rx.held, io->rx.nheld);
 	io->rx.nheld = 0;
 	io->rx.copied = 0;
 	io->p->frame_len = 0;
-	STAT_ADD(io->p, rx_dropped, 1);
 }
 
 /* The buffer c takes the next part of the waiting frame. false: the frame was dropped. */
@@ -126,10 +126,10 @@ static int rx_deliver(struct pair_io *io, struct virtq *q)
 			return 1;
 	}
 	set_num_buffers(&io->rx, (uint16_t)io->rx.nheld);
-	virtq__push_many(q, io->rx.held, io->rx.nheld);
-	STAT_ADD(p, rx_packets, 1);
+	STAT_ADD(p, rx_packets, 1);	/* counted before the guest (or a test) sees the frame */
 	STAT_ADD(p, rx_bytes, p->frame_len - NET_HDR_LEN);
 	STAT_ADD(p, rx_buffers, io->rx.nheld);
+	virtq__push_many(q, io->rx.held, io->rx.nheld);
 	io->rx.nheld = 0;
 	io->rx.copied = 0;
 	p->frame_len = 0;

@@ -16,7 +16,8 @@
 #define RNG_MIN_FILL 64u             /* rate-limited: the device pops only with this many bytes
 				      * in the bucket (Linux asks for 64 at a time) */
 #define RNG_BATCH 64u                /* buffers served per wake-up before polling again */
-#define RNG_WAIT_MAX_MS 1000         /* longest poll while waiting for the bucket to refill */
+#define RNG_WAIT_MAX_MS 5000         /* longest poll while waiting for the bucket to refill
+				      * (a kick or a stop ends it sooner) */
 
 /* --rng, parsed */
 struct rng_opts {

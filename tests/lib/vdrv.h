@@ -30,6 +30,9 @@
 #define VDRV_RING_STRIDE 0x8000ULL
 #define VDRV_BUFS        0x100000ULL   /* first byte of RAM free for buffers (1 MiB) */
 #define VDRV_MIN_RAM     (2ULL << 20)
+/* how long a test waits for what should happen: generous, because the arm64 unit tests run in
+ * an emulated L1 that shares two cores with the x86 one (it only costs time when a test fails) */
+#define VDRV_WAIT_MS     15000u
 
 struct vdrv_queue {
 	uint16_t size;                 /* 0: not set up */

@@ -71,7 +71,7 @@ static ssize_t peer_recv(void *buf, size_t len)
 {
 	struct pollfd p = { .fd = peer, .events = POLLIN };
 
-	if (poll(&p, 1, 2000) != 1)
+	if (poll(&p, 1, VDRV_WAIT_MS) != 1)
 		return -1;
 	return recv(peer, buf, len, 0);
 }
@@ -116,7 +116,7 @@ START_TEST(transmit)
 	vdrv__kick(&d, TXQ);
 	ck_assert_int_eq(peer_recv(got, sizeof(got)), NET_HDR_LEN + 100);
 	ck_assert_mem_eq(got + NET_HDR_LEN, pay, 100);
-	ck_assert(vdrv__wait_used(&d, TXQ, 1, 2000));
+	ck_assert(vdrv__wait_used(&d, TXQ, 1, VDRV_WAIT_MS));
 	ck_assert_uint_eq(vdrv__used(&d, TXQ, 0).len, 0);
 	stats(&s, &e);
 	ck_assert_uint_eq(s.tx_packets, 1);
@@ -145,7 +145,7 @@ START_TEST(receive_one_buffer)
 	vdrv__add(&d, RXQ, &b, 1);
 	vdrv__kick(&d, RXQ);
 	peer_send(frame, sizeof(frame), 1);
-	ck_assert(vdrv__wait_used(&d, RXQ, 1, 2000));
+	ck_assert(vdrv__wait_used(&d, RXQ, 1, VDRV_WAIT_MS));
 	ck_assert_uint_eq(vdrv__used(&d, RXQ, 0).len, sizeof(frame));
 	ck_assert_mem_eq((uint8_t *)vdrv__ptr(&d, BUF) + NET_HDR_LEN, frame + NET_HDR_LEN, 60);
 	ck_assert_uint_eq(h->num_buffers, 1);
@@ -167,7 +167,7 @@ START_TEST(receive_merged)
 	}
 	vdrv__kick(&d, RXQ);
 	peer_send(frame, sizeof(frame), 2);
-	ck_assert(vdrv__wait_used(&d, RXQ, 4, 2000));
+	ck_assert(vdrv__wait_used(&d, RXQ, 4, VDRV_WAIT_MS));
 	uint32_t total = 0;
 	for (uint16_t i = 0; i < 4; i++) {
 		struct vring_used_elem u = vdrv__used(&d, RXQ, i);
@@ -194,14 +194,19 @@ START_TEST(receive_starved_then_refilled)
 
 	start(BASE_F | (1ULL << VIRTIO_NET_F_MRG_RXBUF));
 	peer_send(frame, sizeof(frame), 3);
-	usleep(200 * 1000);
-	ck_assert_uint_eq(vdrv__used_idx(&d, RXQ), 0);
-	stats(&s, &e);
+	for (unsigned ms = 0; ms < VDRV_WAIT_MS; ms++) {	/* the thread read it and found no buffer */
+		stats(&s, &e);
+		if (s.rx_waits)
+			break;
+		usleep(1000);
+	}
 	ck_assert_uint_ge(s.rx_waits, 1);
+	usleep(100 * 1000);
+	ck_assert_uint_eq(vdrv__used_idx(&d, RXQ), 0);
 	struct vdrv_buf b = { BUF, 2048, true };
 	vdrv__add(&d, RXQ, &b, 1);
 	vdrv__kick(&d, RXQ);
-	ck_assert(vdrv__wait_used(&d, RXQ, 1, 2000));
+	ck_assert(vdrv__wait_used(&d, RXQ, 1, VDRV_WAIT_MS));
 	ck_assert_uint_eq(vdrv__used(&d, RXQ, 0).len, sizeof(frame));
 	ck_assert_mem_eq((uint8_t *)vdrv__ptr(&d, BUF) + NET_HDR_LEN, frame + NET_HDR_LEN, 200);
 }
@@ -219,7 +224,7 @@ static uint8_t ctrl(uint8_t class, uint8_t cmd, const void *data, uint32_t len, 
 	struct vdrv_buf b[2] = { { BUF, 2 + len, false }, { BUF + 0x100, 1, true } };
 	vdrv__add(&d, CTRLQ, b, 2);
 	vdrv__kick(&d, CTRLQ);
-	ck_assert(vdrv__wait_used(&d, CTRLQ, nth, 2000));
+	ck_assert(vdrv__wait_used(&d, CTRLQ, nth, VDRV_WAIT_MS));
 	return *ack;
 }
 
@@ -249,7 +254,7 @@ START_TEST(hostile_buffers)
 	vdrv__add(&d, TXQ, &hdr_only, 1);             /* nothing after the header */
 	vdrv__add(&d, TXQ, &writable, 1);             /* a transmit buffer the device may write */
 	vdrv__kick(&d, TXQ);
-	ck_assert(vdrv__wait_used(&d, TXQ, 2, 2000));
+	ck_assert(vdrv__wait_used(&d, TXQ, 2, VDRV_WAIT_MS));
 	/* 64 receive buffers of 20 bytes: too small for the frame, all given back empty */
 	for (unsigned i = 0; i < NET_RX_CHAINS; i++) {
 		struct vdrv_buf b = { BUF + 0x10000 + i * 64, 20, true };
@@ -257,7 +262,7 @@ START_TEST(hostile_buffers)
 	}
 	vdrv__kick(&d, RXQ);
 	peer_send(frame, sizeof(frame), 4);
-	ck_assert(vdrv__wait_used(&d, RXQ, NET_RX_CHAINS, 2000));
+	ck_assert(vdrv__wait_used(&d, RXQ, NET_RX_CHAINS, VDRV_WAIT_MS));
 	for (uint16_t i = 0; i < NET_RX_CHAINS; i++)
 		ck_assert_uint_eq(vdrv__used(&d, RXQ, i).len, 0);
 	/* a receive buffer the device may only read: given back empty, the frame dropped */
@@ -265,7 +270,7 @@ START_TEST(hostile_buffers)
 	vdrv__add(&d, RXQ, &ro, 1);
 	vdrv__kick(&d, RXQ);
 	peer_send(frame, 100, 5);
-	ck_assert(vdrv__wait_used(&d, RXQ, NET_RX_CHAINS + 1, 2000));
+	ck_assert(vdrv__wait_used(&d, RXQ, NET_RX_CHAINS + 1, VDRV_WAIT_MS));
 	ck_assert_uint_eq(vdrv__used(&d, RXQ, NET_RX_CHAINS).len, 0);
 	stats(&s, &e);
 	ck_assert_uint_eq(s.tx_dropped, 2);
@@ -277,7 +282,7 @@ START_TEST(hostile_buffers)
 	vdrv__add(&d, RXQ, &ok, 1);
 	vdrv__kick(&d, RXQ);
 	peer_send(frame, 300, 6);
-	ck_assert(vdrv__wait_used(&d, RXQ, NET_RX_CHAINS + 2, 2000));
+	ck_assert(vdrv__wait_used(&d, RXQ, NET_RX_CHAINS + 2, VDRV_WAIT_MS));
 	ck_assert_uint_eq(vdrv__used(&d, RXQ, NET_RX_CHAINS + 1).len, 300);
 }
 END_TEST
@@ -297,7 +302,7 @@ START_TEST(reset_with_frame_waiting)
 	vdrv__add(&d, RXQ, &b, 1);
 	vdrv__kick(&d, RXQ);
 	peer_send(frame, sizeof(frame), 8);
-	ck_assert(vdrv__wait_used(&d, RXQ, 1, 2000));
+	ck_assert(vdrv__wait_used(&d, RXQ, 1, VDRV_WAIT_MS));
 	ck_assert_mem_eq((uint8_t *)vdrv__ptr(&d, BUF) + NET_HDR_LEN, frame + NET_HDR_LEN, 100);
 }
 END_TEST
@@ -368,7 +373,7 @@ Suite *virtio_net_suite(void)
 	TCase *tc = tcase_create("device");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 20);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, features_and_config);
 	tcase_add_test(tc, transmit);
 	tcase_add_test(tc, receive_one_buffer);
