@@ -159,7 +159,7 @@ skip_part() {
 
 tsan_run() {
     local s rc=0
-    for s in ${TSAN_SUITES:-disk virtio-blk virtio-balloon virtio-net virtio-rng api}; do
+    for s in ${TSAN_SUITES:-disk virtio-blk virtio-balloon virtio-net virtio-rng virtio-vsock-hybrid api}; do
         echo "  SANITIZE  clang + thread: $s"
         TSAN_OPTIONS=halt_on_error=1 CK_RUN_SUITE=$s "$BUILD/tsan/unit-tests" || rc=1
     done

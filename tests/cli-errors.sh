@@ -311,7 +311,7 @@ case_ rng-rate         2 "--rng 'rate=abc'" -- --rng=rate=abc
 case_ rng-burst-alone  2 "--rng" -- --rng=burst=64
 case_ vsock-cid-host    2 "--vsock 'cid=2': cid must be 3 to 4294967294" -- --vsock cid=2
 case_ vsock-no-cid     2 "needs cid=N" -- --vsock ''
-case_ vsock-hybrid     2 "socket= (hybrid vsock over a Unix socket) is not supported yet" -- --vsock cid=5,socket=/tmp/v.sock
+case_ vsock-hybrid-long 2 "socket= needs a path of 1 to 96 characters" -- --vsock "cid=5,socket=/tmp/$(printf '%0100d' 0)"
 many=()
 for _ in $(seq 13); do many+=(--disk "$tmp/disk.img"); done
 case_ virtio-too-many  2 "17 virtio devices (13 disks, a balloon, 2 network cards, an rng): at most 16" -- "${many[@]}" --balloon on --net tap=a --net tap=b --rng
@@ -342,6 +342,7 @@ case_ seccomp-case     2 "--seccomp 'ON'"     -- --seccomp=ON
 case_ seccomp-empty    2 "--seccomp ''"       -- --seccomp=
 case_ seccomp-missing  2 "needs a value"      -- --seccomp
 case_ gdb-unix-file    2 "exists and is not a socket" -- --kernel "$hello" --gdb "unix:$tmp/empty"
+case_ vsock-hybrid-file 2 "--vsock socket=$tmp/empty: exists and is not a socket" -- --kernel "$hello" --vsock "cid=5,socket=$tmp/empty"
 case_ gdb-unix-nodir   2 "cannot listen" -- --kernel "$hello" --gdb "unix:$tmp/no/such/dir/sock"
 {
     # a port someone else listens on

@@ -21,10 +21,11 @@
 struct vsock_opts {
 	bool on;
 	uint64_t cid;                    /* the guest's context id */
+	char socket[108];                /* hybrid vsock: the host end's Unix socket ("": vhost) */
 };
 
-/* Parses "cid=N" (3 .. 2^32-2); "socket=PATH" (hybrid vsock) is refused for now. 0, or -1
- * with a one-line reason. */
+/* Parses "cid=N[,socket=PATH]" (N: 3 .. 2^32-2; PATH short enough for "PATH_<port>" to be a
+ * Unix socket's name). 0, or -1 with a one-line reason. */
 int vsock__parse_opts(const char *spec, struct vsock_opts *o, char *err, size_t errlen);
 
 struct vsock_dev {

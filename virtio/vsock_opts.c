@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* --vsock: the guest's context id (cid=); the hybrid Unix-socket mode (socket=) is not there yet. */
+/* --vsock: the guest's context id (cid=) and, for hybrid vsock, the host end's Unix socket (socket=). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,11 +34,15 @@ int vsock__parse_opts(const char *spec, struct vsock_opts *o, char *err, size_t 
 			o->cid = n;
 			cid = true;
 		} else if (v && !strcmp(k, "socket")) {
-			snprintf(err, errlen, "--vsock '%s': socket= (hybrid vsock over a Unix socket) "
-				 "is not supported yet; the host reaches the guest through AF_VSOCK", spec);
-			return -1;
+			/* PATH_4294967295 must fit in sun_path as well */
+			if (!*v || strlen(v) + 11 >= sizeof(o->socket)) {
+				snprintf(err, errlen, "--vsock '%s': socket= needs a path of 1 to %zu "
+					 "characters", spec, sizeof(o->socket) - 12);
+				return -1;
+			}
+			strcpy(o->socket, v);
 		} else {
-			snprintf(err, errlen, "--vsock '%s': unknown key '%s' (cid)", spec, k);
+			snprintf(err, errlen, "--vsock '%s': unknown key '%s' (cid, socket)", spec, k);
 			return -1;
 		}
 	}

@@ -143,6 +143,7 @@ static void connect_api(struct machine *m, const struct run_config *cfg)
 		.balloon = m->balloon_on ? &m->balloon : NULL,
 		.net = m->net, .nnets = m->nnets, .rng = m->rng_on ? &m->rng : NULL,
 		.vsock = m->vsock_on ? &m->vsock : NULL,
+		.vsock_hy = m->vsock_hy_on ? &m->vsock_hy : NULL,
 	};
 	machine_api__backend(&m->api_ctx, &b);
 	api__set_backend(m->api, &b);
@@ -335,9 +336,10 @@ static int attach_others(struct machine *m, const struct run_config *cfg, char *
 		if (add_virtio(m, &d, err, errlen))
 			return -1;
 	}
-	if (m->vsock_on) {
-		struct virtio_slot d = { .ops = &vsock_dev_ops, .priv = &m->vsock, .nq = 3,
-					 .queue_max = VSOCK_QUEUE_MAX, .what = "the vsock device" };
+	if (m->vsock_on || m->vsock_hy_on) {
+		struct virtio_slot d = { .ops = m->vsock_on ? &vsock_dev_ops : &vsock_hy_dev_ops,
+					 .priv = m->vsock_on ? (void *)&m->vsock : (void *)&m->vsock_hy,
+					 .nq = 3, .queue_max = VSOCK_QUEUE_MAX, .what = "the vsock device" };
 		if (add_virtio(m, &d, err, errlen))
 			return -1;
 	}
@@ -395,7 +397,7 @@ static char *virtio_mmio_cmdline(const struct run_config *cfg)
 	return s;
 }
 
-/* Every --net's tap and --vsock's vhost device with its CID (guest RAM is not there yet: the
+/* Every --net's tap and --vsock's vhost device with its CID (or its hybrid socket) (guest RAM is not there yet: the
  * devices take it at attach time) */
 static int open_backends(struct machine *m, const struct run_config *cfg, char *err, size_t errlen)
 {
@@ -407,7 +409,11 @@ static int open_backends(struct machine *m, const struct run_config *cfg, char *
 			fprintf(stderr, "kvmini: net%u (tap %s): %s\n", i, m->net[i].tap.ifname,
 				m->net[i].note);
 	}
-	if (cfg->vsock.on) {
+	if (cfg->vsock.on && cfg->vsock.socket[0]) {
+		if (vsock_hy__init(&m->vsock_hy, &cfg->vsock, err, errlen))
+			return -1;
+		m->vsock_hy_on = true;
+	} else if (cfg->vsock.on) {
 		if (vsock__init(&m->vsock, &cfg->vsock, &m->vm.mem, err, errlen))
 			return -1;
 		m->vsock_on = true;
@@ -601,6 +607,9 @@ void machine__destroy(struct machine *m)
 	if (m->vsock_on)
 		vsock__free(&m->vsock);
 	m->vsock_on = false;
+	if (m->vsock_hy_on)
+		vsock_hy__free(&m->vsock_hy);
+	m->vsock_hy_on = false;
 	launcher__stop();	/* after the disks: their resets ran on it */
 	if (m->pci_on) {
 		pci_host__destroy(&m->pci);

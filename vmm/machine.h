@@ -15,6 +15,7 @@
 #include "virtio/pci.h"
 #include "virtio/rng.h"
 #include "virtio/vsock.h"
+#include "virtio/vsock_hy.h"
 #include "devices/pci.h"
 #include "vmm/irq_routes.h"
 #include "vmm/machine_api.h"
@@ -51,6 +52,8 @@ struct machine {
 	struct rng rng;
 	bool vsock_on;              /* --vsock: opened before KVM (its CID claimed) */
 	struct vsock_dev vsock;
+	bool vsock_hy_on;           /* --vsock socket=: hybrid (its socket listens from setup) */
+	struct vsock_hy vsock_hy;
 	char *extra_cmdline;       /* virtio_mmio.device=... when asked for (malloc'd) */
 	enum exit_stats_mode exit_stats;
 	const char *exit_stats_path;

@@ -139,7 +139,8 @@ static json_object *config(const struct machine_api *a)
 		json__push(net, net_report__config(&a->net[i], i));
 	json__add(o, "net", net);
 	json__add(o, "rng", cfg->rng.on ? rng_config(cfg) : NULL);
-	json__add(o, "vsock", a->vsock ? net_report__vsock_config(a->vsock) : NULL);
+	json__add(o, "vsock", a->vsock ? net_report__vsock_config(a->vsock) :
+		  a->vsock_hy ? net_report__vsock_hy_config(a->vsock_hy) : NULL);
 	json_object *serial = json__obj(), *console = json__obj();
 	json__add(serial, "mode", str(cfg->console == CONSOLE_STDIO ? "Tty" :
 				      cfg->console == CONSOLE_FILE ? "File" : "Off"));
@@ -250,6 +251,8 @@ static json_object *counters(void *ctx)
 		json__add(o, "_rng0", net_report__rng_counters(a->rng));
 	if (a->vsock)
 		json__add(o, "_vsock0", net_report__vsock_counters(a->vsock));
+	if (a->vsock_hy)
+		json__add(o, "_vsock0", net_report__vsock_hy_counters(a->vsock_hy));
 	for (unsigned i = 0; i < a->vm->ncpus; i++) {
 		const struct vcpu *v = &a->vm->vcpus[i];
 		json_object *c = json__obj();

@@ -12,6 +12,7 @@ struct balloon;
 struct net_dev;
 struct rng;
 struct vsock_dev;
+struct vsock_hy;
 struct blk_dev;
 struct run_config;
 struct vm;
@@ -34,7 +35,8 @@ struct machine_api {
 	const struct net_dev *net;     /* --net cards (vm.info, vm.counters) */
 	unsigned nnets;
 	struct rng *rng;               /* --rng, or NULL */
-	const struct vsock_dev *vsock; /* --vsock, or NULL */
+	const struct vsock_dev *vsock; /* --vsock on vhost-vsock, or NULL */
+	struct vsock_hy *vsock_hy;     /* --vsock socket= (hybrid), or NULL */
 };
 
 /* The callbacks over *a (which must outlive the API thread). */

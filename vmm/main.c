@@ -66,6 +66,7 @@ static int cmd_run(int argc, char **argv)
 		.setting = cfg.seccomp,
 		.stats_file = cfg.exit_stats_path != NULL,
 		.gdb_unix = cfg.gdb && !strncmp(cfg.gdb, "unix:", 5),
+		.vsock_unix = cfg.vsock.on && cfg.vsock.socket[0],
 		.on_fatal = console__restore,
 	};
 	if (seccomp__prepare(&sc, err, sizeof(err))) {

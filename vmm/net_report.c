@@ -7,6 +7,7 @@
 #include "virtio/net.h"
 #include "virtio/rng.h"
 #include "virtio/vsock.h"
+#include "virtio/vsock_hy.h"
 #include "vmm/json.h"
 
 json_object *net_report__config(const struct net_dev *n, unsigned i)
@@ -95,7 +96,7 @@ json_object *net_report__vsock_config(const struct vsock_dev *d)
 	json_object *o = json__obj();
 
 	json__add(o, "cid", json__u64(d->opts.cid));
-	json__add(o, "socket", NULL);	/* no hybrid mode yet */
+	json__add(o, "socket", NULL);	/* (vhost-vsock: no socket) */
 	json__add(o, "id", json__string("_vsock0", true));
 	return o;
 }
@@ -107,6 +108,35 @@ json_object *net_report__vsock_counters(const struct vsock_dev *d)
 	json__add(o, "interrupts", json__u64(__atomic_load_n(&d->relay.interrupts,
 							     __ATOMIC_RELAXED)));
 	json__add(o, "driver_errors", json__u64(__atomic_load_n(&d->errors, __ATOMIC_RELAXED)));
+	return o;
+}
+
+json_object *net_report__vsock_hy_config(const struct vsock_hy *h)
+{
+	json_object *o = json__obj();
+
+	json__add(o, "cid", json__u64(h->cid));
+	json__add(o, "socket", json__string(h->path, true));
+	json__add(o, "id", json__string("_vsock0", true));
+	return o;
+}
+
+json_object *net_report__vsock_hy_counters(struct vsock_hy *h)
+{
+	struct vsock_hy_counters c;
+	json_object *o = json__obj();
+
+	vsock_hy__counters(h, &c);
+	json__add(o, "rx_packets", json__u64(c.rx_packets));
+	json__add(o, "tx_packets", json__u64(c.tx_packets));
+	json__add(o, "rx_bytes", json__u64(c.rx_bytes));
+	json__add(o, "tx_bytes", json__u64(c.tx_bytes));
+	json__add(o, "host_connects", json__u64(c.host_connects));
+	json__add(o, "guest_connects", json__u64(c.guest_connects));
+	json__add(o, "refused", json__u64(c.refused));
+	json__add(o, "resets", json__u64(c.resets));
+	json__add(o, "connections", json__u64(c.conns));
+	json__add(o, "driver_errors", json__u64(c.errors));
 	return o;
 }
 

@@ -9,6 +9,7 @@
 struct net_dev;
 struct rng;
 struct vsock_dev;
+struct vsock_hy;
 
 /* One network card in Cloud Hypervisor's NetConfig names (id _netI, tap, mac, mtu,
  * num_queues: virtqueues, queue_size) and vhost: false. */
@@ -22,6 +23,10 @@ json_object *net_report__rng_counters(struct rng *r);
  * counters (the interrupts it relayed, driver errors). */
 json_object *net_report__vsock_config(const struct vsock_dev *d);
 json_object *net_report__vsock_counters(const struct vsock_dev *d);
+/* Hybrid vsock: the same config (socket: its path), and its counters (packets, bytes,
+ * connections either way, refused, resets, driver errors, open now). */
+json_object *net_report__vsock_hy_config(const struct vsock_hy *h);
+json_object *net_report__vsock_hy_counters(struct vsock_hy *h);
 /* One text line per card for --exit-stats. */
 void net_report__text(FILE *f, const struct net_dev *n, unsigned i);
 /* The same counters in --exit-stats JSON: an array of the cards. */

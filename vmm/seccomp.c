@@ -32,6 +32,7 @@ static const char *const kind_names[SECCOMP_KIND_COUNT] = {
 	[SECCOMP_KIND_BALLOON] = "balloon",
 	[SECCOMP_KIND_RNG] = "rng",
 	[SECCOMP_KIND_NET] = "virtio-net I/O",
+	[SECCOMP_KIND_VSOCK] = "virtio-vsock",
 };
 
 static struct {
@@ -123,7 +124,8 @@ static int add_rules(scmp_filter_ctx ctx, const struct seccomp_ruleset *set,
 		     const struct seccomp_config *cfg, char *err, size_t errlen)
 {
 	unsigned on = (cfg->stats_file ? SECCOMP_IF_STATS_FILE : 0) |
-		      (cfg->gdb_unix ? SECCOMP_IF_GDB_UNIX : 0);
+		      (cfg->gdb_unix ? SECCOMP_IF_GDB_UNIX : 0) |
+		      (cfg->vsock_unix ? SECCOMP_IF_VSOCK_UNIX : 0);
 
 	for (size_t i = 0; i < set->n; i++) {
 		const struct seccomp_rule *r = &set->rules[i];

@@ -17,6 +17,7 @@ struct seccomp_config {
 	enum seccomp_setting setting;
 	bool stats_file;        /* --exit-stats=json:PATH: main writes PATH.tmp, renames it */
 	bool gdb_unix;          /* --gdb unix:PATH: main unlinks PATH at the end */
+	bool vsock_unix;        /* --vsock socket=PATH: main unlinks PATH at the end */
 	/* called, async-signal-safe, just before a blocked syscall or a filter that cannot be
 	 * entered ends the process (the console puts the terminal back); NULL: nothing */
 	void (*on_fatal)(void);

@@ -15,6 +15,7 @@ enum seccomp_kind {
 	SECCOMP_KIND_BALLOON,   /* the virtio-balloon thread */
 	SECCOMP_KIND_RNG,       /* the virtio-rng thread */
 	SECCOMP_KIND_NET,       /* a virtio-net queue pair's I/O thread */
+	SECCOMP_KIND_VSOCK,     /* the hybrid virtio-vsock thread */
 	SECCOMP_KIND_COUNT
 };
 

@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <linux/fs.h>
 #include <linux/if_tun.h>
 #include <linux/vhost.h>
@@ -73,6 +74,8 @@ static const struct seccomp_rule main_thread[] = {
 	ALLOW_IF(fstat, SECCOMP_IF_STATS_FILE),
 	ALLOW_IF(rename, SECCOMP_IF_STATS_FILE),      /* PATH.tmp -> PATH */
 	ALLOW_IF(unlink, SECCOMP_IF_GDB_UNIX),        /* the gdb socket at the end */
+	ALLOW_IF(unlink, SECCOMP_IF_VSOCK_UNIX),      /* hybrid vsock's socket at the end */
+	ALLOW_IF(unlinkat, SECCOMP_IF_VSOCK_UNIX),    /* (unlink() on arm64) */
 };
 
 /* A vCPU: KVM_RUN and what its exit handlers do. PIO/MMIO devices run here: serial output
@@ -138,6 +141,18 @@ static const struct seccomp_rule launcher[] = {
 	IOCTL(TUNSETOFFLOAD),
 	IOCTL(TUNSETQUEUE),
 	ALLOW(writev),
+	/* hybrid vsock's thread, which inherits this filter: what it does beyond the blk set (its
+	 * own list, vsock below, is the same; sockets AF_UNIX only) */
+	ALLOW(readv),
+	ALLOW(epoll_wait),
+	ALLOW(epoll_pwait),
+	ALLOW(epoll_ctl),
+	ALLOW(accept4),
+	ALLOW1(socket, ARG_EQ(0, AF_UNIX)),
+	ALLOW(connect),
+	ALLOW(recvfrom),
+	ALLOW(sendto),
+	ALLOW(shutdown),
 	/* vhost-net: the data path handed to the host kernel at DRIVER_OK, taken back at reset */
 	IOCTL(VHOST_SET_OWNER),
 	IOCTL(VHOST_RESET_OWNER),
@@ -232,6 +247,26 @@ static const struct seccomp_rule net[] = {
 	IOCTL(KVM_IRQ_LINE),
 };
 
+/* The hybrid virtio-vsock thread (virtio/vsock_hy*.c): one epoll set over its kicks, its
+ * stop eventfd, the listening socket and each connection's; accepting host connections,
+ * connecting guest ones to PATH_<port> (AF_UNIX only), bytes both ways (send with
+ * MSG_NOSIGNAL), half-closing and closing them; interrupts. */
+static const struct seccomp_rule vsock[] = {
+	ALLOW(read),                    /* eventfds */
+	ALLOW(readv),                   /* host bytes straight into the guest's buffers */
+	ALLOW(epoll_wait),
+	ALLOW(epoll_pwait),             /* epoll_wait() where glibc has only epoll_pwait (arm64) */
+	ALLOW(epoll_ctl),
+	ALLOW(accept4),
+	ALLOW1(socket, ARG_EQ(0, AF_UNIX)),
+	ALLOW(connect),
+	ALLOW(recvfrom),                /* the CONNECT line (MSG_PEEK) */
+	ALLOW(sendto),
+	ALLOW(shutdown),
+	ALLOW(close),
+	IOCTL(KVM_IRQ_LINE),
+};
+
 static const struct seccomp_ruleset set_common = SET("common", common);
 static const struct seccomp_ruleset set_main = SET("main", main_thread);
 static const struct seccomp_ruleset set_vcpu = SET("vcpu", vcpu);
@@ -243,6 +278,7 @@ static const struct seccomp_ruleset set_api = SET("api", api);
 static const struct seccomp_ruleset set_balloon = SET("balloon", balloon);
 static const struct seccomp_ruleset set_rng = SET("rng", rng);
 static const struct seccomp_ruleset set_net = SET("net", net);
+static const struct seccomp_ruleset set_vsock = SET("vsock", vsock);
 
 const struct seccomp_ruleset *const seccomp_kind_sets[SECCOMP_KIND_COUNT][SECCOMP_MAX_SETS] = {
 	[SECCOMP_KIND_MAIN]     = { &set_common, &set_main },
@@ -255,4 +291,5 @@ const struct seccomp_ruleset *const seccomp_kind_sets[SECCOMP_KIND_COUNT][SECCOM
 	[SECCOMP_KIND_BALLOON]  = { &set_common, &set_balloon },
 	[SECCOMP_KIND_RNG]      = { &set_common, &set_rng },
 	[SECCOMP_KIND_NET]      = { &set_common, &set_net },
+	[SECCOMP_KIND_VSOCK]    = { &set_common, &set_vsock },
 };

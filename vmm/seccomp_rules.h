@@ -10,6 +10,7 @@
 
 #define SECCOMP_IF_STATS_FILE (1u << 0)  /* only with --exit-stats=json:PATH */
 #define SECCOMP_IF_GDB_UNIX   (1u << 1)  /* only with --gdb unix:PATH */
+#define SECCOMP_IF_VSOCK_UNIX (1u << 2)  /* only with --vsock socket=PATH */
 #define SECCOMP_ARG_PID       (~0ULL)    /* an argument that must be kvmini's own pid */
 
 struct seccomp_rule {

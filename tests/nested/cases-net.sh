@@ -158,33 +158,39 @@ case_net_mmio_vhost() {
     return $rc
 }
 
-# vsock_py listen|connect CID|any PORT recv|send BYTES OUT: the host's AF_VSOCK end (host_end.py)
+# vsock_py FAMILY listen|connect CID|any|PATH PORT recv|send BYTES OUT: the host's end
+# (host_end.py): vsock (AF_VSOCK, vhost-vsock) or hybrid (kvmini's Unix socket PATH)
 vsock_py() {
-    python3 "$(dirname "${BASH_SOURCE[0]}")/host_end.py" "$1" vsock "$2" "$3" "$4" "$5" "$6"
+    python3 "$(dirname "${BASH_SOURCE[0]}")/host_end.py" "$2" "$1" "$3" "$4" "$5" "$6" "$7"
 }
 
-# vhost-vsock: the guest (CID 7) sends 4 MiB to a host listener and receives 4 MiB from a host
-# connection, the SHA-256 compared on both sides (the guest's end: tests/nested/vsock-io.c)
-case_vsock_kernel() {
-    local rc=0 bytes=$((4 << 20)) want got py
-    plan 8
+# vsock_round_trip NAME kernel|hybrid: the guest (CID 7) sends 4 MiB to a host listener and
+# receives 4 MiB from a host connection, the SHA-256 compared on both sides (the guest's end:
+# tests/nested/vsock-io.c); kernel: through vhost-vsock and AF_VSOCK on the host; hybrid:
+# through kvmini's own device and its Unix socket (CONNECT <port>, PATH_<port>)
+vsock_round_trip() {
+    local name=$1 mode=$2 rc=0 bytes=$((4 << 20)) want got py fam=vsock lis=any con=7 opt=cid=7
+    plan $((8 + ${3:-0}))
     if [ ! -x "$BUILD/vsock-io" ]; then
         bad vsock-tool "$BUILD/vsock-io is not built (make $BUILD/vsock-io)"
         return 1
     fi
     VSOCK_TMP=$(mktemp -d /tmp/kvmini-vsock.XXXXXX)
+    if [ "$mode" = hybrid ]; then
+        fam=hybrid lis=$VSOCK_TMP/v.sock con=$VSOCK_TMP/v.sock opt="cid=7,socket=$VSOCK_TMP/v.sock"
+    fi
     mkdir -p "$VSOCK_TMP/ov/bin"
     cp "$BUILD/vsock-io" "$VSOCK_TMP/ov/bin/"
     (cd "$VSOCK_TMP/ov" && echo bin/vsock-io | cpio -o -H newc --quiet | gzip) > "$VSOCK_TMP/ov.cpio.gz"
     cat "$BUILD/guest/initramfs.cpio.gz" "$VSOCK_TMP/ov.cpio.gz" > "$VSOCK_TMP/initrd"
     L2_CMD=("$BUILD/kvmini" run --kernel "$BUILD/guest/bzImage" --initrd "$VSOCK_TMP/initrd"
-        --console stdio --vsock cid=7 --exit-stats)
-    vm_start "$WORK/vsock" "${L2_CMD[@]}" || return 1
+        --console stdio --vsock "$opt" --exit-stats)
+    vm_start "$WORK/$name" "${L2_CMD[@]}" || return 1
     boot_to_shell vsock-boot || return $?
     net_fresh "$VM_DIR/host-recv.txt"
     net_fresh "$VM_DIR/host-sent.txt"
-    vsock_py listen any 5000 recv 0 "$VM_DIR/host-recv.txt" & py=$!
-    net_listening "$VM_DIR/host-recv.txt" || { host_check vsock-host-listens 1 "no AF_VSOCK listener after 60 s"; return 1; }
+    vsock_py "$fam" listen "$lis" 5000 recv 0 "$VM_DIR/host-recv.txt" & py=$!
+    net_listening "$VM_DIR/host-recv.txt" || { host_check vsock-host-listens 1 "no $fam listener after 60 s"; return 1; }
     guest_check vsock-guest-sends "head -c $bytes /dev/urandom > /tmp/v; sha256sum /tmp/v; vsock-io connect 2 5000 < /tmp/v; echo SENT-\$?" '^SENT-0$' || { kill "$py" 2>/dev/null; return 1; }
     net_wait "$py" || rc=1
     want=$(vm_answers | grep -a -m1 ' /tmp/v$' | cut -d' ' -f1)
@@ -193,13 +199,52 @@ case_vsock_kernel() {
     host_check vsock-guest-to-host-sha256 "$rc" "the host got '$got', the guest sent $bytes bytes with sha256 '$want'" || return $?
     guest_check vsock-guest-listens "(vsock-io listen 5001 < /dev/null > /tmp/r 2> /tmp/listen.err; echo GOT-\$(wc -c < /tmp/r)-\$(sha256sum < /tmp/r | cut -d' ' -f1) > /dev/console) & sleep 1; cat /tmp/listen.err" 'listening on port 5001' || return $?
     rc=0
-    vsock_py connect 7 5001 send "$bytes" "$VM_DIR/host-sent.txt" || rc=1
-    host_check vsock-host-sends "$rc" "AF_VSOCK connect to 7:5001 or send failed" || return $?
+    vsock_py "$fam" connect "$con" 5001 send "$bytes" "$VM_DIR/host-sent.txt" || rc=1
+    host_check vsock-host-sends "$rc" "$fam connect to 7:5001 or send failed" || return $?
     read -r _ want < "$VM_DIR/host-sent.txt"
     rc=0
     # (printed by a background job: it may follow the shell's prompt on its line)
     vm_expect "GOT-$bytes-$want\$" "$CASE_TIMEOUT" || rc=$?
-    step vsock-host-to-guest-sha256 "$rc" "the host sent $bytes bytes with sha256 $want; the guest: $(vm_answers | grep -a -m1 '^GOT-')" || return $?
+    step vsock-host-to-guest-sha256 "$rc" "the host sent $bytes bytes with sha256 $want; the guest: $(vm_answers | grep -a -m1 '^GOT-')"
+}
+
+vsock_end() {
     vm_send 'poweroff' || true
     expect_exit vsock-exit-0 zero
+}
+
+case_vsock_kernel() {
+    vsock_round_trip vsock kernel || return $?
+    vsock_end
+}
+
+# hybrid vsock, as above, and then what a host client gets wrong: a port nobody listens on
+# in the guest (the socket is closed without an OK), a line that is not CONNECT
+case_vsock_hybrid() {
+    local out
+    vsock_round_trip vsock-hybrid hybrid 2 || return $?
+    out=$(hybrid_bad_client "$VSOCK_TMP/v.sock" 'CONNECT 5999\n' 2>&1)
+    host_check vsock-hybrid-no-listener-closed $? "CONNECT to a port nobody listens on: $out" || return $?
+    out=$(hybrid_bad_client "$VSOCK_TMP/v.sock" 'HELLO 1\n' 2>&1)
+    host_check vsock-hybrid-bad-line-closed $? "a line that is not CONNECT: $out" || return $?
+    vsock_end
+}
+
+# hybrid_bad_client PATH LINE: writes LINE to kvmini's socket; 0 if kvmini closes it without
+# an OK line within 30 s
+hybrid_bad_client() {
+    python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(30)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode().decode("unicode_escape").encode())
+got = b""
+while True:
+    b = s.recv(64)
+    if not b:
+        break
+    got += b
+sys.exit("kvmini answered %r" % got if got else 0)
+' "$1" "$2"
 }

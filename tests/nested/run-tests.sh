@@ -295,7 +295,7 @@ default_cases() {
     local cases="smp_stdin_poweroff append_reboot memory_panic"
     # the virtio-blk cases use kvmini's --disk option
     [ "$L2_VMM" != kvmini ] ||
-        cases+=" disk_two_files disk_ext4_ro disk_blockdev_discard disk_kill_after_sync disk_power_cut trace_boot bench_quick disk_pci disk_pci_acpi_off disk_pci_mq disk_mmio_exits disk_pci_cloud disk_pci_intx crash_consistency gdb_kernel api_power_button api_sigterm api_ctrl_alt_del api_pause_long api_many_clients api_memory_report api_balloon api_top_tmux net_pci_mq net_pci_mq_vhost net_mmio net_mmio_vhost vsock_kernel debian_systemd"
+        cases+=" disk_two_files disk_ext4_ro disk_blockdev_discard disk_kill_after_sync disk_power_cut trace_boot bench_quick disk_pci disk_pci_acpi_off disk_pci_mq disk_mmio_exits disk_pci_cloud disk_pci_intx crash_consistency gdb_kernel api_power_button api_sigterm api_ctrl_alt_del api_pause_long api_many_clients api_memory_report api_balloon api_top_tmux net_pci_mq net_pci_mq_vhost net_mmio net_mmio_vhost vsock_kernel vsock_hybrid debian_systemd"
     echo "$cases"
 }
 

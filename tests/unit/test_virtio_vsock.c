@@ -16,7 +16,10 @@ START_TEST(vsock_options)
 		{ "cid=-5", "cid must be 3" },
 		{ "cid=7x", "cid must be 3" },
 		{ "cid=", "cid must be 3" },
-		{ "cid=7,socket=/tmp/v.sock", "not supported yet" },
+		{ "cid=7,socket=", "socket= needs a path of 1 to 96 characters" },
+		{ "cid=7,socket=/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		  "socket= needs a path of 1 to 96" },
 		{ "cid=7,port=5", "unknown key 'port'" },
 		{ "seven", "unknown key 'seven'" },
 	};
@@ -34,6 +37,9 @@ START_TEST(vsock_options)
 	ck_assert_int_eq(vsock__parse_opts("cid=4294967294", &o, err, sizeof(err)), 0);
 	ck_assert_uint_eq(o.cid, 4294967294ULL);
 	ck_assert(o.on);
+	ck_assert_str_eq(o.socket, "");
+	ck_assert_int_eq(vsock__parse_opts("cid=5,socket=/run/v.sock", &o, err, sizeof(err)), 0);
+	ck_assert_str_eq(o.socket, "/run/v.sock");
 }
 END_TEST
 
