@@ -325,6 +325,8 @@ static uint32_t conn_packet(struct vsock_hy *h, struct vsock_hy_conn *k, const s
 	struct virtio_vsock_hdr hd = header(h, k, k->host_port, k->guest_port, 0);
 	uint32_t len = 0;
 
+	if (k->state == HY_DRAIN)
+		k->tell &= HY_TELL_RST;	/* the guest has closed: only the RST it is owed */
 	if (k->tell & HY_TELL_RST) {
 		hd.op = htole16(VIRTIO_VSOCK_OP_RST);
 		HY_COUNT(h, resets, 1);

@@ -287,6 +287,40 @@ START_TEST(host_connects)
 }
 END_TEST
 
+/* the host shuts its write side (a request, then the answer): the guest hears SHUTDOWN
+ * (send) and its answer still reaches the host, which then sees EOF once the guest closes */
+START_TEST(host_half_close)
+{
+	char lp[80], buf[8];
+	struct virtio_vsock_hdr r;
+
+	start();
+	snprintf(lp, sizeof(lp), "%s_5006", path);
+	int l = unix_listen(lp);
+	post_rx(8);
+	tx(hdr(VIRTIO_VSOCK_OP_REQUEST, 10, 5006, 0), NULL, 0);
+	ck_assert_uint_eq(rx(NULL).op, VIRTIO_VSOCK_OP_RESPONSE);
+	int s = accept(l, NULL, NULL);
+	ck_assert_int_eq(write(s, "ask", 3), 3);
+	ck_assert_int_eq(shutdown(s, SHUT_WR), 0);
+	ck_assert_uint_eq(rx(NULL).op, VIRTIO_VSOCK_OP_RW);
+	r = rx(NULL);
+	ck_assert_uint_eq(r.op, VIRTIO_VSOCK_OP_SHUTDOWN);
+	ck_assert_uint_eq(r.flags, VIRTIO_VSOCK_SHUTDOWN_SEND);
+	tx(hdr(VIRTIO_VSOCK_OP_RW, 10, 5006, 6), "answer", 6);
+	ck_assert_uint_eq(read_n(s, buf, 6), 6);
+	ck_assert_mem_eq(buf, "answer", 6);
+	struct virtio_vsock_hdr sd = hdr(VIRTIO_VSOCK_OP_SHUTDOWN, 10, 5006, 0);
+	sd.flags = VIRTIO_VSOCK_SHUTDOWN_RCV | VIRTIO_VSOCK_SHUTDOWN_SEND;
+	tx(sd, NULL, 0);
+	ck_assert_uint_eq(rx(NULL).op, VIRTIO_VSOCK_OP_RST);
+	ck_assert(eof(s));
+	ck_assert_uint_eq(counters().conns, 0);
+	close(s);
+	close(l);
+}
+END_TEST
+
 /* a guest that refuses (RST) a host connection: the host's socket closes without an OK */
 START_TEST(host_connect_refused_by_guest)
 {
@@ -489,6 +523,7 @@ Suite *virtio_vsock_hy_suite(void)
 	tcase_add_test(tc, guest_connects);
 	tcase_add_test(tc, guest_connect_refused);
 	tcase_add_test(tc, host_connects);
+	tcase_add_test(tc, host_half_close);
 	tcase_add_test(tc, host_connect_refused_by_guest);
 	tcase_add_test(tc, host_bad_lines);
 	tcase_add_test(tc, guest_credit_honoured);
