@@ -303,7 +303,7 @@ static int read_host(struct vsock_hy *h, struct vsock_hy_conn *k, const struct v
 		max = VSOCK_HY_PKT_MAX;
 	int n = payload_iov(c, iov, max);
 	if (!n)
-		return -1;	/* a header-sized buffer: the next packet that fits */
+		return -1;	/* (no room: the caller checked there is) */
 	ssize_t r = readv(k->fd, iov, n);
 	if (r < 0) {
 		k->readable = false;
@@ -319,43 +319,58 @@ static int read_host(struct vsock_hy *h, struct vsock_hy_conn *k, const struct v
 	return (int)r;
 }
 
+/* Which packet k sends next in c (0: none); host bytes read into c's payload, *len of them.
+ * Never recursive and never stuck: a buffer with room for a header only carries a credit
+ * update, and the bytes wait for a bigger one. */
+static uint16_t next_op(struct vsock_hy *h, struct vsock_hy_conn *k, const struct virtq_chain *c,
+			uint32_t *len)
+{
+	if (k->state == HY_DRAIN)
+		k->tell &= HY_TELL_RST;	/* the guest has closed: only the RST it is owed */
+	if (k->tell & HY_TELL_RST)
+		return VIRTIO_VSOCK_OP_RST;
+	if (k->tell & HY_TELL_REQUEST)
+		return VIRTIO_VSOCK_OP_REQUEST;
+	if (k->tell & HY_TELL_RESPONSE)
+		return VIRTIO_VSOCK_OP_RESPONSE;
+	if (k->readable && wants_read(k)) {
+		if (c->in_len <= VSOCK_HDR_LEN)
+			return VIRTIO_VSOCK_OP_CREDIT_UPDATE;
+		int n = read_host(h, k, c);
+		if (n > 0) {
+			*len = (uint32_t)n;
+			return VIRTIO_VSOCK_OP_RW;
+		}
+		if (n == 0)
+			vsock_hy__host_eof(h, k);
+		if (k->tell & HY_TELL_RST)
+			return VIRTIO_VSOCK_OP_RST;	/* the socket failed */
+	}
+	if (k->tell & HY_TELL_SHUTDOWN)
+		return VIRTIO_VSOCK_OP_SHUTDOWN;
+	if (k->tell & HY_TELL_CREDIT)
+		return VIRTIO_VSOCK_OP_CREDIT_UPDATE;
+	return 0;
+}
+
 /* k's next packet into c: its length, or 0 if k had nothing after all */
 static uint32_t conn_packet(struct vsock_hy *h, struct vsock_hy_conn *k, const struct virtq_chain *c)
 {
-	struct virtio_vsock_hdr hd = header(h, k, k->host_port, k->guest_port, 0);
 	uint32_t len = 0;
+	uint16_t op = next_op(h, k, c, &len);
 
-	if (k->state == HY_DRAIN)
-		k->tell &= HY_TELL_RST;	/* the guest has closed: only the RST it is owed */
-	if (k->tell & HY_TELL_RST) {
-		hd.op = htole16(VIRTIO_VSOCK_OP_RST);
+	if (!op)
+		return 0;
+	struct virtio_vsock_hdr hd = header(h, k, k->host_port, k->guest_port, op);
+	if (op == VIRTIO_VSOCK_OP_RST)
 		HY_COUNT(h, resets, 1);
-	} else if (k->tell & HY_TELL_REQUEST) {
-		hd.op = htole16(VIRTIO_VSOCK_OP_REQUEST);
-	} else if (k->tell & HY_TELL_RESPONSE) {
-		hd.op = htole16(VIRTIO_VSOCK_OP_RESPONSE);
-	} else if (k->readable && wants_read(k)) {
-		int n = read_host(h, k, c);
-		if (n < 0)
-			return k->tell ? conn_packet(h, k, c) : 0;
-		if (n == 0) {
-			vsock_hy__host_eof(h, k);
-			return conn_packet(h, k, c);
-		}
-		hd.op = htole16(VIRTIO_VSOCK_OP_RW);
-		len = (uint32_t)n;
+	if (op == VIRTIO_VSOCK_OP_RW) {
 		k->tx_cnt += len;
 		HY_COUNT(h, rx_bytes, len);
-	} else if (k->tell & HY_TELL_SHUTDOWN) {
-		hd.op = htole16(VIRTIO_VSOCK_OP_SHUTDOWN);
+	}
+	if (op == VIRTIO_VSOCK_OP_SHUTDOWN)
 		hd.flags = htole32(VIRTIO_VSOCK_SHUTDOWN_SEND |
 				   (k->state == HY_CLOSING ? VIRTIO_VSOCK_SHUTDOWN_RCV : 0));
-	} else if (k->tell & HY_TELL_CREDIT) {
-		hd.op = htole16(VIRTIO_VSOCK_OP_CREDIT_UPDATE);
-	} else {
-		return 0;
-	}
-	uint16_t op = le16toh(hd.op);
 	k->tell &= op == VIRTIO_VSOCK_OP_RST ? 0 : op == VIRTIO_VSOCK_OP_REQUEST ? ~HY_TELL_REQUEST :
 		   op == VIRTIO_VSOCK_OP_RESPONSE ? ~HY_TELL_RESPONSE :
 		   op == VIRTIO_VSOCK_OP_SHUTDOWN ? ~HY_TELL_SHUTDOWN : ~0u;

@@ -332,6 +332,59 @@ def net():
         chain(1, [seg(20, 900, True)], frame=(3000, hdr)) + chain(1, [seg(64, 950, False)]))
 
 
+# ---- vsock: flags, queue size selector, then operations (see tests/fuzz/fuzz_vsock.c) ----
+def vsock():
+    REQUEST, RESPONSE, RST, SHUTDOWN, RW, CREDIT_UPDATE = 1, 2, 3, 4, 5, 6
+    P1024, P1025, HOST_PORT = 0, 1, 5          # indices in fuzz_vsock's ports[]
+    SYNC = u8(3)
+
+    def tx(op, src, dst, plen=0, flags=0, buf_alloc=256 << 10, m=0, extra=b"", cuts=(),
+           payload=b""):
+        """extra: the optional fields m asks for, in the input's order"""
+        return (u8(0) + u8(m) + u8(op) + u8(src | dst << 4) + extra + u8(flags) +
+                u32(buf_alloc) + u32(0) + u16(plen) + payload.ljust(16, b"\0")[:16] +
+                u8(len(cuts)) + bytes(cuts))
+
+    def rx(*segs):                             # (length, readable)
+        return u8(1) + u8(len(segs) - 1) + b"".join(u16(n) + u8(ro) for n, ro in segs)
+
+    def host(a, extra=b""):
+        return u8(2) + u8(a) + extra
+    listen = host(0 | P1024 << 3)
+    accept, read = host(2), host(6)
+    rx4 = rx((4096, 0)) * 4
+    put("vsock", "guest-connect", u8(1) + u8(5) + listen + rx4 +
+        tx(REQUEST, P1025, P1024) + SYNC + accept + host(3, u16(100)) + SYNC +
+        tx(RW, P1025, P1024, plen=100, payload=b"guest data") + SYNC + read +
+        tx(SHUTDOWN, P1025, P1024, flags=3) + SYNC + host(5) + SYNC)
+    put("vsock", "host-connect", u8(1) + u8(5) + rx4 + host(1 | P1024 << 3) + SYNC +
+        tx(RESPONSE, P1024, HOST_PORT) + SYNC + host(3, u16(200)) + SYNC +
+        tx(RW, P1024, HOST_PORT, plen=50) + SYNC + read + host(4) + SYNC +
+        tx(RST, P1024, HOST_PORT) + SYNC)
+    CREDIT_REQUEST = 7                         # host bytes wait (no rx buffer), then credit
+    put("vsock", "credit-request", u8(0) + u8(5) + rx((4096, 0)) + host(1 | P1024 << 3) + SYNC +
+        tx(RESPONSE, P1024, HOST_PORT) + SYNC + host(3, u16(100)) + SYNC +
+        tx(CREDIT_REQUEST, P1024, HOST_PORT) + SYNC + rx((4096, 0)) + SYNC + rx((44, 0)) + SYNC)
+    put("vsock", "host-goes-away", u8(0) + u8(4) + rx4 + host(1 | P1025 << 3) + SYNC +
+        tx(RESPONSE, P1025, HOST_PORT, buf_alloc=1000) + SYNC + host(3, u16(3000)) + SYNC +
+        host(5) + SYNC + tx(RW, P1025, HOST_PORT, plen=10) + SYNC)
+    put("vsock", "refused-and-unknown", u8(0) + u8(1) + rx((4096, 0)) * 2 +
+        tx(REQUEST, P1025, 2) + tx(RW, P1025, P1024, plen=8) + tx(RST, P1025, P1024))
+    put("vsock", "split-segments", u8(3) + u8(6) + listen +
+        rx((1, 0), (2, 0), (41, 0), (100, 0), (0, 0), (3000, 0)) * 2 +
+        tx(REQUEST, P1025, P1024, cuts=(1, 3, 7, 0, 13, 19, 2)) + SYNC + accept +
+        host(3, u16(5000)) + tx(RW, P1025, P1024, plen=300, cuts=(44, 100)) + SYNC)
+    bad = tx(RW, P1025, P1024, m=1, extra=u64(7))                            # another CID
+    bad += tx(REQUEST, P1025, P1024, m=2 | 4, extra=u64(5) + u16(2))         # dst 5, DGRAM
+    bad += tx(RW, P1025, P1024, plen=10, m=8, extra=u32(0), payload=b"x")   # len past
+    bad += tx(REQUEST, P1025, P1024, m=0x10) + tx(RW, P1025, P1024, plen=100, m=0x40)
+    bad += tx(9, P1025, P1024) + rx((20, 0)) + rx((16, 1), (4096, 0)) + rx((44, 0))
+    put("vsock", "malformed-packets", u8(1) + u8(5) + bad + rx4)
+    lines = host(0x80 | 1, u8(10) + b"CONNECT x\n") + host(0x80 | 1, u8(20) + b"CONNECT 99999999999\n")
+    lines += host(0x40 | 1) + host(0x80 | 1, u8(32) + b"CONNECT " + b"0" * 24)
+    put("vsock", "malformed-connect", u8(0) + u8(3) + rx4 + lines + SYNC + host(5) + SYNC)
+
+
 virtq()
 mmio()
 pci()
@@ -341,3 +394,4 @@ trace()
 cli()
 api()
 net()
+vsock()

@@ -321,6 +321,39 @@ START_TEST(host_half_close)
 }
 END_TEST
 
+/* receive buffers with room for a header only: each carries a credit update, the host's
+ * bytes wait for a bigger one (neither stuck nor lost); a CREDIT_REQUEST is answered */
+START_TEST(header_only_rx_buffers)
+{
+	char lp[80];
+	struct vdrv_buf small = { RXBUF, VSOCK_HDR_LEN, true };
+	uint8_t *p;
+
+	start();
+	snprintf(lp, sizeof(lp), "%s_5007", path);
+	int l = unix_listen(lp);
+	post_rx(1);
+	tx(hdr(VIRTIO_VSOCK_OP_REQUEST, 11, 5007, 0), NULL, 0);
+	ck_assert_uint_eq(rx(NULL).op, VIRTIO_VSOCK_OP_RESPONSE);
+	int s = accept(l, NULL, NULL);
+	ck_assert_int_eq(write(s, "0123456789", 10), 10);
+	tx(hdr(VIRTIO_VSOCK_OP_CREDIT_REQUEST, 11, 5007, 0), NULL, 0);
+	for (int i = 0; i < 3; i++) {
+		small.gpa = RXBUF + d.q[RXQ].next_desc * 0x2000ULL;
+		vdrv__add(&d, RXQ, &small, 1);
+		vdrv__kick(&d, RXQ);
+		ck_assert_uint_eq(rx(NULL).op, VIRTIO_VSOCK_OP_CREDIT_UPDATE);
+	}
+	post_rx(1);
+	struct virtio_vsock_hdr r = rx(&p);
+	ck_assert_uint_eq(r.op, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, 10);
+	ck_assert_mem_eq(p, "0123456789", 10);
+	close(s);
+	close(l);
+}
+END_TEST
+
 /* a guest that refuses (RST) a host connection: the host's socket closes without an OK */
 START_TEST(host_connect_refused_by_guest)
 {
@@ -524,6 +557,7 @@ Suite *virtio_vsock_hy_suite(void)
 	tcase_add_test(tc, guest_connect_refused);
 	tcase_add_test(tc, host_connects);
 	tcase_add_test(tc, host_half_close);
+	tcase_add_test(tc, header_only_rx_buffers);
 	tcase_add_test(tc, host_connect_refused_by_guest);
 	tcase_add_test(tc, host_bad_lines);
 	tcase_add_test(tc, guest_credit_honoured);
