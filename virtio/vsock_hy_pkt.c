@@ -220,6 +220,7 @@ static void guest_op(struct vsock_hy *h, struct vsock_hy_conn *k, const struct v
 	k->peer_buf_alloc = le32toh(hd->buf_alloc);
 	k->peer_fwd_cnt = le32toh(hd->fwd_cnt);
 	if (op == VIRTIO_VSOCK_OP_RST) {
+		HY_COUNT(h, refused, k->state == HY_REQUEST);	/* nothing listens in the guest */
 		if (k->pend_len && k->fd >= 0 && k->state == HY_OPEN) {
 			k->state = HY_DRAIN;	/* what it sent before still reaches the host */
 			k->tell = 0;

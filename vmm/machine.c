@@ -69,7 +69,8 @@ static void report_exit_stats(struct machine *m, FILE *f, bool json)
 {
 	struct blk_queue_snap queues[MAX_DISKS * VIRTIO_MAX_QUEUES];
 	const struct net_dev *nets[MAX_NETS];
-	struct report_board board = { .queues = queues, .nets = nets, .nnets = m->nnets };
+	struct report_board board = { .queues = queues, .nets = nets, .nnets = m->nnets,
+				      .vsock_hy = m->vsock_hy_on ? &m->vsock_hy : NULL };
 		struct stats_snapshot snap;
 	struct mem_report mem;
 

@@ -140,6 +140,19 @@ json_object *net_report__vsock_hy_counters(struct vsock_hy *h)
 	return o;
 }
 
+void net_report__vsock_hy_text(FILE *f, struct vsock_hy *h)
+{
+	struct vsock_hy_counters c;
+
+	vsock_hy__counters(h, &c);
+	fprintf(f, "kvmini: vsock (hybrid, %s): %" PRIu64 " packets to the guest (%" PRIu64
+		" bytes), %" PRIu64 " from it (%" PRIu64 " bytes); connections: %" PRIu64
+		" from the host, %" PRIu64 " from the guest, %" PRIu64 " refused, %" PRIu64
+		" open; %" PRIu64 " resets, %" PRIu64 " driver errors\n", h->path, c.rx_packets,
+		c.rx_bytes, c.tx_packets, c.tx_bytes, c.host_connects, c.guest_connects, c.refused,
+		c.conns, c.resets, c.errors);
+}
+
 void net_report__text(FILE *f, const struct net_dev *n, unsigned i)
 {
 	struct net_stats s;

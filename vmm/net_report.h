@@ -27,6 +27,8 @@ json_object *net_report__vsock_counters(const struct vsock_dev *d);
  * connections either way, refused, resets, driver errors, open now). */
 json_object *net_report__vsock_hy_config(const struct vsock_hy *h);
 json_object *net_report__vsock_hy_counters(struct vsock_hy *h);
+/* Its --exit-stats line. */
+void net_report__vsock_hy_text(FILE *f, struct vsock_hy *h);
 /* One text line per card for --exit-stats. */
 void net_report__text(FILE *f, const struct net_dev *n, unsigned i);
 /* The same counters in --exit-stats JSON: an array of the cards. */

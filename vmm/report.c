@@ -251,6 +251,8 @@ static json_object *json_exit_stats(const struct stats_snapshot *s, const struct
 		json__add(o, "disks", json_queues(b->queues, b->nqueues));
 	if (b && b->nnets)
 		json__add(o, "nets", net_report__json(b->nets, b->nnets));
+	if (b && b->vsock_hy)
+		json__add(o, "vsock", net_report__vsock_hy_counters(b->vsock_hy));
 	return o;
 }
 
@@ -292,6 +294,8 @@ static void text_exit_stats(FILE *f, const struct stats_snapshot *s, const struc
 		print_queue_text(f, &b->queues[i]);
 	for (unsigned i = 0; i < b->nnets; i++)
 		net_report__text(f, b->nets[i], i);
+	if (b->vsock_hy)
+		net_report__vsock_hy_text(f, b->vsock_hy);
 }
 
 /* ---- the reports ---- */

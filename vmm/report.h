@@ -20,6 +20,7 @@ struct report_memory {
 /* What follows the exit statistics in the board's report: guest RAM (when it could be read)
  * and every disk queue. */
 struct net_dev;
+struct vsock_hy;
 
 struct report_board {
 	bool memory_known;
@@ -29,11 +30,12 @@ struct report_board {
 	unsigned nqueues;
 	const struct net_dev *const *nets;  /* the network cards (vmm/net_report.h) */
 	unsigned nnets;
+	struct vsock_hy *vsock_hy;          /* hybrid vsock, or NULL */
 };
 
 /* The exit statistics of a snapshot (each vCPU, then the total), then the board (NULL: none):
  * text lines, or one JSON object on one line ({"vcpus":[...],"total":{...},"memory":{...},
- * "disks":[...],"nets":[...]}; docs/debugging.md has the fields). */
+ * "disks":[...],"nets":[...],"vsock":{...}}; docs/debugging.md has the fields). */
 void report__exit_stats(FILE *f, const struct stats_snapshot *s, bool json,
 			const struct report_board *board);
 /* Disk queues alone: a text line each, or one JSON array. */

@@ -49,8 +49,11 @@ int top__parse_counters(struct top_snap *s, const char *body, size_t n)
 		json_object_put(o);
 		return -1;
 	}
-	s->nvcpu = s->ndisk = 0;
+	s->nvcpu = s->ndisk = s->nnet = 0;
+	s->vsock.on = false;
 	json_object_object_foreach(o, key, v) {
+		if (!strncmp(key, "_net", 4) || !strcmp(key, "_vsock0"))
+			top__net_parse(s, key, v);
 		if (!strncmp(key, "_vcpu", 5) && s->nvcpu < MAX_CPUS) {
 			struct top_vcpu *c = &s->vcpu[s->nvcpu++];
 			c->id = (unsigned)strtoul(key + 5, NULL, 10);
@@ -513,11 +516,15 @@ unsigned top__render(const struct top_snap *prev, const struct top_snap *cur,
 	memory_lines(&o, cur);
 	vcpu_lines(&o, prev, cur, dt, 4);
 	disk_lines(&o, prev, cur, dt, 3);
+	unsigned net = o.n < o.rows ? top__net_lines(prev, cur, dt, &o.l[o.n], o.rows - o.n, o.cols) : 0;
+	o.n += net;
 	if (!cur->stats) {
 		put(&o, "exits by reason and device, latencies: run kvmini with --exit-stats");
 		return o.n;
 	}
-	reason_lines(&o, prev, cur, dt, 5 + extra / 2);
-	site_lines(&o, prev, cur, dt, 5 + extra - extra / 2);
+	/* the network panel's lines come out of the two tables (24 rows in all) */
+	unsigned take = net < 8 ? net : 8;
+	reason_lines(&o, prev, cur, dt, 5 + extra / 2 - (take + 1) / 2);
+	site_lines(&o, prev, cur, dt, 5 + extra - extra / 2 - take / 2);
 	return o.n;
 }

@@ -26,6 +26,21 @@ struct top_disk {
 	uint64_t inflight;	/* requests in flight when it was taken */
 };
 
+#define TOP_NETS 4
+
+/* a network card's counters (vm.counters _netN); with vhost kvmini does not see the frames */
+struct top_net {
+	char id[16];
+	bool vhost;
+	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes, drops, irqs;
+};
+
+/* hybrid vsock's (vm.counters _vsock0, when it has connection counters) */
+struct top_vsock {
+	bool on;
+	uint64_t rx_bytes, tx_bytes, conns, refused, resets;
+};
+
 struct top_reason {
 	char name[32];
 	uint64_t count, sum_ns, p50, p99, max;
@@ -43,6 +58,9 @@ struct top_snap {
 	unsigned nvcpu, ndisk, nreason, nsite;
 	struct top_vcpu vcpu[MAX_CPUS];
 	struct top_disk disk[MAX_DISKS];
+	unsigned nnet;
+	struct top_net net[TOP_NETS];
+	struct top_vsock vsock;
 	bool stats;		/* vm.exit-stats answered */
 	bool mem;		/* vm.memory answered with guest RAM */
 	uint64_t mem_size, mem_res, mem_huge, vmm_res;
@@ -75,6 +93,13 @@ int top__parse_memory(struct top_snap *s, const char *body, size_t n);
 double top__rate(uint64_t a, uint64_t b, double dt);
 /* src cut to at most cols columns (bytes: the screen is ASCII) into dst[cols + 1]. */
 void top__fit(char *dst, const char *src, unsigned cols);
+/* vm.counters' _netN or _vsock0 object v into s (top_net.c) */
+struct json_object;
+void top__net_parse(struct top_snap *s, const char *key, struct json_object *v);
+/* The network panel (nothing without cards or hybrid vsock) into lines[0..max), at most cols
+ * columns each: how many lines. */
+unsigned top__net_lines(const struct top_snap *p, const struct top_snap *c, double dt,
+			top_line *lines, unsigned max, unsigned cols);
 /* The screen: cur, with rates against prev (NULL: none yet), into lines[0..rows); returns how
  * many. Every line is at most v->cols columns. */
 unsigned top__render(const struct top_snap *prev, const struct top_snap *cur,

@@ -6,7 +6,7 @@
 #        tests/bench/net-bench.sh --report RUNS       (the table again from a runs.txt)
 # Where KVM boots Linux directly it runs here, else inside the nested L1 (tests/bench/l1-bench.sh):
 # a fresh L1 for each round (the L1 froze or panicked after one or two rounds when it ran all
-# of them), each bounded by L1_TIMEOUT (900 s); a round whose L1 fails is recorded as such in
+# of them), each bounded by L1_TIMEOUT (600 s; a round takes about 130 s there); a round whose L1 fails is recorded as such in
 # runs.txt and the next one goes on.
 # Each round boots the Debian 12 guest (tests/nested/debian-rootfs.sh; 1 vCPU, 1 GiB, its disk
 # read-only) with init=/usr/local/sbin/kvmini-bench-init (an iperf3 server, no systemd) once
@@ -189,7 +189,7 @@ mkdir -p "$OUT"
 rm -f "$OUT/runs.txt"
 for rnd in $(seq "$ROUNDS"); do
     rc=0
-    (OUT=$OUT/round-$rnd L1_TIMEOUT=${L1_TIMEOUT:-900} \
+    (OUT=$OUT/round-$rnd L1_TIMEOUT=${L1_TIMEOUT:-600} \
         bench_where bench-net "$here/net-bench.sh" "ROUNDS=1 FIRST=$rnd SECS=$SECS PINGS=$PINGS") || rc=$?
     f=$OUT/round-$rnd/runs.txt
     if [ -s "$f" ]; then

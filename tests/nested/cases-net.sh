@@ -222,12 +222,16 @@ case_vsock_kernel() {
 # in the guest (the socket is closed without an OK), a line that is not CONNECT
 case_vsock_hybrid() {
     local out
-    vsock_round_trip vsock-hybrid hybrid 2 || return $?
+    vsock_round_trip vsock-hybrid hybrid 3 || return $?
     out=$(hybrid_bad_client "$VSOCK_TMP/v.sock" 'CONNECT 5999\n' 2>&1)
     host_check vsock-hybrid-no-listener-closed $? "CONNECT to a port nobody listens on: $out" || return $?
     out=$(hybrid_bad_client "$VSOCK_TMP/v.sock" 'HELLO 1\n' 2>&1)
     host_check vsock-hybrid-bad-line-closed $? "a line that is not CONNECT: $out" || return $?
-    vsock_end
+    vsock_end || return $?
+    # --exit-stats: both 4 MiB, one connection each way, two refused, none left, no driver error
+    out=$(grep -a -m1 '^kvmini: vsock (hybrid' "$VM_DIR/err")
+    [[ $out == *"(4194304 bytes), "*" from it (4194304 bytes); connections: 1 from the host, 1 from the guest, 2 refused, 0 open; "*" 0 driver errors" ]]
+    host_check vsock-hybrid-exit-stats $? "kvmini's line: '$out'"
 }
 
 # hybrid_bad_client PATH LINE: writes LINE to kvmini's socket; 0 if kvmini closes it without

@@ -170,6 +170,43 @@ START_TEST(every_line_fits)
 }
 END_TEST
 
+/* the network panel: one card on kvmini's data path (rates over the second), one on vhost-net
+ * (its interrupts only), hybrid vsock; the screen still fits 24 rows */
+START_TEST(network_panel)
+{
+	two_polls(true);
+	PARSE(top__parse_counters, &a, "{\"_vcpu0\":{\"exits\":50,\"io_exits\":40,\"mmio_exits\":10},"
+	      "\"_net0\":{\"rx_packets\":100,\"rx_bytes\":1000000,\"tx_packets\":10,\"tx_bytes\":"
+	      "500,\"rx_dropped\":1,\"tx_dropped\":0,\"interrupts\":50,\"vhost\":false},\"_net1\":"
+	      "{\"interrupts\":7,\"vhost\":true},\"_vsock0\":{\"rx_bytes\":0,\"tx_bytes\":0,"
+	      "\"connections\":1,\"refused\":0,\"resets\":0}}");
+	PARSE(top__parse_counters, &b, "{\"_vcpu0\":{\"exits\":200,\"io_exits\":100,\"mmio_exits\""
+	      ":60},\"_net0\":{\"rx_packets\":1100,\"rx_bytes\":3500000,\"tx_packets\":30,"
+	      "\"tx_bytes\":2500,\"rx_dropped\":2,\"tx_dropped\":1,\"interrupts\":350,\"vhost\":"
+	      "false},\"_net1\":{\"interrupts\":1007,\"vhost\":true},\"_vsock0\":{\"rx_bytes\":"
+	      "4000000,\"tx_bytes\":1000000,\"connections\":2,\"refused\":1,\"resets\":3}}");
+	ck_assert_uint_eq(b.nnet, 2);
+	ck_assert(b.vsock.on);
+	struct top_view v = { .sock = "/run/k.sock", .interval = 1, .up_s = 5, .cols = 80, .rows = 24 };
+	unsigned n = top__render(&a, &b, &v, lines);
+	assert_fits(n, 24, 80);
+	const char *l = find_line(n, "net0 ");
+	ck_assert_ptr_nonnull(l);
+	ck_assert_msg(strstr(l, "2.50") && strstr(l, " 1000 ") && strstr(l, "0.00") &&
+		      strstr(l, " 20 ") && strstr(l, " 3 ") && strstr(l, " 300 ") &&
+		      strstr(l, "kvmini"), "%s", l);
+	l = find_line(n, "net1 ");
+	ck_assert_ptr_nonnull(l);
+	ck_assert_msg(strstr(l, " 1000 ") && strstr(l, "vhost-net"), "%s", l);
+	l = find_line(n, "vsock ");
+	ck_assert_ptr_nonnull(l);
+	ck_assert_msg(strstr(l, "to the guest 4.00 MB/s, from it 1.00 MB/s; 2 open, 1 refused, "
+			     "3 resets"), "%s", l);
+	ck_assert_ptr_nonnull(find_line(n, "exit reason"));	/* the tables are still there */
+	ck_assert_ptr_nonnull(find_line(n, "bus "));
+}
+END_TEST
+
 START_TEST(bad_json_refused)
 {
 	struct top_snap s;
@@ -192,6 +229,7 @@ Suite *top_suite(void)
 	tcase_add_test(tc, first_view_has_no_rates);
 	tcase_add_test(tc, truncation);
 	tcase_add_test(tc, every_line_fits);
+	tcase_add_test(tc, network_panel);
 	tcase_add_test(tc, bad_json_refused);
 	suite_add_tcase(s, tc);
 	return s;

@@ -366,6 +366,7 @@ START_TEST(host_connect_refused_by_guest)
 	tx(hdr(VIRTIO_VSOCK_OP_RST, 6001, r.src_port, 0), NULL, 0);
 	ck_assert(eof(s));
 	ck_assert_uint_eq(counters().conns, 0);
+	ck_assert_uint_eq(counters().refused, 1);
 	close(s);
 }
 END_TEST
