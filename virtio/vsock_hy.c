@@ -59,14 +59,16 @@ void vsock_hy__counters(struct vsock_hy *h, struct vsock_hy_counters *c)
 
 /* ---- the queues ---- */
 
-/* The guest's packets: at most VSOCK_HY_BATCH; whether more wait */
+/* The guest's packets: at most VSOCK_HY_BATCH. true: the batch is spent, come back at once
+ * (kicks stay off until a pass finds the ring empty and re-arms them: returning false after
+ * a full batch without re-arming would lose the next kick, and with it a CREDIT_UPDATE) */
 static bool serve_tx(struct vsock_hy *h)
 {
 	struct virtq *q = &h->vdev->vq[TXQ];
 	unsigned n = 0;
 	int r = 0;
 
-	do {
+	for (;;) {
 		virtq__disable_notify(q);
 		while (n < VSOCK_HY_BATCH && (r = virtq__pop(q, h->txc)) == 1) {
 			vsock_hy__from_guest(h, h->txc);
@@ -79,9 +81,10 @@ static bool serve_tx(struct vsock_hy *h)
 			return false;
 		}
 		if (n == VSOCK_HY_BATCH)
-			return virtq__has_work(q);
-	} while (virtq__enable_notify(q));
-	return false;
+			return true;
+		if (!virtq__enable_notify(q))
+			return false;
+	}
 }
 
 /* An rx chain in h->chain (have_rx): false when the ring is empty (its kick is awaited) or

@@ -155,6 +155,15 @@ uint16_t vdrv__add(struct vdrv *d, unsigned q, const struct vdrv_buf *bufs, unsi
 	return head;
 }
 
+bool vdrv__kick_needed(struct vdrv *d, unsigned q, uint16_t old_idx)
+{
+	const struct vring_used *u = (const struct vring_used *)(d->ram + used_gpa(q));
+	uint16_t event = __atomic_load_n((const uint16_t *)&u->ring[d->q[q].size], __ATOMIC_ACQUIRE);
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return vring_need_event(event, d->q[q].avail_idx, old_idx);
+}
+
 void vdrv__kick(struct vdrv *d, unsigned q)
 {
 	vdrv__wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, q);

@@ -87,6 +87,9 @@ int vdrv__start(struct vdrv *d, uint64_t features, unsigned nq, uint16_t size);
 void *vdrv__ptr(struct vdrv *d, uint64_t gpa);
 /* Makes a chain of n buffers available on queue q (not kicked); returns its head descriptor. */
 uint16_t vdrv__add(struct vdrv *d, unsigned q, const struct vdrv_buf *bufs, unsigned n);
+/* With EVENT_IDX, as a driver decides: does the device want a kick for what was added to q
+ * since avail->idx was old_idx (vring_need_event on the device's avail_event)? */
+bool vdrv__kick_needed(struct vdrv *d, unsigned q, uint16_t old_idx);
 /* QueueNotify for q */
 void vdrv__kick(struct vdrv *d, unsigned q);
 /* The device's used->idx of queue q */

@@ -4,7 +4,8 @@
 # shellcheck disable=SC2016 # guest commands
 
 # MiB each way: 64 for the default card (virtio-pci, vhost-net); 8 for the other three, whose
-# sending guest costs the nested L1 about a second a MiB (docs/net.md)
+# sending guest costs the nested L1 about a second a MiB (docs/net.md), so that make check
+# stays under CI's half hour; NET_MB_OTHER=64 (make nested-test, CASES=...) runs them at 64 MiB
 NET_MB_MAIN=${NET_MB_MAIN:-64}
 NET_MB_OTHER=${NET_MB_OTHER:-8}
 NET_HOST=10.0.2.1

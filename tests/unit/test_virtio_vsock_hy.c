@@ -2,6 +2,7 @@
 /* Unit tests: hybrid virtio-vsock's packet layer and host end on a fake driver (connections both ways, credit, bad packets, a starved rx ring). */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -354,6 +355,89 @@ START_TEST(header_only_rx_buffers)
 }
 END_TEST
 
+/* the host writes 4 MiB, then closes */
+static void *host_writer(void *arg)
+{
+	static uint8_t chunk[65536];
+	int s = *(int *)arg;
+
+	for (unsigned i = 0; i < sizeof(chunk); i++)
+		chunk[i] = (uint8_t)(i * 7);
+	for (unsigned i = 0; i < 64; i++)
+		if (write(s, chunk, sizeof(chunk)) != (ssize_t)sizeof(chunk))
+			break;
+	shutdown(s, SHUT_WR);
+	return NULL;
+}
+
+/* 4 MiB from the host to a guest that behaves as Linux's driver does: it consumes at once,
+ * tells its credit only when what it last told leaves under 64 KiB, and refills its receive
+ * ring only when under half of it is left */
+START_TEST(host_stream_linux_credit)
+{
+	char line[32];
+	uint32_t got = 0, fwd = 0, told = 0, posted = 64;
+	bool shut = false;
+
+	start();
+	post_rx(64);
+	int s = unix_connect(path);
+	ck_assert_int_eq(write(s, "CONNECT 7000\n", 13), 13);
+	struct virtio_vsock_hdr r = rx(NULL), q;
+	ck_assert_uint_eq(r.op, VIRTIO_VSOCK_OP_REQUEST);
+	q = hdr(VIRTIO_VSOCK_OP_RESPONSE, 7000, r.src_port, 0);
+	q.buf_alloc = 256 << 10;
+	tx(q, NULL, 0);
+	ck_assert_uint_gt(read(s, line, sizeof(line)), 0);
+	pthread_t w;
+	ck_assert_int_eq(pthread_create(&w, NULL, host_writer, &s), 0);
+	while (!shut) {
+		r = rx(NULL);
+		posted--;
+		if (r.op == VIRTIO_VSOCK_OP_SHUTDOWN)
+			shut = true;
+		got += r.len;
+		fwd += r.len;
+		if ((256u << 10) - (fwd - told) < (64u << 10)) {
+			q = hdr(VIRTIO_VSOCK_OP_CREDIT_UPDATE, 7000, r.src_port, 0);
+			q.buf_alloc = 256 << 10;
+			q.fwd_cnt = fwd;
+			tx(q, NULL, 0);
+			told = fwd;
+		}
+		if (posted < 32) {
+			post_rx(64 - posted);
+			posted = 64;
+		}
+	}
+	pthread_join(w, NULL);
+	ck_assert_uint_eq(got, 4u << 20);
+	close(s);
+}
+END_TEST
+
+/* a full batch of tx packets, then one more that the driver kicks for only if the device
+ * asked (EVENT_IDX, as Linux does): it is served (the device re-armed its kicks) */
+START_TEST(tx_kick_after_a_full_batch)
+{
+	struct vdrv_buf b = { TXHDR, VSOCK_HDR_LEN, false };
+	struct virtio_vsock_hdr x = hdr(VIRTIO_VSOCK_OP_RST, 1, 2, 0);	/* never answered */
+
+	start();
+	memcpy(vdrv__ptr(&d, TXHDR), &x, VSOCK_HDR_LEN);
+	for (unsigned round = 0; round < 3; round++) {
+		uint16_t old = d.q[TXQ].avail_idx;
+		for (unsigned i = 0; i < VSOCK_HY_BATCH; i++)
+			vdrv__add(&d, TXQ, &b, 1);
+		if (vdrv__kick_needed(&d, TXQ, old))
+			vdrv__kick(&d, TXQ);
+		ck_assert_msg(vdrv__wait_used(&d, TXQ, (uint16_t)(old + VSOCK_HY_BATCH), VDRV_WAIT_MS),
+			      "round %u: %u used of %u", round, vdrv__used_idx(&d, TXQ),
+			      old + VSOCK_HY_BATCH);
+	}
+}
+END_TEST
+
 /* a guest that refuses (RST) a host connection: the host's socket closes without an OK */
 START_TEST(host_connect_refused_by_guest)
 {
@@ -558,6 +642,8 @@ Suite *virtio_vsock_hy_suite(void)
 	tcase_add_test(tc, guest_connect_refused);
 	tcase_add_test(tc, host_connects);
 	tcase_add_test(tc, host_half_close);
+	tcase_add_test(tc, tx_kick_after_a_full_batch);
+	tcase_add_test(tc, host_stream_linux_credit);
 	tcase_add_test(tc, header_only_rx_buffers);
 	tcase_add_test(tc, host_connect_refused_by_guest);
 	tcase_add_test(tc, host_bad_lines);
