@@ -144,6 +144,8 @@ void vsock_hy__from_guest(struct vsock_hy *h, const struct virtq_chain *c);
 uint32_t vsock_hy__to_guest(struct vsock_hy *h, const struct virtq_chain *c);
 /* The connection ends: its socket closed, its slot free (the counters follow). */
 void vsock_hy__conn_free(struct vsock_hy *h, struct vsock_hy_conn *k);
+/* A reset for a connection kvmini does not have (dropped when VSOCK_HY_RSTS wait already). */
+void vsock_hy__queue_rst(struct vsock_hy *h, uint32_t host_port, uint32_t guest_port);
 /* Whether k would read its host socket now (open, the guest has credit, ...). */
 bool vsock_hy__wants_read(const struct vsock_hy_conn *k);
 /* Whether any connection has something for the guest now. */

@@ -268,8 +268,8 @@ int vsock_hy__expire(struct vsock_hy *h)
 			continue;
 		}
 		if (k->state == HY_REQUEST || k->state == HY_CLOSING) {
-			if (h->nrst < VSOCK_HY_RSTS && !(k->tell & HY_TELL_REQUEST))
-				h->rst[h->nrst++] = (typeof(h->rst[0])){ k->host_port, k->guest_port };
+			if (!(k->tell & HY_TELL_REQUEST))
+				vsock_hy__queue_rst(h, k->host_port, k->guest_port);
 			HY_COUNT(h, refused, k->state == HY_REQUEST);
 		}
 		vsock_hy__conn_free(h, k);

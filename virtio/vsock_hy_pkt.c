@@ -75,8 +75,7 @@ static struct vsock_hy_conn *find(struct vsock_hy *h, uint32_t host_port, uint32
 	return NULL;
 }
 
-/* A reset for a connection kvmini does not have (dropped when VSOCK_HY_RSTS wait already). */
-static void queue_rst(struct vsock_hy *h, uint32_t host_port, uint32_t guest_port)
+void vsock_hy__queue_rst(struct vsock_hy *h, uint32_t host_port, uint32_t guest_port)
 {
 	if (h->nrst < VSOCK_HY_RSTS)
 		h->rst[h->nrst++] = (typeof(h->rst[0])){ host_port, guest_port };
@@ -100,21 +99,16 @@ static uint32_t guest_credit(const struct vsock_hy_conn *k)
 	return used >= k->peer_buf_alloc ? 0 : k->peer_buf_alloc - used;
 }
 
-static bool wants_read(const struct vsock_hy_conn *k)
+bool vsock_hy__wants_read(const struct vsock_hy_conn *k)
 {
 	return k->state == HY_OPEN && k->fd >= 0 && !k->host_eof && !k->guest_shut_rcv &&
 	       guest_credit(k) > 0;
 }
 
-bool vsock_hy__wants_read(const struct vsock_hy_conn *k)
-{
-	return wants_read(k);
-}
-
 static bool has_output(const struct vsock_hy_conn *k)
 {
 	return k->state != HY_FREE && k->state != HY_LINE &&
-	       (k->tell || (k->readable && wants_read(k)));
+	       (k->tell || (k->readable && vsock_hy__wants_read(k)));
 }
 
 bool vsock_hy__has_output(const struct vsock_hy *h)
@@ -141,7 +135,7 @@ static void guest_request(struct vsock_hy *h, const struct virtio_vsock_hdr *hd)
 	int fd = k ? vsock_hy__connect_path(h, hp) : -1;
 	if (fd < 0) {
 		HY_COUNT(h, refused, 1);
-		queue_rst(h, hp, gp);
+		vsock_hy__queue_rst(h, hp, gp);
 		return;
 	}
 	*k = (struct vsock_hy_conn){ .state = HY_OPEN, .fd = fd, .host_port = hp, .guest_port = gp,
@@ -214,7 +208,7 @@ static void guest_op(struct vsock_hy *h, struct vsock_hy_conn *k, const struct v
 		if (op == VIRTIO_VSOCK_OP_REQUEST)
 			guest_request(h, hd);
 		else if (op != VIRTIO_VSOCK_OP_RST)
-			queue_rst(h, le32toh(hd->dst_port), le32toh(hd->src_port));
+			vsock_hy__queue_rst(h, le32toh(hd->dst_port), le32toh(hd->src_port));
 		return;
 	}
 	k->peer_buf_alloc = le32toh(hd->buf_alloc);
@@ -270,7 +264,7 @@ void vsock_hy__from_guest(struct vsock_hy *h, const struct virtq_chain *c)
 	uint16_t op = le16toh(hd.op);
 	if (le64toh(hd.dst_cid) != VSOCK_HOST_CID || le16toh(hd.type) != VIRTIO_VSOCK_TYPE_STREAM) {
 		if (op != VIRTIO_VSOCK_OP_RST)	/* another CID, or not a stream: refused */
-			queue_rst(h, le32toh(hd.dst_port), le32toh(hd.src_port));
+			vsock_hy__queue_rst(h, le32toh(hd.dst_port), le32toh(hd.src_port));
 		return;
 	}
 	struct vsock_hy_conn *k = find(h, le32toh(hd.dst_port), le32toh(hd.src_port));
@@ -334,7 +328,7 @@ static uint16_t next_op(struct vsock_hy *h, struct vsock_hy_conn *k, const struc
 		return VIRTIO_VSOCK_OP_REQUEST;
 	if (k->tell & HY_TELL_RESPONSE)
 		return VIRTIO_VSOCK_OP_RESPONSE;
-	if (k->readable && wants_read(k)) {
+	if (k->readable && vsock_hy__wants_read(k)) {
 		if (c->in_len <= VSOCK_HDR_LEN)
 			return VIRTIO_VSOCK_OP_CREDIT_UPDATE;
 		int n = read_host(h, k, c);

@@ -18,7 +18,7 @@ static json_object *parse(const char *body, size_t n)
 	return o;
 }
 
-static uint64_t ju64(json_object *o, const char *key)
+uint64_t top__ju64(json_object *o, const char *key)
 {
 	json_object *v;
 
@@ -57,20 +57,20 @@ int top__parse_counters(struct top_snap *s, const char *body, size_t n)
 		if (!strncmp(key, "_vcpu", 5) && s->nvcpu < MAX_CPUS) {
 			struct top_vcpu *c = &s->vcpu[s->nvcpu++];
 			c->id = (unsigned)strtoul(key + 5, NULL, 10);
-			c->exits = ju64(v, "exits");
-			c->io = ju64(v, "io_exits");
-			c->mmio = ju64(v, "mmio_exits");
+			c->exits = top__ju64(v, "exits");
+			c->io = top__ju64(v, "io_exits");
+			c->mmio = top__ju64(v, "mmio_exits");
 		} else if (!strncmp(key, "_disk", 5) && s->ndisk < MAX_DISKS) {
 			struct top_disk *d = &s->disk[s->ndisk++];
 			snprintf(d->id, sizeof(d->id), "%s", key);
 			d->path[0] = '\0';
-			d->rd_bytes = ju64(v, "read_bytes");
-			d->wr_bytes = ju64(v, "write_bytes");
-			d->rd_ops = ju64(v, "read_ops");
-			d->wr_ops = ju64(v, "write_ops");
-			d->inflight = ju64(v, "in_flight");
-			d->kicks = ju64(v, "kicks");
-			d->irqs = ju64(v, "interrupts");
+			d->rd_bytes = top__ju64(v, "read_bytes");
+			d->wr_bytes = top__ju64(v, "write_bytes");
+			d->rd_ops = top__ju64(v, "read_ops");
+			d->wr_ops = top__ju64(v, "write_ops");
+			d->inflight = top__ju64(v, "in_flight");
+			d->kicks = top__ju64(v, "kicks");
+			d->irqs = top__ju64(v, "interrupts");
 		}
 	}
 	qsort(s->vcpu, s->nvcpu, sizeof(s->vcpu[0]), vcpu_cmp);
@@ -110,11 +110,11 @@ static void stats_reasons(struct top_snap *s, json_object *a)
 		struct top_reason *r = &s->reason[s->nreason++];
 		jcopy(r->name, sizeof(r->name), x, "reason", "?");
 		json_object_object_get_ex(x, "latency_ns", &lat);
-		r->count = ju64(x, "count");
-		r->sum_ns = ju64(lat, "sum");
-		r->p50 = ju64(lat, "p50");
-		r->p99 = ju64(lat, "p99");
-		r->max = ju64(lat, "max");
+		r->count = top__ju64(x, "count");
+		r->sum_ns = top__ju64(lat, "sum");
+		r->p50 = top__ju64(lat, "p50");
+		r->p99 = top__ju64(lat, "p99");
+		r->max = top__ju64(lat, "max");
 	}
 }
 
@@ -127,9 +127,9 @@ static void stats_sites(struct top_snap *s, json_object *a)
 		jcopy(t->bus, sizeof(t->bus), x, "bus", "?");
 		jcopy(t->addr, sizeof(t->addr), x, "addr", "(other)");	/* null: the rest */
 		jcopy(t->dev, sizeof(t->dev), x, "device", "?");
-		t->count = ju64(x, "count");
-		t->total_ns = ju64(x, "total_ns");
-		t->max_ns = ju64(x, "max_ns");
+		t->count = top__ju64(x, "count");
+		t->total_ns = top__ju64(x, "total_ns");
+		t->max_ns = top__ju64(x, "max_ns");
 	}
 }
 
@@ -175,20 +175,20 @@ int top__parse_memory(struct top_snap *s, const char *body, size_t n)
 	s->mem = json_object_is_type(ram, json_type_object);
 	if (s->mem) {
 		jcopy(s->mem_pages, sizeof(s->mem_pages), ram, "pages", "?");
-		s->mem_size = ju64(ram, "size");
-		s->mem_res = ju64(ram, "resident");
-		s->mem_huge = ju64(ram, "huge");
-		s->vmm_res = ju64(vmm, "resident");
+		s->mem_size = top__ju64(ram, "size");
+		s->mem_res = top__ju64(ram, "resident");
+		s->mem_huge = top__ju64(ram, "huge");
+		s->vmm_res = top__ju64(vmm, "resident");
 	}
 	s->kvm_tables = ju64_or_unknown(kvm, "page_tables_min");
 	json_object *g = NULL, *bl = NULL;
 	json_object_object_get_ex(o, "guest", &g);
 	json_object_object_get_ex(o, "balloon", &bl);
 	s->guest = json_object_is_type(g, json_type_object);
-	s->guest_total = ju64(g, "total");
-	s->guest_free = ju64(g, "free");
-	s->guest_cache = ju64(g, "page_cache");
-	s->balloon = ju64(bl, "actual");
+	s->guest_total = top__ju64(g, "total");
+	s->guest_free = top__ju64(g, "free");
+	s->guest_cache = top__ju64(g, "page_cache");
+	s->balloon = top__ju64(bl, "actual");
 	s->ncache = 0;
 	for (size_t i = 0; i < json_object_array_length(disks) && s->ncache < MAX_DISKS; i++)
 		s->page_cache[s->ncache++] = ju64_or_unknown(json_object_array_get_idx(disks, i),

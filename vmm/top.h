@@ -93,8 +93,10 @@ int top__parse_memory(struct top_snap *s, const char *body, size_t n);
 double top__rate(uint64_t a, uint64_t b, double dt);
 /* src cut to at most cols columns (bytes: the screen is ASCII) into dst[cols + 1]. */
 void top__fit(char *dst, const char *src, unsigned cols);
-/* vm.counters' _netN or _vsock0 object v into s (top_net.c) */
 struct json_object;
+/* o's integer at key, 0 when absent */
+uint64_t top__ju64(struct json_object *o, const char *key);
+/* vm.counters' _netN or _vsock0 object v into s (top_net.c) */
 void top__net_parse(struct top_snap *s, const char *key, struct json_object *v);
 /* The network panel (nothing without cards or hybrid vsock) into lines[0..max), at most cols
  * columns each: how many lines. */

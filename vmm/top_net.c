@@ -6,13 +6,6 @@
 #include <string.h>
 #include <json-c/json.h>
 
-static uint64_t ju64(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return o && json_object_object_get_ex(o, key, &v) ? (uint64_t)json_object_get_int64(v) : 0;
-}
-
 void top__net_parse(struct top_snap *s, const char *key, struct json_object *v)
 {
 	json_object *x;
@@ -20,9 +13,9 @@ void top__net_parse(struct top_snap *s, const char *key, struct json_object *v)
 	if (!strcmp(key, "_vsock0")) {
 		if (!json_object_object_get_ex(v, "connections", &x))
 			return;	/* vhost-vsock: interrupts only */
-		s->vsock = (struct top_vsock){ .on = true, .rx_bytes = ju64(v, "rx_bytes"),
-			.tx_bytes = ju64(v, "tx_bytes"), .conns = ju64(v, "connections"),
-			.refused = ju64(v, "refused"), .resets = ju64(v, "resets") };
+		s->vsock = (struct top_vsock){ .on = true, .rx_bytes = top__ju64(v, "rx_bytes"),
+			.tx_bytes = top__ju64(v, "tx_bytes"), .conns = top__ju64(v, "connections"),
+			.refused = top__ju64(v, "refused"), .resets = top__ju64(v, "resets") };
 		return;
 	}
 	if (s->nnet >= TOP_NETS)
@@ -30,12 +23,12 @@ void top__net_parse(struct top_snap *s, const char *key, struct json_object *v)
 	struct top_net *n = &s->net[s->nnet++];
 	snprintf(n->id, sizeof(n->id), "%s", key + 1);	/* net0 */
 	n->vhost = json_object_object_get_ex(v, "vhost", &x) && json_object_get_boolean(x);
-	n->rx_pkts = ju64(v, "rx_packets");
-	n->rx_bytes = ju64(v, "rx_bytes");
-	n->tx_pkts = ju64(v, "tx_packets");
-	n->tx_bytes = ju64(v, "tx_bytes");
-	n->drops = ju64(v, "rx_dropped") + ju64(v, "tx_dropped");
-	n->irqs = ju64(v, "interrupts");
+	n->rx_pkts = top__ju64(v, "rx_packets");
+	n->rx_bytes = top__ju64(v, "rx_bytes");
+	n->tx_pkts = top__ju64(v, "tx_packets");
+	n->tx_bytes = top__ju64(v, "tx_bytes");
+	n->drops = top__ju64(v, "rx_dropped") + top__ju64(v, "tx_dropped");
+	n->irqs = top__ju64(v, "interrupts");
 }
 
 /* a rate in the panel's style: "-" when not known */

@@ -24,6 +24,21 @@ static inline void fuzz__wr(struct virtio_mmio *t, uint64_t off, uint32_t v)
 
 /* As Linux's virtio_mmio: ACKNOWLEDGE | DRIVER, every feature offered but those in `drop`,
  * FEATURES_OK; whether the device kept FEATURES_OK */
+/* Queues 0..n-1 with qsize entries, queue q's rings at rings(q): desc, avail +0x1000, used
+ * +0x2000; each marked ready */
+static inline void fuzz__queues(struct virtio_mmio *t, unsigned n, uint16_t qsize,
+				uint64_t (*rings)(unsigned q))
+{
+	for (unsigned q = 0; q < n; q++) {
+		fuzz__wr(t, VIRTIO_MMIO_QUEUE_SEL, q);
+		fuzz__wr(t, VIRTIO_MMIO_QUEUE_NUM, qsize);
+		fuzz__wr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)rings(q));
+		fuzz__wr(t, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)(rings(q) + 0x1000));
+		fuzz__wr(t, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)(rings(q) + 0x2000));
+		fuzz__wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
+	}
+}
+
 static inline bool fuzz__negotiate(struct virtio_mmio *t, uint64_t drop)
 {
 	uint64_t feat = 0;

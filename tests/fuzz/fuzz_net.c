@@ -53,6 +53,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+static uint64_t rings(unsigned q) { return RINGS(q); }
 static uint32_t rd(uint64_t off) { return fuzz__rd(&t, off); }
 static void wr(uint64_t off, uint32_t v) { fuzz__wr(&t, off, v); }
 
@@ -78,14 +79,7 @@ static void setup_device(uint8_t flags, uint16_t qsize)
 		if (!(flags & (1u << i)))
 			drop |= 1ull << bits[i];
 	FUZZ_CHECK(fuzz__negotiate(&t, drop));
-	for (unsigned q = 0; q < QS; q++) {
-		wr(VIRTIO_MMIO_QUEUE_SEL, q);
-		wr(VIRTIO_MMIO_QUEUE_NUM, qsize);
-		wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)RINGS(q));
-		wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)(RINGS(q) + 0x1000));
-		wr(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)(RINGS(q) + 0x2000));
-		wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	}
+	fuzz__queues(&t, QS, qsize, rings);
 }
 
 struct queue { uint16_t avail, next; uint16_t size; unsigned descs; };

@@ -105,6 +105,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+static uint64_t rings(unsigned q) { return RINGS(q); }
 static uint32_t rd(uint64_t off) { return fuzz__rd(&t, off); }
 static void wr(uint64_t off, uint32_t v) { fuzz__wr(&t, off, v); }
 
@@ -154,15 +155,9 @@ static void setup_device(uint8_t flags, uint16_t qsize)
 	if (!(flags & 2))
 		drop |= 1ull << VIRTIO_RING_F_INDIRECT_DESC;
 	FUZZ_CHECK(fuzz__negotiate(&t, drop));
-	for (unsigned q = 0; q < QS; q++) {
-		wr(VIRTIO_MMIO_QUEUE_SEL, q);
-		wr(VIRTIO_MMIO_QUEUE_NUM, qsize);
-		wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)RINGS(q));
-		wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)(RINGS(q) + 0x1000));
-		wr(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)(RINGS(q) + 0x2000));
-		wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	fuzz__queues(&t, QS, qsize, rings);
+	for (unsigned q = 0; q < QS; q++)
 		memset(may_write + RINGS(q) + 0x2000, 1, 0x1000);	/* the used ring */
-	}
 }
 
 /* A chain on queue q, each buffer in fresh memory behind a guard of pattern bytes, when the
