@@ -174,15 +174,32 @@ uint16_t vdrv__used_idx(struct vdrv *d, unsigned q)
 	return __atomic_load_n(&((struct vring_used *)(d->ram + used_gpa(q)))->idx, __ATOMIC_ACQUIRE);
 }
 
-bool vdrv__wait_used(struct vdrv *d, unsigned q, uint16_t want, unsigned timeout_ms)
+static uint64_t now_ms(void)
 {
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	uint64_t until = (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000 + timeout_ms;
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+bool vdrv__wait_used(struct vdrv *d, unsigned q, uint16_t want, unsigned timeout_ms)
+{
+	uint64_t until = now_ms() + timeout_ms;
+
 	while (vdrv__used_idx(d, q) != want) {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000 >= until)
+		if (now_ms() >= until)
+			return false;
+		usleep(500);
+	}
+	return true;
+}
+
+bool vdrv__wait_irqs(struct vdrv *d, int want, unsigned timeout_ms)
+{
+	uint64_t until = now_ms() + timeout_ms;
+
+	while (vdrv__irqs(d) < want) {
+		if (now_ms() >= until)
 			return false;
 		usleep(500);
 	}

@@ -100,5 +100,7 @@ bool vdrv__wait_used(struct vdrv *d, unsigned q, uint16_t want, unsigned timeout
 struct vring_used_elem vdrv__used(struct vdrv *d, unsigned q, uint16_t i);
 /* Interrupts raised so far */
 int vdrv__irqs(struct vdrv *d);
+/* true once at least want interrupts were raised (the device publishes, then interrupts) */
+bool vdrv__wait_irqs(struct vdrv *d, int want, unsigned timeout_ms);
 
 #endif

@@ -149,7 +149,7 @@ START_TEST(receive_one_buffer)
 	ck_assert_uint_eq(vdrv__used(&d, RXQ, 0).len, sizeof(frame));
 	ck_assert_mem_eq((uint8_t *)vdrv__ptr(&d, BUF) + NET_HDR_LEN, frame + NET_HDR_LEN, 60);
 	ck_assert_uint_eq(h->num_buffers, 1);
-	ck_assert_int_ge(vdrv__irqs(&d), 1);
+	ck_assert(vdrv__wait_irqs(&d, 1, VDRV_WAIT_MS));
 }
 END_TEST
 

@@ -117,7 +117,7 @@ START_TEST(fills_a_buffer)
 	ck_assert_uint_eq(c.requests, 2);
 	ck_assert_uint_eq(c.errors, 0);
 	ck_assert_uint_eq(c.throttled, 0);
-	ck_assert_int_ge(vdrv__irqs(&d), 1);
+	ck_assert(vdrv__wait_irqs(&d, 1, VDRV_WAIT_MS));
 }
 END_TEST
 
