@@ -11,7 +11,8 @@
 # kvmini-note.service, which writes /root/note.txt at each boot without syncing it and says
 # KVMINI-NOTE-WRITTEN on the console; iproute2, ping and iperf3, eth0 keeping its name and
 # configured from kvmini.ip=ADDR/PREFIX[,GATEWAY] (kvmini-net.service, which says KVMINI-NET);
-# /usr/local/sbin/kvmini-bench-init, an init= for the network benchmark (an iperf3 server).
+# /usr/local/sbin/kvmini-bench-init, an init= for the network benchmark (an iperf3 server);
+# /usr/local/sbin/kvmini-test-init, an init= for the nested network cases (a shell, no systemd).
 # Boot it with the default guest's kernel and initramfs:
 #   kvmini run --kernel BUILD/guest/bzImage --initrd BUILD/guest/initramfs.cpio.gz \
 #     --disk path=BUILD/debian12/rootfs.img --cmdline "console=ttyS0 reboot=k panic=-1 root=/dev/vda rw"
@@ -124,7 +125,33 @@ iperf3 -s -D --logfile /tmp/iperf3.log
 echo KVMINI-BENCH-READY > /dev/console
 exec sleep infinity
 INIT
-chmod 755 "$root/usr/local/sbin/kvmini-net" "$root/usr/local/sbin/kvmini-bench-init"
+# init= for the nested network cases (tests/nested/cases-net.sh): no systemd; eth0 as above,
+# KVMINI-READY, then a bash on the console whose prompt is "kvmini# " and a newline, and whose
+# poweroff powers the guest off at once (sysrq o: the root file system is read-only)
+cat > "$root/usr/local/sbin/kvmini-test-init" <<'INIT'
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# kvmini Debian guest as PID 1 for the nested network cases: eth0, then a shell on the console.
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t tmpfs tmpfs /tmp
+/usr/local/sbin/kvmini-net
+echo KVMINI-READY
+HOME=/root bash --noediting --rcfile /usr/local/etc/kvmini-test.bashrc -i
+sync
+echo o > /proc/sysrq-trigger
+exec sleep infinity
+INIT
+mkdir -p "$root/usr/local/etc"
+cat > "$root/usr/local/etc/kvmini-test.bashrc" <<'RC'
+# SPDX-License-Identifier: Apache-2.0
+# The shell of kvmini-test-init: the test harness's prompt (on a line of its own, so that a
+# command's output starts a line even when the harness typed ahead); poweroff and exit power off.
+PS1='kvmini# \n'
+poweroff() { exit 0; }
+RC
+chmod 755 "$root/usr/local/sbin/kvmini-net" "$root/usr/local/sbin/kvmini-bench-init" \
+    "$root/usr/local/sbin/kvmini-test-init"
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
 
 echo "debian-rootfs: mke2fs -d (an ext4 of 2 GiB, sparse)"
