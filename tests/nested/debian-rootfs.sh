@@ -127,7 +127,8 @@ exec sleep infinity
 INIT
 # init= for the nested network cases (tests/nested/cases-net.sh): no systemd; eth0 as above,
 # KVMINI-READY, then a bash on the console whose prompt is "kvmini# " and a newline, and whose
-# poweroff powers the guest off at once (sysrq o: the root file system is read-only)
+# poweroff powers the guest off at once (systemctl poweroff -ff: reboot(2), the root file system
+# is read-only)
 cat > "$root/usr/local/sbin/kvmini-test-init" <<'INIT'
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
@@ -139,8 +140,12 @@ mount -t tmpfs tmpfs /tmp
 echo KVMINI-READY
 HOME=/root bash --noediting --rcfile /usr/local/etc/kvmini-test.bashrc -i
 sync
+# reboot(2) from a child: it does not return, and this PID 1 waits without touching the disk
+# (sysrq o powers off asynchronously: an "exec sleep" after it once faulted on the disk being
+# shut down, SIGBUS, and PID 1's death panicked the guest)
+systemctl poweroff --force --force
 echo o > /proc/sysrq-trigger
-exec sleep infinity
+while :; do :; done
 INIT
 mkdir -p "$root/usr/local/etc"
 cat > "$root/usr/local/etc/kvmini-test.bashrc" <<'RC'
