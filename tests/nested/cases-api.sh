@@ -145,6 +145,14 @@ PY
     expect_exit clients-poweroff zero
 }
 
+# debian_image_ready NAME: 0 if tests/nested/debian-rootfs.sh built BUILD/debian12/rootfs.img,
+# else a FAIL line NAME
+debian_image_ready() {
+    [ -f "$BUILD/debian12/rootfs.done" ] && [ -f "$BUILD/debian12/rootfs.img" ] && return 0
+    bad "$1" "no Debian image: tests/nested/debian-rootfs.sh $BUILD did not build it"
+    return 1
+}
+
 # debian_boot NAME: boots DISKS_TMP/debian.img (root=/dev/vda) to its login prompt
 # (and curl's GET vm.info answers while it boots, before the login prompt)
 debian_boot() {
@@ -197,10 +205,7 @@ case_debian_systemd() {
 debian_systemd() {
     local img=$BUILD/debian12/rootfs.img rc=0 note
     plan 14
-    if [ ! -f "$BUILD/debian12/rootfs.done" ] || [ ! -f "$img" ]; then
-        bad debian-image "no Debian image: tests/nested/debian-rootfs.sh $BUILD did not build it"
-        return 1
-    fi
+    debian_image_ready debian-image || return 1
     disk_dir
     cp --sparse=always "$img" "$DISKS_TMP/debian.img"
     net_ns 1

@@ -117,17 +117,15 @@ net_transfer() {
 # the Debian 12 system (tests/nested/debian-rootfs.sh: read-only, init=kvmini-test-init, a
 # bash; NET_GUEST_OS=debian), or the default busybox guest (NET_GUEST_OS=default)
 net_case() {
-    local name=$1 queues=$2 vhost=$3 NET_MB=$4 rc=0 img=$BUILD/debian12/rootfs.img
+    local name=$1 queues=$2 vhost=$3 NET_MB=$4 rc=0 deb=0
     local app="kvmini.ip=$NET_GUEST/24,$NET_HOST"
     local -a os=()
     shift 4
-    plan "$([ "${NET_GUEST_OS:-default}" = debian ] && echo 12 || echo 11)"
-    if [ "${NET_GUEST_OS:-default}" = debian ]; then
-        if [ ! -f "$BUILD/debian12/rootfs.done" ] || [ ! -f "$img" ]; then
-            bad "$name-debian-image" "no Debian image: tests/nested/debian-rootfs.sh $BUILD did not build it"
-            return 1
-        fi
-        os=(--disk "path=$img,ro=on")
+    [ "${NET_GUEST_OS:-default}" != debian ] || deb=1
+    plan $((11 + deb))
+    if [ "$deb" = 1 ]; then
+        debian_image_ready "$name-debian-image" || return 1
+        os=(--disk "path=$BUILD/debian12/rootfs.img,ro=on")
         app="root=/dev/vda ro init=/usr/local/sbin/kvmini-test-init $app"
     fi
     net_ns "$queues"
@@ -141,7 +139,7 @@ net_case() {
     boot_to_shell "$name-boot" || return $?
     vm_answers | grep -a -q "^KVMINI-NET eth0 $NET_GUEST/24\$" || rc=1
     step "$name-address" "$rc" "no 'KVMINI-NET eth0 $NET_GUEST/24' line: $(vm_answers | grep -a 'KVMINI-NET\|kvmini-net' | head -n 2)" || return $?
-    if [ "${NET_GUEST_OS:-default}" = debian ]; then
+    if [ "$deb" = 1 ]; then
         guest_check "$name-debian-12" "grep VERSION_ID /etc/os-release" '^VERSION_ID="12"$' || return $?
     fi
     guest_check "$name-guest-pings-host" "ping -c 3 -W 5 $NET_HOST | grep received" ' 3 (packets )?received' || return $?
