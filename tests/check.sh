@@ -208,7 +208,7 @@ collect_l1() {
 }
 # ---- the nested L1 chain, in the background: the KVM parts (when there is no /dev/kvm here)
 # and then the Linux boots, one L1 after the other with one vCPU each, while the parts that
-# need no KVM run here on the other CPU
+# need no KVM run here on the other CPU; the boots' second L1 joins when those are done
 l1_chain() {
     if [ "$kvm_where" = l1 ] && [ "${#KVM_PARTS[@]}" -gt 0 ]; then
         echo "=== ${KVM_PARTS[*]}: inside the nested L1"
@@ -225,6 +225,9 @@ l1_chain() {
     fi
 }
 chain_pid=""
+# the boot cases' second lane (a second L1, tests/nested/run-tests.sh) starts once the parts
+# that run on this machine are done and the second CPU is free
+export NESTED_LANE2_AFTER=$CHECK/host-parts-done
 if { [ "$kvm_where" = l1 ] && [ "${#KVM_PARTS[@]}" -gt 0 ]; } || { [ "$nested_where" = l1 ] && selected nested; }; then
     echo "check: the nested L1 runs in the background from now on (its output follows the parts"
     echo "check: that run here; as it goes: tail -f $CHECK/l1-chain.log)"
@@ -256,6 +259,7 @@ skip)
         skip_part "$p" "no /dev/kvm here ($kind) and NESTED=0 (the nested L1 is where it would run)"
     done ;;
 esac
+: > "$NESTED_LANE2_AFTER"
 
 # ---- what ran in the nested L1: its output, then its counts
 if [ -n "$chain_pid" ]; then

@@ -30,7 +30,11 @@
 #   L1_STALL=SECONDS    kill the run (status 124) when L1's console is silent that long, its
 #                       kernel's soft-lockup/RCU-stall reports not counting (default:
 #                       off; for scripts that print progress, as run-tests.sh does)
-# Only one L1 runs at a time per machine (flock /tmp/kvmini-l1.lock); others wait for it.
+#   L1_SHARED=DIR       a second writable directory, mounted at the same path (the work queue
+#                       that several L1s running the boot cases share; run-tests.sh)
+#   L1_LOCK=FILE        the lock that lets one L1 run at a time (default /tmp/kvmini-l1.lock;
+#                       run-tests.sh's second lane of boot cases takes a lock of its own)
+# Only one L1 runs at a time per lock (flock L1_LOCK); others wait for it.
 set -euo pipefail
 
 L1_DIR_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -67,7 +71,7 @@ exec </dev/console >/dev/console 2>&1
 while read -r m; do
     insmod "/lib/modules/$m" || echo "l1-init: insmod $m failed"
 done < /etc/modules.load
-script= results= interactive=0 args= repo=
+script= results= interactive=0 args= repo= shared=
 for a in $(cat /proc/cmdline); do
     case $a in
     l1.script=*) script=${a#l1.script=} ;;
@@ -76,6 +80,7 @@ for a in $(cat /proc/cmdline); do
     l1.args=*) args=${a#l1.args=} ;;
     l1.term=*) term=${a#l1.term=} ;;
     l1.repo=*) repo=${a#l1.repo=} ;;
+    l1.shared=*) shared=${a#l1.shared=} ;;
     esac
 done
 o=trans=virtio,version=9p2000.L,msize=512000
@@ -95,6 +100,9 @@ mount -t tmpfs tmpfs /host/run
 mkdir -p "/host$repo" 2>/dev/null
 mount -t 9p -o "$o,ro" repo "/host$repo" || echo "l1-init: cannot mount the repository export"
 mount -t 9p -o "$o" results "/host$results" || echo "l1-init: cannot mount the results export"
+if [ -n "$shared" ]; then
+    mount -t 9p -o "$o" shared "/host$shared" || echo "l1-init: cannot mount the shared export"
+fi
 echo 1 > /proc/sys/vm/overcommit_memory
 [ -e /dev/kvm ] || echo "l1-init: no /dev/kvm in L1"
 echo
@@ -118,7 +126,7 @@ EOF
 
 # l1_build BUILD: the L1 initramfs from the kernel package guest/build.sh unpacked
 l1_build() {
-    local build=$1 gdir ndir kver moddir out root rel
+    local build=$1 gdir ndir kver moddir out root
     gdir="$build/guest"
     ndir="$build/nested"
     if [ ! -f "$gdir/kernel-pkg/.unpacked" ]; then
@@ -202,7 +210,7 @@ l1_run() {
     l1_build "$build"
     # one L1 at a time on this machine (2 cores: two TCG L1s slow each other into stalls)
     local lockfd
-    exec {lockfd}> /tmp/kvmini-l1.lock
+    exec {lockfd}> "${L1_LOCK:-/tmp/kvmini-l1.lock}"
     if ! flock -n "$lockfd"; then
         l1_log "waiting for another nested L1 run on this machine to finish"
         flock "$lockfd"
@@ -218,6 +226,7 @@ l1_run() {
     append+=" l1.repo=$L1_TOP"
     append+=" l1.interactive=$interactive l1.term=${TERM:-linux}"
     [ -z "$args" ] || append+=" l1.args=$args"
+    [ -z "${L1_SHARED:-}" ] || append+=" l1.shared=$L1_SHARED"
     # shellcheck disable=SC2054 # commas are QEMU's
     local qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu EPYC,+svm,+npt
         -smp "${L1_SMP:-2}" -m "${L1_MEM:-4096}"
@@ -227,6 +236,8 @@ l1_run() {
         -virtfs "local,path=/,mount_tag=host,security_model=passthrough,readonly=on,multidevs=remap"
         -virtfs "local,path=$L1_TOP,mount_tag=repo,security_model=passthrough,readonly=on,multidevs=remap"
         -virtfs "local,path=$results,mount_tag=results,security_model=passthrough,multidevs=remap")
+    [ -z "${L1_SHARED:-}" ] ||
+        qemu+=(-virtfs "local,path=$L1_SHARED,mount_tag=shared,security_model=passthrough,multidevs=remap")
     local t0=$SECONDS
     if [ "$interactive" = 1 ]; then
         # the terminal talks to L1's console directly; only SeaBIOS's screen-reset junk

@@ -10,7 +10,10 @@
 # vm_start DIR CMD...   start CMD with stdin from a FIFO in /tmp (fd VM_IN; 9p cannot hold
 #     FIFOs), stdout in DIR/out, stderr in
 #     DIR/err; VM_PID is its pid. With VM_STAMP=1 each stdout line is also written to DIR/stamps
-#     prefixed with $EPOCHREALTIME (VM_T0 is the launch time).
+#     prefixed with $EPOCHREALTIME (VM_T0 is the launch time). With L2_QUIET=1 (the boot cases,
+#     run-tests.sh) a kvmini run that gives no --cmdline of its own gets "quiet" at the front
+#     of its --append (l2_quiet): the kernel's boot messages over the emulated serial port cost
+#     a third of a boot in the nested L1 (docs/results/quiet-boot-2026-12-07).
 # vm_expect REGEX SECONDS  wait for an output line (escapes and CRs stripped) matching REGEX;
 #     1 if the VMM exited first (its status in VM_STATUS), 124 on timeout.
 # vm_answers            the output lines answers are matched on (a trailing kernel message cut off).
@@ -56,9 +59,36 @@ vm_stamper() {
     while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "${line%$'\r'}"; done
 }
 
+# l2_quiet CMD...: sets L2_CMD_Q to CMD, with "quiet" added to the guest kernel's command line
+# when L2_QUIET=1 and CMD runs kvmini (perhaps behind "ip netns exec") without a --cmdline
+l2_quiet() {
+    L2_CMD_Q=("$@")
+    [ "${L2_QUIET:-0}" = 1 ] || return 0
+    local i n=$# run=-1
+    for ((i = 0; i < n - 1; i++)); do
+        if [[ ${L2_CMD_Q[i]} == */kvmini ]] && [ "${L2_CMD_Q[i + 1]}" = run ]; then
+            run=$((i + 1))
+            break
+        fi
+    done
+    [ "$run" -ge 0 ] || return 0
+    for ((i = run + 1; i < n; i++)); do
+        [ "${L2_CMD_Q[i]}" != --cmdline ] || return 0
+    done
+    for ((i = run + 1; i < n - 1; i++)); do
+        if [ "${L2_CMD_Q[i]}" = --append ]; then
+            [[ " ${L2_CMD_Q[i + 1]} " == *" quiet "* ]] || L2_CMD_Q[i + 1]="quiet ${L2_CMD_Q[i + 1]}"
+            return 0
+        fi
+    done
+    L2_CMD_Q=("${L2_CMD_Q[@]:0:run+1}" --append quiet "${L2_CMD_Q[@]:run+1}")
+}
+
 vm_start() {
     VM_DIR=$1
     shift
+    l2_quiet "$@"
+    set -- "${L2_CMD_Q[@]}"
     mkdir -p "$VM_DIR"
     rm -f "$VM_DIR/out" "$VM_DIR/err" "$VM_DIR/stamps"
     local fifo

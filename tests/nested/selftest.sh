@@ -5,7 +5,7 @@
 # run_case on fake cases that end early, fall short of their plan or exceed it, fail, pass, stall and pass
 # on a retry; guest_check against a fake guest that answers wrong or has a kernel message
 # glued to its answer; CASES with an unknown
-# name; the flaky policy. Usage: tests/nested/selftest.sh BUILD
+# name; the flaky policy; lanes sharing the queue of cases. Usage: tests/nested/selftest.sh BUILD
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -82,6 +82,22 @@ expect flaky-twice-fails "$([ "$FAILED" = 1 ] && grep -q 'flaky-again a' "$tmp/o
 printf 'b\nc\nd\n' > "$tmp/flaky"
 FAILED=0; flaky_policy "$tmp/flaky" > "$tmp/out"
 expect three-flaky-fail "$([ "$FAILED" = 1 ] && grep -q 'flaky-budget: 3 cases' "$tmp/out"; echo $?)" "$(cat "$tmp/out")"
+
+# lanes: the lane that takes a case first from the shared queue runs it, the other lanes skip
+# it, and a lane's retried L1 run finds its own cases again
+NESTED_QUEUE=$tmp/queue
+mkdir -p "$NESTED_QUEUE"
+NESTED_LANE=1 lane_claims case_x; r1=$?
+NESTED_LANE=2 lane_claims case_x; r2=$?
+NESTED_LANE=1 lane_claims case_x; r3=$?
+NESTED_LANE=2 lane_claims case_y; r4=$?
+expect lane-takes-once "$([ "$r1$r2$r3$r4" = 0100 ]; echo $?)" "statuses $r1 $r2 $r3 $r4, wanted 0 1 0 0"
+case_lx() { plan 1; ok lx 0; }
+case_ly() { plan 1; ok ly 0; }
+NESTED_LANE=1 lane_claims case_lx
+OUT=$(PASSED=0 FAILED=0 SKIPPED=0 FLAKY=0; L1=1 RESULTS=$tmp/lane2 CASES="lx ly" NESTED_LANE=2 run_all_cases; echo "status $?")
+expect lane-runs-only-its-cases "$(grep -q '^PASS ly' <<< "$OUT" && ! grep -q 'lx' <<< "$OUT" && grep -q '^status 0' <<< "$OUT" && [ "$(cat "$tmp/lane2/counts")" = "1 0 0 0" ]; echo $?)" "$OUT"
+unset NESTED_QUEUE
 
 echo "nested-selftest: $pass passed, $fail failed"
 [ "$fail" = 0 ]
