@@ -199,6 +199,8 @@ collect_l1() {
         if [ -s "$out/$p.summary" ]; then
             cp "$out/$p.summary" "$CHECK/$p.log"
             cat "$out/$p.skips" >> "$CHECK/$p.log" 2>/dev/null
+            # the failures by name (a test's, or a script's own FAIL lines)
+            grep -a -h -E '^(FAIL|FLAKY) ' "$out/$p.fails" "$out/$p.log" >> "$CHECK/$p.log" 2>/dev/null
             record "$p" "$(cat "$out/$p.status" 2>/dev/null || echo 1)" "$CHECK/$p.log"
         else
             echo "FAIL $p: the nested L1 run did not get to it (console: $BUILD/nested/kvm-parts-console.log)"

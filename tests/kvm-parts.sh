@@ -35,6 +35,7 @@ part_tests() {
     [ "$part" != sanitize-kvm ] || env+=(ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1)
     mkdir -p "$dir"
     : > "$OUT/$part.skips"
+    : > "$OUT/$part.fails"	# its FAIL and FLAKY lines, for make check's list of them by name
     if [ ! -x "$bin" ]; then
         echo "FAIL $part: $bin is not built"
         return 1
@@ -64,7 +65,7 @@ part_tests() {
             if [ -f "$dir/$t.flaky" ]; then
                 flaky=$((flaky + 1))
                 echo "FLAKY $part $t: passed on its second run; the first was interrupted by" \
-                    "the L1 (log: $dir/$t.interrupted.log)"
+                    "the L1 (log: $dir/$t.interrupted.log)" | tee -a "$OUT/$part.fails"
             else
                 pass=$((pass + 1))
                 echo "PASS $part $t ($(cat "$dir/$t.seconds" 2>/dev/null || echo ?)s)"
@@ -72,7 +73,7 @@ part_tests() {
         else
             fail=$((fail + 1))
             echo "FAIL $part $t: status $rc$([ "$rc" = 124 ] && echo " (timed out after ${TEST_TIMEOUT}s)");" \
-                "last lines of $dir/$t.log:"
+                "last lines of $dir/$t.log:" | tee -a "$OUT/$part.fails"
             grep -a -v '^[[:space:]]*$' "$dir/$t.log" | tail -n 12 | sed 's/^/    /'
         fi
     done

@@ -145,8 +145,9 @@ static void stats_in(struct balloon *b, const struct virtq_chain *c)
 	pthread_mutex_unlock(&b->lock);
 	if (older >= 0) {	/* the driver keeps one buffer there: a second one is its mistake */
 		int qi = queue_of(b->vdev, BQ_STATS);
-		virtq__push(&b->vdev->vq[qi], (uint16_t)older, 0);
+		/* counted before the buffer goes back: whoever sees it back sees the count */
 		driver_error(b, "a second statistics buffer while the device held one");
+		virtq__push(&b->vdev->vq[qi], (uint16_t)older, 0);
 	}
 }
 
