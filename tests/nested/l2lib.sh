@@ -64,24 +64,21 @@ vm_stamper() {
 l2_quiet() {
     L2_CMD_Q=("$@")
     [ "${L2_QUIET:-0}" = 1 ] || return 0
-    local i n=$# run=-1
-    for ((i = 0; i < n - 1; i++)); do
-        if [[ ${L2_CMD_Q[i]} == */kvmini ]] && [ "${L2_CMD_Q[i + 1]}" = run ]; then
-            run=$((i + 1))
-            break
-        fi
-    done
-    [ "$run" -ge 0 ] || return 0
-    for ((i = run + 1; i < n; i++)); do
-        [ "${L2_CMD_Q[i]}" != --cmdline ] || return 0
-    done
-    for ((i = run + 1; i < n - 1; i++)); do
-        if [ "${L2_CMD_Q[i]}" = --append ]; then
-            [[ " ${L2_CMD_Q[i + 1]} " == *" quiet "* ]] || L2_CMD_Q[i + 1]="quiet ${L2_CMD_Q[i + 1]}"
+    local i n=$# run=-1 app=-1
+    for ((i = 0; i < n; i++)); do
+        if [ "$run" -lt 0 ]; then
+            [[ ${L2_CMD_Q[i]} != */kvmini || ${L2_CMD_Q[i + 1]:-} != run ]] || run=$((i + 1))
+        elif [ "${L2_CMD_Q[i]}" = --cmdline ]; then
             return 0
+        elif [ "${L2_CMD_Q[i]}" = --append ] && [ $((i + 1)) -lt "$n" ]; then
+            app=$((i + 1))
         fi
     done
-    L2_CMD_Q=("${L2_CMD_Q[@]:0:run+1}" --append quiet "${L2_CMD_Q[@]:run+1}")
+    if [ "$app" -ge 0 ]; then
+        [[ " ${L2_CMD_Q[app]} " == *" quiet "* ]] || L2_CMD_Q[app]="quiet ${L2_CMD_Q[app]}"
+    elif [ "$run" -ge 0 ]; then
+        L2_CMD_Q=("${L2_CMD_Q[@]:0:run+1}" --append quiet "${L2_CMD_Q[@]:run+1}")
+    fi
 }
 
 vm_start() {

@@ -439,15 +439,17 @@ export L1_SMP=${L1_SMP:-1}
 budget=${NESTED_BUDGET:-3900}
 t_start=$SECONDS
 lanes=${NESTED_LANES:-$([ "$(nproc)" -ge 2 ] && echo 2 || echo 1)}
-lane_results() { if [ "$1" = 1 ]; then echo "$BUILD/nested/results-run-in-l1"; else echo "$BUILD/nested/results-run-in-l1-lane$1"; fi; }
-lane_log() { if [ "$1" = 1 ]; then echo "$BUILD/nested/l1-console.log"; else echo "$BUILD/nested/l1-console-lane$1.log"; fi; }
+# lane K's names: lane 1 keeps the one-lane names, lane K adds "-laneK"
+lane_sfx() { [ "$1" = 1 ] || echo "-lane$1"; }
+lane_results() { echo "$BUILD/nested/results-run-in-l1$(lane_sfx "$1")"; }
+lane_log() { echo "$BUILD/nested/l1-console$(lane_sfx "$1").log"; }
 
 # l1_lane K: lane K's L1 runs (retried as above); its last status in BUILD/nested/laneK.status
 l1_lane() {
     local k=$1 attempt rc left limit res log lock quiet
     res=$(lane_results "$k") log=$(lane_log "$k")
-    lock=/tmp/kvmini-l1.lock quiet=${L1_QUIET:-0}
-    [ "$k" = 1 ] || lock=/tmp/kvmini-l1-lane$k.lock quiet=1
+    lock=/tmp/kvmini-l1$(lane_sfx "$k").lock quiet=${L1_QUIET:-0}
+    [ "$k" = 1 ] || quiet=1
     for attempt in 1 2 3 4; do
         rc=0
         left=$((budget - (SECONDS - t_start)))
@@ -510,7 +512,7 @@ for ((k = 1; k <= lanes; k++)); do
     [ ! -s "$res/counts" ] || read -r a b c d < "$res/counts"
     p=$((p + a)) f=$((f + b)) sk=$((sk + ${c:-0})) fl=$((fl + ${d:-0}))
     if [ ! -s "$res/counts" ] || { [ "$st" != 0 ] && [ "$st" != 1 ]; }; then
-        echo "FAIL l1$([ "$k" = 1 ] || echo "-lane$k"): the nested L1 run did not complete (status $st; log $(lane_log "$k"))"
+        echo "FAIL l1$(lane_sfx "$k"): the nested L1 run did not complete (status $st; log $(lane_log "$k"))"
         f=$((f + 1))
     fi
     cat "$res/flaky" >> "$BUILD/nested/flaky-lanes" 2>/dev/null || true
