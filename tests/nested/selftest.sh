@@ -5,7 +5,7 @@
 # run_case on fake cases that end early, fall short of their plan or exceed it, fail, pass, stall and pass
 # on a retry; guest_check against a fake guest that answers wrong or has a kernel message
 # glued to its answer; CASES with an unknown
-# name; the flaky policy; lanes sharing the queue of cases. Usage: tests/nested/selftest.sh BUILD
+# name; the flaky policy; lanes sharing the queue of cases; quiet boots. Usage: tests/nested/selftest.sh BUILD
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -98,6 +98,23 @@ NESTED_LANE=1 lane_claims case_lx
 OUT=$(PASSED=0 FAILED=0 SKIPPED=0 FLAKY=0; L1=1 RESULTS=$tmp/lane2 CASES="lx ly" NESTED_LANE=2 run_all_cases; echo "status $?")
 expect lane-runs-only-its-cases "$(grep -q '^PASS ly' <<< "$OUT" && ! grep -q 'lx' <<< "$OUT" && grep -q '^status 0' <<< "$OUT" && [ "$(cat "$tmp/lane2/counts")" = "1 0 0 0" ]; echo $?)" "$OUT"
 unset NESTED_QUEUE
+
+# quiet boots: "quiet" joins a kvmini run's --append (or is one), never a run with its own
+# --cmdline, another command, or L2_QUIET=0
+q() { l2_quiet "$@"; printf '%s|' "${L2_CMD_Q[@]}"; }
+L2_QUIET=1
+got=$(q ip netns exec ns /b/kvmini run --kernel k --append "root=/dev/vda")
+expect quiet-joins-append "$([ "$got" = "ip|netns|exec|ns|/b/kvmini|run|--kernel|k|--append|quiet root=/dev/vda|" ]; echo $?)" "$got"
+got=$(q /b/kvmini run --kernel k)
+expect quiet-added "$([ "$got" = "/b/kvmini|run|--append|quiet|--kernel|k|" ]; echo $?)" "$got"
+got=$(q /b/kvmini run --cmdline "console=ttyS0" --append y)
+expect quiet-not-with-cmdline "$([ "$got" = "/b/kvmini|run|--cmdline|console=ttyS0|--append|y|" ]; echo $?)" "$got"
+got=$(q /b/kvmini run --append "quiet x")
+expect quiet-once "$([ "$got" = "/b/kvmini|run|--append|quiet x|" ]; echo $?)" "$got"
+got=$(q bash -c "echo --append")
+expect quiet-only-kvmini "$([ "$got" = "bash|-c|echo --append|" ]; echo $?)" "$got"
+got=$(L2_QUIET=0; q /b/kvmini run)
+expect quiet-off "$([ "$got" = "/b/kvmini|run|" ]; echo $?)" "$got"
 
 echo "nested-selftest: $pass passed, $fail failed"
 [ "$fail" = 0 ]
